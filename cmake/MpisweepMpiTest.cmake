@@ -1,0 +1,36 @@
+# mpisweep_add_mpi_test(NAME <name> SOURCES <files...> RANKS <n...> [LIBRARIES <libs...>])
+# Builds one GoogleTest program (with the MPI-aware main of tests/mpi) and registers one ctest
+# per rank count: <name>.1rank, <name>.2ranks, <name>.5ranks, run under mpirun
+# --oversubscribe. Only rank 0 prints; the exit code is the same on every rank.
+set(MPISWEEP_MPI_TEST_ENV
+  OMPI_ALLOW_RUN_AS_ROOT=1
+  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  OMPI_MCA_rmaps_base_oversubscribe=1
+  OMPI_MCA_plm=isolated
+  OMPI_MCA_btl_vader_single_copy_mechanism=none
+  OMPI_MCA_mpi_yield_when_idle=1)
+
+function(mpisweep_add_mpi_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;RANKS;LIBRARIES" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 180)
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/mpi/mpi_test_main.cpp)
+  target_link_libraries(${ARG_NAME} PRIVATE mpisweep GTest::gtest HDF5::HDF5 ${ARG_LIBRARIES})
+  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  mpisweep_warnings(${ARG_NAME})
+  foreach(n IN LISTS ARG_RANKS)
+    if(n EQUAL 1)
+      set(suffix 1rank)
+    else()
+      set(suffix ${n}ranks)
+    endif()
+    add_test(NAME ${ARG_NAME}.${suffix}
+             COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
+                     ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${ARG_NAME}> ${MPIEXEC_POSTFLAGS}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(${ARG_NAME}.${suffix} PROPERTIES
+      ENVIRONMENT "${MPISWEEP_MPI_TEST_ENV}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${n}
+      LABELS mpi)
+  endforeach()
+endfunction()

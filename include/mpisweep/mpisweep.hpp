@@ -1,0 +1,59 @@
+#pragma once
+// The public C++ API: run a function over a parameter grid on MPI ranks, results in one
+// HDF5 file.
+//
+//   mpisweep::Grid grid;
+//   grid.add(mpisweep::Axis::logspace("lr", -4, -1, 4)).add(mpisweep::Axis::range("seed", 0, 3));
+//   mpisweep::Options opt;
+//   opt.output = "sweep.h5";
+//   return mpisweep::run(grid, [](const mpisweep::TaskContext& ctx) {
+//       return mpisweep::TaskResult{{"loss", train(ctx.params.get<double>("lr"))}};
+//   }, opt);
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "mpisweep/device.hpp"
+#include "mpisweep/grid.hpp"
+#include "mpisweep/scheduler.hpp"
+#include "mpisweep/spec.hpp"
+#include "mpisweep/task.hpp"
+
+namespace mpisweep {
+
+/// Exit codes of run() and the CLI.
+enum ExitCode : int {
+    kExitOk = 0,           ///< every task done
+    kExitTasksFailed = 1,  ///< the sweep ended, some tasks failed for good
+    kExitUsage = 2,        ///< bad input: nothing was run, no file was touched
+    kExitStalled = 3,      ///< tasks left pending: every worker was retired
+    kExitError = 4,        ///< an internal or system error (MPI, HDF5, I/O)
+};
+
+struct Options {
+    std::string output = "mpisweep.h5";  ///< the results file
+    bool resume = false;        ///< continue an existing file: run its pending tasks
+    bool retry_failed = false;  ///< with resume: run its failed tasks again too
+    bool overwrite = false;     ///< replace an existing file (never without this)
+    std::string command;        ///< recorded in the file's "command" attribute
+
+    SchedulerOptions scheduler;
+    DeviceOptions devices;
+
+    std::size_t flush_rows = 4096;
+    std::chrono::milliseconds flush_interval{2000};
+    /// Seconds between progress lines on rank 0's stderr; 0 turns progress off.
+    double progress_interval = 0;
+
+    WorkerHook setup;     ///< once per worker, before its first task
+    WorkerHook teardown;  ///< once per worker, after its last task
+};
+
+/// Runs `task` over every point of `grid` and returns an ExitCode. Call it on every rank with
+/// the same grid (rank 0 checks that the grids agree). Initializes MPI if the caller has not,
+/// and then finalizes it before returning. With one rank, that rank runs the tasks itself.
+/// Errors in the options or the file (existing file, other grid) are reported on rank 0's
+/// stderr as one line and return kExitUsage on every rank.
+int run(const Grid& grid, const TaskFunction& task, const Options& options);
+
+}  // namespace mpisweep

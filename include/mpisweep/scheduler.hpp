@@ -1,0 +1,119 @@
+#pragma once
+// The scheduling policy: a plain class with no MPI and no clock of its own. Events go in
+// (assign, on_done, on_failed, on_cancelled), decisions come out (assignments, cancellations).
+// The master loop only carries these between MPI, the store and this class.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mpisweep/ids.hpp"
+
+namespace mpisweep {
+
+/// Seconds on a monotonic clock chosen by the caller (tests pass a fake one).
+using Seconds = double;
+
+/// The state of a task as stored in /tasks/status.
+enum class TaskStatus : std::int8_t { Pending = 0, Done = 1, Failed = 2 };
+
+struct SchedulerOptions {
+    int max_attempts = 3;       ///< failed attempts after which a task is failed for good
+    int max_worker_errors = 5;  ///< consecutive failures after which a worker gets no more tasks
+    int prefetch = 1;           ///< tasks queued on a worker beyond the one it runs
+    bool speculate = true;      ///< give idle workers copies of the slowest running tasks
+    double speculate_after = 1.5;  ///< a task is slow once elapsed > this x median duration
+    int max_copies = 1;         ///< extra copies of one task at once
+    int max_speculative = 0;    ///< speculative copies running at once; 0: half the workers, >= 1
+    int min_samples = 3;        ///< finished tasks needed before the median is trusted
+};
+
+/// Send task `task` to `worker`; `attempt` counts the copies started in this run (1-based).
+struct Assignment {
+    WorkerId worker;
+    TaskId task;
+    int attempt = 1;
+    bool speculative = false;  ///< a copy of a task that another worker holds
+};
+
+/// Tell `worker` to drop or stop its copy of `task`. The worker still answers that copy
+/// (cancelled, or a result that arrived first), which frees its slot.
+struct Cancellation {
+    WorkerId worker;
+    TaskId task;
+};
+
+struct DoneOutcome {
+    bool accepted = false;  ///< first result of the task: store it. false: a duplicate, drop it
+    std::vector<Cancellation> cancels;  ///< the other copies still held elsewhere
+};
+
+enum class FailVerdict : std::uint8_t {
+    Retry,          ///< back to the pool
+    FailedForGood,  ///< max_attempts reached: store the failure
+    Waiting,        ///< another copy still runs; its outcome decides
+    Ignored,        ///< the task was already settled (a late copy)
+};
+
+struct FailOutcome {
+    FailVerdict verdict = FailVerdict::Retry;
+    bool worker_retired = false;  ///< this failure retired the worker
+    std::vector<Cancellation> cancels;  ///< queued copies taken back from a retired worker
+};
+
+struct SchedulerCounts {
+    std::uint64_t total = 0, done = 0, failed = 0, pending = 0, running = 0;
+    std::uint64_t duplicates = 0;  ///< results dropped because another copy won
+    std::uint64_t speculative_started = 0, speculative_won = 0;
+    int workers = 0, retired = 0;
+};
+
+class Scheduler {
+public:
+    /// `initial` holds each task's status from a results file (resume); empty means all
+    /// pending. With `retry_failed`, failed tasks are pending again.
+    Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers, SchedulerOptions options,
+              const std::vector<TaskStatus>& initial = {}, bool retry_failed = false);
+    ~Scheduler();
+    Scheduler(Scheduler&&) noexcept;
+    Scheduler& operator=(Scheduler&&) noexcept;
+
+    /// Fills free worker slots: idle workers first, lowest pending id first, then up to
+    /// `prefetch` more per worker; when nothing is pending, idle workers get speculative
+    /// copies of the running task with the largest estimated time left.
+    std::vector<Assignment> assign(Seconds now);
+
+    DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now);
+    FailOutcome on_failed(WorkerId worker, TaskId task, Seconds now);
+    /// The worker dropped or stopped a copy it was told to cancel.
+    void on_cancelled(WorkerId worker, TaskId task, Seconds now);
+    /// Takes a worker out (its setup failed, or it died): returns cancellations for its
+    /// copies, whose tasks go back to the pool unless held elsewhere.
+    std::vector<Cancellation> retire(WorkerId worker);
+    /// Stops all dispatching (a drain before the walltime): returns a cancellation for every
+    /// copy held; their tasks stay pending.
+    std::vector<Cancellation> drain();
+
+    bool finished() const;  ///< nothing pending or held: every task done or failed
+    bool stalled() const;   ///< tasks left but no active worker (all retired) or draining
+    SchedulerCounts counts() const;
+    TaskStatus status(TaskId task) const;
+    bool is_held(TaskId task) const;
+    /// Number of copies started in this run for a task (0 if never dispatched or settled).
+    int attempts(TaskId task) const;
+    /// Median duration of finished tasks (from a log-bucketed histogram: O(1) memory, ~3 %
+    /// resolution); nullopt before min_samples.
+    std::optional<Seconds> median_duration() const;
+
+    /// Throws std::logic_error describing the first broken invariant: every held copy is in
+    /// exactly one worker's queue, no worker holds more than 1 + prefetch copies, settled tasks
+    /// are held nowhere, copies per task <= 1 + max_copies, counts add up to the total.
+    void check_invariants() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mpisweep

@@ -1,0 +1,61 @@
+#pragma once
+// What a task sees (its context) and what it returns (named result fields).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mpisweep/grid.hpp"
+#include "mpisweep/ids.hpp"
+
+namespace mpisweep {
+
+/// One result field: a number, an integer, a string or a fixed-length array of numbers.
+/// Each becomes a column /results/<name> of the HDF5 file.
+using ResultValue = std::variant<double, std::int64_t, std::string, std::vector<double>>;
+
+/// The named outputs of one task. Field names must be valid HDF5 link names: non-empty,
+/// no '/', not "." (checked by the store, which fails the attempt with a clear error).
+using TaskResult = std::map<std::string, ResultValue>;
+
+/// Where and as what a worker runs: the same for all tasks of the worker.
+struct WorkerInfo {
+    int rank = 0;             ///< MPI rank in the sweep's communicator
+    int world_size = 1;       ///< number of ranks, master included
+    int node_local_rank = 0;  ///< rank among the ranks of this node
+    int local_worker_index = 0;  ///< index among the workers of this node (master excluded)
+    std::string host;         ///< host name of the node
+    int device = -1;          ///< CUDA device ordinal bound with cudaSetDevice, -1 for CPU
+    std::string visible_device;  ///< the CUDA_VISIBLE_DEVICES entry of `device` ("" for CPU)
+};
+
+/// Passed to the task function. `cancelled()` turns true when another copy of the task won
+/// or the sweep is draining; long tasks may poll it and return early (their result is dropped).
+class TaskContext {
+public:
+    TaskContext(TaskId id, int attempt_number, const Point& point, const WorkerInfo& info,
+                std::function<bool()> cancel_check = {})
+        : task_id(id), attempt(attempt_number), params(point), worker(info),
+          cancel_check_(std::move(cancel_check)) {}
+
+    TaskId task_id;
+    int attempt;  ///< 1 for the first attempt of this task in this run
+    const Point& params;
+    const WorkerInfo& worker;
+
+    bool cancelled() const { return cancel_check_ && cancel_check_(); }
+
+private:
+    std::function<bool()> cancel_check_;
+};
+
+/// A task function. Throwing any exception fails the attempt with the exception's text.
+using TaskFunction = std::function<TaskResult(const TaskContext&)>;
+
+/// Per-worker hooks: `setup` runs once on each worker before its first task (after the
+/// device is bound), `teardown` once after its last. An exception in setup retires the worker.
+using WorkerHook = std::function<void(const WorkerInfo&)>;
+
+}  // namespace mpisweep

@@ -1,0 +1,2 @@
+// Placeholder until the MPI transport lands.
+#include "mpisweep/mpisweep.hpp"
