@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -49,6 +50,25 @@ public:
 
 private:
     std::function<bool()> cancel_check_;
+};
+
+/// Thrown by a task to fail its attempt with an exit code (commands: the exit status, or
+/// -signal), kept in /tasks/exit_code beside the message in /tasks/error.
+class TaskFailure : public std::runtime_error {
+public:
+    TaskFailure(const std::string& message, int exit_code)
+        : std::runtime_error(message), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
+/// Thrown by a task that stopped because TaskContext::cancelled() turned true: the attempt
+/// counts neither as done nor as failed.
+class TaskCancelled : public std::runtime_error {
+public:
+    TaskCancelled() : std::runtime_error("task cancelled") {}
 };
 
 /// A task function. Throwing any exception fails the attempt with the exception's text.
