@@ -1,0 +1,208 @@
+#include "mpi/master.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/mpi/status.hpp>
+#include <iostream>
+#include <map>
+
+#include "mpi/backoff.hpp"
+#include "mpi/clock.hpp"
+#include "mpi/execute.hpp"
+
+namespace mpisweep {
+
+Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Options& options,
+               ResultStore& store, Scheduler& scheduler, std::vector<WorkerSlot> workers,
+               const TaskFunction* local_task, const WorkerInfo* local_info)
+    : comm_(comm), grid_(grid), options_(options), store_(store), scheduler_(scheduler),
+      workers_(std::move(workers)), local_task_(local_task), local_info_(local_info) {}
+
+int Master::run() {
+    const Seconds start = monotonic_seconds();
+    const SchedulerCounts initial = scheduler_.counts();
+    ProgressReporter progress(std::cerr, options_.progress_interval, isatty(STDERR_FILENO) != 0,
+                              start, initial.done + initial.failed);
+    Backoff backoff(std::chrono::microseconds(200));
+    while (!scheduler_.finished() && !scheduler_.stalled()) {
+        dispatch(scheduler_.assign(monotonic_seconds()));
+        if (local_task_ != nullptr) {
+            run_local_task();
+        } else if (receive_one()) {
+            backoff.reset();
+        } else {
+            backoff.idle();
+        }
+        complete_sends();
+        store_.maybe_flush();
+        progress.maybe_report(scheduler_.counts(), monotonic_seconds());
+    }
+    // Results first: a copy that does not poll cancelled() may keep its worker busy a while.
+    store_.flush();
+    stop_workers();
+    const SchedulerCounts counts = scheduler_.counts();
+    progress.finish(counts, monotonic_seconds());
+    if (!scheduler_.finished()) {
+        std::cerr << "mpisweep: " << (counts.total - counts.done - counts.failed)
+                  << " task(s) left pending: every worker was retired after repeated failures;"
+                     " fix the cause and run again with --resume\n";
+        return kExitStalled;
+    }
+    return counts.failed > 0 ? kExitTasksFailed : kExitOk;
+}
+
+void Master::dispatch(const std::vector<Assignment>& assignments) {
+    if (assignments.empty()) return;
+    if (local_task_ != nullptr) {
+        local_queue_.insert(local_queue_.end(), assignments.begin(), assignments.end());
+        return;
+    }
+    // One message per worker, however many tasks it gets.
+    std::map<int, TaskBatch> batches;
+    for (const Assignment& a : assignments) {
+        batches[a.worker.value()].tasks.push_back({a.task, a.attempt});
+    }
+    for (auto& [rank, batch] : batches) {
+        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Tasks), batch));
+    }
+}
+
+void Master::send_cancels(const std::vector<Cancellation>& cancels) {
+    if (cancels.empty()) return;
+    std::map<int, CancelRequest> requests;
+    for (const Cancellation& c : cancels) requests[c.worker.value()].tasks.push_back(c.task);
+    for (auto& [rank, request] : requests) {
+        if (local_task_ != nullptr) continue;  // one rank runs one task at a time: nothing queued
+        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Cancel), request));
+    }
+}
+
+bool Master::receive_one() {
+    boost::optional<boost::mpi::status> status =
+        comm_.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
+    if (!status) return false;
+    const WorkerId worker(status->source());
+    switch (static_cast<Tag>(status->tag())) {
+        case Tag::Reports: {
+            ReportBatch batch;
+            comm_.recv(status->source(), status->tag(), batch);
+            for (TaskReport& report : batch.reports) handle_report(worker, report);
+            break;
+        }
+        default:
+            throw std::runtime_error("master: unexpected message tag " +
+                                     std::to_string(status->tag()) + " from rank " +
+                                     std::to_string(status->source()));
+    }
+    return true;
+}
+
+void Master::run_local_task() {
+    if (local_queue_.empty()) return;
+    const Assignment next = local_queue_.front();
+    local_queue_.pop_front();
+    TaskReport report = execute_task(*local_task_, grid_, next.task, next.attempt, *local_info_, {});
+    handle_report(next.worker, report);
+}
+
+void Master::handle_report(WorkerId worker, TaskReport& report) {
+    const Seconds now = monotonic_seconds();
+    switch (report.outcome) {
+        case Outcome::Done: {
+            const bool first = scheduler_.status(report.task) == TaskStatus::Pending;
+            if (first) {
+                // Store before telling the scheduler: a result the file cannot take (a field
+                // whose type changed) is a failed attempt, not a done task.
+                try {
+                    store_.record(make_record(worker, report, TaskStatus::Done));
+                } catch (const StoreError& e) {
+                    report.outcome = Outcome::Failed;
+                    report.error = e.what();
+                    handle_failure(worker, report);
+                    return;
+                }
+            }
+            const DoneOutcome outcome = scheduler_.on_done(worker, report.task, now);
+            if (first && !outcome.accepted) {
+                throw std::logic_error("scheduler refused the first result of task " +
+                                       std::to_string(report.task.value()));
+            }
+            send_cancels(outcome.cancels);
+            break;
+        }
+        case Outcome::Failed:
+            handle_failure(worker, report);
+            break;
+        case Outcome::Cancelled:
+            scheduler_.on_cancelled(worker, report.task, now);
+            break;
+    }
+}
+
+void Master::handle_failure(WorkerId worker, TaskReport& report) {
+    const FailOutcome outcome = scheduler_.on_failed(worker, report.task, monotonic_seconds());
+    if (outcome.verdict == FailVerdict::FailedForGood) {
+        store_.record(make_record(worker, report, TaskStatus::Failed));
+    }
+    if (outcome.worker_retired) {
+        std::cerr << "mpisweep: rank " << worker.value() << " on " << workers_[worker.value()].host
+                  << " gets no more tasks after " << options_.scheduler.max_worker_errors
+                  << " failures in a row; last error: " << report.error << '\n';
+    }
+    send_cancels(outcome.cancels);
+}
+
+TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus status) const {
+    TaskRecord record;
+    record.id = report.task;
+    record.status = status;
+    record.attempts = std::max(scheduler_.attempts(report.task), report.attempt);
+    record.worker = worker.value();
+    const WorkerSlot& slot = workers_[static_cast<std::size_t>(worker.value())];
+    record.device = slot.device;
+    record.node = slot.host;
+    record.start = report.start;
+    record.wall_s = report.wall_s;
+    record.exit_code = report.exit_code;
+    if (status == TaskStatus::Failed) record.error = report.error;
+    record.results = std::move(report.results);
+    return record;
+}
+
+void Master::stop_workers() {
+    if (local_task_ != nullptr) return;
+    for (int rank = 1; rank < comm_.size(); ++rank) {
+        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Stop)));
+    }
+    // Drain until every worker said Bye: results still in flight are late copies of settled
+    // tasks, and a worker must not be left blocked in a send.
+    int byes = 0;
+    Backoff backoff(std::chrono::microseconds(500));
+    while (byes < comm_.size() - 1) {
+        boost::optional<boost::mpi::status> status =
+            comm_.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
+        if (!status) {
+            backoff.idle();
+            continue;
+        }
+        backoff.reset();
+        if (static_cast<Tag>(status->tag()) == Tag::Bye) {
+            comm_.recv(status->source(), status->tag());
+            ++byes;
+        } else {
+            ReportBatch late;
+            comm_.recv(status->source(), status->tag(), late);
+        }
+    }
+    boost::mpi::wait_all(sends_.begin(), sends_.end());
+    sends_.clear();
+}
+
+void Master::complete_sends() {
+    sends_.erase(std::remove_if(sends_.begin(), sends_.end(),
+                                [](boost::mpi::request& r) { return static_cast<bool>(r.test()); }),
+                 sends_.end());
+}
+
+}  // namespace mpisweep

@@ -1,0 +1,56 @@
+#pragma once
+// The master loop on rank 0: carries decisions from the scheduler to the workers and their
+// reports back to the scheduler and the store. It never blocks on one worker: sends are
+// non-blocking and it waits on a message from any worker.
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/request.hpp>
+#include <deque>
+#include <vector>
+
+#include "core/progress.hpp"
+#include "mpi/messages.hpp"
+#include "mpisweep/mpisweep.hpp"
+#include "mpisweep/store.hpp"
+
+namespace mpisweep {
+
+/// What the master knows of each rank (indexed by rank; rank 0 only when it works alone).
+struct WorkerSlot {
+    std::string host;
+    int device = -1;
+    bool ready = false;
+};
+
+class Master {
+public:
+    /// With one rank, `local_task` is run by the master itself (`local_info` describes it).
+    Master(const boost::mpi::communicator& comm, const Grid& grid, const Options& options,
+           ResultStore& store, Scheduler& scheduler, std::vector<WorkerSlot> workers,
+           const TaskFunction* local_task, const WorkerInfo* local_info);
+    /// Runs the sweep to its end and returns the ExitCode.
+    int run();
+
+private:
+    void dispatch(const std::vector<Assignment>& assignments);
+    void send_cancels(const std::vector<Cancellation>& cancels);
+    bool receive_one();  ///< handles one message if any is waiting
+    void handle_report(WorkerId worker, TaskReport& report);
+    void handle_failure(WorkerId worker, TaskReport& report);
+    void run_local_task();
+    void stop_workers();
+    void complete_sends();
+    TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status) const;
+
+    const boost::mpi::communicator& comm_;
+    const Grid& grid_;
+    const Options& options_;
+    ResultStore& store_;
+    Scheduler& scheduler_;
+    std::vector<WorkerSlot> workers_;
+    const TaskFunction* local_task_;
+    const WorkerInfo* local_info_;
+    std::deque<Assignment> local_queue_;
+    std::vector<boost::mpi::request> sends_;
+};
+
+}  // namespace mpisweep
