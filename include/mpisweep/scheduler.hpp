@@ -20,7 +20,8 @@ enum class TaskStatus : std::int8_t { Pending = 0, Done = 1, Failed = 2 };
 
 struct SchedulerOptions {
     int max_attempts = 3;       ///< failed attempts after which a task is failed for good
-    int max_worker_errors = 5;  ///< consecutive failures after which a worker gets no more tasks
+    int max_worker_errors = 5;  ///< consecutive failures after which a worker gets no more
+                                ///< tasks; 0: never retire a worker
     int prefetch = 1;           ///< tasks queued on a worker beyond the one it runs
     bool speculate = true;      ///< give idle workers copies of the slowest running tasks
     double speculate_after = 1.5;  ///< a task is slow once elapsed > this x median duration
@@ -35,6 +36,9 @@ struct Assignment {
     TaskId task;
     int attempt = 1;
     bool speculative = false;  ///< a copy of a task that another worker holds
+    /// Set when an idle worker takes a copy that sat queued (not started) on another worker:
+    /// send that worker a cancellation for `task`; the move keeps the same attempt number.
+    std::optional<WorkerId> moved_from;
 };
 
 /// Tell `worker` to drop or stop its copy of `task`. The worker still answers that copy
@@ -66,13 +70,16 @@ struct SchedulerCounts {
     std::uint64_t total = 0, done = 0, failed = 0, pending = 0, running = 0;
     std::uint64_t duplicates = 0;  ///< results dropped because another copy won
     std::uint64_t speculative_started = 0, speculative_won = 0;
+    std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
     int workers = 0, retired = 0;
 };
 
 class Scheduler {
 public:
     /// `initial` holds each task's status from a results file (resume); empty means all
-    /// pending. With `retry_failed`, failed tasks are pending again.
+    /// pending. With `retry_failed`, failed tasks are pending again. An empty worker list is
+    /// allowed: the scheduler is then stalled from the start if any task is left. Throws
+    /// std::invalid_argument for a bad option, a worker listed twice or a bad `initial`.
     Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers, SchedulerOptions options,
               const std::vector<TaskStatus>& initial = {}, bool retry_failed = false);
     ~Scheduler();
@@ -81,12 +88,18 @@ public:
 
     /// Fills free worker slots: idle workers first, lowest pending id first, then up to
     /// `prefetch` more per worker; when nothing is pending, idle workers get speculative
-    /// copies of the running task with the largest estimated time left.
+    /// copies of the running task with the largest estimated time left, or take over a copy
+    /// queued on a busy worker (see Assignment::moved_from).
     std::vector<Assignment> assign(Seconds now);
 
+    /// A reply for a copy the worker does not hold, or from an unknown worker, throws
+    /// std::invalid_argument. A result for a task not yet settled is accepted even from a copy
+    /// that was being cancelled (it finished first).
     DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now);
+    /// A failure of a copy that was being cancelled is Ignored and counts for nothing.
     FailOutcome on_failed(WorkerId worker, TaskId task, Seconds now);
-    /// The worker dropped or stopped a copy it was told to cancel.
+    /// The worker dropped or stopped a copy it was told to cancel (or dropped one on its own:
+    /// the task then goes back to the pool unless held elsewhere, no failure counted).
     void on_cancelled(WorkerId worker, TaskId task, Seconds now);
     /// Takes a worker out (its setup failed, or it died): returns cancellations for its
     /// copies, whose tasks go back to the pool unless held elsewhere.
@@ -96,11 +109,15 @@ public:
     std::vector<Cancellation> drain();
 
     bool finished() const;  ///< nothing pending or held: every task done or failed
-    bool stalled() const;   ///< tasks left but no active worker (all retired) or draining
+    /// Tasks left, no copy still running, and no way to run more: draining, or every worker
+    /// retired (a worker retired after failures finishes the copy it runs first).
+    bool stalled() const;
     SchedulerCounts counts() const;
     TaskStatus status(TaskId task) const;
     bool is_held(TaskId task) const;
-    /// Number of copies started in this run for a task (0 if never dispatched or settled).
+    /// Number of copies started in this run for a task: 0 if never dispatched; queued copies
+    /// cancelled before they could start do not count. Still readable right after the
+    /// on_done/on_failed that settles the task; 0 from the next event on.
     int attempts(TaskId task) const;
     /// Median duration of finished tasks (from a log-bucketed histogram: O(1) memory, ~3 %
     /// resolution); nullopt before min_samples.
@@ -109,6 +126,7 @@ public:
     /// Throws std::logic_error describing the first broken invariant: every held copy is in
     /// exactly one worker's queue, no worker holds more than 1 + prefetch copies, settled tasks
     /// are held nowhere, copies per task <= 1 + max_copies, counts add up to the total.
+    /// For tests: O(n_tasks + held copies + workers).
     void check_invariants() const;
 
 private:

@@ -1,0 +1,721 @@
+// The scheduling policy. Memory is one byte per task plus data for the tasks in play: held
+// copies live in per-worker FIFO queues, and a task gets a TaskRecord (attempts, failures,
+// holders) only while it is held, has been tried, or has failed. Pending tasks are a cursor
+// over fresh ids plus an ordered set of tasks handed back, so the lowest pending id goes
+// first without a list of all pending ids.
+#include "mpisweep/scheduler.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "core/scheduler_histogram.hpp"
+
+namespace mpisweep {
+namespace {
+
+/// A task's byte. Running: at least one live (not cancelled) copy is held somewhere.
+enum class TaskState : std::uint8_t { Pending = 0, Done = 1, Failed = 2, Running = 3 };
+
+bool is_settled(TaskState s) { return s == TaskState::Done || s == TaskState::Failed; }
+
+struct Copy {
+    std::uint64_t task = 0;
+    Seconds dispatched = 0;
+    int attempt = 1;
+    bool speculative = false;  // reported as speculative: a duplicate or a move
+    bool extra = false;        // a duplicate: counts against max_speculative while live
+    bool cancelled = false;    // told to stop; keeps its slot until the worker answers
+    bool attempt_taken_back = false;  // cancelled while queued: not counted in attempts
+};
+
+struct WorkerState {
+    WorkerId id;
+    std::deque<Copy> queue;  // in the order the worker runs them; the front one runs
+    // When the front copy could start: the time the previous front was answered.
+    Seconds front_since = std::numeric_limits<Seconds>::lowest();
+    int consecutive_failures = 0;
+    bool retired = false;
+    int free_level = -1;  // the free_by_load bucket listing this worker; -1: none
+};
+
+struct TaskRecord {
+    int attempts = 0;  // copies started in this run
+    int failures = 0;
+    std::vector<std::int32_t> holders;  // workers holding a live copy
+};
+
+/// What an idle worker should take when nothing is pending.
+struct SpeculationChoice {
+    std::uint64_t task = 0;
+    double left = 0;              // estimated seconds until the task's best copy is done
+    std::int32_t queued_on = -1;  // >= 0: move the copy queued there instead of duplicating
+};
+
+struct RemovedCopy {
+    Copy copy;
+    std::optional<Seconds> duration;  // set when the copy was running (front of its queue)
+};
+
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+    std::ostringstream out;
+    (out << ... << parts);
+    return out.str();
+}
+
+[[noreturn]] void broken(const std::string& what) {
+    throw std::logic_error("scheduler invariant broken: " + what);
+}
+
+void validate(const SchedulerOptions& o) {
+    auto reject = [](const char* option, const std::string& expected, auto value) {
+        throw std::invalid_argument(
+            concat("scheduler option ", option, " must be ", expected, ", got ", value));
+    };
+    if (o.max_attempts < 1) reject("max_attempts", "at least 1", o.max_attempts);
+    if (o.max_worker_errors < 0)
+        reject("max_worker_errors", "at least 0 (0: never retire)", o.max_worker_errors);
+    if (o.prefetch < 0) reject("prefetch", "at least 0", o.prefetch);
+    if (!(o.speculate_after > 0) || o.speculate_after == std::numeric_limits<double>::infinity())
+        reject("speculate_after", "a finite number > 0", o.speculate_after);
+    if (o.max_copies < 0) reject("max_copies", "at least 0", o.max_copies);
+    if (o.max_speculative < 0)
+        reject("max_speculative", "at least 0 (0: half the workers)", o.max_speculative);
+    if (o.min_samples < 1) reject("min_samples", "at least 1", o.min_samples);
+}
+
+}  // namespace
+
+struct Scheduler::Impl {
+    SchedulerOptions options;
+    std::uint64_t n_tasks = 0;
+    std::vector<std::uint8_t> states;  // TaskState per task
+    std::uint64_t cursor = 0;          // ids >= cursor were never dispatched
+    std::uint64_t fresh_pending = 0;   // pending tasks at or above the cursor
+    std::set<std::uint64_t> returned;  // pending tasks below the cursor (handed back)
+    std::unordered_map<std::uint64_t, TaskRecord> records;
+    std::vector<std::uint64_t> settled_records;  // dropped at the next event
+
+    std::vector<WorkerState> workers;
+    std::unordered_map<int, std::int32_t> worker_index;
+    // free_by_load[k]: active workers holding k copies, k <= prefetch (they have a free slot).
+    std::vector<std::set<std::int32_t>> free_by_load;
+
+    DurationHistogram durations;
+    int speculative_cap = 1;
+    int live_extra = 0;  // live duplicate copies
+    bool draining = false;
+    SchedulerCounts counts;
+
+    Impl(std::uint64_t n, std::vector<WorkerId> worker_ids, SchedulerOptions o,
+         const std::vector<TaskStatus>& initial, bool retry_failed)
+        : options(o), n_tasks(n), states(n, static_cast<std::uint8_t>(TaskState::Pending)) {
+        validate(options);
+        if (!initial.empty() && initial.size() != n) {
+            throw std::invalid_argument(concat("scheduler: initial statuses cover ",
+                                               initial.size(), " tasks, expected ", n));
+        }
+        counts.total = n;
+        for (std::uint64_t t = 0; t < initial.size(); ++t) {
+            const auto raw = static_cast<int>(initial[t]);
+            if (raw < 0 || raw > 2) {
+                throw std::invalid_argument(
+                    concat("scheduler: initial status of task ", t, " is ", raw,
+                           ", expected pending (0), done (1) or failed (2)"));
+            }
+            TaskState s = static_cast<TaskState>(raw);
+            if (s == TaskState::Failed && retry_failed) s = TaskState::Pending;
+            states[t] = static_cast<std::uint8_t>(s);
+            if (s == TaskState::Done) ++counts.done;
+            if (s == TaskState::Failed) ++counts.failed;
+        }
+        counts.pending = n - counts.done - counts.failed;
+        fresh_pending = counts.pending;
+
+        free_by_load.resize(static_cast<std::size_t>(options.prefetch) + 1);
+        workers.reserve(worker_ids.size());
+        for (WorkerId id : worker_ids) {
+            const auto index = static_cast<std::int32_t>(workers.size());
+            if (!worker_index.emplace(id.value(), index).second) {
+                throw std::invalid_argument(concat("scheduler: worker ", id, " listed twice"));
+            }
+            workers.push_back(WorkerState{});
+            workers.back().id = id;
+            refresh_free_level(index);
+        }
+        counts.workers = static_cast<int>(workers.size());
+        speculative_cap = options.max_speculative > 0
+                              ? options.max_speculative
+                              : std::max(1, static_cast<int>(workers.size()) / 2);
+        records.reserve(workers.size() * (free_by_load.size() + 1) * 2);
+    }
+
+    // ---- small helpers ------------------------------------------------------------------
+
+    TaskState state(std::uint64_t t) const { return static_cast<TaskState>(states[t]); }
+    void set_state(std::uint64_t t, TaskState s) { states[t] = static_cast<std::uint8_t>(s); }
+
+    void check_task(TaskId task) const {
+        if (task.value() >= n_tasks) {
+            throw std::invalid_argument(
+                concat("scheduler: task ", task, " out of range (", n_tasks, " tasks)"));
+        }
+    }
+
+    std::int32_t index_of(WorkerId worker) const {
+        auto it = worker_index.find(worker.value());
+        if (it == worker_index.end()) {
+            throw std::invalid_argument(concat("scheduler: unknown worker ", worker));
+        }
+        return it->second;
+    }
+
+    std::size_t position_of(std::int32_t w, TaskId task, const char* reply) const {
+        const WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        for (std::size_t i = 0; i < ws.queue.size(); ++i) {
+            if (ws.queue[i].task == task.value()) return i;
+        }
+        throw std::invalid_argument(concat("scheduler: worker ", ws.id, " answered ", reply,
+                                           " for task ", task, ", which it does not hold"));
+    }
+
+    bool holds(std::int32_t w, std::uint64_t task) const {
+        const auto& queue = workers[static_cast<std::size_t>(w)].queue;
+        return std::any_of(queue.begin(), queue.end(),
+                           [task](const Copy& c) { return c.task == task; });
+    }
+
+    Seconds front_start(const WorkerState& ws) const {
+        return std::max(ws.queue.front().dispatched, ws.front_since);
+    }
+
+    std::optional<Seconds> median() const {
+        if (durations.count() < static_cast<std::uint64_t>(options.min_samples)) return {};
+        return durations.median();
+    }
+
+    int active_workers() const { return counts.workers - counts.retired; }
+
+    /// Records of tasks settled by the previous event stay readable (attempts) until now.
+    void begin_event() {
+        for (std::uint64_t t : settled_records) records.erase(t);
+        settled_records.clear();
+    }
+
+    void refresh_free_level(std::int32_t w) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        const auto size = static_cast<int>(ws.queue.size());
+        const int want = !ws.retired && size <= options.prefetch ? size : -1;
+        if (want == ws.free_level) return;
+        if (ws.free_level >= 0) free_by_load[static_cast<std::size_t>(ws.free_level)].erase(w);
+        if (want >= 0) free_by_load[static_cast<std::size_t>(want)].insert(w);
+        ws.free_level = want;
+    }
+
+    // ---- task state transitions ---------------------------------------------------------
+
+    void return_to_pool(std::uint64_t t) {
+        set_state(t, TaskState::Pending);
+        --counts.running;
+        ++counts.pending;
+        returned.insert(t);
+    }
+
+    /// The lowest pending task that worker `w` holds no copy of (a cancelled copy may still
+    /// sit there), taken out of the pool.
+    std::optional<std::uint64_t> take_pending_for(std::int32_t w) {
+        for (auto it = returned.begin(); it != returned.end(); ++it) {
+            if (!holds(w, *it)) {
+                const std::uint64_t t = *it;
+                returned.erase(it);
+                return t;
+            }
+        }
+        while (cursor < n_tasks && state(cursor) != TaskState::Pending) ++cursor;
+        if (cursor == n_tasks) return std::nullopt;
+        --fresh_pending;
+        return cursor++;
+    }
+
+    /// Marks a live copy cancelled and returns the cancellation to send. A queued copy never
+    /// started, so with `take_back` it leaves the attempt count.
+    Cancellation cancel_copy(std::int32_t w, std::size_t idx, bool take_back) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        Copy& c = ws.queue[idx];
+        c.cancelled = true;
+        if (c.extra) --live_extra;
+        TaskRecord& rec = records.at(c.task);
+        rec.holders.erase(std::find(rec.holders.begin(), rec.holders.end(), w));
+        if (take_back && idx > 0) {
+            --rec.attempts;
+            c.attempt_taken_back = true;
+        }
+        if (state(c.task) == TaskState::Running && rec.holders.empty()) return_to_pool(c.task);
+        return Cancellation{ws.id, TaskId(c.task)};
+    }
+
+    /// Settles a task that is pending or running; every other live copy gets cancelled.
+    void settle(std::uint64_t t, TaskState outcome, std::vector<Cancellation>* cancels) {
+        const TaskState before = state(t);
+        if (before == TaskState::Running) {
+            --counts.running;
+        } else {
+            --counts.pending;
+            returned.erase(t);  // a cancelled copy finished after its task went back
+        }
+        set_state(t, outcome);
+        ++(outcome == TaskState::Done ? counts.done : counts.failed);
+        auto it = records.find(t);
+        if (it == records.end()) return;
+        const std::vector<std::int32_t> others = it->second.holders;
+        for (std::int32_t w : others) {
+            cancels->push_back(cancel_copy(w, position_of(w, TaskId(t), "?"), true));
+        }
+        settled_records.push_back(t);
+    }
+
+    Assignment place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
+                          bool speculative, bool extra) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        records[t].holders.push_back(w);
+        if (state(t) == TaskState::Pending) {
+            set_state(t, TaskState::Running);
+            --counts.pending;
+            ++counts.running;
+        }
+        Copy copy;
+        copy.task = t;
+        copy.dispatched = now;
+        copy.attempt = attempt;
+        copy.speculative = speculative;
+        copy.extra = extra;
+        ws.queue.push_back(copy);
+        if (extra) ++live_extra;
+        ++counts.in_flight;
+        refresh_free_level(w);
+        return Assignment{ws.id, TaskId(t), attempt, speculative, std::nullopt};
+    }
+
+    RemovedCopy remove_copy(std::int32_t w, std::size_t idx, Seconds now) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        RemovedCopy removed{ws.queue[idx], std::nullopt};
+        if (idx == 0) {
+            removed.duration = std::max(0.0, now - front_start(ws));
+            ws.front_since = now;  // the next copy starts when this one is answered
+        }
+        ws.queue.erase(ws.queue.begin() + static_cast<std::ptrdiff_t>(idx));
+        --counts.in_flight;
+        if (!removed.copy.cancelled) {
+            if (removed.copy.extra) --live_extra;
+            auto& holders = records.at(removed.copy.task).holders;
+            holders.erase(std::find(holders.begin(), holders.end(), w));
+        }
+        refresh_free_level(w);
+        return removed;
+    }
+
+    void retire_worker(std::int32_t w, bool include_running, std::vector<Cancellation>& out) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        if (!ws.retired) {
+            ws.retired = true;
+            ++counts.retired;
+        }
+        for (std::size_t i = include_running ? 0 : 1; i < ws.queue.size(); ++i) {
+            if (!ws.queue[i].cancelled) out.push_back(cancel_copy(w, i, true));
+        }
+        refresh_free_level(w);
+    }
+
+    // ---- speculation --------------------------------------------------------------------
+
+    /// The held task with the largest estimated time left that an idle worker may take: a
+    /// copy queued behind others (moved), or a running copy overdue by speculate_after x
+    /// median (duplicated, within the caps). A task's estimate is that of its best copy.
+    std::optional<SpeculationChoice> best_speculation(Seconds now) const {
+        const std::optional<Seconds> med = median();
+        const double m = med.value_or(0.0);
+        struct Best {
+            double left;
+            bool qualifies;
+            std::int32_t queued_on;
+        };
+        std::unordered_map<std::uint64_t, Best> best;
+        for (std::size_t w = 0; w < workers.size(); ++w) {
+            const WorkerState& ws = workers[w];
+            double ahead = 0;  // seconds until the live copies ahead are done
+            for (std::size_t i = 0; i < ws.queue.size(); ++i) {
+                const Copy& c = ws.queue[i];
+                if (c.cancelled) continue;  // stops at once
+                Best here{};
+                if (i == 0) {
+                    const double elapsed = now - front_start(ws);
+                    // An overdue task is expected to take as long again.
+                    here.left = elapsed < m ? m - elapsed : elapsed;
+                    here.qualifies = med.has_value() && elapsed > options.speculate_after * m;
+                    here.queued_on = -1;
+                } else {
+                    here.left = ahead + m;
+                    here.qualifies = true;  // an idle worker can start it now
+                    here.queued_on = static_cast<std::int32_t>(w);
+                }
+                ahead = here.left;
+                auto [it, fresh] = best.try_emplace(c.task, here);
+                if (!fresh && here.left < it->second.left) it->second = here;
+            }
+        }
+        const auto max_live = static_cast<std::size_t>(options.max_copies) + 1;
+        std::optional<SpeculationChoice> choice;
+        for (const auto& [task, b] : best) {
+            if (!b.qualifies) continue;
+            if (b.queued_on < 0 &&
+                (live_extra >= speculative_cap || records.at(task).holders.size() >= max_live)) {
+                continue;
+            }
+            if (!choice || b.left > choice->left ||
+                (b.left == choice->left && task < choice->task)) {
+                choice = SpeculationChoice{task, b.left, b.queued_on};
+            }
+        }
+        return choice;
+    }
+
+    Assignment speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now) {
+        ++counts.speculative_started;
+        if (choice.queued_on < 0) {
+            TaskRecord& rec = records.at(choice.task);
+            return place_copy(idle, choice.task, now, ++rec.attempts, true, true);
+        }
+        const std::int32_t from = choice.queued_on;
+        const std::size_t idx = position_of(from, TaskId(choice.task), "?");
+        const Copy original = workers[static_cast<std::size_t>(from)].queue[idx];
+        // Place first, so the task never looks unheld in between.
+        Assignment a =
+            place_copy(idle, choice.task, now, original.attempt, true, original.extra);
+        cancel_copy(from, idx, false);
+        a.moved_from = workers[static_cast<std::size_t>(from)].id;
+        return a;
+    }
+
+    // ---- events -------------------------------------------------------------------------
+
+    std::vector<Assignment> assign(Seconds now) {
+        begin_event();
+        std::vector<Assignment> out;
+        if (draining) return out;
+        // Breadth-first: every worker with k copies gets one before any gets k + 2.
+        for (std::size_t level = 0; level < free_by_load.size() && counts.pending > 0; ++level) {
+            const std::set<std::int32_t>& bucket = free_by_load[level];
+            for (auto it = bucket.begin(); it != bucket.end() && counts.pending > 0;) {
+                const std::int32_t w = *it;
+                ++it;  // placing a copy moves w to the next level
+                const std::optional<std::uint64_t> t = take_pending_for(w);
+                if (!t) continue;
+                TaskRecord& rec = records[*t];
+                out.push_back(place_copy(w, *t, now, ++rec.attempts, false, false));
+            }
+        }
+        if (options.speculate && counts.pending == 0 && !free_by_load[0].empty()) {
+            const std::vector<std::int32_t> idle(free_by_load[0].begin(), free_by_load[0].end());
+            for (std::int32_t w : idle) {
+                const std::optional<SpeculationChoice> choice = best_speculation(now);
+                if (!choice) break;
+                out.push_back(speculate(w, *choice, now));
+            }
+        }
+        return out;
+    }
+
+    DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now) {
+        begin_event();
+        const std::int32_t w = index_of(worker);
+        const RemovedCopy removed = remove_copy(w, position_of(w, task, "done"), now);
+        workers[static_cast<std::size_t>(w)].consecutive_failures = 0;
+        DoneOutcome out;
+        const std::uint64_t t = task.value();
+        if (is_settled(state(t))) {
+            ++counts.duplicates;
+            return out;
+        }
+        out.accepted = true;
+        if (removed.copy.attempt_taken_back) ++records.at(t).attempts;  // it did run
+        if (removed.duration) durations.add(*removed.duration);
+        if (removed.copy.speculative) ++counts.speculative_won;
+        settle(t, TaskState::Done, &out.cancels);
+        return out;
+    }
+
+    FailOutcome on_failed(WorkerId worker, TaskId task, Seconds now) {
+        begin_event();
+        const std::int32_t w = index_of(worker);
+        const RemovedCopy removed = remove_copy(w, position_of(w, task, "failed"), now);
+        FailOutcome out;
+        const std::uint64_t t = task.value();
+        // A copy told to stop may fail from being stopped: that says nothing about the task
+        // or the worker.
+        if (removed.copy.cancelled || is_settled(state(t))) {
+            out.verdict = FailVerdict::Ignored;
+            return out;
+        }
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        ++ws.consecutive_failures;
+        TaskRecord& rec = records.at(t);
+        ++rec.failures;
+        if (!rec.holders.empty()) {
+            out.verdict = FailVerdict::Waiting;
+        } else if (rec.failures >= options.max_attempts) {
+            out.verdict = FailVerdict::FailedForGood;
+            settle(t, TaskState::Failed, &out.cancels);
+        } else {
+            out.verdict = FailVerdict::Retry;
+            return_to_pool(t);
+        }
+        if (options.max_worker_errors > 0 && !ws.retired &&
+            ws.consecutive_failures >= options.max_worker_errors) {
+            retire_worker(w, false, out.cancels);
+            out.worker_retired = true;
+        }
+        return out;
+    }
+
+    void on_cancelled(WorkerId worker, TaskId task, Seconds now) {
+        begin_event();
+        const std::int32_t w = index_of(worker);
+        const RemovedCopy removed = remove_copy(w, position_of(w, task, "cancelled"), now);
+        const std::uint64_t t = task.value();
+        // A copy dropped without being asked is lost, not failed.
+        if (!removed.copy.cancelled && state(t) == TaskState::Running &&
+            records.at(t).holders.empty()) {
+            return_to_pool(t);
+        }
+    }
+
+    std::vector<Cancellation> retire(WorkerId worker) {
+        begin_event();
+        std::vector<Cancellation> out;
+        retire_worker(index_of(worker), true, out);
+        return out;
+    }
+
+    std::vector<Cancellation> drain() {
+        begin_event();
+        draining = true;
+        std::vector<Cancellation> out;
+        for (std::size_t w = 0; w < workers.size(); ++w) {
+            for (std::size_t i = 0; i < workers[w].queue.size(); ++i) {
+                if (!workers[w].queue[i].cancelled) {
+                    out.push_back(cancel_copy(static_cast<std::int32_t>(w), i, true));
+                }
+            }
+        }
+        return out;
+    }
+
+    bool finished() const { return counts.done + counts.failed == n_tasks; }
+
+    bool stalled() const {
+        return !finished() && counts.running == 0 && (draining || active_workers() == 0);
+    }
+
+    void check_invariants() const;
+};
+
+void Scheduler::Impl::check_invariants() const {
+    // Tasks: counters match the bytes, and the pool is exactly the pending tasks below the
+    // cursor.
+    std::uint64_t by_state[4] = {0, 0, 0, 0};
+    std::uint64_t pending_fresh = 0, pending_returned = 0;
+    for (std::uint64_t t = 0; t < n_tasks; ++t) {
+        const std::uint8_t raw = states[t];
+        if (raw > 3) broken(concat("task ", t, " has state byte ", int(raw)));
+        ++by_state[raw];
+        const TaskState s = state(t);
+        if (s == TaskState::Pending) {
+            if (t >= cursor) {
+                ++pending_fresh;
+            } else if (returned.count(t) == 0) {
+                broken(concat("pending task ", t, " is below the cursor but not in the pool"));
+            } else {
+                ++pending_returned;
+            }
+        } else if (t >= cursor && s == TaskState::Running) {
+            broken(concat("task ", t, " runs but the cursor (", cursor, ") never passed it"));
+        }
+        if (s == TaskState::Running) {
+            auto it = records.find(t);
+            if (it == records.end() || it->second.holders.empty()) {
+                broken(concat("task ", t, " is running but no worker holds a live copy"));
+            }
+        }
+    }
+    if (pending_returned != returned.size()) {
+        for (std::uint64_t t : returned) {
+            if (t >= cursor || state(t) != TaskState::Pending) {
+                broken(concat("the pool holds task ", t, ", which is not pending below the cursor"));
+            }
+        }
+    }
+    if (pending_fresh != fresh_pending) {
+        broken(concat(pending_fresh, " fresh pending tasks, counter says ", fresh_pending));
+    }
+    const std::uint64_t pending = by_state[0], done = by_state[1], failed = by_state[2],
+                        running = by_state[3];
+    if (pending != counts.pending || done != counts.done || failed != counts.failed ||
+        running != counts.running) {
+        broken(concat("counts (pending ", counts.pending, ", running ", counts.running, ", done ",
+                      counts.done, ", failed ", counts.failed, ") differ from task states (",
+                      pending, ", ", running, ", ", done, ", ", failed, ")"));
+    }
+    if (counts.pending + counts.running + counts.done + counts.failed != counts.total ||
+        counts.total != n_tasks) {
+        broken(concat("counts do not add up to the ", n_tasks, " tasks"));
+    }
+
+    // Workers: queues within bounds, each live copy listed by its task's record.
+    std::unordered_map<std::uint64_t, std::size_t> live_copies;
+    std::uint64_t in_flight = 0;
+    int extra = 0, retired = 0;
+    const auto max_queue = static_cast<std::size_t>(options.prefetch) + 1;
+    for (std::size_t w = 0; w < workers.size(); ++w) {
+        const WorkerState& ws = workers[w];
+        in_flight += ws.queue.size();
+        if (ws.retired) ++retired;
+        if (ws.queue.size() > max_queue) {
+            broken(concat("worker ", ws.id, " holds ", ws.queue.size(), " copies, at most ",
+                          max_queue, " allowed"));
+        }
+        const int want_level =
+            !ws.retired && static_cast<int>(ws.queue.size()) <= options.prefetch
+                ? static_cast<int>(ws.queue.size())
+                : -1;
+        if (ws.free_level != want_level ||
+            (want_level >= 0 &&
+             free_by_load[static_cast<std::size_t>(want_level)].count(
+                 static_cast<std::int32_t>(w)) == 0)) {
+            broken(concat("worker ", ws.id, " is listed under the wrong number of free slots"));
+        }
+        for (std::size_t i = 0; i < ws.queue.size(); ++i) {
+            const Copy& c = ws.queue[i];
+            if (c.task >= n_tasks) broken(concat("worker ", ws.id, " holds unknown task ", c.task));
+            for (std::size_t j = i + 1; j < ws.queue.size(); ++j) {
+                if (ws.queue[j].task == c.task) {
+                    broken(concat("worker ", ws.id, " holds two copies of task ", c.task));
+                }
+            }
+            if (c.cancelled) continue;
+            if (draining) broken(concat("draining, but worker ", ws.id, " holds live task ", c.task));
+            if (ws.retired && i > 0) {
+                broken(concat("retired worker ", ws.id, " still has task ", c.task, " queued"));
+            }
+            if (state(c.task) != TaskState::Running) {
+                broken(concat("worker ", ws.id, " holds a live copy of task ", c.task,
+                              ", which is not running (state ", int(states[c.task]), ")"));
+            }
+            const auto& holders = records.at(c.task).holders;
+            if (std::find(holders.begin(), holders.end(), static_cast<std::int32_t>(w)) ==
+                holders.end()) {
+                broken(concat("task ", c.task, " does not list worker ", ws.id, " as a holder"));
+            }
+            ++live_copies[c.task];
+            if (c.extra) ++extra;
+        }
+    }
+    for (std::size_t level = 0; level < free_by_load.size(); ++level) {
+        for (std::int32_t w : free_by_load[level]) {
+            if (workers[static_cast<std::size_t>(w)].free_level != static_cast<int>(level)) {
+                broken(concat("worker ", workers[static_cast<std::size_t>(w)].id,
+                              " is listed with ", level, " copies by mistake"));
+            }
+        }
+    }
+    if (in_flight != counts.in_flight) {
+        broken(concat(in_flight, " copies held, counter says ", counts.in_flight));
+    }
+    if (retired != counts.retired) broken(concat(retired, " workers retired, counter says ", counts.retired));
+    if (extra != live_extra) broken(concat(extra, " live duplicates, counter says ", live_extra));
+    if (live_extra > speculative_cap) {
+        broken(concat(live_extra, " speculative copies running, at most ", speculative_cap));
+    }
+
+    // Records: holders are exactly the live copies, within max_copies.
+    const auto max_live = static_cast<std::size_t>(options.max_copies) + 1;
+    for (const auto& [t, rec] : records) {
+        const auto found = live_copies.find(t);
+        const std::size_t live = found == live_copies.end() ? 0 : found->second;
+        if (rec.holders.size() != live) {
+            broken(concat("task ", t, " lists ", rec.holders.size(), " holders but ", live,
+                          " live copies are held"));
+        }
+        if (live > max_live) {
+            broken(concat("task ", t, " has ", live, " live copies, at most ", max_live));
+        }
+        if (rec.attempts < 0) broken(concat("task ", t, " has ", rec.attempts, " attempts"));
+        const TaskState s = state(t);
+        if (is_settled(s) &&
+            std::find(settled_records.begin(), settled_records.end(), t) == settled_records.end()) {
+            broken(concat("settled task ", t, " still has a record"));
+        }
+        if (s == TaskState::Pending && rec.failures >= options.max_attempts) {
+            broken(concat("task ", t, " failed ", rec.failures, " times but is pending again"));
+        }
+    }
+    for (const auto& [t, live] : live_copies) {
+        if (records.count(t) == 0) broken(concat("task ", t, " is held but has no record"));
+        (void)live;
+    }
+}
+
+// ---- Scheduler: forwards to Impl ----------------------------------------------------------
+
+Scheduler::Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers,
+                     SchedulerOptions options, const std::vector<TaskStatus>& initial,
+                     bool retry_failed)
+    : impl_(std::make_unique<Impl>(n_tasks, std::move(workers), options, initial,
+                                   retry_failed)) {}
+Scheduler::~Scheduler() = default;
+Scheduler::Scheduler(Scheduler&&) noexcept = default;
+Scheduler& Scheduler::operator=(Scheduler&&) noexcept = default;
+
+std::vector<Assignment> Scheduler::assign(Seconds now) { return impl_->assign(now); }
+DoneOutcome Scheduler::on_done(WorkerId worker, TaskId task, Seconds now) {
+    return impl_->on_done(worker, task, now);
+}
+FailOutcome Scheduler::on_failed(WorkerId worker, TaskId task, Seconds now) {
+    return impl_->on_failed(worker, task, now);
+}
+void Scheduler::on_cancelled(WorkerId worker, TaskId task, Seconds now) {
+    impl_->on_cancelled(worker, task, now);
+}
+std::vector<Cancellation> Scheduler::retire(WorkerId worker) { return impl_->retire(worker); }
+std::vector<Cancellation> Scheduler::drain() { return impl_->drain(); }
+bool Scheduler::finished() const { return impl_->finished(); }
+bool Scheduler::stalled() const { return impl_->stalled(); }
+SchedulerCounts Scheduler::counts() const { return impl_->counts; }
+
+TaskStatus Scheduler::status(TaskId task) const {
+    impl_->check_task(task);
+    const TaskState s = impl_->state(task.value());
+    return s == TaskState::Running ? TaskStatus::Pending : static_cast<TaskStatus>(s);
+}
+
+bool Scheduler::is_held(TaskId task) const {
+    impl_->check_task(task);
+    return impl_->state(task.value()) == TaskState::Running;
+}
+
+int Scheduler::attempts(TaskId task) const {
+    impl_->check_task(task);
+    auto it = impl_->records.find(task.value());
+    return it == impl_->records.end() ? 0 : it->second.attempts;
+}
+
+std::optional<Seconds> Scheduler::median_duration() const { return impl_->median(); }
+
+void Scheduler::check_invariants() const { impl_->check_invariants(); }
+
+}  // namespace mpisweep

@@ -1,0 +1,201 @@
+#pragma once
+// Plays scheduler events the way the master loop would, keeps its own picture of what each
+// worker holds, and checks after every event that the scheduler's decisions make sense from
+// the outside (no copy sent to a retired worker or twice to one worker, cancellations only
+// for copies held, every task settled at most once) and that its own invariants hold.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mpisweep/scheduler.hpp"
+
+namespace mpisweep::testing {
+
+/// A copy as the worker sees it.
+struct HeldCopy {
+    std::uint64_t task = 0;
+    bool cancel_sent = false;
+};
+
+class SchedulerDriver {
+public:
+    /// Workers are ranks 1..n_workers (rank 0 is the master), so a mix-up between worker
+    /// index and rank shows.
+    SchedulerDriver(std::uint64_t n_tasks, int n_workers, SchedulerOptions options,
+                    const std::vector<TaskStatus>& initial = {}, bool retry_failed = false)
+        : options_(options), scheduler_(n_tasks, ranks(n_workers), options, initial, retry_failed),
+          accepted_(n_tasks, 0), failed_for_good_(n_tasks, 0) {
+        for (int w = 1; w <= n_workers; ++w) held_[w];
+        scheduler_.check_invariants();
+    }
+
+    Scheduler& scheduler() { return scheduler_; }
+    const Scheduler& scheduler() const { return scheduler_; }
+
+    std::vector<Assignment> assign(Seconds now) {
+        std::vector<Assignment> out = scheduler_.assign(now);
+        for (const Assignment& a : out) {
+            const int w = a.worker.value();
+            auto found = held_.find(w);
+            if (found == held_.end()) violation("assignment to unknown worker " + std::to_string(w));
+            if (retired_.count(w) != 0) violation("assignment to retired worker " + std::to_string(w));
+            for (const HeldCopy& c : found->second) {
+                if (c.task == a.task.value()) {
+                    violation("worker " + std::to_string(w) + " got a second copy of task " +
+                         std::to_string(c.task));
+                }
+            }
+            if (a.attempt < 1) violation("attempt numbers start at 1");
+            found->second.push_back(HeldCopy{a.task.value(), false});
+            if (found->second.size() > static_cast<std::size_t>(options_.prefetch) + 1) {
+                violation("worker " + std::to_string(w) + " holds more than 1 + prefetch copies");
+            }
+            if (a.moved_from) {
+                if (!a.speculative) violation("a moved copy must be reported as speculative");
+                mark_cancelled(Cancellation{*a.moved_from, a.task});
+            }
+        }
+        after_event();
+        return out;
+    }
+
+    DoneOutcome done(int worker, std::uint64_t task, Seconds now) {
+        take(worker, task);
+        DoneOutcome out = scheduler_.on_done(WorkerId(worker), TaskId(task), now);
+        if (out.accepted) {
+            if (++accepted_[task] > 1) violation("task " + std::to_string(task) + " accepted twice");
+            if (failed_for_good_[task] != 0) {
+                violation("task " + std::to_string(task) + " accepted after failing for good");
+            }
+            if (scheduler_.status(TaskId(task)) != TaskStatus::Done) violation("accepted but not done");
+        } else {
+            ++duplicates_;
+        }
+        for (const Cancellation& c : out.cancels) mark_cancelled(c);
+        after_event();
+        return out;
+    }
+
+    FailOutcome fail(int worker, std::uint64_t task, Seconds now) {
+        take(worker, task);
+        FailOutcome out = scheduler_.on_failed(WorkerId(worker), TaskId(task), now);
+        if (out.verdict == FailVerdict::FailedForGood) {
+            if (++failed_for_good_[task] > 1) violation("task " + std::to_string(task) + " failed twice");
+            if (accepted_[task] != 0) violation("task " + std::to_string(task) + " failed after done");
+            if (scheduler_.status(TaskId(task)) != TaskStatus::Failed) violation("failed but not failed");
+        }
+        if (out.worker_retired) {
+            if (!retired_.insert(worker).second) violation("worker retired twice");
+        }
+        for (const Cancellation& c : out.cancels) mark_cancelled(c);
+        after_event();
+        return out;
+    }
+
+    void cancelled(int worker, std::uint64_t task, Seconds now) {
+        take(worker, task);
+        scheduler_.on_cancelled(WorkerId(worker), TaskId(task), now);
+        after_event();
+    }
+
+    std::vector<Cancellation> retire(int worker) {
+        std::vector<Cancellation> out = scheduler_.retire(WorkerId(worker));
+        retired_.insert(worker);
+        for (const Cancellation& c : out) mark_cancelled(c);
+        after_event();
+        return out;
+    }
+
+    std::vector<Cancellation> drain() {
+        std::vector<Cancellation> out = scheduler_.drain();
+        for (const Cancellation& c : out) mark_cancelled(c);
+        after_event();
+        return out;
+    }
+
+    /// What the worker holds, in the order it runs them.
+    const std::deque<HeldCopy>& held(int worker) const { return held_.at(worker); }
+    std::vector<std::uint64_t> held_tasks(int worker) const {
+        std::vector<std::uint64_t> tasks;
+        for (const HeldCopy& c : held_.at(worker)) tasks.push_back(c.task);
+        return tasks;
+    }
+    std::size_t copies_held() const {
+        std::size_t n = 0;
+        for (const auto& entry : held_) n += entry.second.size();
+        return n;
+    }
+    bool is_retired(int worker) const { return retired_.count(worker) != 0; }
+    int accepted(std::uint64_t task) const { return accepted_[task]; }
+    int failed_for_good(std::uint64_t task) const { return failed_for_good_[task]; }
+    std::uint64_t duplicates() const { return duplicates_; }
+    /// Turns off the O(n_tasks) invariant check (for the large test).
+    void set_check_every_event(bool check) { check_every_event_ = check; }
+
+private:
+    static std::vector<WorkerId> ranks(int n) {
+        std::vector<WorkerId> ids;
+        for (int w = 1; w <= n; ++w) ids.emplace_back(w);
+        return ids;
+    }
+
+    [[noreturn]] static void violation(const std::string& what) {
+        throw std::runtime_error("scheduler driver: " + what);
+    }
+
+    void take(int worker, std::uint64_t task) {
+        auto& queue = held_.at(worker);
+        for (auto it = queue.begin(); it != queue.end(); ++it) {
+            if (it->task == task) {
+                queue.erase(it);
+                return;
+            }
+        }
+        violation("test bug: worker " + std::to_string(worker) + " does not hold task " +
+             std::to_string(task));
+    }
+
+    void mark_cancelled(const Cancellation& c) {
+        auto found = held_.find(c.worker.value());
+        if (found != held_.end()) {
+            for (HeldCopy& copy : found->second) {
+                if (copy.task != c.task.value()) continue;
+                if (copy.cancel_sent) {
+                    violation("task " + std::to_string(copy.task) + " cancelled twice on worker " +
+                         std::to_string(c.worker.value()));
+                }
+                copy.cancel_sent = true;
+                return;
+            }
+        }
+        violation("cancellation for task " + std::to_string(c.task.value()) + " that worker " +
+             std::to_string(c.worker.value()) + " does not hold");
+    }
+
+    void after_event() {
+        if (check_every_event_) scheduler_.check_invariants();
+        const SchedulerCounts c = scheduler_.counts();
+        if (c.in_flight != copies_held()) {
+            violation("scheduler counts " + std::to_string(c.in_flight) + " copies in flight, workers hold " +
+                 std::to_string(copies_held()));
+        }
+        if (c.pending + c.running + c.done + c.failed != c.total) violation("counts do not add up");
+    }
+
+    SchedulerOptions options_;
+    Scheduler scheduler_;
+    std::map<int, std::deque<HeldCopy>> held_;
+    std::set<int> retired_;
+    std::vector<int> accepted_, failed_for_good_;
+    std::uint64_t duplicates_ = 0;
+    bool check_every_event_ = true;
+};
+
+}  // namespace mpisweep::testing
