@@ -1,0 +1,44 @@
+#include "core/command_env.hpp"
+
+#include "mpisweep/value.hpp"
+
+namespace mpisweep::detail {
+
+std::string param_env_name(std::string_view parameter) {
+    std::string name = "MPISWEEP_PARAM_";
+    for (char c : parameter) {
+        if (c >= 'a' && c <= 'z') {
+            name += static_cast<char>(c - 'a' + 'A');
+        } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            name += c;
+        } else {
+            name += '_';
+        }
+    }
+    return name;
+}
+
+EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
+                                      bool node_has_gpus, const EnvironmentOverrides& extra) {
+    EnvironmentOverrides env = extra;
+    // Later entries win in the spawn's merge, so ours follow the user's.
+    env.emplace_back("MPISWEEP_TASK_ID", std::to_string(context.task_id.value()));
+    env.emplace_back("MPISWEEP_ATTEMPT", std::to_string(context.attempt));
+    env.emplace_back("MPISWEEP_DEVICE", std::to_string(context.worker.device));
+    env.emplace_back("MPISWEEP_OUTPUT", output_path);
+    const auto& names = context.params.names();
+    const auto& values = context.params.values();
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+        env.emplace_back(param_env_name(names[i]), to_string(values[i]));
+    }
+    if (context.worker.device >= 0) {
+        const std::string& visible = context.worker.visible_device;
+        env.emplace_back("CUDA_VISIBLE_DEVICES",
+                         visible.empty() ? std::to_string(context.worker.device) : visible);
+    } else if (node_has_gpus) {
+        env.emplace_back("CUDA_VISIBLE_DEVICES", "");
+    }
+    return env;
+}
+
+}  // namespace mpisweep::detail

@@ -1,0 +1,24 @@
+#pragma once
+// The environment variables a command task adds for its child process.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mpisweep/task.hpp"
+
+namespace mpisweep::detail {
+
+using EnvironmentOverrides = std::vector<std::pair<std::string, std::string>>;
+
+/// MPISWEEP_PARAM_<NAME>: the name upper-cased, anything but A-Z and 0-9 as '_'.
+std::string param_env_name(std::string_view parameter);
+
+/// MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE, MPISWEEP_PARAM_*, MPISWEEP_OUTPUT and
+/// CUDA_VISIBLE_DEVICES: the worker's GPU entry when it has one; "" for a CPU worker when the
+/// node has GPUs (so it does not take GPU 0 by default); otherwise left as the worker's.
+/// `extra` comes first, so the variables above win over a user's setting of the same name.
+EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
+                                      bool node_has_gpus, const EnvironmentOverrides& extra = {});
+
+}  // namespace mpisweep::detail
