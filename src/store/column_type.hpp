@@ -1,0 +1,37 @@
+#pragma once
+// The type of a /results/<name> column, fixed by the first value that arrives.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mpisweep/task.hpp"
+
+namespace mpisweep::store {
+
+struct ColumnType {
+    enum class Kind : std::uint8_t { Float, Int, String, Array };
+    Kind kind = Kind::Float;
+    std::uint64_t width = 0;  ///< number of doubles per row for Array, else 0
+
+    friend bool operator==(ColumnType a, ColumnType b) {
+        return a.kind == b.kind && a.width == b.width;
+    }
+    friend bool operator!=(ColumnType a, ColumnType b) { return !(a == b); }
+};
+
+/// The column a value would create: double -> Float, int64 -> Int, string -> String,
+/// vector<double> of length k -> Array of width k.
+ColumnType column_type_of(const ResultValue& value);
+
+/// "float64", "int64", "string", "float64[3]": the names used in errors and the docs.
+std::string describe(ColumnType type);
+
+/// Whether a value of type `value` can go into a column of type `column` (int64 into a
+/// float64 column converts; everything else must match exactly).
+bool fits(ColumnType value, ColumnType column);
+
+/// Throws StoreError unless `name` is a valid result field name: non-empty, no '/', not
+/// "." (HDF5 link-name rules). `what` says what the name is ("result field", "param").
+void check_field_name(std::string_view name, std::string_view what);
+
+}  // namespace mpisweep::store

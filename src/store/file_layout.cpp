@@ -1,0 +1,212 @@
+#include "store/file_layout.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <vector>
+
+#include "store/column_type.hpp"
+#include "store/h5_types.hpp"
+#include "store/spec_diff.hpp"
+
+#ifndef MPISWEEP_VERSION
+#define MPISWEEP_VERSION "0.1.0"
+#endif
+
+namespace mpisweep::store {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Rows decoded and written per H5Dwrite when filling /params: one chunk of 64k rows.
+constexpr std::uint64_t kParamBlockRows = 65536;
+
+void write_root_attributes(hid_t file, const Grid& grid, const StoreOptions& options) {
+    h5::write_string_attribute(file, "format", kFormatName);
+    h5::write_int32_attribute(file, "format_version", kFormatVersion);
+    h5::write_string_attribute(file, "mpisweep_version", MPISWEEP_VERSION);
+    h5::write_string_attribute(file, "spec", grid.to_json());
+    h5::write_string_attribute(file, "command", options.command);
+    h5::write_uint64_attribute(file, "n_tasks", grid.size());
+    h5::write_string_attribute(file, "created", utc_timestamp());
+    h5::write_int32_attribute(file, "mpi_size", options.mpi_size);
+}
+
+// One /params/<axis> dataset and its buffer for a block of rows.
+struct ParamColumn {
+    const Axis* axis;
+    h5::Datatype type;  // file and memory type (native on this machine)
+    h5::Dataset dataset;
+    std::vector<std::int64_t> ints;
+    std::vector<double> doubles;
+    std::vector<std::int8_t> bools;
+    std::vector<std::string> strings;
+    std::vector<const char*> pointers;
+
+    const void* data() {
+        switch (axis->type()) {
+            case ValueType::Int: return ints.data();
+            case ValueType::Float: return doubles.data();
+            case ValueType::Bool: return bools.data();
+            case ValueType::String:
+                for (std::size_t i = 0; i < strings.size(); ++i) pointers[i] = strings[i].c_str();
+                return pointers.data();
+        }
+        return nullptr;
+    }
+
+    void set(std::size_t row, const Value& value) {
+        switch (axis->type()) {
+            case ValueType::Int: ints[row] = std::get<std::int64_t>(value); break;
+            case ValueType::Float:
+                doubles[row] = value.index() == 0 ? static_cast<double>(std::get<std::int64_t>(value))
+                                                  : std::get<double>(value);
+                break;
+            case ValueType::Bool: bools[row] = std::get<bool>(value) ? 1 : 0; break;
+            case ValueType::String: strings[row] = std::get<std::string>(value); break;
+        }
+    }
+};
+
+h5::Datatype memory_type_of(ValueType type) {
+    switch (type) {
+        case ValueType::Int: return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_INT64));
+        case ValueType::Float: return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_DOUBLE));
+        case ValueType::String: return h5::vlen_utf8_string();
+        case ValueType::Bool: return h5::bool_enum();
+    }
+    return {};
+}
+
+void write_params(hid_t file, const Grid& grid) {
+    h5::Group group = h5::create_ordered_group(file, "params");
+    const std::uint64_t n = grid.size();
+    const std::uint64_t block = std::min(n, kParamBlockRows);
+    std::vector<ParamColumn> columns;
+    columns.reserve(grid.axes().size());
+    for (const Axis& axis : grid.axes()) {
+        check_field_name(axis.name(), "param");
+        ParamColumn column{&axis, memory_type_of(axis.type()), {}, {}, {}, {}, {}, {}};
+        std::size_t element = H5Tget_size(column.type.get());
+        column.dataset = h5::create_rows_dataset(group.get(), axis.name().c_str(), column.type.get(),
+                                                 n, 0, element, column.type.get(), nullptr);
+        switch (axis.type()) {
+            case ValueType::Int: column.ints.resize(block); break;
+            case ValueType::Float: column.doubles.resize(block); break;
+            case ValueType::Bool: column.bools.resize(block); break;
+            case ValueType::String:
+                column.strings.resize(block);
+                column.pointers.resize(block);
+                break;
+        }
+        columns.push_back(std::move(column));
+    }
+
+    hsize_t dims[1] = {n};
+    h5::Dataspace file_space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
+    std::vector<Value> values;
+    for (std::uint64_t first = 0; first < n; first += block) {
+        const std::uint64_t rows = std::min(block, n - first);
+        for (std::uint64_t row = 0; row < rows; ++row) {
+            grid.decode(TaskId(first + row), values);
+            for (std::size_t a = 0; a < columns.size(); ++a) columns[a].set(row, values[a]);
+        }
+        hsize_t start[1] = {first};
+        hsize_t count[1] = {rows};
+        H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+        h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
+        for (auto& column : columns)
+            H5_CHECK(H5Dwrite, column.dataset.get(), column.type.get(), memory_space.get(),
+                     file_space.get(), H5P_DEFAULT, column.data());
+    }
+}
+
+void write_tasks(hid_t file, std::uint64_t n) {
+    h5::Group tasks = h5::create_ordered_group(file, "tasks");
+    const std::int8_t pending = 0;
+    const std::int32_t zero = 0, none = -1;
+    h5::Datatype status = h5::status_enum();
+    h5::Datatype text = h5::vlen_utf8_string();
+    // Fill values stand for every row nobody wrote yet: creation writes no task rows.
+    h5::create_rows_dataset(tasks.get(), "status", status.get(), n, 0, 1, status.get(), &pending);
+    h5::create_rows_dataset(tasks.get(), "attempts", H5T_STD_I32LE, n, 0, 4, H5T_NATIVE_INT32, &zero);
+    h5::create_rows_dataset(tasks.get(), "worker", H5T_STD_I32LE, n, 0, 4, H5T_NATIVE_INT32, &none);
+    h5::create_rows_dataset(tasks.get(), "device", H5T_STD_I32LE, n, 0, 4, H5T_NATIVE_INT32, &none);
+    h5::create_rows_dataset(tasks.get(), "node", H5T_STD_I32LE, n, 0, 4, H5T_NATIVE_INT32, &none);
+    h5::create_rows_dataset(tasks.get(), "start", H5T_IEEE_F64LE, n, 0, 8, H5T_NATIVE_DOUBLE, &kNaN);
+    h5::create_rows_dataset(tasks.get(), "wall_s", H5T_IEEE_F64LE, n, 0, 8, H5T_NATIVE_DOUBLE, &kNaN);
+    h5::create_rows_dataset(tasks.get(), "exit_code", H5T_STD_I32LE, n, 0, 4, H5T_NATIVE_INT32, &zero);
+    h5::create_rows_dataset(tasks.get(), "error", text.get(), n, 0, 16, text.get(), nullptr);
+}
+
+void write_nodes(hid_t file) {
+    h5::Datatype text = h5::vlen_utf8_string();
+    hsize_t dims[1] = {0};
+    hsize_t max_dims[1] = {H5S_UNLIMITED};
+    hsize_t chunk[1] = {64};
+    h5::Dataspace space(H5_CHECK(H5Screate_simple, 1, dims, max_dims));
+    h5::PropList creation(H5_CHECK(H5Pcreate, H5P_DATASET_CREATE));
+    H5_CHECK(H5Pset_chunk, creation.get(), 1, chunk);
+    h5::Dataset nodes(H5_CHECK(H5Dcreate2, file, "nodes", text.get(), space.get(), H5P_DEFAULT,
+                               creation.get(), H5P_DEFAULT));
+}
+
+std::string not_resumable(const std::string& path, const std::string& why) {
+    return "cannot resume from '" + path + "': " + why;
+}
+
+}  // namespace
+
+std::string utc_timestamp() {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+void write_new_file(const std::string& path, const Grid& grid, const StoreOptions& options) {
+    h5::File file(H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    write_root_attributes(file.get(), grid, options);
+    write_params(file.get(), grid);
+    h5::create_ordered_group(file.get(), "results");
+    write_tasks(file.get(), grid.size());
+    write_nodes(file.get());
+    file.close();
+}
+
+void check_same_sweep(hid_t file, const Grid& grid, const std::string& path) {
+    if (!h5::has_attribute(file, "format") || h5::read_string_attribute(file, "format") != kFormatName)
+        throw StoreError("'" + path + "' is not an mpisweep results file (no root attribute format=\"" +
+                         kFormatName + "\")");
+    std::int64_t version = h5::has_attribute(file, "format_version")
+                               ? h5::read_int64_attribute(file, "format_version")
+                               : 0;
+    if (version != kFormatVersion)
+        throw StoreError(not_resumable(path, "it has format_version " + std::to_string(version) +
+                                                 ", this mpisweep reads version " +
+                                                 std::to_string(kFormatVersion)));
+    std::string difference =
+        describe_spec_difference(h5::read_string_attribute(file, "spec"), grid.to_json());
+    if (!difference.empty())
+        throw StoreError(not_resumable(path, "it was made by a different grid: " + difference +
+                                                 " (give the same parameters to resume, or --force "
+                                                 "to start over)"));
+    std::uint64_t n_tasks = h5::read_uint64_attribute(file, "n_tasks");
+    if (n_tasks != grid.size())
+        throw StoreError(not_resumable(path, "it holds " + std::to_string(n_tasks) +
+                                                 " tasks, this grid has " + std::to_string(grid.size())));
+}
+
+TaskDatasets open_task_datasets(hid_t file) {
+    h5::PropList access = h5::written_dataset_access();
+    auto open = [&](const char* name) {
+        return h5::Dataset(H5_CHECK(H5Dopen2, file, name, access.get()));
+    };
+    return TaskDatasets{open("tasks/status"), open("tasks/attempts"), open("tasks/worker"),
+                        open("tasks/device"), open("tasks/node"),     open("tasks/start"),
+                        open("tasks/wall_s"), open("tasks/exit_code"), open("tasks/error")};
+}
+
+}  // namespace mpisweep::store

@@ -1,0 +1,50 @@
+#include "store/h5_check.hpp"
+
+#include <algorithm>
+
+namespace mpisweep::h5 {
+
+namespace {
+
+std::string message_text(hid_t message_id) {
+    if (message_id < 0) return {};
+    char text[256] = {};
+    H5E_type_t type{};
+    if (H5Eget_msg(message_id, &type, text, sizeof text) < 0) return {};
+    return text;
+}
+
+herr_t append_frame(unsigned /*depth*/, const H5E_error2_t* frame, void* out) {
+    auto& stack = *static_cast<std::string*>(out);
+    if (!stack.empty()) stack += "; ";
+    stack += frame->func_name ? frame->func_name : "?";
+    stack += "(): ";
+    std::string description = frame->desc && *frame->desc ? frame->desc : message_text(frame->min_num);
+    // Some descriptions embed ctime() output with its newline: keep the message on one line.
+    description.erase(std::remove(description.begin(), description.end(), '\n'), description.end());
+    stack += description;
+    return 0;
+}
+
+}  // namespace
+
+H5Error::H5Error(std::string routine, long long code, std::string stack)
+    : std::runtime_error("HDF5 " + routine + " failed (returned " + std::to_string(code) + ")" +
+                         (stack.empty() ? std::string() : ": " + stack)),
+      routine_(std::move(routine)), code_(code), stack_(std::move(stack)) {}
+
+std::string take_error_stack() {
+    std::string stack;
+    // Outermost call first: the API routine the caller made, then where inside HDF5 it broke.
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, &append_frame, &stack);
+    (void)H5Eclear2(H5E_DEFAULT);
+    return stack;
+}
+
+void silence_automatic_error_printing() { (void)H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+void throw_h5_error(const char* routine, long long code) {
+    throw H5Error(routine, code, take_error_stack());
+}
+
+}  // namespace mpisweep::h5

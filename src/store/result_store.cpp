@@ -1,0 +1,582 @@
+// ResultStore: opening and creating the file, buffering records and writing them in
+// batches (one H5Dwrite per dataset per flush).
+#include "mpisweep/store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <limits>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "store/column_type.hpp"
+#include "store/file_layout.hpp"
+#include "store/h5_types.hpp"
+#include "store/pending_file.hpp"
+#include "store/row_selection.hpp"
+
+namespace mpisweep {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using store::ColumnType;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Rows of /tasks/status read per H5Dread on resume.
+constexpr hsize_t kStatusBlockRows = hsize_t{1} << 20;
+
+bool path_exists(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0;
+}
+
+bool is_directory(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+h5::Dataspace whole_rows_space(std::uint64_t rows) {
+    hsize_t dims[1] = {rows};
+    return h5::Dataspace(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
+}
+
+// Reads the [first, first + count) rows of a 1-D dataset into `out`.
+void read_rows(hid_t dataset, hid_t memory_type, hsize_t first, hsize_t count, void* out) {
+    h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset));
+    hsize_t start[1] = {first};
+    hsize_t counts[1] = {count};
+    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, counts, nullptr);
+    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, counts, nullptr));
+    H5_CHECK(H5Dread, dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out);
+}
+
+// Reads every string of a 1-D vlen string dataset.
+std::vector<std::string> read_all_strings(hid_t dataset) {
+    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset));
+    hssize_t count = H5_CHECK(H5Sget_simple_extent_npoints, space.get());
+    std::vector<char*> raw(static_cast<std::size_t>(count), nullptr);
+    std::vector<std::string> strings;
+    if (count == 0) return strings;
+    h5::Datatype text = h5::vlen_utf8_string();
+    H5_CHECK(H5Dread, dataset, text.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
+    for (char* s : raw) strings.emplace_back(s ? s : "");
+    (void)H5Dvlen_reclaim(text.get(), space.get(), H5P_DEFAULT, raw.data());
+    return strings;
+}
+
+const char* missing_value_note(ColumnType type) {
+    switch (type.kind) {
+        case ColumnType::Kind::Float:
+        case ColumnType::Kind::Array: return "NaN";
+        case ColumnType::Kind::Int: return "0 (use /tasks/status to tell a missing row from a 0)";
+        case ColumnType::Kind::String: return "empty string";
+    }
+    return "";
+}
+
+}  // namespace
+
+struct ResultStore::Impl {
+    // One /results/<name> column: its type is fixed by the first value; the dataset is
+    // created by the first flush that has a value for it.
+    struct Column {
+        std::string name;
+        ColumnType type;
+        h5::Dataset dataset;
+    };
+
+    // Values of one column gathered for one flush, in row order.
+    struct Staged {
+        std::vector<hsize_t> rows;
+        std::vector<double> doubles;
+        std::vector<std::int64_t> ints;
+        std::vector<const char*> strings;
+    };
+
+    std::string path;
+    StoreOptions options;
+    std::uint64_t n_tasks = 0;
+    bool closed = false;
+
+    // Declared before the datasets: members are destroyed in reverse order, so the datasets
+    // close before the file.
+    h5::File file;
+    h5::Group results_group;
+    h5::Dataset nodes_dataset;
+    store::TaskDatasets tasks;
+    h5::Datatype status_type = h5::status_enum();
+    h5::Datatype string_type = h5::vlen_utf8_string();
+
+    std::vector<Column> columns;
+    std::unordered_map<std::string, std::size_t> column_index;
+
+    std::vector<std::string> nodes;  // index = value in /tasks/node
+    std::unordered_map<std::string, std::int32_t> node_index;
+    std::size_t nodes_in_file = 0;
+
+    // Resume: attempts of the rows that were failed when the file was opened (only those
+    // run again), and the rows whose /tasks/error holds a message.
+    std::unordered_map<std::uint64_t, std::int32_t> prior_attempts;
+    std::unordered_set<std::uint64_t> rows_with_error;
+
+    std::vector<TaskRecord> buffer;
+    std::vector<std::int32_t> buffer_nodes;  // node index of each buffered record
+    Clock::time_point oldest_buffered{};
+
+    void open(const std::string& file_path);
+    void load_results_columns();
+    void load_nodes();
+    void load_failed_rows();
+
+    void check_open() const {
+        if (closed) throw StoreError("results file '" + path + "' is already closed");
+    }
+    void validate(const TaskRecord& record) const;
+    std::int32_t node_of(const std::string& host);
+    void write_buffer();
+    void write_nodes();
+    void write_task_columns(const std::vector<std::size_t>& order, const std::vector<hsize_t>& rows);
+    void write_errors(const std::vector<std::size_t>& order);
+    void write_results(const std::vector<std::size_t>& order);
+    void create_column_dataset(Column& column);
+    void finish();
+};
+
+// ---- opening -----------------------------------------------------------------------------
+
+void ResultStore::Impl::open(const std::string& file_path) {
+    file = h5::File(H5_CHECK(H5Fopen, file_path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    results_group = h5::Group(H5_CHECK(H5Gopen2, file.get(), "results", H5P_DEFAULT));
+    nodes_dataset = h5::Dataset(H5_CHECK(H5Dopen2, file.get(), "nodes", H5P_DEFAULT));
+    tasks = store::open_task_datasets(file.get());
+}
+
+void ResultStore::Impl::load_results_columns() {
+    std::vector<std::string> names;
+    auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+        return 0;
+    };
+    hsize_t index = 0;
+    H5_CHECK(H5Literate, results_group.get(), H5_INDEX_NAME, H5_ITER_NATIVE, &index, collect, &names);
+    h5::PropList access = h5::written_dataset_access();
+    for (const auto& name : names) {
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, results_group.get(), name.c_str(), access.get()));
+        h5::Datatype type(H5_CHECK(H5Dget_type, dataset.get()));
+        h5::Dataspace space(H5_CHECK(H5Dget_space, dataset.get()));
+        int rank = H5_CHECK(H5Sget_simple_extent_ndims, space.get());
+        hsize_t dims[2] = {0, 0};
+        if (rank == 1 || rank == 2) H5_CHECK(H5Sget_simple_extent_dims, space.get(), dims, nullptr);
+        H5T_class_t type_class = H5_CHECK(H5Tget_class, type.get());
+        std::optional<ColumnType> column_type;
+        if (dims[0] == n_tasks) {
+            if (rank == 1 && type_class == H5T_FLOAT) column_type = ColumnType{ColumnType::Kind::Float, 0};
+            if (rank == 1 && type_class == H5T_INTEGER) column_type = ColumnType{ColumnType::Kind::Int, 0};
+            if (rank == 1 && type_class == H5T_STRING) column_type = ColumnType{ColumnType::Kind::String, 0};
+            if (rank == 2 && type_class == H5T_FLOAT && dims[1] > 0)
+                column_type = ColumnType{ColumnType::Kind::Array, dims[1]};
+        }
+        if (!column_type)
+            throw StoreError("cannot resume from '" + path + "': /results/" + name +
+                             " is not a column this mpisweep writes ([" + std::to_string(n_tasks) +
+                             "] float64, int64 or string, or [" + std::to_string(n_tasks) +
+                             ", k] float64)");
+        column_index.emplace(name, columns.size());
+        columns.push_back(Column{name, *column_type, std::move(dataset)});
+    }
+}
+
+void ResultStore::Impl::load_nodes() {
+    nodes = read_all_strings(nodes_dataset.get());
+    nodes_in_file = nodes.size();
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+        node_index.emplace(nodes[i], static_cast<std::int32_t>(i));
+}
+
+void ResultStore::Impl::load_failed_rows() {
+    std::vector<std::int8_t> statuses;
+    std::vector<hsize_t> failed;
+    for (hsize_t first = 0; first < n_tasks; first += kStatusBlockRows) {
+        hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks - first);
+        statuses.resize(count);
+        read_rows(tasks.status.get(), status_type.get(), first, count, statuses.data());
+        for (hsize_t i = 0; i < count; ++i)
+            if (statuses[i] == static_cast<std::int8_t>(TaskStatus::Failed)) failed.push_back(first + i);
+    }
+    if (failed.empty()) return;
+    // Failures are few: read their attempts with one point selection.
+    h5::Dataspace file_space(H5_CHECK(H5Dget_space, tasks.attempts.get()));
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), failed, 0);
+    std::vector<std::int32_t> attempts(failed.size());
+    H5_CHECK(H5Dread, tasks.attempts.get(), H5T_NATIVE_INT32, memory_space.get(), file_space.get(),
+             H5P_DEFAULT, attempts.data());
+    for (std::size_t i = 0; i < failed.size(); ++i) {
+        prior_attempts.emplace(failed[i], attempts[i]);
+        rows_with_error.insert(failed[i]);
+    }
+}
+
+// ---- recording ---------------------------------------------------------------------------
+
+void ResultStore::Impl::validate(const TaskRecord& record) const {
+    check_open();
+    if (record.id.value() >= n_tasks)
+        throw StoreError("task id " + std::to_string(record.id.value()) + " is out of range: '" + path +
+                         "' holds tasks 0.." + std::to_string(n_tasks - 1));
+    if (record.status == TaskStatus::Pending)
+        throw StoreError("task " + std::to_string(record.id.value()) +
+                         ": a record must be done or failed, not pending");
+    for (const auto& [name, value] : record.results) {
+        store::check_field_name(name, "result field");
+        ColumnType type = store::column_type_of(value);
+        if (type.kind == ColumnType::Kind::Array && type.width == 0)
+            throw StoreError("result field '" + name + "' is an empty array: expected at least one value");
+        auto it = column_index.find(name);
+        if (it == column_index.end()) continue;
+        ColumnType column = columns[it->second].type;
+        if (!store::fits(type, column))
+            throw StoreError("result field '" + name + "' is " + store::describe(type) +
+                             ", but column /results/" + name + " holds " + store::describe(column) +
+                             " (fixed by its first value)");
+    }
+}
+
+std::int32_t ResultStore::Impl::node_of(const std::string& host) {
+    if (host.empty()) return -1;
+    auto [it, added] = node_index.emplace(host, static_cast<std::int32_t>(nodes.size()));
+    if (added) nodes.push_back(host);
+    return it->second;
+}
+
+// ---- writing -----------------------------------------------------------------------------
+
+void ResultStore::Impl::write_buffer() {
+    if (buffer.empty()) return;
+    // Rows in ascending id order; of two records for one id, the later one wins.
+    std::vector<std::size_t> order(buffer.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return buffer[a].id < buffer[b].id; });
+    std::vector<std::size_t> unique;
+    unique.reserve(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        if (i + 1 == order.size() || buffer[order[i + 1]].id != buffer[order[i]].id)
+            unique.push_back(order[i]);
+    std::vector<hsize_t> rows(unique.size());
+    for (std::size_t i = 0; i < unique.size(); ++i) rows[i] = buffer[unique[i]].id.value();
+
+    write_nodes();
+    write_task_columns(unique, rows);
+    write_errors(unique);
+    write_results(unique);
+    H5_CHECK(H5Fflush, file.get(), H5F_SCOPE_GLOBAL);
+    buffer.clear();
+    buffer_nodes.clear();
+}
+
+void ResultStore::Impl::write_nodes() {
+    if (nodes.size() == nodes_in_file) return;
+    hsize_t new_size[1] = {nodes.size()};
+    H5_CHECK(H5Dset_extent, nodes_dataset.get(), new_size);
+    h5::Dataspace file_space(H5_CHECK(H5Dget_space, nodes_dataset.get()));
+    hsize_t start[1] = {nodes_in_file};
+    hsize_t count[1] = {nodes.size() - nodes_in_file};
+    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
+    std::vector<const char*> names;
+    for (std::size_t i = nodes_in_file; i < nodes.size(); ++i) names.push_back(nodes[i].c_str());
+    H5_CHECK(H5Dwrite, nodes_dataset.get(), string_type.get(), memory_space.get(), file_space.get(),
+             H5P_DEFAULT, names.data());
+    nodes_in_file = nodes.size();
+}
+
+void ResultStore::Impl::write_task_columns(const std::vector<std::size_t>& order,
+                                           const std::vector<hsize_t>& rows) {
+    const std::size_t n = order.size();
+    std::vector<std::int8_t> status(n);
+    std::vector<std::int32_t> attempts(n), worker(n), device(n), node(n), exit_code(n);
+    std::vector<double> start(n), wall_s(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t b = order[i];
+        const TaskRecord& record = buffer[b];
+        status[i] = static_cast<std::int8_t>(record.status);
+        auto prior = prior_attempts.find(record.id.value());
+        attempts[i] = record.attempts + (prior == prior_attempts.end() ? 0 : prior->second);
+        worker[i] = record.worker;
+        device[i] = record.device;
+        node[i] = buffer_nodes[b];
+        start[i] = record.start;
+        wall_s[i] = record.wall_s;
+        exit_code[i] = record.exit_code;
+    }
+    // One selection serves every /tasks column: they all have N rows.
+    h5::Dataspace file_space = whole_rows_space(n_tasks);
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, 0);
+    auto write = [&](const h5::Dataset& dataset, hid_t type, const void* data) {
+        H5_CHECK(H5Dwrite, dataset.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data);
+    };
+    write(tasks.status, status_type.get(), status.data());
+    write(tasks.attempts, H5T_NATIVE_INT32, attempts.data());
+    write(tasks.worker, H5T_NATIVE_INT32, worker.data());
+    write(tasks.device, H5T_NATIVE_INT32, device.data());
+    write(tasks.node, H5T_NATIVE_INT32, node.data());
+    write(tasks.start, H5T_NATIVE_DOUBLE, start.data());
+    write(tasks.wall_s, H5T_NATIVE_DOUBLE, wall_s.data());
+    write(tasks.exit_code, H5T_NATIVE_INT32, exit_code.data());
+}
+
+void ResultStore::Impl::write_errors(const std::vector<std::size_t>& order) {
+    // Only failures carry a message; a done row is written ("") only to clear an old one.
+    std::vector<hsize_t> rows;
+    std::vector<const char*> messages;
+    for (std::size_t b : order) {
+        const TaskRecord& record = buffer[b];
+        if (record.status == TaskStatus::Failed) {
+            rows.push_back(record.id.value());
+            messages.push_back(record.error.c_str());
+        } else if (rows_with_error.count(record.id.value()) > 0) {
+            rows.push_back(record.id.value());
+            messages.push_back("");
+        }
+    }
+    if (rows.empty()) return;
+    h5::Dataspace file_space = whole_rows_space(n_tasks);
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, 0);
+    H5_CHECK(H5Dwrite, tasks.error.get(), string_type.get(), memory_space.get(), file_space.get(),
+             H5P_DEFAULT, messages.data());
+    for (std::size_t b : order) {  // only once written: a failed write is retried whole
+        const TaskRecord& record = buffer[b];
+        if (record.status == TaskStatus::Failed)
+            rows_with_error.insert(record.id.value());
+        else
+            rows_with_error.erase(record.id.value());
+    }
+}
+
+void ResultStore::Impl::create_column_dataset(Column& column) {
+    const std::string& name = column.name;
+    switch (column.type.kind) {
+        case ColumnType::Kind::Float:
+            column.dataset = h5::create_rows_dataset(results_group.get(), name.c_str(), H5T_IEEE_F64LE,
+                                                     n_tasks, 0, 8, H5T_NATIVE_DOUBLE, &kNaN);
+            break;
+        case ColumnType::Kind::Int: {
+            const std::int64_t zero = 0;
+            column.dataset = h5::create_rows_dataset(results_group.get(), name.c_str(), H5T_STD_I64LE,
+                                                     n_tasks, 0, 8, H5T_NATIVE_INT64, &zero);
+            break;
+        }
+        case ColumnType::Kind::String:
+            column.dataset = h5::create_rows_dataset(results_group.get(), name.c_str(), string_type.get(),
+                                                     n_tasks, 0, 16, string_type.get(), nullptr);
+            break;
+        case ColumnType::Kind::Array:
+            column.dataset = h5::create_rows_dataset(results_group.get(), name.c_str(), H5T_IEEE_F64LE,
+                                                     n_tasks, column.type.width, 8 * column.type.width,
+                                                     H5T_NATIVE_DOUBLE, &kNaN);
+            break;
+    }
+    h5::write_string_attribute(column.dataset.get(), "missing", missing_value_note(column.type));
+}
+
+void ResultStore::Impl::write_results(const std::vector<std::size_t>& order) {
+    std::vector<Staged> staged(columns.size());
+    for (std::size_t b : order) {
+        const TaskRecord& record = buffer[b];
+        for (const auto& [name, value] : record.results) {
+            const std::size_t c = column_index.at(name);
+            Staged& s = staged[c];
+            s.rows.push_back(record.id.value());
+            switch (value.index()) {
+                case 0: s.doubles.push_back(std::get<double>(value)); break;
+                case 1: {
+                    const auto integer = std::get<std::int64_t>(value);
+                    if (columns[c].type.kind == ColumnType::Kind::Float)
+                        s.doubles.push_back(static_cast<double>(integer));
+                    else
+                        s.ints.push_back(integer);
+                    break;
+                }
+                case 2: s.strings.push_back(std::get<std::string>(value).c_str()); break;
+                default: {
+                    const auto& array = std::get<std::vector<double>>(value);
+                    s.doubles.insert(s.doubles.end(), array.begin(), array.end());
+                }
+            }
+        }
+    }
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+        Staged& s = staged[c];
+        if (s.rows.empty()) continue;
+        Column& column = columns[c];
+        if (!column.dataset) create_column_dataset(column);
+        h5::Dataspace file_space(H5_CHECK(H5Dget_space, column.dataset.get()));
+        h5::Dataspace memory_space = h5::select_rows(file_space.get(), s.rows, column.type.width);
+        hid_t memory_type = H5T_NATIVE_DOUBLE;
+        const void* data = s.doubles.data();
+        if (column.type.kind == ColumnType::Kind::Int) {
+            memory_type = H5T_NATIVE_INT64;
+            data = s.ints.data();
+        } else if (column.type.kind == ColumnType::Kind::String) {
+            memory_type = string_type.get();
+            data = s.strings.data();
+        }
+        H5_CHECK(H5Dwrite, column.dataset.get(), memory_type, memory_space.get(), file_space.get(),
+                 H5P_DEFAULT, data);
+    }
+}
+
+void ResultStore::Impl::finish() {
+    if (closed) return;
+    write_buffer();
+    closed = true;
+    // Datasets and groups first: the file closes for real only once nothing in it is open.
+    columns.clear();
+    tasks = {};
+    nodes_dataset.reset();
+    results_group.reset();
+    file.close();
+}
+
+// ---- public interface --------------------------------------------------------------------
+
+ResultStore::ResultStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ResultStore::ResultStore(ResultStore&&) noexcept = default;
+ResultStore& ResultStore::operator=(ResultStore&& other) noexcept {
+    if (this != &other) {
+        ResultStore old(std::move(*this));  // flushes and closes what this held
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+ResultStore::~ResultStore() {
+    if (!impl_ || impl_->closed) return;
+    try {
+        impl_->finish();
+    } catch (const std::exception& e) {
+        std::cerr << "mpisweep: could not finish writing '" << impl_->path << "': " << e.what() << '\n';
+    } catch (...) {
+        std::cerr << "mpisweep: could not finish writing '" << impl_->path << "'\n";
+    }
+}
+
+ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
+    h5::silence_automatic_error_printing();
+    const std::string& path = options.path;
+    if (path.empty()) throw StoreError("results file: expected a path, got ''");
+    if (grid.size() == 0) throw StoreError("cannot create '" + path + "': the grid has no tasks");
+    if (is_directory(path)) throw StoreError("results file '" + path + "' is a folder: expected a file path");
+    if (path_exists(path) && !options.overwrite)
+        throw StoreError("results file '" + path +
+                         "' already exists: use --resume to continue it or --force to replace it");
+    {
+        store::PendingFile pending(path);
+        try {
+            store::write_new_file(pending.path(), grid, options);
+        } catch (const h5::H5Error& e) {
+            throw StoreError("cannot create results file '" + path + "': " + e.what());
+        }
+        pending.commit();
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->options = options;
+    impl->n_tasks = grid.size();
+    impl->open(path);
+    return ResultStore(std::move(impl));
+}
+
+ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& options) {
+    h5::silence_automatic_error_printing();
+    const std::string& path = options.path;
+    if (!path_exists(path))
+        throw StoreError("cannot resume from '" + path +
+                         "': no such file (leave out --resume to start a new sweep)");
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        (void)h5::take_error_stack();
+        throw StoreError("'" + path + "' is not an mpisweep results file (not an HDF5 file)");
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->options = options;
+    impl->n_tasks = grid.size();
+    try {
+        impl->file = h5::File(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    } catch (const h5::H5Error& e) {
+        throw StoreError("cannot open results file '" + path + "' for writing: " + e.what());
+    }
+    try {
+        store::check_same_sweep(impl->file.get(), grid, path);
+        impl->open(path);
+        impl->load_results_columns();
+        impl->load_nodes();
+        impl->load_failed_rows();
+    } catch (const StoreError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw StoreError("cannot resume from '" + path + "': it is not a complete mpisweep results file (" +
+                         e.what() + ")");
+    }
+    return ResultStore(std::move(impl));
+}
+
+std::vector<TaskStatus> ResultStore::statuses() const {
+    if (!impl_) throw StoreError("results store was moved from");
+    impl_->check_open();
+    std::vector<TaskStatus> statuses(impl_->n_tasks, TaskStatus::Pending);
+    static_assert(sizeof(TaskStatus) == sizeof(std::int8_t));
+    for (hsize_t first = 0; first < impl_->n_tasks; first += kStatusBlockRows) {
+        hsize_t count = std::min<hsize_t>(kStatusBlockRows, impl_->n_tasks - first);
+        read_rows(impl_->tasks.status.get(), impl_->status_type.get(), first, count,
+                  statuses.data() + first);
+    }
+    for (const TaskRecord& record : impl_->buffer) statuses[record.id.value()] = record.status;
+    return statuses;
+}
+
+std::uint64_t ResultStore::size() const { return impl_ ? impl_->n_tasks : 0; }
+
+void ResultStore::record(TaskRecord record) {
+    if (!impl_) throw StoreError("results store was moved from");
+    Impl& s = *impl_;
+    s.validate(record);
+    for (const auto& [name, value] : record.results) {
+        if (s.column_index.count(name) > 0) continue;
+        s.column_index.emplace(name, s.columns.size());
+        s.columns.push_back(Impl::Column{name, store::column_type_of(value), {}});
+    }
+    if (s.buffer.empty()) s.oldest_buffered = Clock::now();
+    s.buffer_nodes.push_back(s.node_of(record.node));
+    s.buffer.push_back(std::move(record));
+    if (s.buffer.size() >= std::max<std::size_t>(1, s.options.flush_rows)) s.write_buffer();
+}
+
+void ResultStore::maybe_flush() {
+    if (!impl_ || impl_->closed || impl_->buffer.empty()) return;
+    if (Clock::now() - impl_->oldest_buffered >= impl_->options.flush_interval) impl_->write_buffer();
+}
+
+void ResultStore::flush() {
+    if (!impl_) throw StoreError("results store was moved from");
+    impl_->check_open();
+    impl_->write_buffer();
+}
+
+void ResultStore::close() {
+    if (!impl_) return;
+    impl_->finish();
+}
+
+const std::string& ResultStore::path() const {
+    static const std::string none;
+    return impl_ ? impl_->path : none;
+}
+
+}  // namespace mpisweep
