@@ -16,7 +16,8 @@
 namespace mpisweep {
 
 /// A results file that cannot be used as asked: exists without overwrite, made by another
-/// grid, not an mpisweep file. The message names the path and what differs.
+/// grid, not an mpisweep file. The message names the path and what differs. (A failing HDF5
+/// call itself throws a std::runtime_error naming the routine and HDF5's error stack.)
 class StoreError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -42,7 +43,7 @@ struct StoreOptions {
     std::string command;      ///< the command line, kept in the root attribute "command"
     int mpi_size = 1;
     bool overwrite = false;   ///< replace an existing file (create only)
-    std::size_t flush_rows = 4096;  ///< flush once this many records are buffered
+    std::size_t flush_rows = 4096;  ///< flush once this many records are buffered (0 acts as 1)
     std::chrono::milliseconds flush_interval{2000};  ///< or once the oldest is this old
 };
 
@@ -60,12 +61,14 @@ public:
     ResultStore& operator=(ResultStore&&) noexcept;
     ~ResultStore();  ///< flushes and closes; never throws (errors are reported on stderr)
 
-    /// Status of every task as in the file (for the scheduler on resume).
+    /// Status of every task as in the file (for the scheduler on resume), with the records
+    /// buffered but not yet written applied on top.
     std::vector<TaskStatus> statuses() const;
     std::uint64_t size() const;
 
     /// Buffers a record; flushes when a batch is full. A result field whose type conflicts
-    /// with its column throws StoreError naming the field and both types, before buffering.
+    /// with its column throws StoreError naming the field and both types, before buffering;
+    /// so do an invalid field name, a task id >= size() and a pending status.
     void record(TaskRecord record);
     /// Flushes when the oldest buffered record is older than flush_interval.
     void maybe_flush();

@@ -17,6 +17,7 @@
 
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
+#include "store/pending_file.hpp"
 
 namespace mpisweep {
 namespace {
@@ -626,6 +627,26 @@ print("ok")
     while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
     EXPECT_EQ(::pclose(pipe), 0) << output;
     EXPECT_EQ(output, "ok\n");
+}
+
+TEST(PendingFile, IsRemovedUnlessCommittedAndCommitReplacesTheTarget) {
+    TempDir dir;
+    const std::string target = dir.file("r.h5");
+    std::ofstream(target) << "old";
+    {
+        store::PendingFile abandoned(target);  // e.g. writing the new file threw
+        std::ofstream(abandoned.path()) << "half written";
+        EXPECT_EQ(dir.entries().size(), 2u);
+    }
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"r.h5"});
+    EXPECT_EQ(file_bytes(target), "old");
+    {
+        store::PendingFile complete(target);
+        std::ofstream(complete.path()) << "new";
+        complete.commit();
+    }
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"r.h5"});
+    EXPECT_EQ(file_bytes(target), "new");
 }
 
 TEST(H5Check, FailureCarriesRoutineCodeAndHdf5Stack) {
