@@ -27,6 +27,7 @@ struct SchedulerOptions {
     double speculate_after = 1.5;  ///< a task is slow once elapsed > this x median duration
     int max_copies = 1;         ///< extra copies of one task at once
     int max_speculative = 0;    ///< speculative copies running at once; 0: half the workers, >= 1
+                                ///< (a queued copy moved to an idle worker does not count)
     int min_samples = 3;        ///< finished tasks needed before the median is trusted
 };
 
@@ -67,11 +68,12 @@ struct FailOutcome {
 };
 
 struct SchedulerCounts {
-    std::uint64_t total = 0, done = 0, failed = 0, pending = 0, running = 0;
+    std::uint64_t total = 0, done = 0, failed = 0, pending = 0;
+    std::uint64_t running = 0;  ///< tasks with a copy held and not being cancelled
     std::uint64_t duplicates = 0;  ///< results dropped because another copy won
     std::uint64_t speculative_started = 0, speculative_won = 0;
-    std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
     int workers = 0, retired = 0;
+    std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
 };
 
 class Scheduler {

@@ -22,15 +22,17 @@ namespace {
 /// A task's byte. Running: at least one live (not cancelled) copy is held somewhere.
 enum class TaskState : std::uint8_t { Pending = 0, Done = 1, Failed = 2, Running = 3 };
 
-bool is_settled(TaskState s) { return s == TaskState::Done || s == TaskState::Failed; }
+bool is_settled(TaskState s) {
+    return s == TaskState::Done || s == TaskState::Failed;
+}
 
 struct Copy {
     std::uint64_t task = 0;
     Seconds dispatched = 0;
     int attempt = 1;
-    bool speculative = false;  // reported as speculative: a duplicate or a move
-    bool extra = false;        // a duplicate: counts against max_speculative while live
-    bool cancelled = false;    // told to stop; keeps its slot until the worker answers
+    bool speculative = false;         // reported as speculative: a duplicate or a move
+    bool extra = false;               // a duplicate: counts against max_speculative while live
+    bool cancelled = false;           // told to stop; keeps its slot until the worker answers
     bool attempt_taken_back = false;  // cancelled while queued: not counted in attempts
 };
 
@@ -108,6 +110,12 @@ struct Scheduler::Impl {
     std::vector<std::set<std::int32_t>> free_by_load;
 
     DurationHistogram durations;
+    // The master polls assign() in a loop. When a speculation scan finds nothing, nothing
+    // can change before the next event or before the earliest running copy becomes overdue,
+    // so later polls skip the O(held) scan until then.
+    std::uint64_t generation = 0;  // bumped whenever a copy is placed, answered or cancelled
+    std::uint64_t quiet_generation = std::numeric_limits<std::uint64_t>::max();
+    Seconds quiet_until = 0;
     int speculative_cap = 1;
     int live_extra = 0;  // live duplicate copies
     bool draining = false;
@@ -118,8 +126,8 @@ struct Scheduler::Impl {
         : options(o), n_tasks(n), states(n, static_cast<std::uint8_t>(TaskState::Pending)) {
         validate(options);
         if (!initial.empty() && initial.size() != n) {
-            throw std::invalid_argument(concat("scheduler: initial statuses cover ",
-                                               initial.size(), " tasks, expected ", n));
+            throw std::invalid_argument(concat("scheduler: initial statuses cover ", initial.size(),
+                                               " tasks, expected ", n));
         }
         counts.total = n;
         for (std::uint64_t t = 0; t < initial.size(); ++t) {
@@ -185,6 +193,16 @@ struct Scheduler::Impl {
                                            " for task ", task, ", which it does not hold"));
     }
 
+    /// Where a copy the records say worker `w` holds sits in its queue.
+    std::size_t locate(std::int32_t w, std::uint64_t task) const {
+        const auto& queue = workers[static_cast<std::size_t>(w)].queue;
+        for (std::size_t i = 0; i < queue.size(); ++i) {
+            if (queue[i].task == task) return i;
+        }
+        broken(concat("task ", task, " lists worker ", workers[static_cast<std::size_t>(w)].id,
+                      " as a holder, but that worker does not hold it"));
+    }
+
     bool holds(std::int32_t w, std::uint64_t task) const {
         const auto& queue = workers[static_cast<std::size_t>(w)].queue;
         return std::any_of(queue.begin(), queue.end(),
@@ -220,6 +238,9 @@ struct Scheduler::Impl {
 
     // ---- task state transitions ---------------------------------------------------------
 
+    /// A task whose failures reached max_attempts while another copy ran, and whose last copy
+    /// was then lost (cancelled, its worker retired), comes back here too: losing a copy is
+    /// not a failure, and its next failure fails it for good.
     void return_to_pool(std::uint64_t t) {
         set_state(t, TaskState::Pending);
         --counts.running;
@@ -247,6 +268,7 @@ struct Scheduler::Impl {
     /// started, so with `take_back` it leaves the attempt count.
     Cancellation cancel_copy(std::int32_t w, std::size_t idx, bool take_back) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        ++generation;
         Copy& c = ws.queue[idx];
         c.cancelled = true;
         if (c.extra) --live_extra;
@@ -273,16 +295,18 @@ struct Scheduler::Impl {
         ++(outcome == TaskState::Done ? counts.done : counts.failed);
         auto it = records.find(t);
         if (it == records.end()) return;
-        const std::vector<std::int32_t> others = it->second.holders;
-        for (std::int32_t w : others) {
-            cancels->push_back(cancel_copy(w, position_of(w, TaskId(t), "?"), true));
-        }
         settled_records.push_back(t);
+        if (it->second.holders.empty()) return;
+        const std::vector<std::int32_t> others = it->second.holders;  // cancel_copy edits it
+        for (std::int32_t w : others) {
+            cancels->push_back(cancel_copy(w, locate(w, t), true));
+        }
     }
 
     Assignment place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
                           bool speculative, bool extra) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        ++generation;
         records[t].holders.push_back(w);
         if (state(t) == TaskState::Pending) {
             set_state(t, TaskState::Running);
@@ -304,6 +328,7 @@ struct Scheduler::Impl {
 
     RemovedCopy remove_copy(std::int32_t w, std::size_t idx, Seconds now) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        ++generation;
         RemovedCopy removed{ws.queue[idx], std::nullopt};
         if (idx == 0) {
             removed.duration = std::max(0.0, now - front_start(ws));
@@ -322,6 +347,7 @@ struct Scheduler::Impl {
 
     void retire_worker(std::int32_t w, bool include_running, std::vector<Cancellation>& out) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        ++generation;
         if (!ws.retired) {
             ws.retired = true;
             ++counts.retired;
@@ -337,7 +363,9 @@ struct Scheduler::Impl {
     /// The held task with the largest estimated time left that an idle worker may take: a
     /// copy queued behind others (moved), or a running copy overdue by speculate_after x
     /// median (duplicated, within the caps). A task's estimate is that of its best copy.
-    std::optional<SpeculationChoice> best_speculation(Seconds now) const {
+    /// `wake` gets the earliest time a running copy not yet overdue becomes overdue.
+    std::optional<SpeculationChoice> best_speculation(Seconds now, Seconds& wake) const {
+        wake = std::numeric_limits<Seconds>::infinity();
         const std::optional<Seconds> med = median();
         const double m = med.value_or(0.0);
         struct Best {
@@ -359,6 +387,9 @@ struct Scheduler::Impl {
                     here.left = elapsed < m ? m - elapsed : elapsed;
                     here.qualifies = med.has_value() && elapsed > options.speculate_after * m;
                     here.queued_on = -1;
+                    if (med && !here.qualifies) {
+                        wake = std::min(wake, front_start(ws) + options.speculate_after * m);
+                    }
                 } else {
                     here.left = ahead + m;
                     here.qualifies = true;  // an idle worker can start it now
@@ -392,11 +423,10 @@ struct Scheduler::Impl {
             return place_copy(idle, choice.task, now, ++rec.attempts, true, true);
         }
         const std::int32_t from = choice.queued_on;
-        const std::size_t idx = position_of(from, TaskId(choice.task), "?");
+        const std::size_t idx = locate(from, choice.task);
         const Copy original = workers[static_cast<std::size_t>(from)].queue[idx];
         // Place first, so the task never looks unheld in between.
-        Assignment a =
-            place_copy(idle, choice.task, now, original.attempt, true, original.extra);
+        Assignment a = place_copy(idle, choice.task, now, original.attempt, true, original.extra);
         cancel_copy(from, idx, false);
         a.moved_from = workers[static_cast<std::size_t>(from)].id;
         return a;
@@ -420,11 +450,17 @@ struct Scheduler::Impl {
                 out.push_back(place_copy(w, *t, now, ++rec.attempts, false, false));
             }
         }
-        if (options.speculate && counts.pending == 0 && !free_by_load[0].empty()) {
+        const bool quiet = generation == quiet_generation && now < quiet_until;
+        if (options.speculate && counts.pending == 0 && !free_by_load[0].empty() && !quiet) {
             const std::vector<std::int32_t> idle(free_by_load[0].begin(), free_by_load[0].end());
             for (std::int32_t w : idle) {
-                const std::optional<SpeculationChoice> choice = best_speculation(now);
-                if (!choice) break;
+                Seconds wake = 0;
+                const std::optional<SpeculationChoice> choice = best_speculation(now, wake);
+                if (!choice) {
+                    quiet_generation = generation;
+                    quiet_until = wake;
+                    break;
+                }
                 out.push_back(speculate(w, *choice, now));
             }
         }
@@ -556,7 +592,8 @@ void Scheduler::Impl::check_invariants() const {
     if (pending_returned != returned.size()) {
         for (std::uint64_t t : returned) {
             if (t >= cursor || state(t) != TaskState::Pending) {
-                broken(concat("the pool holds task ", t, ", which is not pending below the cursor"));
+                broken(
+                    concat("the pool holds task ", t, ", which is not pending below the cursor"));
             }
         }
     }
@@ -589,14 +626,12 @@ void Scheduler::Impl::check_invariants() const {
             broken(concat("worker ", ws.id, " holds ", ws.queue.size(), " copies, at most ",
                           max_queue, " allowed"));
         }
-        const int want_level =
-            !ws.retired && static_cast<int>(ws.queue.size()) <= options.prefetch
-                ? static_cast<int>(ws.queue.size())
-                : -1;
+        const int want_level = !ws.retired && static_cast<int>(ws.queue.size()) <= options.prefetch
+                                   ? static_cast<int>(ws.queue.size())
+                                   : -1;
         if (ws.free_level != want_level ||
-            (want_level >= 0 &&
-             free_by_load[static_cast<std::size_t>(want_level)].count(
-                 static_cast<std::int32_t>(w)) == 0)) {
+            (want_level >= 0 && free_by_load[static_cast<std::size_t>(want_level)].count(
+                                    static_cast<std::int32_t>(w)) == 0)) {
             broken(concat("worker ", ws.id, " is listed under the wrong number of free slots"));
         }
         for (std::size_t i = 0; i < ws.queue.size(); ++i) {
@@ -608,7 +643,8 @@ void Scheduler::Impl::check_invariants() const {
                 }
             }
             if (c.cancelled) continue;
-            if (draining) broken(concat("draining, but worker ", ws.id, " holds live task ", c.task));
+            if (draining)
+                broken(concat("draining, but worker ", ws.id, " holds live task ", c.task));
             if (ws.retired && i > 0) {
                 broken(concat("retired worker ", ws.id, " still has task ", c.task, " queued"));
             }
@@ -636,7 +672,8 @@ void Scheduler::Impl::check_invariants() const {
     if (in_flight != counts.in_flight) {
         broken(concat(in_flight, " copies held, counter says ", counts.in_flight));
     }
-    if (retired != counts.retired) broken(concat(retired, " workers retired, counter says ", counts.retired));
+    if (retired != counts.retired)
+        broken(concat(retired, " workers retired, counter says ", counts.retired));
     if (extra != live_extra) broken(concat(extra, " live duplicates, counter says ", live_extra));
     if (live_extra > speculative_cap) {
         broken(concat(live_extra, " speculative copies running, at most ", speculative_cap));
@@ -660,9 +697,6 @@ void Scheduler::Impl::check_invariants() const {
             std::find(settled_records.begin(), settled_records.end(), t) == settled_records.end()) {
             broken(concat("settled task ", t, " still has a record"));
         }
-        if (s == TaskState::Pending && rec.failures >= options.max_attempts) {
-            broken(concat("task ", t, " failed ", rec.failures, " times but is pending again"));
-        }
     }
     for (const auto& [t, live] : live_copies) {
         if (records.count(t) == 0) broken(concat("task ", t, " is held but has no record"));
@@ -672,16 +706,16 @@ void Scheduler::Impl::check_invariants() const {
 
 // ---- Scheduler: forwards to Impl ----------------------------------------------------------
 
-Scheduler::Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers,
-                     SchedulerOptions options, const std::vector<TaskStatus>& initial,
-                     bool retry_failed)
-    : impl_(std::make_unique<Impl>(n_tasks, std::move(workers), options, initial,
-                                   retry_failed)) {}
+Scheduler::Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers, SchedulerOptions options,
+                     const std::vector<TaskStatus>& initial, bool retry_failed)
+    : impl_(std::make_unique<Impl>(n_tasks, std::move(workers), options, initial, retry_failed)) {}
 Scheduler::~Scheduler() = default;
 Scheduler::Scheduler(Scheduler&&) noexcept = default;
 Scheduler& Scheduler::operator=(Scheduler&&) noexcept = default;
 
-std::vector<Assignment> Scheduler::assign(Seconds now) { return impl_->assign(now); }
+std::vector<Assignment> Scheduler::assign(Seconds now) {
+    return impl_->assign(now);
+}
 DoneOutcome Scheduler::on_done(WorkerId worker, TaskId task, Seconds now) {
     return impl_->on_done(worker, task, now);
 }
@@ -691,11 +725,21 @@ FailOutcome Scheduler::on_failed(WorkerId worker, TaskId task, Seconds now) {
 void Scheduler::on_cancelled(WorkerId worker, TaskId task, Seconds now) {
     impl_->on_cancelled(worker, task, now);
 }
-std::vector<Cancellation> Scheduler::retire(WorkerId worker) { return impl_->retire(worker); }
-std::vector<Cancellation> Scheduler::drain() { return impl_->drain(); }
-bool Scheduler::finished() const { return impl_->finished(); }
-bool Scheduler::stalled() const { return impl_->stalled(); }
-SchedulerCounts Scheduler::counts() const { return impl_->counts; }
+std::vector<Cancellation> Scheduler::retire(WorkerId worker) {
+    return impl_->retire(worker);
+}
+std::vector<Cancellation> Scheduler::drain() {
+    return impl_->drain();
+}
+bool Scheduler::finished() const {
+    return impl_->finished();
+}
+bool Scheduler::stalled() const {
+    return impl_->stalled();
+}
+SchedulerCounts Scheduler::counts() const {
+    return impl_->counts;
+}
 
 TaskStatus Scheduler::status(TaskId task) const {
     impl_->check_task(task);
@@ -714,8 +758,12 @@ int Scheduler::attempts(TaskId task) const {
     return it == impl_->records.end() ? 0 : it->second.attempts;
 }
 
-std::optional<Seconds> Scheduler::median_duration() const { return impl_->median(); }
+std::optional<Seconds> Scheduler::median_duration() const {
+    return impl_->median();
+}
 
-void Scheduler::check_invariants() const { impl_->check_invariants(); }
+void Scheduler::check_invariants() const {
+    impl_->check_invariants();
+}
 
 }  // namespace mpisweep

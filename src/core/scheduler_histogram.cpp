@@ -26,10 +26,9 @@ std::optional<double> DurationHistogram::median() const {
         if (seen >= rank) break;
     }
     if (bucket == 0) return 0.0;
-    const double exponent =
-        bucket > static_cast<std::size_t>(kLogBuckets)
-            ? static_cast<double>(kLogBuckets)
-            : (static_cast<double>(bucket) - 0.5);  // centre of bucket `bucket`
+    const double exponent = bucket > static_cast<std::size_t>(kLogBuckets)
+                                ? static_cast<double>(kLogBuckets)
+                                : (static_cast<double>(bucket) - 0.5);  // centre of bucket `bucket`
     return kSmallest * std::exp2(exponent / kBucketsPerOctave);
 }
 

@@ -135,9 +135,9 @@ TEST(SchedulerFailures, AFailureWaitsWhileAnotherCopyStillRuns) {
         SchedulerOptions o = speculative();
         o.max_attempts = max_attempts;
         SchedulerDriver d(2, 2, o);
-        d.assign(0);                 // 1: task 0, 2: task 1
-        d.done(1, 0, 1);             // median 1
-        d.assign(1);                 // task 1 not overdue yet
+        d.assign(0);      // 1: task 0, 2: task 1
+        d.done(1, 0, 1);  // median 1
+        d.assign(1);      // task 1 not overdue yet
         ASSERT_EQ(pairs(d.assign(2)), (Pairs{{1, 1}})) << "a copy of overdue task 1";
         EXPECT_EQ(d.fail(2, 1, 3).verdict, FailVerdict::Waiting);
         EXPECT_TRUE(d.scheduler().is_held(TaskId(1)));
@@ -255,9 +255,9 @@ TEST(SchedulerRetirement, NoWorkersMeansStalledUnlessThereIsNothingToDo) {
 
 TEST(SchedulerSpeculation, NoCopyBeforeMinSamplesFinished) {
     SchedulerDriver d(4, 3, speculative(3));
-    d.assign(0);         // 1: 0, 2: 1, 3: 2
+    d.assign(0);  // 1: 0, 2: 1, 3: 2
     d.done(1, 0, 1);
-    d.assign(1);         // 1: 3
+    d.assign(1);  // 1: 3
     d.done(2, 1, 1);
     EXPECT_FALSE(d.scheduler().median_duration().has_value());
     EXPECT_TRUE(d.assign(100).empty()) << "task 2 runs for 100 s, but only 2 samples";
@@ -282,14 +282,14 @@ TEST(SchedulerSpeculation, NoCopyBeforeSpeculateAfterTimesTheMedian) {
 
 TEST(SchedulerSpeculation, TheTaskWithTheMostTimeLeftGetsTheCopy) {
     SchedulerDriver d(6, 4, speculative(3));
-    d.assign(0);                                      // 1: 0, 2: 1, 3: 2, 4: 3
-    d.fail(1, 0, 1);                                  // task 0 restarts at 1 s
+    d.assign(0);      // 1: 0, 2: 1, 3: 2, 4: 3
+    d.fail(1, 0, 1);  // task 0 restarts at 1 s
     ASSERT_EQ(pairs(d.assign(1)), (Pairs{{1, 0}}));
     d.done(4, 3, 1);
     ASSERT_EQ(pairs(d.assign(1)), (Pairs{{4, 4}}));
     d.done(4, 4, 2);
     ASSERT_EQ(pairs(d.assign(2)), (Pairs{{4, 5}}));
-    d.done(4, 5, 3);                                  // 3 samples of 1 s
+    d.done(4, 5, 3);  // 3 samples of 1 s
     // At 3 s: task 0 ran 2 s, tasks 1 and 2 ran 3 s; all overdue. The lowest id is not
     // the slowest.
     EXPECT_EQ(pairs(d.assign(3)), (Pairs{{4, 1}}));
@@ -302,7 +302,7 @@ TEST(SchedulerSpeculation, CopiesPerTaskAreCappedByMaxCopies) {
         o.max_copies = max_copies;
         o.max_speculative = 10;
         SchedulerDriver d(4, 4, o);
-        d.assign(0);                  // task 3 runs on worker 4
+        d.assign(0);  // task 3 runs on worker 4
         d.done(1, 0, 1);
         d.done(2, 1, 1);
         d.done(3, 2, 1);
