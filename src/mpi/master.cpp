@@ -45,8 +45,8 @@ int Master::run() {
     progress.finish(counts, monotonic_seconds());
     if (!scheduler_.finished()) {
         std::cerr << "mpisweep: " << (counts.total - counts.done - counts.failed)
-                  << " task(s) left pending: every worker was retired after repeated failures;"
-                     " fix the cause and run again with --resume\n";
+                  << " task(s) left pending: no worker can take them (setup failed, or too many"
+                     " failures in a row); fix the cause and run again with --resume\n";
         return kExitStalled;
     }
     return counts.failed > 0 ? kExitTasksFailed : kExitOk;

@@ -198,7 +198,9 @@ TEST(Sweep, FailingSetupTakesTheWorkerOutAndTheOthersRunItsShare) {
     const int code = run(grid, [&calls](const TaskContext&) -> TaskResult { ++calls; return {}; }, options);
     const bool only_bad_worker = world_size() <= 2;
     EXPECT_EQ(code, only_bad_worker ? kExitStalled : kExitOk);
-    if (world_rank() == 1 || world_size() == 1) EXPECT_EQ(calls, 0);
+    if (world_rank() == 1 || world_size() == 1) {
+        EXPECT_EQ(calls, 0);
+    }
 }
 
 TEST(Sweep, ExistingFileIsRefusedAndLeftUntouchedWithoutOverwrite) {
@@ -216,12 +218,16 @@ TEST(Sweep, ExistingFileIsRefusedAndLeftUntouchedWithoutOverwrite) {
     other.add(Axis::range("x", 0, 7));
     options.resume = true;
     EXPECT_EQ(run(other, task, options), kExitUsage);  // another grid cannot resume this file
-    if (world_rank() == 0) EXPECT_TRUE(read_file_bytes(path) == before);
+    if (world_rank() == 0) {
+        EXPECT_TRUE(read_file_bytes(path) == before);
+    }
 
     options.resume = false;
     options.overwrite = true;
     EXPECT_EQ(run(other, task, options), kExitOk);
-    if (world_rank() == 0) EXPECT_EQ(H5File(path).ints("tasks/status").size(), 7u);
+    if (world_rank() == 0) {
+        EXPECT_EQ(H5File(path).ints("tasks/status").size(), 7u);
+    }
 }
 
 TEST(Sweep, ResumeRunsOnlyPendingTasksAndRetryFailedRunsFailedOnes) {
