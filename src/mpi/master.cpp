@@ -60,12 +60,15 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
     }
     // One message per worker, however many tasks it gets.
     std::map<int, TaskBatch> batches;
+    std::vector<Cancellation> taken_back;  // queued copies moved to an idle worker
     for (const Assignment& a : assignments) {
         batches[a.worker.value()].tasks.push_back({a.task, a.attempt});
+        if (a.moved_from) taken_back.push_back({*a.moved_from, a.task});
     }
     for (auto& [rank, batch] : batches) {
         sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Tasks), batch));
     }
+    send_cancels(taken_back);
 }
 
 void Master::send_cancels(const std::vector<Cancellation>& cancels) {
