@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     mpisweep::Options options;
     options.output = "flaky_sweep.h5";
     options.scheduler.max_attempts = 3;
+    options.scheduler.max_worker_errors = 10;  // this demo is about retries, not retirement
     if (!examples::parse_args(argc, argv, options)) return mpisweep::kExitUsage;
 
     mpisweep::Grid grid;
