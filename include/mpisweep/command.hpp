@@ -14,6 +14,8 @@
 //   MPISWEEP_PARAM_<NAME> for each parameter (NAME upper-cased, other than A-Z 0-9 -> '_'),
 //   MPISWEEP_OUTPUT: a path where the program may write its results as one JSON object,
 //   CUDA_VISIBLE_DEVICES: the worker's GPU; "" for a CPU worker on a node that has GPUs.
+// and minus the launcher's variables of the rank (OMPI_COMM_WORLD_*, PMIX_*, PMI_*, ...), so
+// that an MPI program run as a task starts as an MPI job of its own.
 // A non-zero exit, a signal, a timeout or malformed output fails the attempt by throwing
 // TaskFailure (task.hpp) with the exit code (-signal for a signal) and the tail of stderr.
 #include <cstddef>

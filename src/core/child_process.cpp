@@ -73,13 +73,15 @@ struct SpawnAttributes {
     SpawnAttributes& operator=(const SpawnAttributes&) = delete;
 };
 
-// The parent's environment with `overrides` set on top, as "KEY=VALUE" strings.
+// The parent's environment without the names `drop` selects, with `overrides` set on top.
 std::vector<std::string> merged_environment(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
+    const std::vector<std::pair<std::string, std::string>>& overrides,
+    const std::function<bool(std::string_view)>& drop) {
     std::vector<std::string> out;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const char* eq = std::strchr(*e, '=');
         const std::size_t key_len = eq ? static_cast<std::size_t>(eq - *e) : std::strlen(*e);
+        if (drop && drop(std::string_view(*e, key_len))) continue;
         const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const auto& kv) {
             return kv.first.size() == key_len && std::strncmp(kv.first.c_str(), *e, key_len) == 0;
         });
@@ -162,7 +164,7 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     posix_spawnattr_setsigdefault(&sa.attr, &all_signals);
 
     std::vector<std::string> args = request.argv;
-    std::vector<std::string> env = merged_environment(request.env);
+    std::vector<std::string> env = merged_environment(request.env, request.drop_env);
     std::vector<char*> argv = pointers_to(args);
     std::vector<char*> envp = pointers_to(env);
 

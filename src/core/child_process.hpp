@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -33,6 +34,8 @@ struct SpawnRequest {
     std::vector<std::string> argv;
     /// Variables set (or replaced) on top of the parent's environment.
     std::vector<std::pair<std::string, std::string>> env;
+    /// Variables of the parent's environment left out when this returns true for the name.
+    std::function<bool(std::string_view name)> drop_env;
     /// Files that receive stdout and stderr (created or truncated); empty: /dev/null.
     std::string stdout_path;
     std::string stderr_path;

@@ -61,6 +61,7 @@ public:
         // A file left by an earlier run of this task and attempt must not pass for this one's.
         ::unlink(output_path.c_str());
         request.env = detail::task_environment(ctx, output_path, node_has_gpus(), spec_.env);
+        request.drop_env = detail::is_launcher_variable;
 
         std::optional<ChildProcess> child;
         try {

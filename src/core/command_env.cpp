@@ -18,6 +18,20 @@ std::string param_env_name(std::string_view parameter) {
     return name;
 }
 
+bool is_launcher_variable(std::string_view name) {
+    auto starts = [&](std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; };
+    if (starts("PMIX_") || starts("PMI_")) return true;
+    if (starts("OMPI_MCA_")) {
+        // Set by mpirun for its ranks, not by the user.
+        for (std::string_view own : {"OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix", "OMPI_MCA_initial_wdir",
+                                     "OMPI_MCA_shmem_RUNTIME_QUERY_hint"}) {
+            if (starts(own)) return true;
+        }
+        return false;
+    }
+    return starts("OMPI_") && !starts("OMPI_ALLOW_RUN_AS_ROOT");
+}
+
 EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
                                       bool node_has_gpus, const EnvironmentOverrides& extra) {
     EnvironmentOverrides env = extra;

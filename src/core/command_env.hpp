@@ -14,6 +14,13 @@ using EnvironmentOverrides = std::vector<std::pair<std::string, std::string>>;
 /// MPISWEEP_PARAM_<NAME>: the name upper-cased, anything but A-Z and 0-9 as '_'.
 std::string param_env_name(std::string_view parameter);
 
+/// True for the variables through which an MPI launcher (Open MPI, PMIx, PMI: OMPI_COMM_WORLD_*,
+/// OMPI_MCA_orte_*, OMPI_MCA_ess*, PMIX_*, PMI_*, ...) tells a rank who it is. A task must not
+/// inherit them: an MPI program run as a task would try to join the sweep's own job and fail
+/// (or hang it); without them it starts as an MPI job of its own (a singleton). The user's
+/// own settings (OMPI_MCA_btl..., OMPI_ALLOW_RUN_AS_ROOT) are kept.
+bool is_launcher_variable(std::string_view name);
+
 /// MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE, MPISWEEP_PARAM_*, MPISWEEP_OUTPUT and
 /// CUDA_VISIBLE_DEVICES: the worker's GPU entry when it has one; "" for a CPU worker when the
 /// node has GPUs (so it does not take GPU 0 by default); otherwise left as the worker's.

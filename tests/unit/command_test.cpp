@@ -390,6 +390,32 @@ TEST(CommandEnvironment, CudaVisibleDevicesFollowsTheWorker) {
     EXPECT_EQ(*find(env, "MPISWEEP_PARAM_X"), "1");
 }
 
+TEST(CommandEnvironment, LauncherVariablesAreNotInherited) {
+    // What mpirun and PMIx give a rank: an MPI program run as a task must not see it.
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_MCA_orte_hnp_uri", "OMPI_MCA_ess",
+                             "OMPI_MCA_ess_base_jobid", "OMPI_MCA_pmix", "OMPI_UNIVERSE_SIZE", "PMIX_RANK",
+                             "PMIX_SERVER_URI41", "PMI_FD", "PMI_RANK"}) {
+        EXPECT_TRUE(detail::is_launcher_variable(name)) << name;
+    }
+    // The user's own settings and everything else stay.
+    for (const char* name : {"OMPI_MCA_btl_vader_single_copy_mechanism", "OMPI_MCA_plm", "OMPI_ALLOW_RUN_AS_ROOT",
+                             "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "PATH", "SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES",
+                             "PMIXED"}) {
+        EXPECT_FALSE(detail::is_launcher_variable(name)) << name;
+    }
+}
+
+TEST_F(CommandTest, DroppedVariablesDoNotReachTheChild) {
+    ::setenv("OMPI_COMM_WORLD_RANK", "3", 1);
+    ::setenv("MPISWEEP_TEST_KEPT", "yes", 1);
+    const auto prog = script("env.sh", R"(printf '{"rank": "%s", "kept": "%s"}' "${OMPI_COMM_WORLD_RANK-unset}" "$MPISWEEP_TEST_KEPT" > "$MPISWEEP_OUTPUT")");
+    const TaskResult r = run_task(spec({prog}));
+    ::unsetenv("OMPI_COMM_WORLD_RANK");
+    ::unsetenv("MPISWEEP_TEST_KEPT");
+    EXPECT_EQ(std::get<std::string>(r.at("rank")), "unset");
+    EXPECT_EQ(std::get<std::string>(r.at("kept")), "yes");
+}
+
 // ---------------------------------------------------------------- templates and checks
 
 std::string template_error(std::vector<std::string> argv, std::vector<std::string> names) {
