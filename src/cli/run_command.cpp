@@ -1,0 +1,127 @@
+// `mpisweep run`: parse on every rank (all reach the same verdict, so a usage error needs no
+// MPI at all), then start MPI; rank 0 checks what only it should touch (the program, the
+// output folder, the file to resume) and tells the others; then run().
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/results_file.hpp"
+#include "cli/run_args.hpp"
+#include "cli/usage_error.hpp"
+
+namespace mpisweep::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Before MPI starts, the launcher's environment says which rank this is; only rank 0 (or a
+// process started without a launcher) prints usage errors, so a bad option reads once.
+bool first_rank_by_environment() {
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+        if (const char* value = std::getenv(name)) return std::string(value) == "0";
+    }
+    return true;
+}
+
+std::string folder_of(const std::string& path) {
+    const fs::path parent = fs::path(path).parent_path();
+    return parent.empty() ? "." : parent.string();
+}
+
+void check_output_folder(const std::string& output) {
+    const std::string folder = folder_of(output);
+    std::error_code ec;
+    if (!fs::exists(folder, ec)) {
+        throw UsageError("cannot write results file '" + output + "': folder '" + folder +
+                         "' does not exist; expected an existing, writable folder");
+    }
+    if (!fs::is_directory(folder, ec)) {
+        throw UsageError("cannot write results file '" + output + "': '" + folder + "' is not a folder");
+    }
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        throw UsageError("cannot write results file '" + output + "': folder '" + folder +
+                         "' is not writable; expected a folder you can write to");
+    }
+}
+
+// The log folder is created by the workers when the first task starts; here only what
+// would make that impossible: a part of its path that is a file, or no write permission.
+void check_log_folder(const std::string& log_dir) {
+    std::error_code ec;
+    fs::path existing = log_dir;
+    while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
+    if (existing.empty()) return;
+    if (!fs::is_directory(existing, ec)) {
+        throw UsageError("log folder '" + log_dir + "': '" + existing.string() +
+                         "' is a file; expected a folder (see --log-dir)");
+    }
+    const bool creating = existing != fs::path(log_dir);
+    if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+        throw UsageError("log folder '" + log_dir + "': '" + existing.string() + "' is not writable" +
+                         (creating ? " (the log folder is created there)" : "") + "; see --log-dir");
+    }
+}
+
+void check_resumed_command(const RunPlan& plan) {
+    const std::string recorded = read_command_attribute(plan.options.output);
+    if (!recorded.empty() && recorded != plan.options.command) {
+        throw UsageError("cannot resume from '" + plan.options.output + "': it was made by the command `" +
+                         recorded + "`, this run gives `" + plan.options.command +
+                         "`; resume with the same command, or start a new file (-o, or --force to replace it)");
+    }
+}
+
+// Rank 0, before any task: everything that would make the whole sweep fail.
+void check_before_start(const RunPlan& plan) {
+    try {
+        check_command_program(plan.command);
+    } catch (const CommandError& e) {
+        throw UsageError(e.what());
+    }
+    if (plan.options.resume) {
+        check_resumed_command(plan);
+    } else {
+        check_output_folder(plan.options.output);
+    }
+    check_log_folder(plan.command.log_dir);
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+    std::optional<RunPlan> plan;
+    try {
+        plan = parse_run_arguments(args, std::cout);
+    } catch (const UsageError& e) {
+        if (first_rank_by_environment()) std::cerr << "mpisweep: " << e.what() << '\n';
+        return kExitUsage;
+    }
+    if (!plan) return kExitOk;  // --help
+
+    MPI_Init(nullptr, nullptr);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int ready = 1;
+    if (rank == 0) {
+        try {
+            check_before_start(*plan);
+        } catch (const std::exception& e) {
+            std::cerr << "mpisweep: " << e.what() << '\n';
+            ready = 0;
+        }
+    }
+    MPI_Bcast(&ready, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int exit_code = kExitUsage;
+    if (ready) {
+        const TaskFunction task = make_command_task(plan->command, plan->grid.names());
+        exit_code = run(plan->grid, task, plan->options);
+    }
+    MPI_Finalize();
+    return exit_code;
+}
+
+}  // namespace mpisweep::cli

@@ -1,0 +1,102 @@
+// `mpisweep status FILE`: counts by state, time spent, failures with their errors.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/results_file.hpp"
+#include "cli/subcommand_args.hpp"
+#include "cli/table.hpp"
+
+namespace mpisweep::cli {
+namespace {
+
+// The first line of an error and, when it has more, its last lines (the end of a stderr
+// tail says what went wrong).
+std::vector<std::string> error_excerpt(const std::string& error, std::size_t last_lines) {
+    std::vector<std::string> lines;
+    std::istringstream in(error);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() <= last_lines + 1) return lines;
+    std::vector<std::string> out = {lines.front(), "..."};
+    out.insert(out.end(), lines.end() - static_cast<std::ptrdiff_t>(last_lines), lines.end());
+    return out;
+}
+
+}  // namespace
+
+int status_command(const std::vector<std::string>& args) {
+    CLI::App app("Summary of a results file: tasks by state, time spent, failures with their errors.",
+                 "mpisweep status");
+    std::string path;
+    bool all = false;
+    app.add_option("FILE", path, "Results file")->required();
+    app.add_flag("--all", all, "List every failed task (default: the first 20)");
+    if (!parse_subcommand(app, "status", args)) return 0;
+
+    const ResultsFile file = read_results_file(path);
+    const std::size_t n = file.status.size();
+    std::size_t counts[3] = {0, 0, 0};
+    double task_time = 0, longest = 0, first_start = std::numeric_limits<double>::infinity(), last_end = 0;
+    std::size_t timed = 0, longest_task = 0;
+    long long attempts = 0;
+    std::vector<std::size_t> failed;
+    for (std::size_t i = 0; i < n; ++i) {
+        ++counts[static_cast<int>(file.status[i])];
+        attempts += file.attempts[i];
+        if (file.status[i] == RowStatus::Failed) failed.push_back(i);
+        if (file.status[i] != RowStatus::Pending && !std::isnan(file.wall_s[i])) {
+            task_time += file.wall_s[i];
+            ++timed;
+            if (file.wall_s[i] > longest) {
+                longest = file.wall_s[i];
+                longest_task = i;
+            }
+            if (!std::isnan(file.start[i])) {
+                first_start = std::min(first_start, file.start[i]);
+                last_end = std::max(last_end, file.start[i] + file.wall_s[i]);
+            }
+        }
+    }
+
+    std::ostream& out = std::cout;
+    out << file.path << ": " << n << " task" << (n == 1 ? "" : "s") << " over " << file.params.size()
+        << " parameter" << (file.params.size() == 1 ? "" : "s") << " (";
+    for (std::size_t p = 0; p < file.params.size(); ++p) out << (p ? ", " : "") << file.params[p].name;
+    out << "), created " << file.created;
+    if (file.mpi_size > 0) out << " on " << file.mpi_size << " rank" << (file.mpi_size == 1 ? "" : "s");
+    out << '\n';
+    if (!file.command.empty()) out << "command: " << file.command << '\n';
+    out << format_table({"state", "tasks"}, {{"done", std::to_string(counts[1])},
+                                             {"failed", std::to_string(counts[2])},
+                                             {"pending", std::to_string(counts[0])}});
+    if (timed > 0) {
+        out << "time: " << human_duration(task_time) << " in " << timed << " finished task"
+            << (timed == 1 ? "" : "s") << " (mean " << human_duration(task_time / static_cast<double>(timed))
+            << ", longest " << human_duration(longest) << " for task " << longest_task << "), "
+            << attempts << " attempt" << (attempts == 1 ? "" : "s");
+        if (last_end > first_start) out << ", first start to last end " << human_duration(last_end - first_start);
+        out << ", " << file.nodes.size() << " node" << (file.nodes.size() == 1 ? "" : "s") << '\n';
+    } else {
+        out << "time: no task has finished yet\n";
+    }
+    if (!failed.empty()) {
+        const std::size_t shown = all ? failed.size() : std::min<std::size_t>(failed.size(), 20);
+        out << "failed tasks:\n";
+        for (std::size_t k = 0; k < shown; ++k) {
+            const std::size_t i = failed[k];
+            out << "  task " << i << " (" << file.params_text(i) << "): " << file.attempts[i] << " attempt"
+                << (file.attempts[i] == 1 ? "" : "s") << ", exit code " << file.exit_code[i] << '\n';
+            for (const auto& line : error_excerpt(file.error[i], 4)) out << "    " << line << '\n';
+        }
+        if (shown < failed.size()) {
+            out << "  ... and " << failed.size() - shown << " more (--all lists them; 'mpisweep show "
+                << file.path << " --task ID' shows one)\n";
+        }
+    }
+    return 0;
+}
+
+}  // namespace mpisweep::cli

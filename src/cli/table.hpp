@@ -1,0 +1,21 @@
+#pragma once
+// Text output of the post-hoc commands: aligned tables and CSV cells.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mpisweep::cli {
+
+/// Columns padded to their widest cell, separated by two spaces, a dashed rule under the
+/// header; cells that look like numbers are right-aligned.
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, or starts or ends
+/// with a space; quotes doubled.
+std::string csv_field(std::string_view text);
+
+/// "1h02m", "3m07s", "4.2s": durations for people.
+std::string human_duration(double seconds);
+
+}  // namespace mpisweep::cli

@@ -1,0 +1,59 @@
+#!/bin/sh
+# The program the end-to-end tests sweep: `sweep_task.sh MODE VALUE [ARGS...]`.
+# Every invocation appends its attempt number to $COUNT_DIR/task-<id> when COUNT_DIR is set,
+# so a test can count how often each task really ran.
+mode=$1
+value=$2
+if [ -n "$COUNT_DIR" ]; then
+    echo "$MPISWEEP_ATTEMPT" >> "$COUNT_DIR/task-$MPISWEEP_TASK_ID"
+fi
+case "$mode" in
+    ok)
+        echo "ok $value"
+        ;;
+    json)
+        # Numbers (an integer too), a string and an array of numbers.
+        printf '{"value": %s, "twice": %s, "label": "v%s", "pair": [%s, 1.5]}\n' \
+            "$value" "$((value * 2))" "$value" "$value" > "$MPISWEEP_OUTPUT"
+        ;;
+    sleep)
+        sleep "$value"
+        printf '{"slept": %s}\n' "$value" > "$MPISWEEP_OUTPUT"
+        ;;
+    crash)
+        echo "about to crash on $value" >&2
+        kill -SEGV $$
+        ;;
+    fail)
+        echo "first line of stderr" >&2
+        echo "something went wrong with $value" >&2
+        exit 3
+        ;;
+    hang)
+        echo "hanging" >&2
+        sleep 1000 &
+        echo $! > "$COUNT_DIR/grandchild-$MPISWEEP_TASK_ID"
+        sleep 1000
+        ;;
+    loss)
+        # loss = (x - 2)^2 + y; x = 4 and y = 1.5 fails, so a sweep has one failure.
+        if [ "$value" = 4 ] && [ "$3" = 1.5 ]; then
+            echo "refusing x=4, y=1.5" >&2
+            exit 3
+        fi
+        loss=$(awk -v x="$value" -v y="$3" 'BEGIN { printf "%.17g", (x - 2) * (x - 2) + y }')
+        printf '{"loss": %s, "tag": "t%s"}\n' "$loss" "$value" > "$MPISWEEP_OUTPUT"
+        ;;
+    badjson)
+        printf '{"value": %s,\n "oops": }\n' "$value" > "$MPISWEEP_OUTPUT"
+        ;;
+    args)
+        # Every argument after MODE, separated by a unit separator, as a JSON string field.
+        shift
+        /usr/bin/python3 -c 'import json, os, sys; json.dump({"args": "\x1f".join(sys.argv[1:]), "env_value": os.environ.get("MPISWEEP_PARAM_VALUE", "")}, open(os.environ["MPISWEEP_OUTPUT"], "w"))' "$@"
+        ;;
+    *)
+        echo "sweep_task.sh: unknown mode '$mode'" >&2
+        exit 64
+        ;;
+esac
