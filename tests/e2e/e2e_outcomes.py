@@ -89,6 +89,23 @@ def main():
         # Result files are read and removed; only the logs stay.
         leftovers = [name for name in os.listdir(work / "sweep.h5.logs") if name.endswith(".json")]
         check(not leftovers, f"result files left behind: {leftovers}")
+
+        # --resume alone has nothing to do; --retry-failed reruns exactly the failed tasks.
+        sweep_args = result.args[result.args.index("run") + 1:]
+        again = run_cli(args.mpisweep, ["run", "--resume"] + sweep_args, ranks=args.ranks, env={"COUNT_DIR": counts})
+        check(again.returncode == 1, f"resume of a finished sweep:\n{describe(again)}")
+        check(list(read_counts(counts, n)) == list(attempts), "a plain --resume ran tasks again")
+        again = run_cli(args.mpisweep, ["run", "--resume", "--retry-failed"] + sweep_args, ranks=args.ranks,
+                        env={"COUNT_DIR": counts})
+        check(again.returncode == 1, f"resume --retry-failed:\n{describe(again)}")
+        retried = read_results(out)
+        for task, (mode, _) in enumerate(CASES):
+            failed = expected[mode][0] == 2
+            want = 2 * MAX_ATTEMPTS if failed else 1  # attempts add up over runs
+            check(retried["tasks"]["attempts"][task] == want,
+                  f"task {task} ({mode}): attempts {retried['tasks']['attempts'][task]} after the retry, expected {want}")
+            check(read_counts(counts, n)[task] == want, f"task {task} ({mode}) ran {read_counts(counts, n)[task]} times")
+            check(retried["tasks"]["status"][task] == expected[mode][0], f"task {task}: status changed")
     print("ok")
 
 

@@ -106,7 +106,7 @@ def main():
         show = run_cli(args.mpisweep, ["show", out, "--task", str(min(pending))])
         check(show.returncode == 0 and "pending" in show.stdout, describe(show))
 
-        resumed = run_cli(args.mpisweep, sweep + [], ranks=args.ranks, env={"COUNT_DIR": second})
+        resumed = run_cli(args.mpisweep, sweep, ranks=args.ranks, env={"COUNT_DIR": second})
         check(resumed.returncode == 2 and "already exists" in resumed.stderr,
               f"a run without --resume must refuse the existing file:\n{describe(resumed)}")
         resumed = run_cli(args.mpisweep, ["run", "--resume"] + sweep[1:], ranks=args.ranks,

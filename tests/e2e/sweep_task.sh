@@ -44,6 +44,16 @@ case "$mode" in
         loss=$(awk -v x="$value" -v y="$3" 'BEGIN { printf "%.17g", (x - 2) * (x - 2) + y }')
         printf '{"loss": %s, "tag": "t%s"}\n' "$loss" "$value" > "$MPISWEEP_OUTPUT"
         ;;
+    slowfirst)
+        # The first attempt hangs (until it is killed); a later copy is quick.
+        if [ "$MPISWEEP_ATTEMPT" = 1 ]; then
+            echo $$ > "$COUNT_DIR/slow-$MPISWEEP_TASK_ID"
+            sleep 1000 &
+            echo $! > "$COUNT_DIR/grandchild-$MPISWEEP_TASK_ID"
+            wait
+        fi
+        printf '{"value": %s}\n' "$value" > "$MPISWEEP_OUTPUT"
+        ;;
     badjson)
         printf '{"value": %s,\n "oops": }\n' "$value" > "$MPISWEEP_OUTPUT"
         ;;
