@@ -42,6 +42,10 @@ public:
         if (spec_.argv.empty()) {
             throw CommandError("no command given: expected PROGRAM [ARGS...]");
         }
+        // Absolute, so MPISWEEP_OUTPUT still points at the file after the program changes folder.
+        std::error_code ec;
+        const auto absolute = std::filesystem::absolute(spec_.log_dir, ec);
+        if (!ec) spec_.log_dir = absolute.lexically_normal().string();
     }
 
     TaskResult run(const TaskContext& ctx) {

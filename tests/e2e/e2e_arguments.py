@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Parameter values with spaces, quotes, ';', $(...) and backticks reach the program as single
 arguments (and in MPISWEEP_PARAM_<NAME>) and run nothing; --shell opts in to a shell line."""
+import json
 import os
 
 from e2e_common import Workspace, check, describe, parse_args, read_results, run_cli
@@ -45,6 +46,20 @@ def main():
         f = read_results(out_shell)
         check(list(f["results"]["up"]) == ["ABC", "XYZ"], f"shell results {f['results']['up']}")
         check(f["attrs"]["command"].startswith("/bin/sh -c "), f"command attribute {f['attrs']['command']!r}")
+
+        # --spec FILE (JSON) with its zip group, then the axes of -p; a forced type.
+        with open(work / "spec.json", "w") as fh:
+            json.dump({"params": {"a": [1, 2], "b": ["x y", "z"]}, "zip": [["a", "b"]]}, fh)
+        out_spec = work / "spec.h5"
+        result = run_cli(args.mpisweep, ["run", "-o", out_spec, "--spec", work / "spec.json", "-p", "c:str=7,8",
+                                         "--", args.task, "args", "{a}", "{b}", "{c}"], ranks=args.ranks)
+        check(result.returncode == 0, describe(result))
+        f = read_results(out_spec)
+        check(list(f["params"]) == ["a", "b", "c"], f"params order {list(f['params'])}")
+        got = [s.split("\x1f") for s in f["results"]["args"]]
+        want = [["1", "x y", "7"], ["1", "x y", "8"], ["2", "z", "7"], ["2", "z", "8"]]
+        check(got == want, f"--spec with -p: argv {got}, expected {want}")
+        check(list(f["params"]["c"]) == ["7", "8", "7", "8"], f"forced str axis {f['params']['c']}")
     print("ok")
 
 

@@ -356,6 +356,18 @@ EOF)");
     EXPECT_EQ(std::get<std::string>(r.at("extra")), "on");
 }
 
+TEST_F(CommandTest, OutputPathIsAbsoluteForAProgramThatChangesFolder) {
+    const fs::path previous = fs::current_path();
+    fs::current_path(dir_);
+    CommandSpec s = spec({script("cd.sh", R"(cd / && echo '{"ok": 1}' > "$MPISWEEP_OUTPUT")")});
+    s.log_dir = "relative-logs";
+    TaskResult r;
+    EXPECT_NO_THROW(r = run_task(s));
+    fs::current_path(previous);
+    EXPECT_EQ(std::get<double>(r.at("ok")), 1.0);
+    EXPECT_TRUE(fs::exists(dir_ / "relative-logs" / "task-7.attempt-1.out"));
+}
+
 TEST_F(CommandTest, StdoutAndStderrGoToPerTaskLogs) {
     run_task(spec({script("log.sh", "echo to-out; echo to-err >&2")}), {}, {}, {}, 3, 2);
     EXPECT_EQ(read_text(dir_ / "logs" / "task-3.attempt-2.out"), "to-out\n");
