@@ -40,6 +40,12 @@ struct Options {
     SchedulerOptions scheduler;
     DeviceOptions devices;
 
+    /// Automatic batching of short tasks: the master learns how long tasks take and queues
+    /// on each worker about this much work, sent as few messages; workers report back
+    /// about as often. Tasks longer than this still go one by one (plus prefetch). 0: one
+    /// task per message and one report per task.
+    std::chrono::microseconds batch_target{2000};
+
     std::size_t flush_rows = 4096;
     std::chrono::milliseconds flush_interval{2000};
     /// Seconds between progress lines on rank 0's stderr; 0 turns progress off.

@@ -109,6 +109,11 @@ public:
     /// Stops all dispatching (a drain before the walltime): returns a cancellation for every
     /// copy held; their tasks stay pending.
     std::vector<Cancellation> drain();
+    /// Changes the prefetch depth from now on (the master raises it to batch short tasks).
+    /// Copies already queued stay; a worker above the new depth gets nothing until it is
+    /// below. Throws std::invalid_argument for a negative depth.
+    void set_prefetch(int prefetch);
+    int prefetch() const;
 
     bool finished() const;  ///< nothing pending or held: every task done or failed
     /// Tasks left, no copy still running, and no way to run more: draining, or every worker
@@ -126,7 +131,8 @@ public:
     std::optional<Seconds> median_duration() const;
 
     /// Throws std::logic_error describing the first broken invariant: every held copy is in
-    /// exactly one worker's queue, no worker holds more than 1 + prefetch copies, settled tasks
+    /// exactly one worker's queue, no worker holds more than 1 + prefetch copies
+    /// (the largest prefetch set so far), settled tasks
     /// are held nowhere, copies per task <= 1 + max_copies, counts add up to the total.
     /// For tests: O(n_tasks + held copies + workers).
     void check_invariants() const;

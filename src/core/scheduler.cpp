@@ -117,6 +117,7 @@ struct Scheduler::Impl {
     std::uint64_t quiet_generation = std::numeric_limits<std::uint64_t>::max();
     Seconds quiet_until = 0;
     int speculative_cap = 1;
+    int max_prefetch_seen = 0;  // queues may hold 1 + this after set_prefetch lowered it
     int live_extra = 0;  // live duplicate copies
     bool draining = false;
     SchedulerCounts counts;
@@ -147,6 +148,7 @@ struct Scheduler::Impl {
         fresh_pending = counts.pending;
 
         free_by_load.resize(static_cast<std::size_t>(options.prefetch) + 1);
+        max_prefetch_seen = options.prefetch;
         workers.reserve(worker_ids.size());
         for (WorkerId id : worker_ids) {
             const auto index = static_cast<std::int32_t>(workers.size());
@@ -552,6 +554,19 @@ struct Scheduler::Impl {
         return out;
     }
 
+    void set_prefetch(int prefetch) {
+        if (prefetch < 0) {
+            throw std::invalid_argument(concat("scheduler option prefetch must be at least 0, got ", prefetch));
+        }
+        if (prefetch == options.prefetch) return;
+        for (auto& bucket : free_by_load) bucket.clear();
+        for (WorkerState& ws : workers) ws.free_level = -1;
+        options.prefetch = prefetch;
+        max_prefetch_seen = std::max(max_prefetch_seen, prefetch);
+        free_by_load.assign(static_cast<std::size_t>(prefetch) + 1, {});
+        for (std::size_t w = 0; w < workers.size(); ++w) refresh_free_level(static_cast<std::int32_t>(w));
+    }
+
     bool finished() const { return counts.done + counts.failed == n_tasks; }
 
     bool stalled() const {
@@ -617,7 +632,7 @@ void Scheduler::Impl::check_invariants() const {
     std::unordered_map<std::uint64_t, std::size_t> live_copies;
     std::uint64_t in_flight = 0;
     int extra = 0, retired = 0;
-    const auto max_queue = static_cast<std::size_t>(options.prefetch) + 1;
+    const auto max_queue = static_cast<std::size_t>(max_prefetch_seen) + 1;
     for (std::size_t w = 0; w < workers.size(); ++w) {
         const WorkerState& ws = workers[w];
         in_flight += ws.queue.size();
@@ -730,6 +745,12 @@ std::vector<Cancellation> Scheduler::retire(WorkerId worker) {
 }
 std::vector<Cancellation> Scheduler::drain() {
     return impl_->drain();
+}
+void Scheduler::set_prefetch(int prefetch) {
+    impl_->set_prefetch(prefetch);
+}
+int Scheduler::prefetch() const {
+    return impl_->options.prefetch;
 }
 bool Scheduler::finished() const {
     return impl_->finished();

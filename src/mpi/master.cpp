@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/mpi/status.hpp>
+#include <cmath>
 #include <iostream>
 #include <map>
 
@@ -17,7 +17,22 @@ Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Opt
                ResultStore& store, Scheduler& scheduler, std::vector<WorkerSlot> workers,
                const TaskFunction* local_task, const WorkerInfo* local_info)
     : comm_(comm), grid_(grid), options_(options), store_(store), scheduler_(scheduler),
-      workers_(std::move(workers)), local_task_(local_task), local_info_(local_info) {}
+      workers_(std::move(workers)), local_task_(local_task), local_info_(local_info), sends_(comm),
+      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch) {}
+
+int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
+    if (tasks == 0 || target_s_ <= 0) return base_;
+    const double mean = wall_sum_s / static_cast<double>(tasks);
+    mean_s_ = mean_s_ < 0 ? mean : 0.7 * mean_s_ + 0.3 * mean;
+    // Tasks per batch: what fits in the target time. The worker holds two batches, so one
+    // runs while the next is on its way.
+    const double fit = target_s_ / std::max(mean_s_, 1e-9);
+    const int batch = fit >= kMaxBatch ? kMaxBatch : std::max(1, static_cast<int>(fit));
+    const int want = std::max(base_, 2 * batch - 1);
+    // Change only on a clear shift: every change rebuilds the scheduler's free lists.
+    if (prefetch_ < 0 || want > prefetch_ * 5 / 4 || want < prefetch_ * 4 / 5) prefetch_ = want;
+    return prefetch_;
+}
 
 int Master::run() {
     const Seconds start = monotonic_seconds();
@@ -25,16 +40,23 @@ int Master::run() {
     ProgressReporter progress(std::cerr, options_.progress_interval, isatty(STDERR_FILENO) != 0,
                               start, initial.done + initial.failed);
     Backoff backoff(std::chrono::microseconds(200));
+    // Messages handled per turn before assigning again: enough to drain a burst, few enough
+    // that freed slots are refilled soon.
+    constexpr int kMessagesPerTurn = 16;
     while (!scheduler_.finished() && !scheduler_.stalled()) {
         dispatch(scheduler_.assign(monotonic_seconds()));
         if (local_task_ != nullptr) {
             run_local_task();
-        } else if (receive_one()) {
-            backoff.reset();
         } else {
-            backoff.idle();
+            int handled = 0;
+            while (handled < kMessagesPerTurn && receive_one()) ++handled;
+            if (handled > 0) {
+                backoff.reset();
+            } else {
+                backoff.idle();
+            }
         }
-        complete_sends();
+        sends_.reap();
         store_.maybe_flush();
         progress.maybe_report(scheduler_.counts(), monotonic_seconds());
     }
@@ -62,41 +84,47 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
     std::map<int, TaskBatch> batches;
     std::vector<Cancellation> taken_back;  // queued copies moved to an idle worker
     for (const Assignment& a : assignments) {
-        batches[a.worker.value()].tasks.push_back({a.task, a.attempt});
+        batches[a.worker.value()].add(a.task, a.attempt);
         if (a.moved_from) taken_back.push_back({*a.moved_from, a.task});
     }
-    for (auto& [rank, batch] : batches) {
-        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Tasks), batch));
-    }
+    for (auto& [rank, batch] : batches) sends_.post(rank, static_cast<int>(Tag::Tasks), batch);
     send_cancels(taken_back);
 }
 
 void Master::send_cancels(const std::vector<Cancellation>& cancels) {
     if (cancels.empty()) return;
     std::map<int, CancelRequest> requests;
-    for (const Cancellation& c : cancels) requests[c.worker.value()].tasks.push_back(c.task);
+    for (const Cancellation& c : cancels) requests[c.worker.value()].tasks.push_back(c.task.value());
     for (auto& [rank, request] : requests) {
         if (local_task_ != nullptr) continue;  // one rank runs one task at a time: nothing queued
-        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Cancel), request));
+        sends_.post(rank, static_cast<int>(Tag::Cancel), request);
     }
 }
 
 bool Master::receive_one() {
-    boost::optional<boost::mpi::status> status =
-        comm_.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
-    if (!status) return false;
-    const WorkerId worker(status->source());
-    switch (static_cast<Tag>(status->tag())) {
+    const std::optional<Envelope> envelope = probe(comm_, MPI_ANY_SOURCE);
+    if (!envelope) return false;
+    const WorkerId worker(envelope->source);
+    switch (static_cast<Tag>(envelope->tag)) {
         case Tag::Reports: {
             ReportBatch batch;
-            comm_.recv(status->source(), status->tag(), batch);
-            for (TaskReport& report : batch.reports) handle_report(worker, report);
+            receive(comm_, *envelope, batch);
+            double wall_sum = 0;
+            std::size_t done = 0;
+            batch.for_each([&](TaskReport& report) {
+                if (report.outcome == Outcome::Done) {
+                    wall_sum += report.wall_s;
+                    ++done;
+                }
+                handle_report(worker, report);
+            });
+            const int prefetch = sizer_.observe(wall_sum, done);
+            if (prefetch != scheduler_.prefetch()) scheduler_.set_prefetch(prefetch);
             break;
         }
         default:
-            throw std::runtime_error("master: unexpected message tag " +
-                                     std::to_string(status->tag()) + " from rank " +
-                                     std::to_string(status->source()));
+            throw std::runtime_error("master: unexpected message tag " + std::to_string(envelope->tag) +
+                                     " from rank " + std::to_string(envelope->source));
     }
     return true;
 }
@@ -175,37 +203,27 @@ TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus s
 
 void Master::stop_workers() {
     if (local_task_ != nullptr) return;
-    for (int rank = 1; rank < comm_.size(); ++rank) {
-        sends_.push_back(comm_.isend(rank, static_cast<int>(Tag::Stop)));
-    }
+    for (int rank = 1; rank < comm_.size(); ++rank) sends_.post_empty(rank, static_cast<int>(Tag::Stop));
     // Drain until every worker said Bye: results still in flight are late copies of settled
     // tasks, and a worker must not be left blocked in a send.
     int byes = 0;
     Backoff backoff(std::chrono::microseconds(500));
     while (byes < comm_.size() - 1) {
-        boost::optional<boost::mpi::status> status =
-            comm_.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
-        if (!status) {
+        const std::optional<Envelope> envelope = probe(comm_, MPI_ANY_SOURCE);
+        if (!envelope) {
             backoff.idle();
             continue;
         }
         backoff.reset();
-        if (static_cast<Tag>(status->tag()) == Tag::Bye) {
-            comm_.recv(status->source(), status->tag());
+        if (static_cast<Tag>(envelope->tag) == Tag::Bye) {
+            receive_empty(comm_, *envelope);
             ++byes;
         } else {
             ReportBatch late;
-            comm_.recv(status->source(), status->tag(), late);
+            receive(comm_, *envelope, late);
         }
     }
-    boost::mpi::wait_all(sends_.begin(), sends_.end());
-    sends_.clear();
-}
-
-void Master::complete_sends() {
-    sends_.erase(std::remove_if(sends_.begin(), sends_.end(),
-                                [](boost::mpi::request& r) { return static_cast<bool>(r.test()); }),
-                 sends_.end());
+    sends_.wait_all();
 }
 
 }  // namespace mpisweep

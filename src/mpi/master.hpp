@@ -1,13 +1,15 @@
 #pragma once
 // The master loop on rank 0: carries decisions from the scheduler to the workers and their
 // reports back to the scheduler and the store. It never blocks on one worker: sends are
-// non-blocking and it waits on a message from any worker.
+// non-blocking and it waits on a message from any worker. Short tasks are batched: the
+// master learns how long tasks take and raises the scheduler's prefetch depth so that each
+// worker holds about Options::batch_target of work, sent in few messages.
 #include <boost/mpi/communicator.hpp>
-#include <boost/mpi/request.hpp>
 #include <deque>
 #include <vector>
 
 #include "core/progress.hpp"
+#include "mpi/channel.hpp"
 #include "mpi/messages.hpp"
 #include "mpisweep/mpisweep.hpp"
 #include "mpisweep/store.hpp"
@@ -19,6 +21,23 @@ struct WorkerSlot {
     std::string host;
     int device = -1;
     bool ready = false;
+};
+
+/// Learns the typical task duration from reports and turns it into a prefetch depth.
+class BatchSizer {
+public:
+    BatchSizer(double target_s, int base_prefetch) : target_s_(target_s), base_(base_prefetch) {}
+    /// Adds the wall time of `tasks` finished tasks; returns the prefetch depth to use.
+    int observe(double wall_sum_s, std::size_t tasks);
+    int prefetch() const { return prefetch_; }
+
+    static constexpr int kMaxBatch = 1024;  ///< tasks per message at most
+
+private:
+    double target_s_;
+    int base_;
+    int prefetch_ = -1;
+    double mean_s_ = -1;  // moving average of the task duration; < 0: nothing seen yet
 };
 
 class Master {
@@ -38,7 +57,6 @@ private:
     void handle_failure(WorkerId worker, TaskReport& report);
     void run_local_task();
     void stop_workers();
-    void complete_sends();
     TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status) const;
 
     const boost::mpi::communicator& comm_;
@@ -50,7 +68,8 @@ private:
     const TaskFunction* local_task_;
     const WorkerInfo* local_info_;
     std::deque<Assignment> local_queue_;
-    std::vector<boost::mpi::request> sends_;
+    SendQueue sends_;
+    BatchSizer sizer_;
 };
 
 }  // namespace mpisweep

@@ -1,11 +1,16 @@
 #pragma once
 // The closed set of messages between the master (rank 0) and the workers, serialized with
 // Boost.Serialization. Every copy of a task sent in a TaskBatch is answered by exactly one
-// TaskReport (done, failed or cancelled), which is how the master knows a worker's slots.
-#include <boost/serialization/map.hpp>
+// report (done, failed or cancelled), which is how the master knows a worker's slots.
+//
+// Batches are columnar: one std::vector per field. Boost.MPI packs a vector of an MPI
+// datatype with one MPI_Pack call, where a vector of structs costs one call per field per
+// element (about 1 us per report, measured in bench/micro_messages.cpp). Strings and result
+// values, rare or small, go into side tables.
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,24 +30,36 @@ enum class Tag : int {
 struct TaskAssignmentMsg {
     TaskId task;
     int attempt = 1;
-    template <class Archive>
-    void serialize(Archive& ar, unsigned) { ar & task & attempt; }
 };
 
+/// Copies for one worker, run in this order.
 struct TaskBatch {
-    std::vector<TaskAssignmentMsg> tasks;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::int32_t> attempts;
+
+    void add(TaskId task, int attempt) {
+        ids.push_back(task.value());
+        attempts.push_back(attempt);
+    }
+    std::size_t size() const { return ids.size(); }
+    TaskAssignmentMsg at(std::size_t i) const { return {TaskId(ids[i]), attempts[i]}; }
+
     template <class Archive>
-    void serialize(Archive& ar, unsigned) { ar & tasks; }
+    void serialize(Archive& ar, unsigned) {
+        ar & ids & attempts;
+        if (ids.size() != attempts.size()) throw std::runtime_error("corrupt task batch in a message");
+    }
 };
 
 struct CancelRequest {
-    std::vector<TaskId> tasks;
+    std::vector<std::uint64_t> tasks;
     template <class Archive>
     void serialize(Archive& ar, unsigned) { ar & tasks; }
 };
 
 enum class Outcome : std::uint8_t { Done = 0, Failed = 1, Cancelled = 2 };
 
+/// What a worker says about one copy it ran or dropped.
 struct TaskReport {
     TaskId task;
     int attempt = 1;
@@ -52,18 +69,141 @@ struct TaskReport {
     int exit_code = 0;
     std::string error;
     TaskResult results;
+};
+
+/// Reports, one column per field; errors and results in side tables.
+class ReportBatch {
+public:
+    void add(TaskReport&& report);
+    std::size_t size() const { return ids_.size(); }
+    bool empty() const { return ids_.empty(); }
+    /// Decodes the reports in the order they were added (each exactly once, in order).
+    template <class Visit>
+    void for_each(Visit&& visit) const;
+    void clear();
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-        ar & task & attempt & outcome & start & wall_s & exit_code & error & results;
+        ar & ids_ & attempts_ & outcomes_ & starts_ & walls_ & exit_codes_ & error_rows_ & errors_;
+        ar & field_names_ & fields_per_row_ & field_ids_ & kinds_ & doubles_ & ints_ & strings_ &
+            array_sizes_;
+        check_shape();
     }
+
+private:
+    void check_shape() const;
+    std::vector<std::uint64_t> ids_;
+    std::vector<std::int32_t> attempts_;
+    std::vector<std::uint8_t> outcomes_;
+    std::vector<double> starts_, walls_;
+    std::vector<std::int32_t> exit_codes_;
+    std::vector<std::uint32_t> error_rows_;  // rows with a non-empty error, ascending
+    std::vector<std::string> errors_;
+    // Results: names once per batch; per row its field count; per field its name and kind
+    // (the ResultValue index); values in typed pools, arrays as a size plus doubles.
+    std::vector<std::string> field_names_;
+    std::vector<std::uint16_t> fields_per_row_;
+    std::vector<std::uint16_t> field_ids_;
+    std::vector<std::uint8_t> kinds_;
+    std::vector<double> doubles_;
+    std::vector<std::int64_t> ints_;
+    std::vector<std::string> strings_;
+    std::vector<std::uint32_t> array_sizes_;
 };
 
-struct ReportBatch {
-    std::vector<TaskReport> reports;
-    template <class Archive>
-    void serialize(Archive& ar, unsigned) { ar & reports; }
-};
+inline void ReportBatch::add(TaskReport&& r) {
+    ids_.push_back(r.task.value());
+    attempts_.push_back(r.attempt);
+    outcomes_.push_back(static_cast<std::uint8_t>(r.outcome));
+    starts_.push_back(r.start);
+    walls_.push_back(r.wall_s);
+    exit_codes_.push_back(r.exit_code);
+    if (!r.error.empty()) {
+        error_rows_.push_back(static_cast<std::uint32_t>(ids_.size() - 1));
+        errors_.push_back(std::move(r.error));
+    }
+    if (r.results.size() > 0xffff) throw std::runtime_error("a task returned more than 65535 result fields");
+    fields_per_row_.push_back(static_cast<std::uint16_t>(r.results.size()));
+    for (auto& [name, value] : r.results) {
+        std::size_t id = 0;
+        while (id < field_names_.size() && field_names_[id] != name) ++id;
+        if (id == field_names_.size()) field_names_.push_back(name);
+        if (id > 0xffff) throw std::runtime_error("more than 65535 result field names in one batch");
+        field_ids_.push_back(static_cast<std::uint16_t>(id));
+        kinds_.push_back(static_cast<std::uint8_t>(value.index()));
+        switch (value.index()) {
+            case 0: doubles_.push_back(std::get<0>(value)); break;
+            case 1: ints_.push_back(std::get<1>(value)); break;
+            case 2: strings_.push_back(std::move(std::get<2>(value))); break;
+            case 3: {
+                const std::vector<double>& a = std::get<3>(value);
+                array_sizes_.push_back(static_cast<std::uint32_t>(a.size()));
+                doubles_.insert(doubles_.end(), a.begin(), a.end());
+                break;
+            }
+        }
+    }
+}
+
+template <class Visit>
+void ReportBatch::for_each(Visit&& visit) const {
+    std::size_t error = 0, field = 0, d = 0, i = 0, s = 0, a = 0;
+    for (std::size_t row = 0; row < ids_.size(); ++row) {
+        TaskReport r;
+        r.task = TaskId(ids_[row]);
+        r.attempt = attempts_[row];
+        r.outcome = static_cast<Outcome>(outcomes_[row]);
+        r.start = starts_[row];
+        r.wall_s = walls_[row];
+        r.exit_code = exit_codes_[row];
+        if (error < error_rows_.size() && error_rows_[error] == row) r.error = errors_[error++];
+        for (std::uint16_t k = 0; k < fields_per_row_[row]; ++k, ++field) {
+            const std::string& name = field_names_[field_ids_[field]];
+            switch (kinds_[field]) {
+                case 0: r.results.emplace(name, doubles_[d++]); break;
+                case 1: r.results.emplace(name, ints_[i++]); break;
+                case 2: r.results.emplace(name, strings_[s++]); break;
+                case 3: {
+                    const std::size_t n = array_sizes_[a++];
+                    r.results.emplace(name, std::vector<double>(doubles_.begin() + static_cast<std::ptrdiff_t>(d),
+                                                                doubles_.begin() + static_cast<std::ptrdiff_t>(d + n)));
+                    d += n;
+                    break;
+                }
+            }
+        }
+        visit(r);
+    }
+}
+
+inline void ReportBatch::clear() {
+    *this = ReportBatch();
+}
+
+inline void ReportBatch::check_shape() const {
+    const std::size_t n = ids_.size();
+    bool ok = attempts_.size() == n && outcomes_.size() == n && starts_.size() == n &&
+              walls_.size() == n && exit_codes_.size() == n && fields_per_row_.size() == n &&
+              error_rows_.size() == errors_.size() && field_ids_.size() == kinds_.size();
+    std::size_t fields = 0, want_d = 0, want_i = 0, want_s = 0, want_a = 0;
+    for (std::uint16_t f : fields_per_row_) fields += f;
+    ok = ok && fields == field_ids_.size();
+    for (std::size_t k = 0; ok && k < kinds_.size(); ++k) {
+        ok = field_ids_[k] < field_names_.size() && kinds_[k] <= 3;
+        if (kinds_[k] == 0) ++want_d;
+        if (kinds_[k] == 1) ++want_i;
+        if (kinds_[k] == 2) ++want_s;
+        if (kinds_[k] == 3 && want_a < array_sizes_.size()) want_d += array_sizes_[want_a];
+        if (kinds_[k] == 3) ++want_a;
+    }
+    for (std::size_t k = 0; ok && k < error_rows_.size(); ++k) {
+        ok = error_rows_[k] < n && (k == 0 || error_rows_[k] > error_rows_[k - 1]);
+    }
+    ok = ok && want_d == doubles_.size() && want_i == ints_.size() && want_s == strings_.size() &&
+         want_a == array_sizes_.size();
+    for (std::uint8_t o : outcomes_) ok = ok && o <= 2;
+    if (!ok) throw std::runtime_error("corrupt report batch in a message");
+}
 
 /// What each worker tells the master once, after binding its device and running setup.
 struct WorkerHello {
@@ -77,33 +217,3 @@ struct WorkerHello {
 };
 
 }  // namespace mpisweep
-
-// std::variant is not serializable in Boost 1.74: save the index, then the alternative.
-namespace boost::serialization {
-
-template <class Archive>
-void save(Archive& ar, const mpisweep::ResultValue& v, unsigned) {
-    const auto index = static_cast<std::uint8_t>(v.index());
-    ar << index;
-    std::visit([&ar](const auto& x) { ar << x; }, v);
-}
-
-template <class Archive>
-void load(Archive& ar, mpisweep::ResultValue& v, unsigned) {
-    std::uint8_t index = 0;
-    ar >> index;
-    switch (index) {
-        case 0: { double x; ar >> x; v = x; break; }
-        case 1: { std::int64_t x; ar >> x; v = x; break; }
-        case 2: { std::string x; ar >> x; v = std::move(x); break; }
-        case 3: { std::vector<double> x; ar >> x; v = std::move(x); break; }
-        default: throw std::runtime_error("corrupt ResultValue in a message");
-    }
-}
-
-template <class Archive>
-void serialize(Archive& ar, mpisweep::ResultValue& v, unsigned version) {
-    split_free(ar, v, version);
-}
-
-}  // namespace boost::serialization

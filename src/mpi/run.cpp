@@ -60,6 +60,10 @@ void validate(const Grid& grid, const Options& options) {
     if (options.resume && options.overwrite) {
         throw std::invalid_argument("resume and overwrite: choose one (resume keeps the file, overwrite replaces it)");
     }
+    if (options.batch_target.count() < 0) {
+        throw std::invalid_argument("batch_target: expected >= 0 microseconds, got " +
+                                    std::to_string(options.batch_target.count()));
+    }
     if (options.flush_rows == 0) throw std::invalid_argument("flush_rows: expected >= 1, got 0");
     if (options.progress_interval < 0) {
         throw std::invalid_argument("progress_interval: expected >= 0 seconds, got " +
@@ -185,7 +189,10 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
         if (is_master) {
             exit_code = run_master(comm, grid, task, options, *store, hellos, info);
         } else {
-            Worker(comm, grid, task, info).run();
+            // Reports go back about twice per batch, so freed slots are refilled in time.
+            const double report_interval =
+                std::chrono::duration<double>(options.batch_target).count() / 2;
+            Worker(comm, grid, task, info, report_interval).run();
         }
     } catch (const std::exception& e) {
         // The others would wait for this rank forever: end the whole job. The file keeps

@@ -1,7 +1,6 @@
 #include "mpi/worker.hpp"
 
 #include <algorithm>
-#include <boost/mpi/status.hpp>
 
 #include "mpi/backoff.hpp"
 #include "mpi/clock.hpp"
@@ -16,14 +15,27 @@ constexpr double kCancelPollInterval = 1e-3;
 }  // namespace
 
 Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-               const WorkerInfo& info)
-    : comm_(comm), grid_(grid), task_(task), info_(info) {}
+               const WorkerInfo& info, double report_interval_s)
+    : comm_(comm), grid_(grid), task_(task), info_(info), report_interval_(report_interval_s),
+      sends_(comm) {}
 
 void Worker::run() {
+    last_report_ = monotonic_seconds();
     while (!stop_) {
-        poll(queue_.empty());
-        send_reports();
-        if (stop_ || queue_.empty()) continue;
+        if (queue_.empty()) {
+            send_reports();  // nothing left to run: the master must hear of everything now
+            poll(true);
+            continue;
+        }
+        // With batching, look for messages (cancels) only as often as reports go out; a
+        // probe per tiny task would cost more than the task.
+        const double now = report_interval_ > 0 ? monotonic_seconds() : 0;
+        const bool due = report_interval_ <= 0 || now - last_report_ >= report_interval_;
+        if (due) {
+            poll(false);
+            send_reports();
+            if (stop_ || queue_.empty()) continue;
+        }
         const TaskAssignmentMsg next = queue_.front();
         queue_.pop_front();
         running_ = next.task;
@@ -32,50 +44,53 @@ void Worker::run() {
                                          [this] { return running_task_cancelled(); });
         if (running_cancelled_ && report.outcome == Outcome::Done) report.outcome = Outcome::Cancelled;
         running_.reset();
-        outbox_.push_back(std::move(report));
-        send_reports();
+        outbox_.add(std::move(report));
+        if (report_interval_ <= 0) send_reports();
     }
     // After Stop the master has settled every task: queued copies are simply dropped.
-    comm_.send(kMaster, static_cast<int>(Tag::Bye));
+    send_reports();
+    sends_.post_empty(kMaster, static_cast<int>(Tag::Bye));
+    sends_.wait_all();
 }
 
 void Worker::poll(bool wait) {
     Backoff backoff(std::chrono::microseconds(1000));
     for (;;) {
-        boost::optional<boost::mpi::status> status = comm_.iprobe(kMaster, boost::mpi::any_tag);
-        if (!status) {
+        sends_.reap();
+        const std::optional<Envelope> envelope = probe(comm_, kMaster);
+        if (!envelope) {
             if (!wait) return;
             backoff.idle();
             continue;
         }
         backoff.reset();
-        switch (static_cast<Tag>(status->tag())) {
+        switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Tasks: {
                 TaskBatch batch;
-                comm_.recv(kMaster, status->tag(), batch);
-                queue_.insert(queue_.end(), batch.tasks.begin(), batch.tasks.end());
+                receive(comm_, *envelope, batch);
+                for (std::size_t i = 0; i < batch.size(); ++i) queue_.push_back(batch.at(i));
                 break;
             }
             case Tag::Cancel: {
                 CancelRequest request;
-                comm_.recv(kMaster, status->tag(), request);
+                receive(comm_, *envelope, request);
                 on_cancel(request);
                 break;
             }
             case Tag::Stop:
-                comm_.recv(kMaster, status->tag());
+                receive_empty(comm_, *envelope);
                 stop_ = true;
                 break;
             default:
-                throw std::runtime_error("worker: unexpected message tag " +
-                                         std::to_string(status->tag()));
+                throw std::runtime_error("worker: unexpected message tag " + std::to_string(envelope->tag));
         }
         wait = false;  // got one: drain the rest without waiting
     }
 }
 
 void Worker::on_cancel(const CancelRequest& request) {
-    for (TaskId id : request.tasks) {
+    for (std::uint64_t raw : request.tasks) {
+        const TaskId id(raw);
         if (running_ && *running_ == id) {
             running_cancelled_ = true;
             continue;
@@ -87,7 +102,7 @@ void Worker::on_cancel(const CancelRequest& request) {
         report.task = id;
         report.attempt = it->attempt;
         report.outcome = Outcome::Cancelled;
-        outbox_.push_back(std::move(report));
+        outbox_.add(std::move(report));
         queue_.erase(it);
     }
 }
@@ -104,9 +119,9 @@ bool Worker::running_task_cancelled() {
 
 void Worker::send_reports() {
     if (outbox_.empty()) return;
-    ReportBatch batch;
-    batch.reports.swap(outbox_);
-    comm_.send(kMaster, static_cast<int>(Tag::Reports), batch);
+    sends_.post(kMaster, static_cast<int>(Tag::Reports), outbox_);
+    outbox_.clear();
+    if (report_interval_ > 0) last_report_ = monotonic_seconds();
 }
 
 }  // namespace mpisweep

@@ -1,12 +1,13 @@
 #pragma once
 // The worker loop: receive task batches, run them in order, answer each copy exactly once,
-// stop when the master says so.
+// stop when the master says so. Reports are batched like tasks: sent once `report_interval`
+// has passed since the last batch, or when the queue runs dry (0: after every task).
 #include <boost/mpi/communicator.hpp>
 #include <deque>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
+#include "mpi/channel.hpp"
 #include "mpi/messages.hpp"
 #include "mpisweep/grid.hpp"
 #include "mpisweep/task.hpp"
@@ -16,7 +17,7 @@ namespace mpisweep {
 class Worker {
 public:
     Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-           const WorkerInfo& info);
+           const WorkerInfo& info, double report_interval_s = 0);
     /// Runs until the master sends Stop; then says Bye. A worker whose setup failed (not
     /// `ready`) gets no tasks but still waits for Stop.
     void run();
@@ -33,13 +34,16 @@ private:
     const Grid& grid_;
     const TaskFunction& task_;
     const WorkerInfo& info_;
+    double report_interval_;
 
     std::deque<TaskAssignmentMsg> queue_;
     std::optional<TaskId> running_;
     bool running_cancelled_ = false;
     bool stop_ = false;
-    std::vector<TaskReport> outbox_;
+    ReportBatch outbox_;
+    SendQueue sends_;
     double last_cancel_poll_ = 0;
+    double last_report_ = 0;
 };
 
 }  // namespace mpisweep
