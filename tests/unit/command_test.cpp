@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -542,43 +543,53 @@ TEST_F(CommandTest, WaiterThreadFallbackReportsExitAndKillsGroupOnTimeout) {
     EXPECT_LT(per_run, 0.02);
 }
 
-// The runner must not cost much over a bare posix_spawn + waitpid loop.
+// The runner must not cost much over a bare posix_spawn + waitpid loop. The two alternate in
+// short rounds and the median round decides, so load from other processes hits both alike.
 TEST_F(CommandTest, SpawnRateIsCloseToARawLoop) {
-    constexpr int kRuns = 100;
-    auto raw_rate = [] {
-        char prog[] = "/bin/true";
-        char* argv[] = {prog, nullptr};
+    constexpr int kRounds = 11;
+    constexpr int kPerRound = 10;
+    char program[] = "/bin/true";
+    char* raw_argv[] = {program, nullptr};
+    auto raw_seconds = [&] {
         const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < kRuns; ++i) {
+        for (int i = 0; i < kPerRound; ++i) {
             pid_t pid = 0;
-            if (posix_spawn(&pid, prog, nullptr, nullptr, argv, environ) != 0) return 0.0;
+            if (posix_spawn(&pid, program, nullptr, nullptr, raw_argv, environ) != 0) return -1.0;
             int status = 0;
             waitpid(pid, &status, 0);
         }
-        return kRuns / seconds_since(start);
+        return seconds_since(start);
     };
-    auto s = spec({"/bin/true"});
     auto names = std::make_shared<const std::vector<std::string>>();
     Point point(names, {});
-    TaskFunction task = make_command_task(s, {});
-    auto runner_rate = [&] {
+    TaskFunction task = make_command_task(spec({"/bin/true"}), {});
+    std::uint64_t id = 0;
+    auto runner_seconds = [&] {
         const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < kRuns; ++i) {
-            TaskContext ctx(TaskId(static_cast<std::uint64_t>(i)), 1, point, worker_, [] { return false; });
+        for (int i = 0; i < kPerRound; ++i) {
+            TaskContext ctx(TaskId(id++), 1, point, worker_, [] { return false; });
             task(ctx);
         }
-        return kRuns / seconds_since(start);
+        return seconds_since(start);
     };
-    // Interleaved, best of three each: the machine is shared and noisy.
-    double raw = 0, runner = 0;
-    for (int round = 0; round < 3; ++round) {
-        raw = std::max(raw, raw_rate());
-        runner = std::max(runner, runner_rate());
+    std::vector<double> ratios;  // runner rate / raw rate, per round
+    double raw_total = 0, runner_total = 0;
+    for (int round = 0; round < kRounds; ++round) {
+        const double raw = raw_seconds();
+        ASSERT_GT(raw, 0) << "posix_spawn of /bin/true failed";
+        const double runner = runner_seconds();
+        raw_total += raw;
+        runner_total += runner;
+        ratios.push_back(raw / runner);
     }
-    RecordProperty("raw_per_s", static_cast<int>(raw));
-    RecordProperty("runner_per_s", static_cast<int>(runner));
-    std::printf("raw posix_spawn loop %.0f/s, command runner %.0f/s (%.2fx)\n", raw, runner, runner / raw);
-    EXPECT_GE(runner, 0.6 * raw);
+    std::sort(ratios.begin(), ratios.end());
+    const double median = ratios[ratios.size() / 2];
+    const int total = kRounds * kPerRound;
+    std::printf("raw posix_spawn loop %.0f/s, command runner %.0f/s, median ratio of rounds %.2f\n",
+                total / raw_total, total / runner_total, median);
+    // Measured 0.87-1.03 on an idle machine; 0.7 leaves room for noise and still catches a
+    // runner that sleeps instead of waiting (a fixed 10 ms poll gives about 0.2).
+    EXPECT_GE(median, 0.7);
 }
 
 }  // namespace
