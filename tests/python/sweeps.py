@@ -9,9 +9,11 @@ tests where the executables are. Every test script takes the same arguments:
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
@@ -87,3 +89,42 @@ def zip_sweep(path, ranks=3):
     run(mpirun(ranks, [ARGS.mpisweep, "run", "-o", path, "-p", "a=1,2,3", "-p", "b=p,q,r",
                        "--zip", "a,b", "-p", "c=0,1", "--", ARGS.task, "json", "{a}"]))
     return path
+
+
+def processes_with(marker):
+    """Ids of the live (not zombie) processes whose command line contains `marker`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def kill_sweep(job, marker):
+    """SIGKILL to the job's process group (mpirun and the ranks it started), then to any rank
+    of it that outlived mpirun (its command line holds `marker`, the unique results path),
+    and wait until none is left: the file then no longer changes."""
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    deadline = time.time() + 20
+    while True:
+        left = [pid for pid in processes_with(marker) if pid != os.getpid()]
+        if not left:
+            return
+        if time.time() > deadline:
+            raise AssertionError(f"processes {left} of the killed sweep are still alive")
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)

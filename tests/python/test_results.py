@@ -5,7 +5,6 @@ axes (zip groups as one dimension); a killed sweep's pending rows read NaN; a fi
 sweep is still writing (and so holds locked) can be read."""
 import math
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -239,8 +238,7 @@ class KilledAndRunningSweep(unittest.TestCase):
                 self.assertTrue(0 < done.sum() < self.N)
                 np.testing.assert_array_equal(running.loc[done, "x2"], 2 * running.loc[done, "x"])
             finally:
-                os.killpg(job.pid, signal.SIGKILL)
-                job.wait()
+                sweeps.kill_sweep(job, path)
 
             df = msr.load(path)
             status = df["status"]
