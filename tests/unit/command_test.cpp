@@ -58,11 +58,16 @@ bool eventually_dead(pid_t pid) {
     return false;
 }
 
+// The pid a script wrote with `echo $! > file`; waits until the line is complete (the shell
+// creates the file before it writes to it).
 pid_t read_pid(const fs::path& path) {
-    for (int i = 0; i < 300 && !fs::exists(path); ++i) {
+    std::string text;
+    for (int i = 0; i < 500; ++i) {
+        text = fs::exists(path) ? read_text(path) : "";
+        if (!text.empty() && text.back() == '\n') break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return static_cast<pid_t>(std::stol(read_text(path)));
+    return static_cast<pid_t>(std::stol(text));
 }
 
 class CommandTest : public ::testing::Test {
