@@ -175,6 +175,15 @@ def label_axis(ax, which, name, dim, labels, positions):
     set_label(name + (" (log scale)" if log else ""))
 
 
+def show_all_x(ax, xpos, log):
+    """x limits around every grid value, also those where no task has a value (where only
+    failure markers are)."""
+    lo, hi = (np.log10(xpos.min()), np.log10(xpos.max())) if log else (xpos.min(), xpos.max())
+    pad = 0.05 * (hi - lo) if hi > lo else 0.5
+    lo, hi = lo - pad, hi + pad
+    ax.set_xlim((10 ** lo, 10 ** hi) if log else (lo, hi))
+
+
 def title(args, reduced, fixes):
     parts = [os.path.basename(args.file)]
     if reduced:
@@ -265,6 +274,7 @@ def make_figure(args):
                     ax.scatter(xpos[missing], np.zeros(int(missing.sum())), marker="x", s=90,
                                c="red", linewidths=2, zorder=3, clip_on=False,
                                transform=ax.get_xaxis_transform())
+        show_all_x(ax, xpos, args.x in xdim.logspace and xlabels is None)
         if fail.any():
             ax.scatter([], [], marker="x", c="red", linewidths=2, label="failed tasks")
         if np.isinf(data).any():
