@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-__all__ = ["load", "grid_array", "grid_axes", "open_results", "read_spec", "Dim",
+__all__ = ["load", "grid_array", "grid_axes", "open_results", "read_spec", "Dim", "UnknownMetric",
            "STATUS_NAMES", "TASK_COLUMNS"]
 
 #: The values of /tasks/status, in code order (pending=0, done=1, failed=2).
@@ -43,6 +43,13 @@ TASK_COLUMNS = ("status", "attempts", "worker", "device", "node", "start", "wall
                 "exit_code", "error")
 
 _READ_RETRIES = 5
+
+
+class UnknownMetric(KeyError):
+    """grid_array() was asked for a metric the file does not have (not retried)."""
+
+    def __str__(self):
+        return self.args[0]
 
 
 def open_results(path: str) -> h5py.File:
@@ -82,6 +89,8 @@ def _retrying(path, read):
         try:
             with open_results(path) as f:
                 return read(f)
+        except UnknownMetric:
+            raise
         except (OSError, KeyError, RuntimeError):
             if attempt == _READ_RETRIES - 1:
                 raise
@@ -301,7 +310,7 @@ def _metric_values(f, metric: str, status: np.ndarray) -> np.ndarray:
         values, keep = _column(f["params"][metric]), np.ones_like(status, dtype=bool)
     else:
         have = sorted(f["results"]) if "results" in f else []
-        raise KeyError(f"no metric '{metric}' in {f.filename} (results: "
+        raise UnknownMetric(f"no metric '{metric}' in {f.filename} (results: "
                        f"{', '.join(have) or 'none yet'}; or a task column: status, attempts, "
                        f"worker, device, start, wall_s, exit_code)")
     if values.dtype == object:
