@@ -289,7 +289,8 @@ TEST(AxisRange, StepZeroAndEmptyRangesAreSpecErrorsNamingTheAxis) {
 
 TEST(AxisLinspace, EndpointsAreExactAndValuesEvenlySpaced) {
     struct Case { double a, b; std::uint64_t n; };
-    for (auto c : {Case{0, 1, 7}, Case{0.1, 0.7, 3}, Case{-3.3, 1e10, 11}, Case{2, -2, 5}, Case{0.1, 0.3, 1000}}) {
+    for (auto c : {Case{0, 1, 7}, Case{0.1, 0.7, 3}, Case{-3.3, 1e10, 11}, Case{2, -2, 5}, Case{0.1, 0.3, 1000},
+                   Case{-7.3, 6.9, 4}}) {  // -7.3 + (6.9 - -7.3) != 6.9 in doubles
         Axis axis = Axis::linspace("x", c.a, c.b, c.n);
         ASSERT_EQ(axis.size(), c.n);
         EXPECT_EQ(std::get<double>(axis.at(0)), c.a);
