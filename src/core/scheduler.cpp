@@ -108,6 +108,9 @@ struct Scheduler::Impl {
     std::unordered_map<int, std::int32_t> worker_index;
     // free_by_load[k]: active workers holding k copies, k <= prefetch (they have a free slot).
     std::vector<std::set<std::int32_t>> free_by_load;
+    // Bit k set: free_by_load[k] is not empty. With a deep prefetch (batching) most levels
+    // are empty, and assign() must not walk them one by one.
+    std::vector<std::uint64_t> level_bits;
 
     DurationHistogram durations;
     // The master polls assign() in a loop. When a speculation scan finds nothing, nothing
@@ -148,6 +151,7 @@ struct Scheduler::Impl {
         fresh_pending = counts.pending;
 
         free_by_load.resize(static_cast<std::size_t>(options.prefetch) + 1);
+        level_bits.assign(free_by_load.size() / 64 + 1, 0);
         max_prefetch_seen = options.prefetch;
         workers.reserve(worker_ids.size());
         for (WorkerId id : worker_ids) {
@@ -233,9 +237,30 @@ struct Scheduler::Impl {
         const auto size = static_cast<int>(ws.queue.size());
         const int want = !ws.retired && size <= options.prefetch ? size : -1;
         if (want == ws.free_level) return;
-        if (ws.free_level >= 0) free_by_load[static_cast<std::size_t>(ws.free_level)].erase(w);
-        if (want >= 0) free_by_load[static_cast<std::size_t>(want)].insert(w);
+        if (ws.free_level >= 0) {
+            const auto level = static_cast<std::size_t>(ws.free_level);
+            free_by_load[level].erase(w);
+            if (free_by_load[level].empty()) level_bits[level / 64] &= ~(std::uint64_t{1} << (level % 64));
+        }
+        if (want >= 0) {
+            const auto level = static_cast<std::size_t>(want);
+            free_by_load[level].insert(w);
+            level_bits[level / 64] |= std::uint64_t{1} << (level % 64);
+        }
         ws.free_level = want;
+    }
+
+    /// The lowest level >= `from` with a worker listed, or free_by_load.size().
+    std::size_t next_level(std::size_t from) const {
+        for (std::size_t word = from / 64; word < level_bits.size(); ++word) {
+            std::uint64_t bits = level_bits[word];
+            if (word == from / 64) bits &= ~std::uint64_t{0} << (from % 64);
+            if (bits != 0) {
+                return std::min(free_by_load.size(),
+                                word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+            }
+        }
+        return free_by_load.size();
     }
 
     // ---- task state transitions ---------------------------------------------------------
@@ -441,7 +466,8 @@ struct Scheduler::Impl {
         std::vector<Assignment> out;
         if (draining) return out;
         // Breadth-first: every worker with k copies gets one before any gets k + 2.
-        for (std::size_t level = 0; level < free_by_load.size() && counts.pending > 0; ++level) {
+        for (std::size_t level = next_level(0); level < free_by_load.size() && counts.pending > 0;
+             level = next_level(level + 1)) {
             const std::set<std::int32_t>& bucket = free_by_load[level];
             for (auto it = bucket.begin(); it != bucket.end() && counts.pending > 0;) {
                 const std::int32_t w = *it;
@@ -564,6 +590,7 @@ struct Scheduler::Impl {
         options.prefetch = prefetch;
         max_prefetch_seen = std::max(max_prefetch_seen, prefetch);
         free_by_load.assign(static_cast<std::size_t>(prefetch) + 1, {});
+        level_bits.assign(free_by_load.size() / 64 + 1, 0);
         for (std::size_t w = 0; w < workers.size(); ++w) refresh_free_level(static_cast<std::int32_t>(w));
     }
 
@@ -677,6 +704,10 @@ void Scheduler::Impl::check_invariants() const {
         }
     }
     for (std::size_t level = 0; level < free_by_load.size(); ++level) {
+        const bool bit = (level_bits[level / 64] >> (level % 64)) & 1U;
+        if (bit == free_by_load[level].empty()) {
+            broken(concat("the free-level bitmap is wrong at level ", level));
+        }
         for (std::int32_t w : free_by_load[level]) {
             if (workers[static_cast<std::size_t>(w)].free_level != static_cast<int>(level)) {
                 broken(concat("worker ", workers[static_cast<std::size_t>(w)].id,
