@@ -103,6 +103,8 @@ int run_command(const std::vector<std::string>& args) {
     if (!plan) return kExitOk;  // --help
 
     MPI_Init(nullptr, nullptr);
+    // After MPI_Init, so no handler of the MPI library replaces ours.
+    stop_commands_on_termination_signals();
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     int ready = 1;

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 extern char** environ;
 
@@ -105,6 +107,62 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     return out;
 }
 
+// The process groups of the running children, for the signal handler: a fixed array of
+// lock-free atomics, the only kind of state a handler may read.
+constexpr std::size_t kTrackedGroups = 256;
+std::atomic<pid_t> running_groups[kTrackedGroups];
+
+void track_group(pid_t group) {
+    for (auto& slot : running_groups) {
+        pid_t empty = 0;
+        if (slot.compare_exchange_strong(empty, group)) return;
+    }
+    // More than kTrackedGroups children at once: the extra ones are not stopped by a signal.
+}
+
+void untrack_group(pid_t group) {
+    for (auto& slot : running_groups) {
+        pid_t expected = group;
+        if (slot.compare_exchange_strong(expected, 0)) return;
+    }
+}
+
+constexpr int kTerminationSignals[] = {SIGTERM, SIGINT, SIGHUP};
+struct sigaction previous_actions[NSIG];
+
+extern "C" void stop_children_then_terminate(int sig, siginfo_t* info, void* context) {
+    const int saved_errno = errno;
+    bool any = false;
+    for (auto& slot : running_groups) {
+        const pid_t group = slot.load();
+        if (group > 0) {
+            ::kill(-group, SIGTERM);
+            any = true;
+        }
+    }
+    if (any) {
+        timespec grace{0, 300'000'000};
+        ::nanosleep(&grace, nullptr);
+        for (auto& slot : running_groups) {
+            const pid_t group = slot.load();
+            if (group > 0) ::kill(-group, SIGKILL);
+        }
+    }
+    const struct sigaction& previous = previous_actions[sig];
+    if (previous.sa_flags & SA_SIGINFO) {
+        previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+        previous.sa_handler(sig);
+    } else {
+        // Default action: delivered again once this handler returns (it is blocked meanwhile).
+        struct sigaction default_action {};
+        default_action.sa_handler = SIG_DFL;
+        ::sigaction(sig, &default_action, nullptr);
+        ::raise(sig);
+    }
+    errno = saved_errno;
+}
+
 int open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
     const long fd = ::syscall(SYS_pidfd_open, pid, 0);
@@ -176,6 +234,7 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     if (rc != 0) {
         throw SpawnError("cannot run '" + program + "': " + errno_text(rc), rc);
     }
+    track_group(pid);
     ChildProcess child(pid, now_s());
     child.watch_exit(request.use_pidfd);  // on failure child's destructor kills the program
     return child;
@@ -219,6 +278,7 @@ ChildProcess::~ChildProcess() { release(); }
 void ChildProcess::release() noexcept {
     if (pid_ > 0) {
         ::kill(-pid_, SIGKILL);
+        untrack_group(pid_);
         if (waiter_.joinable()) waiter_.join();  // returns once the killed program is a zombie
         int status = 0;
         while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -248,6 +308,7 @@ bool ChildProcess::wait_exit_for(double seconds) {
 
 int ChildProcess::reap() {
     ::kill(-pid_, SIGKILL);  // whatever the program left behind in its group
+    untrack_group(pid_);
     if (waiter_.joinable()) waiter_.join();
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0) {
@@ -297,6 +358,22 @@ WaitResult ChildProcess::wait(const WaitOptions& options) {
     result.exit_code = reap();
     result.wall_s = now_s() - started_;
     return result;
+}
+
+void stop_children_on_termination_signals() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (int sig : kTerminationSignals) {
+            struct sigaction current {};
+            if (::sigaction(sig, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+            previous_actions[sig] = current;
+            struct sigaction action {};
+            action.sa_sigaction = stop_children_then_terminate;
+            action.sa_flags = SA_SIGINFO | SA_RESTART;
+            sigemptyset(&action.sa_mask);
+            ::sigaction(sig, &action, nullptr);
+        }
+    });
 }
 
 std::string find_executable(const std::string& program) {

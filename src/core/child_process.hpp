@@ -102,6 +102,14 @@ private:
     double started_ = 0;
 };
 
+/// Makes SIGTERM, SIGINT and SIGHUP stop the process group of every ChildProcess still
+/// running before they act as they would have: the groups get SIGTERM, then SIGKILL 0.3 s
+/// later; then the previous handler runs, or the default action ends the process. Without
+/// this, a rank killed by its launcher (mpirun passes SIGTERM on) leaves its task running, as
+/// the task is in a process group of its own. A signal that was ignored stays ignored. Safe
+/// to call more than once.
+void stop_children_on_termination_signals();
+
 /// The path posix_spawnp would run for `program` (searching PATH when it has no '/'), or
 /// "" when there is no such executable file. For checking a command before any task runs.
 std::string find_executable(const std::string& program);

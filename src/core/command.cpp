@@ -177,6 +177,8 @@ std::string check_command_program(const CommandSpec& spec) {
     return found;
 }
 
+void stop_commands_on_termination_signals() { detail::stop_children_on_termination_signals(); }
+
 TaskFunction make_command_task(CommandSpec spec, const std::vector<std::string>& parameter_names) {
     auto runner = std::make_shared<CommandRunner>(std::move(spec), parameter_names);
     return [runner](const TaskContext& ctx) { return runner->run(ctx); };

@@ -54,6 +54,12 @@ case "$mode" in
         fi
         printf '{"value": %s}\n' "$value" > "$MPISWEEP_OUTPUT"
         ;;
+    wait)
+        # Runs until it is killed, with a background child: both pids recorded.
+        sleep 1000 &
+        echo "$$ $!" > "$COUNT_DIR/running-$MPISWEEP_TASK_ID"
+        wait
+        ;;
     badjson)
         printf '{"value": %s,\n "oops": }\n' "$value" > "$MPISWEEP_OUTPUT"
         ;;

@@ -521,6 +521,56 @@ TEST_F(CommandTest, DestroyingARunningChildKillsItsGroup) {
     EXPECT_TRUE(eventually_dead(read_pid(dir_ / "grandchild.pid")));
 }
 
+// A forked process that installs the termination handlers, runs `script` as a ChildProcess
+// and waits for it; `before` runs first in the fork (to install a handler of its own).
+pid_t fork_runner(const std::string& script, void (*before)() = nullptr) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (before) before();
+        detail::stop_children_on_termination_signals();
+        detail::SpawnRequest request;
+        request.argv = {script};
+        auto child = detail::ChildProcess::spawn(request);
+        child.wait();
+        ::_exit(0);
+    }
+    return pid;
+}
+
+TEST_F(CommandTest, TerminationSignalStopsRunningChildrenThenEndsTheProcess) {
+    const auto prog = script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
+                                          "\necho $$ > " + (dir_ / "leader.pid").string() + "\nwait");
+    const pid_t runner = fork_runner(prog);
+    ASSERT_GT(runner, 0);
+    const pid_t grandchild = read_pid(dir_ / "grandchild.pid");
+    const pid_t leader = read_pid(dir_ / "leader.pid");
+    ::kill(runner, SIGTERM);
+    int status = 0;
+    ASSERT_EQ(::waitpid(runner, &status, 0), runner);
+    // The signal still ends the process as it would have (mpirun and shells look at that).
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "status " << status;
+    EXPECT_TRUE(eventually_dead(leader));
+    EXPECT_TRUE(eventually_dead(grandchild));
+}
+
+void exit_42_on_hangup() {
+    struct sigaction action {};
+    action.sa_handler = [](int) { ::_exit(42); };
+    ::sigaction(SIGHUP, &action, nullptr);
+}
+
+TEST_F(CommandTest, TerminationSignalKeepsAHandlerInstalledBefore) {
+    const auto prog = script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nwait");
+    const pid_t runner = fork_runner(prog, exit_42_on_hangup);
+    ASSERT_GT(runner, 0);
+    const pid_t grandchild = read_pid(dir_ / "grandchild.pid");
+    ::kill(runner, SIGHUP);
+    int status = 0;
+    ASSERT_EQ(::waitpid(runner, &status, 0), runner);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << "status " << status;
+    EXPECT_TRUE(eventually_dead(grandchild));
+}
+
 // Kernels before 5.3 have no pidfd: the fallback (a thread blocked in waitid) must behave the same.
 TEST_F(CommandTest, WaiterThreadFallbackReportsExitAndKillsGroupOnTimeout) {
     detail::SpawnRequest request;
