@@ -21,7 +21,10 @@ public:
 
     /// Called after a poll that found nothing.
     void idle() {
-        if (++polls_ <= kSpinPolls) {
+        // Yield-polling for a short while keeps the round trip short; a yielding rank gives
+        // its core to any rank that has work, so this is cheap under oversubscription too.
+        if (++polls_ == 1) spin_start_ = std::chrono::steady_clock::now();
+        if (polls_ <= kSpinPolls || std::chrono::steady_clock::now() - spin_start_ < kSpinTime) {
             std::this_thread::yield();
             return;
         }
@@ -36,6 +39,8 @@ public:
 
 private:
     static constexpr int kSpinPolls = 64;
+    static constexpr std::chrono::microseconds kSpinTime{200};
+    std::chrono::steady_clock::time_point spin_start_;
     static constexpr std::chrono::microseconds kFirstSleep{10};
     std::chrono::microseconds max_sleep_;
     std::chrono::microseconds sleep_ = kFirstSleep;

@@ -16,7 +16,10 @@
 
 namespace mpisweep {
 
-/// Sends in flight; each keeps its buffer alive until MPI is done with it.
+using PackedBuffer = boost::mpi::packed_oarchive::buffer_type;
+
+/// Sends in flight; each keeps its buffer alive until MPI is done with it. Buffers are reused
+/// (Boost.MPI allocates them with MPI_Alloc_mem, which costs more than a small message).
 class SendQueue {
 public:
     explicit SendQueue(const boost::mpi::communicator& comm) : comm_(comm) {}
@@ -30,10 +33,19 @@ public:
     template <class T>
     void post(int dest, int tag, const T& value) {
         Pending p;
-        p.archive = std::make_unique<boost::mpi::packed_oarchive>(static_cast<MPI_Comm>(comm_));
-        *p.archive << value;
-        MPISWEEP_MPI_CHECK(MPI_Isend(p.archive->address(), static_cast<int>(p.archive->size()),
-                                     MPI_PACKED, dest, tag, comm_, &p.request));
+        if (spare_.empty()) {
+            p.buffer = std::make_unique<PackedBuffer>();
+        } else {
+            p.buffer = std::move(spare_.back());
+            spare_.pop_back();
+            p.buffer->clear();
+        }
+        {
+            boost::mpi::packed_oarchive archive(static_cast<MPI_Comm>(comm_), *p.buffer);
+            archive << value;
+        }
+        MPISWEEP_MPI_CHECK(MPI_Isend(p.buffer->data(), static_cast<int>(p.buffer->size()), MPI_PACKED,
+                                     dest, tag, comm_, &p.request));
         pending_.push_back(std::move(p));
     }
     /// A message without payload (Stop, Bye).
@@ -48,7 +60,11 @@ public:
         for (std::size_t i = 0; i < pending_.size(); ++i) {
             int done = 0;
             MPISWEEP_MPI_CHECK(MPI_Test(&pending_[i].request, &done, MPI_STATUS_IGNORE));
-            if (!done) pending_[kept++] = std::move(pending_[i]);
+            if (!done) {
+                pending_[kept++] = std::move(pending_[i]);
+            } else if (pending_[i].buffer && spare_.size() < kSpareBuffers) {
+                spare_.push_back(std::move(pending_[i].buffer));
+            }
         }
         pending_.resize(kept);
     }
@@ -60,11 +76,13 @@ public:
 
 private:
     struct Pending {
-        std::unique_ptr<boost::mpi::packed_oarchive> archive;
+        std::unique_ptr<PackedBuffer> buffer;
         MPI_Request request = MPI_REQUEST_NULL;
     };
+    static constexpr std::size_t kSpareBuffers = 16;
     const boost::mpi::communicator& comm_;
     std::vector<Pending> pending_;
+    std::vector<std::unique_ptr<PackedBuffer>> spare_;
 };
 
 /// A message waiting to be received: source and tag.
@@ -90,9 +108,12 @@ inline std::optional<Envelope> probe(const boost::mpi::communicator& comm, int s
 /// Receives the probed message into `value`.
 template <class T>
 void receive(const boost::mpi::communicator& comm, const Envelope& e, T& value) {
-    boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), static_cast<std::size_t>(e.bytes));
-    MPISWEEP_MPI_CHECK(MPI_Recv(archive.address(), e.bytes, MPI_PACKED, e.source, e.tag, comm,
+    // One receive buffer per thread, reused: its capacity only grows.
+    thread_local PackedBuffer buffer;
+    buffer.resize(static_cast<std::size_t>(e.bytes));
+    MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm,
                                 MPI_STATUS_IGNORE));
+    boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
     archive >> value;
 }
 

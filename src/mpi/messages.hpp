@@ -7,7 +7,11 @@
 // datatype with one MPI_Pack call, where a vector of structs costs one call per field per
 // element (about 1 us per report, measured in bench/micro_messages.cpp). Strings and result
 // values, rare or small, go into side tables.
+#include <array>
+#include <boost/serialization/array_wrapper.hpp>
+#include <boost/serialization/level.hpp>
 #include <boost/serialization/string.hpp>
+#include <boost/serialization/tracking.hpp>
 #include <boost/serialization/vector.hpp>
 #include <cstdint>
 #include <stdexcept>
@@ -18,6 +22,21 @@
 #include "mpisweep/task.hpp"
 
 namespace mpisweep {
+
+/// One column of `n` values as a single array (one MPI_Pack call in a packed archive, no
+/// per-vector object header); resized first when loading.
+template <class Archive, class T>
+void serialize_column(Archive& ar, std::vector<T>& column, std::uint64_t n) {
+    if (Archive::is_loading::value) column.resize(n);
+    if (n > 0) ar & boost::serialization::make_array(column.data(), n);
+}
+
+/// Strings one by one (errors and string results: rare).
+template <class Archive>
+void serialize_strings(Archive& ar, std::vector<std::string>& strings, std::uint64_t n) {
+    if (Archive::is_loading::value) strings.resize(n);
+    for (std::string& text : strings) ar & text;
+}
 
 enum class Tag : int {
     Tasks = 1,    ///< master -> worker: TaskBatch
@@ -46,15 +65,22 @@ struct TaskBatch {
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-        ar & ids & attempts;
-        if (ids.size() != attempts.size()) throw std::runtime_error("corrupt task batch in a message");
+        if (ids.size() != attempts.size()) throw std::logic_error("task batch with columns of unequal length");
+        std::uint64_t n = ids.size();
+        ar & n;
+        serialize_column(ar, ids, n);
+        serialize_column(ar, attempts, n);
     }
 };
 
 struct CancelRequest {
     std::vector<std::uint64_t> tasks;
     template <class Archive>
-    void serialize(Archive& ar, unsigned) { ar & tasks; }
+    void serialize(Archive& ar, unsigned) {
+        std::uint64_t n = tasks.size();
+        ar & n;
+        serialize_column(ar, tasks, n);
+    }
 };
 
 enum class Outcome : std::uint8_t { Done = 0, Failed = 1, Cancelled = 2 };
@@ -84,9 +110,27 @@ public:
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-        ar & ids_ & attempts_ & outcomes_ & starts_ & walls_ & exit_codes_ & error_rows_ & errors_;
-        ar & field_names_ & fields_per_row_ & field_ids_ & kinds_ & doubles_ & ints_ & strings_ &
-            array_sizes_;
+        // Every length first, as one array; then the columns.
+        std::array<std::uint64_t, 8> n = {ids_.size(),      errors_.size(), field_names_.size(),
+                                          field_ids_.size(), doubles_.size(), ints_.size(),
+                                          strings_.size(),  array_sizes_.size()};
+        ar & boost::serialization::make_array(n.data(), n.size());
+        serialize_column(ar, ids_, n[0]);
+        serialize_column(ar, attempts_, n[0]);
+        serialize_column(ar, outcomes_, n[0]);
+        serialize_column(ar, starts_, n[0]);
+        serialize_column(ar, walls_, n[0]);
+        serialize_column(ar, exit_codes_, n[0]);
+        serialize_column(ar, fields_per_row_, n[0]);
+        serialize_column(ar, error_rows_, n[1]);
+        serialize_strings(ar, errors_, n[1]);
+        serialize_strings(ar, field_names_, n[2]);
+        serialize_column(ar, field_ids_, n[3]);
+        serialize_column(ar, kinds_, n[3]);
+        serialize_column(ar, doubles_, n[4]);
+        serialize_column(ar, ints_, n[5]);
+        serialize_strings(ar, strings_, n[6]);
+        serialize_column(ar, array_sizes_, n[7]);
         check_shape();
     }
 
@@ -217,3 +261,12 @@ struct WorkerHello {
 };
 
 }  // namespace mpisweep
+
+// Plain data: no class id, version or object tracking in the archive (and none of the
+// registry look-ups that cost more than the payload of a one-task message).
+BOOST_CLASS_IMPLEMENTATION(mpisweep::TaskBatch, boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(mpisweep::TaskBatch, boost::serialization::track_never)
+BOOST_CLASS_IMPLEMENTATION(mpisweep::CancelRequest, boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(mpisweep::CancelRequest, boost::serialization::track_never)
+BOOST_CLASS_IMPLEMENTATION(mpisweep::ReportBatch, boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(mpisweep::ReportBatch, boost::serialization::track_never)
