@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""Runs the end-to-end benchmarks and prints one table: each figure, the limit or peer
+measured in the same run, their ratio and the target of issue 5.
+
+usage: /usr/bin/python3 bench/run.py [--build build-bench] [--repeat 3] [--quick]
+
+Needs the bench targets built (cmake --build BUILD --target bench), mpirun, GNU Parallel
+and python3-mpi4py (scripts/install-deps.sh installs them). Every rate is the median of
+--repeat runs; the sleep, straggler and 10^8-grid runs are long and run once.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def mpi_env():
+    env = dict(os.environ)
+    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    if not env.get("SLURM_JOB_ID"):
+        env["OMPI_MCA_plm"] = "isolated"
+    return env
+
+
+ENV = mpi_env()
+
+
+def run(cmd, timeout=600, cwd=None):
+    out = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stdout}\n{out.stderr}")
+    return out.stdout
+
+
+def field(text, key):
+    m = re.search(rf"\b{key}=([0-9.eE+-]+)", text)
+    if not m:
+        raise RuntimeError(f"no {key}= in output:\n{text}")
+    return float(m.group(1))
+
+
+def median(fn, repeat):
+    return statistics.median(fn() for _ in range(repeat))
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, figure, value, ref_name, ref, ratio, target, met):
+        self.rows.append((figure, value, ref_name, ref, ratio, target, met))
+        print(f"  {figure}: {value} | {ref_name}: {ref} | {ratio} | {target} | {met}", file=sys.stderr)
+
+    def print(self):
+        head = ("figure", "value", "limit or peer (same run)", "value", "ratio", "target", "met")
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for row in self.rows:
+            print("| " + " | ".join(str(c) for c in row) + " |")
+
+
+def rate(x):
+    return f"{x:,.0f}/s"
+
+
+def secs(x):
+    return f"{x:.2f} s"
+
+
+def yes(ok):
+    return "yes" if ok else "**no**"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
+    args = ap.parse_args()
+    b = os.path.join(args.build, "bench")
+    cli = os.path.join(args.build, "src", "mpisweep")
+    q = 10 if args.quick else 1
+    rep = 1 if args.quick else args.repeat
+    tmp = tempfile.mkdtemp(prefix="mpisweep-bench-")
+    t = Table()
+
+    def mpirun(np, *cmd, timeout=600):
+        return run(["mpirun", "-n", str(np), *cmd], timeout=timeout, cwd=tmp)
+
+    def sweep(np, mode, n, *opts):
+        return mpirun(np, f"{b}/e2e_sweep", mode, str(n), "--out", f"{tmp}/{mode}.h5", *opts)
+
+    # -- in-process empty tasks -------------------------------------------------------------
+    peers = {}
+    for np in (2, 5):
+        raw = median(lambda: field(mpirun(np, f"{b}/raw_mpi_loop", str(200000 // q), "2"), "rate"), rep)
+        one = median(lambda: field(sweep(np, "empty", 200000 // q, "--batch-us", "0"), "rate"), rep)
+        t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, 2 in flight/worker",
+              rate(raw), f"{one / raw:.2f}x", ">= 0.8x", yes(one >= 0.8 * raw))
+        py = {}
+        for chunk, n in ((1, 20000 // q), (64, 500000 // q)):
+            py[chunk] = median(lambda: field(mpirun(np, sys.executable, "-m", "mpi4py.futures",
+                                                    os.path.join(ROOT, "bench", "mpi4py_pool.py"),
+                                                    str(n), str(chunk)), "rate"), rep)
+        best_chunk = max(py, key=py.get)
+        batched = median(lambda: field(sweep(np, "empty", 2000000 // q), "rate"), rep)
+        t.add(f"empty tasks, automatic batching, np={np}", rate(batched),
+              f"mpi4py.futures best (chunksize {best_chunk}; chunksize 1: {rate(py[1])})",
+              rate(py[best_chunk]), f"{batched / py[best_chunk]:.1f}x", ">= 3x",
+              yes(batched >= 3 * py[best_chunk]))
+        t.add(f"empty tasks, automatic batching, np={np}", rate(batched), "raw MPI loop (1 task/message)",
+              rate(raw), f"{batched / raw:.1f}x", ">= 1,000,000/s at np=5" if np == 5 else "-",
+              yes(batched >= 1e6) if np == 5 else "-")
+        peers[np] = (raw, py)
+
+    # -- external commands -------------------------------------------------------------------
+    for np in (2, 5):
+        workers = np - 1
+        n = 1000 // q
+
+        def cli_rate():
+            # The sweep's own span from the file (first start to last end), like the raw loop
+            # that has no launcher to start either; the rate with mpirun's start is kept too.
+            out_file = f"{tmp}/cmd.h5"
+            t0 = time.perf_counter()
+            mpirun(np, cli, "run", "-o", out_file, "--force", "--progress", "0", "-p",
+                   f"x=range(0,{n})", "--", "true")
+            with_launch.append(n / (time.perf_counter() - t0))
+            import h5py
+            with h5py.File(out_file, "r") as f:
+                start, wall = f["tasks/start"][:], f["tasks/wall_s"][:]
+                assert (f["tasks/status"][:] == 1).all(), "some `true` tasks did not succeed"
+            return n / ((start + wall).max() - start.min())
+
+        def spawn_rate():
+            return field(run([f"{b}/raw_spawn", str(n), str(workers), "/bin/true"]), "rate")
+
+        def parallel_rate():
+            m = 300 // q
+            t0 = time.perf_counter()
+            subprocess.run(["parallel", "-j", str(workers), "true", ":::"] + [str(i) for i in range(m)],
+                           check=True, capture_output=True, env=ENV)
+            return m / (time.perf_counter() - t0)
+
+        with_launch = []
+        ours = median(cli_rate, rep)
+        spawn = median(spawn_rate, rep)
+        par = median(parallel_rate, rep)
+        t.add(f"`mpisweep run -- true`, np={np} (with mpirun's start: {rate(statistics.median(with_launch))})",
+              rate(ours),
+              f"raw posix_spawn, {workers} loop(s)", rate(spawn), f"{ours / spawn:.2f}x", ">= 0.8x",
+              yes(ours >= 0.8 * spawn))
+        t.add(f"`mpisweep run -- true`, np={np}", rate(ours), f"GNU Parallel -j{workers}", rate(par),
+              f"{ours / par:.1f}x", ">= 5x", yes(ours >= 5 * par))
+
+    # -- makespan and straggler --------------------------------------------------------------
+    for np in (2, 5):
+        n = 400 // q
+        out = sweep(np, "sleep", n)
+        span, bound = field(out, "seconds"), field(out, "bound")
+        t.add(f"makespan, {n} sleeps of 10-100 ms, np={np}", secs(span), "max(total/workers, longest)",
+              secs(bound), f"{span / bound:.3f}x", "<= 1.05x", yes(span <= 1.05 * bound))
+    for np in (2, 5):
+        n = (40 * (np - 1)) // q
+        with_spec = sweep(np, "straggler", n)
+        without = sweep(np, "straggler", n, "--no-speculation")
+        ideal = field(with_spec, "bound")
+        a, w = field(with_spec, "seconds"), field(without, "seconds")
+        t.add(f"straggler (rank 1 5x slower), {n} x 20 ms, np={np}, with speculation", secs(a),
+              "ideal (fluid bound)", secs(ideal), f"{a / ideal:.2f}x", "<= 1.15x", yes(a <= 1.15 * ideal))
+        t.add(f"straggler, np={np}, without speculation", secs(w), "ideal (fluid bound)", secs(ideal),
+              f"{w / ideal:.2f}x", "-", "-")
+
+    # -- HDF5 --------------------------------------------------------------------------------
+    micro = run([f"{b}/mpisweep_micro", "--benchmark_filter=StoreRecordBatched/4096",
+                 "--benchmark_format=console"])
+    m = re.search(r"items_per_second=([0-9.]+)([kMG]?)/s", micro)
+    store_alone = float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
+    for np in (2, 5):
+        res = median(lambda: field(sweep(np, "results", 2000000 // q), "rate"), rep)
+        t.add(f"results written to HDF5 end to end, np={np}", rate(res),
+              "store alone (record + batched writes)", rate(store_alone), f"{res / store_alone:.2f}x",
+              ">= 1,000,000/s", yes(res >= 1e6))
+
+    # -- 10^8-point grid ---------------------------------------------------------------------
+    n = 10**8 // (100 if args.quick else 1)
+    proc = subprocess.Popen(["mpirun", "-n", "2", f"{b}/e2e_sweep", "big", str(n), "--out",
+                             f"{tmp}/big.h5"], env=ENV, stdout=subprocess.PIPE, text=True, cwd=tmp)
+    pid = t0 = first = None
+    hwm_kb = 0
+    deadline = time.time() + 300
+    try:
+        for line in proc.stdout:
+            if line.startswith("pid="):
+                pid, t0 = int(field(line, "pid")), field(line, "t0")
+            if line.startswith("first_task="):
+                first = field(line, "first_task")
+                time.sleep(1.0)  # let the master run a while: the peak includes the steady state
+                with open(f"/proc/{pid}/status") as f:
+                    hwm_kb = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+                break
+            if time.time() > deadline:
+                break
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if first is not None:
+        start = first - t0
+        t.add(f"start of a {n:.0e}-point grid (to the first task)", secs(start), "target", "1 s",
+              f"{start:.2f}x", "< 1 s", yes(start < 1))
+        t.add(f"master peak RSS, {n:.0e}-point grid", f"{hwm_kb / 1024:.0f} MB", "target", "300 MB",
+              f"{hwm_kb / 1024 / 300:.2f}x", "< 300 MB", yes(hwm_kb < 300 * 1024))
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nmachine: {os.cpu_count()} cores; median of {rep} run(s); {time.strftime('%Y-%m-%d %H:%M')}\n")
+    t.print()
+
+
+if __name__ == "__main__":
+    main()
