@@ -2,11 +2,9 @@
 # Installs what is missing, builds mpisweep and runs the example sweep on 4 local MPI ranks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-build=${MPISWEEP_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)"
+bash scripts/build.sh
 source scripts/mpi-env.sh
+build=${MPISWEEP_BUILD_DIR:-build}
 out=${1:-$PWD/quickstart.h5}
 mpirun -n 4 "$build/examples/basic_sweep" --output "$out" --force
 echo

@@ -2,9 +2,6 @@
 # Builds mpisweep and runs the whole test suite. Usage: bash scripts/test.sh [ctest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-build=${MPISWEEP_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)"
+bash scripts/build.sh
 source scripts/mpi-env.sh
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"
+ctest --test-dir "${MPISWEEP_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)" "$@"
