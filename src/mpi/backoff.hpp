@@ -12,7 +12,12 @@ namespace mpisweep {
 
 class Backoff {
 public:
-    explicit Backoff(std::chrono::microseconds max_sleep) : max_sleep_(max_sleep) {
+    /// `spin`: how long to yield-poll before sleeping. The master, on which every worker
+    /// waits, spins a while; idle workers sleep soon, or they take the cores the master and
+    /// busy workers need (5 ranks on 2 cores: the master gets 2/5 of a core at best).
+    explicit Backoff(std::chrono::microseconds max_sleep,
+                     std::chrono::microseconds spin = std::chrono::microseconds(0))
+        : max_sleep_(max_sleep), spin_time_(spin) {
         // Linux rounds every sleep up by the timer slack (50 us by default): a 10 us nap
         // would last 60 us. Ask for 1 us, once per thread.
         thread_local const bool slack_set = prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == 0;
@@ -24,7 +29,7 @@ public:
         // Yield-polling for a short while keeps the round trip short; a yielding rank gives
         // its core to any rank that has work, so this is cheap under oversubscription too.
         if (++polls_ == 1) spin_start_ = std::chrono::steady_clock::now();
-        if (polls_ <= kSpinPolls || std::chrono::steady_clock::now() - spin_start_ < kSpinTime) {
+        if (polls_ <= kSpinPolls || std::chrono::steady_clock::now() - spin_start_ < spin_time_) {
             std::this_thread::yield();
             return;
         }
@@ -39,10 +44,10 @@ public:
 
 private:
     static constexpr int kSpinPolls = 64;
-    static constexpr std::chrono::microseconds kSpinTime{200};
     std::chrono::steady_clock::time_point spin_start_;
     static constexpr std::chrono::microseconds kFirstSleep{10};
     std::chrono::microseconds max_sleep_;
+    std::chrono::microseconds spin_time_;
     std::chrono::microseconds sleep_ = kFirstSleep;
     int polls_ = 0;
 };

@@ -15,10 +15,11 @@ namespace mpisweep {
 
 Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Options& options,
                ResultStore& store, Scheduler& scheduler, std::vector<WorkerSlot> workers,
-               const TaskFunction* local_task, const WorkerInfo* local_info)
+               const TaskFunction* local_task, const WorkerInfo* local_info,
+               std::chrono::microseconds spin)
     : comm_(comm), grid_(grid), options_(options), store_(store), scheduler_(scheduler),
       workers_(std::move(workers)), local_task_(local_task), local_info_(local_info), sends_(comm),
-      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch) {}
+      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch), spin_(spin) {}
 
 int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     if (tasks == 0 || target_s_ <= 0) return base_;
@@ -39,7 +40,7 @@ int Master::run() {
     const SchedulerCounts initial = scheduler_.counts();
     ProgressReporter progress(std::cerr, options_.progress_interval, isatty(STDERR_FILENO) != 0,
                               start, initial.done + initial.failed);
-    Backoff backoff(std::chrono::microseconds(200));
+    Backoff backoff(std::chrono::microseconds(200), spin_);
     // Messages handled per turn before assigning again: enough to drain a burst, few enough
     // that freed slots are refilled soon.
     constexpr int kMessagesPerTurn = 16;

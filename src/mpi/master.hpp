@@ -5,6 +5,7 @@
 // master learns how long tasks take and raises the scheduler's prefetch depth so that each
 // worker holds about Options::batch_target of work, sent in few messages.
 #include <boost/mpi/communicator.hpp>
+#include <chrono>
 #include <deque>
 #include <vector>
 
@@ -45,7 +46,8 @@ public:
     /// With one rank, `local_task` is run by the master itself (`local_info` describes it).
     Master(const boost::mpi::communicator& comm, const Grid& grid, const Options& options,
            ResultStore& store, Scheduler& scheduler, std::vector<WorkerSlot> workers,
-           const TaskFunction* local_task, const WorkerInfo* local_info);
+           const TaskFunction* local_task, const WorkerInfo* local_info,
+           std::chrono::microseconds spin = std::chrono::microseconds(200));
     /// Runs the sweep to its end and returns the ExitCode.
     int run();
 
@@ -70,6 +72,7 @@ private:
     std::deque<Assignment> local_queue_;
     SendQueue sends_;
     BatchSizer sizer_;
+    std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
 };
 
 }  // namespace mpisweep

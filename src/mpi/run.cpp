@@ -2,6 +2,7 @@
 // devices bound, setup hooks run), then the master or worker loop, then one exit code on
 // every rank.
 #include <mpi.h>
+#include <sched.h>
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
@@ -48,6 +49,23 @@ std::uint64_t fnv1a(const std::string& text) {
     std::uint64_t h = 1469598103934665603ull;
     for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
     return h;
+}
+
+/// How long a waiting rank yield-polls before it sleeps. With a core per rank on this node,
+/// polling costs nobody anything and keeps round trips short; with more ranks than cores
+/// (oversubscribed), an idle worker that polls takes the core the master needs, so workers
+/// sleep soon there. The master always polls a while: every worker waits on it. Collective.
+std::chrono::microseconds spin_time(const boost::mpi::communicator& comm, bool is_master) {
+    MPI_Comm node = MPI_COMM_NULL;
+    MPISWEEP_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    int ranks_here = 1;
+    MPI_Comm_size(node, &ranks_here);
+    MPI_Comm_free(&node);
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    const bool oversubscribed = ranks_here > cores;
+    return std::chrono::microseconds(is_master || !oversubscribed ? 200 : 0);
 }
 
 /// Options checked before anything is created; throws std::invalid_argument naming the option.
@@ -138,7 +156,7 @@ std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, con
 
 int run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
                const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
-               const WorkerInfo& info) {
+               const WorkerInfo& info, std::chrono::microseconds spin) {
     const bool alone = comm.size() == 1;
     std::vector<WorkerId> ids;
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
@@ -148,7 +166,7 @@ int run_master(const boost::mpi::communicator& comm, const Grid& grid, const Tas
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);
     }
     Master master(comm, grid, options, store, scheduler, std::move(slots),
-                  alone ? &task : nullptr, alone ? &info : nullptr);
+                  alone ? &task : nullptr, alone ? &info : nullptr, spin);
     const int code = master.run();
     store.close();
     return code;
@@ -179,6 +197,7 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     if (!open_store(comm, grid, options, store)) return kExitUsage;
 
     WorkerInfo info = describe_rank(comm);
+    const std::chrono::microseconds spin = spin_time(comm, is_master);
     WorkerHello hello;
     if (is_worker) hello = prepare_worker(info, options);
     std::vector<WorkerHello> hellos;
@@ -187,12 +206,12 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     int exit_code = kExitOk;
     try {
         if (is_master) {
-            exit_code = run_master(comm, grid, task, options, *store, hellos, info);
+            exit_code = run_master(comm, grid, task, options, *store, hellos, info, spin);
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
             const double report_interval =
                 std::chrono::duration<double>(options.batch_target).count() / 2;
-            Worker(comm, grid, task, info, report_interval).run();
+            Worker(comm, grid, task, info, report_interval, spin).run();
         }
     } catch (const std::exception& e) {
         // The others would wait for this rank forever: end the whole job. The file keeps

@@ -15,8 +15,8 @@ constexpr double kCancelPollInterval = 1e-3;
 }  // namespace
 
 Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-               const WorkerInfo& info, double report_interval_s)
-    : comm_(comm), grid_(grid), task_(task), info_(info), report_interval_(report_interval_s),
+               const WorkerInfo& info, double report_interval_s, std::chrono::microseconds spin)
+    : comm_(comm), grid_(grid), task_(task), info_(info), report_interval_(report_interval_s), spin_(spin),
       sends_(comm) {}
 
 void Worker::run() {
@@ -54,7 +54,7 @@ void Worker::run() {
 }
 
 void Worker::poll(bool wait) {
-    Backoff backoff(std::chrono::microseconds(1000));
+    Backoff backoff(std::chrono::microseconds(1000), spin_);
     for (;;) {
         sends_.reap();
         const std::optional<Envelope> envelope = probe(comm_, kMaster);

@@ -3,6 +3,7 @@
 // stop when the master says so. Reports are batched like tasks: sent once `report_interval`
 // has passed since the last batch, or when the queue runs dry (0: after every task).
 #include <boost/mpi/communicator.hpp>
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -17,7 +18,8 @@ namespace mpisweep {
 class Worker {
 public:
     Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-           const WorkerInfo& info, double report_interval_s = 0);
+           const WorkerInfo& info, double report_interval_s = 0,
+           std::chrono::microseconds spin = std::chrono::microseconds(0));
     /// Runs until the master sends Stop; then says Bye. A worker whose setup failed (not
     /// `ready`) gets no tasks but still waits for Stop.
     void run();
@@ -35,6 +37,7 @@ private:
     const TaskFunction& task_;
     const WorkerInfo& info_;
     double report_interval_;
+    std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
 
     std::deque<TaskAssignmentMsg> queue_;
     std::optional<TaskId> running_;
