@@ -32,7 +32,7 @@ public:
     int observe(double wall_sum_s, std::size_t tasks);
     int prefetch() const { return prefetch_; }
 
-    static constexpr int kMaxBatch = 1024;  ///< tasks per message at most
+    static constexpr int kMaxBatch = 4096;  ///< tasks per message at most
 
 private:
     double target_s_;
