@@ -86,6 +86,16 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
     args = ap.parse_args()
+    missing = [what for what, ok in (
+        ("parallel (apt-get install parallel)", shutil.which("parallel")),
+        ("mpirun (apt-get install openmpi-bin)", shutil.which("mpirun")),
+        ("mpi4py (apt-get install python3-mpi4py)",
+         subprocess.run([sys.executable, "-c", "import mpi4py.futures"], capture_output=True).returncode == 0),
+        ("h5py (apt-get install python3-h5py)",
+         subprocess.run([sys.executable, "-c", "import h5py"], capture_output=True).returncode == 0),
+    ) if not ok]
+    if missing:
+        sys.exit("bench/run.py: missing " + ", ".join(missing))
     b = os.path.join(args.build, "bench")
     cli = os.path.join(args.build, "src", "mpisweep")
     q = 10 if args.quick else 1
