@@ -30,8 +30,9 @@ int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     const double fit = target_s_ / std::max(mean_s_, 1e-9);
     const int batch = fit >= kMaxBatch ? kMaxBatch : std::max(1, static_cast<int>(fit));
     const int want = std::max(base_, 2 * batch - 1);
-    // Change only on a clear shift: every change rebuilds the scheduler's free lists.
-    if (prefetch_ < 0 || want > prefetch_ * 5 / 4 || want < prefetch_ * 4 / 5) prefetch_ = want;
+    // Change only on a clear shift (a factor of 2): every change rebuilds the scheduler's
+    // free lists, and measured durations jitter.
+    if (prefetch_ < 0 || want > 2 * prefetch_ || 2 * want < prefetch_) prefetch_ = want;
     return prefetch_;
 }
 
