@@ -26,6 +26,75 @@ bool is_settled(TaskState s) {
     return s == TaskState::Done || s == TaskState::Failed;
 }
 
+/// A set of worker indexes as a bitmap (allocated on first insert), iterated in index order,
+/// with a summary bit per word so that a walk over 10^4 workers skips empty words fast.
+/// Moving a worker between levels then costs two bit flips, where a std::set costs two tree
+/// updates with an allocation each, on every placed and answered copy.
+class WorkerSet {
+public:
+    void insert(std::int32_t w) {
+        const auto word = static_cast<std::size_t>(w) / 64;
+        if (word >= words_.size()) {
+            words_.resize(word + 1, 0);
+            summary_.resize(word / 64 + 1, 0);
+        }
+        const std::uint64_t bit = std::uint64_t{1} << (static_cast<unsigned>(w) % 64);
+        if ((words_[word] & bit) == 0) ++size_;
+        words_[word] |= bit;
+        summary_[word / 64] |= std::uint64_t{1} << (word % 64);
+    }
+    void erase(std::int32_t w) {
+        const auto word = static_cast<std::size_t>(w) / 64;
+        if (word >= words_.size()) return;
+        const std::uint64_t bit = std::uint64_t{1} << (static_cast<unsigned>(w) % 64);
+        if ((words_[word] & bit) != 0) --size_;
+        words_[word] &= ~bit;
+        if (words_[word] == 0) summary_[word / 64] &= ~(std::uint64_t{1} << (word % 64));
+    }
+    std::size_t count(std::int32_t w) const {
+        const auto word = static_cast<std::size_t>(w) / 64;
+        return word < words_.size() && ((words_[word] >> (static_cast<unsigned>(w) % 64)) & 1U) ? 1 : 0;
+    }
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
+    void clear() {
+        words_.clear();
+        summary_.clear();
+        size_ = 0;
+    }
+    /// The lowest member >= `from`, or -1.
+    std::int32_t next(std::int32_t from) const {
+        const auto first = static_cast<std::size_t>(from) / 64;
+        if (first >= words_.size()) return -1;
+        const std::uint64_t here = words_[first] & (~std::uint64_t{0} << (static_cast<unsigned>(from) % 64));
+        if (here != 0) return at(first, here);
+        // The next non-empty word, from the summary.
+        const std::size_t after = first + 1;
+        for (std::size_t s = after / 64; s < summary_.size(); ++s) {
+            std::uint64_t bits = summary_[s];
+            if (s == after / 64) bits &= after % 64 == 0 ? ~std::uint64_t{0} : ~std::uint64_t{0} << (after % 64);
+            if (bits != 0) {
+                const std::size_t word = s * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+                return at(word, words_[word]);
+            }
+        }
+        return -1;
+    }
+    std::vector<std::int32_t> members() const {
+        std::vector<std::int32_t> out;
+        for (std::int32_t w = next(0); w >= 0; w = next(w + 1)) out.push_back(w);
+        return out;
+    }
+
+private:
+    static std::int32_t at(std::size_t word, std::uint64_t bits) {
+        return static_cast<std::int32_t>(word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+    }
+    std::vector<std::uint64_t> words_;
+    std::vector<std::uint64_t> summary_;  // bit i: words_[i] != 0
+    std::size_t size_ = 0;
+};
+
 struct Copy {
     std::uint64_t task = 0;
     Seconds dispatched = 0;
@@ -107,7 +176,7 @@ struct Scheduler::Impl {
     std::vector<WorkerState> workers;
     std::unordered_map<int, std::int32_t> worker_index;
     // free_by_load[k]: active workers holding k copies, k <= prefetch (they have a free slot).
-    std::vector<std::set<std::int32_t>> free_by_load;
+    std::vector<WorkerSet> free_by_load;
     // Bit k set: free_by_load[k] is not empty. With a deep prefetch (batching) most levels
     // are empty, and assign() must not walk them one by one.
     std::vector<std::uint64_t> level_bits;
@@ -468,10 +537,9 @@ struct Scheduler::Impl {
         // Breadth-first: every worker with k copies gets one before any gets k + 2.
         for (std::size_t level = next_level(0); level < free_by_load.size() && counts.pending > 0;
              level = next_level(level + 1)) {
-            const std::set<std::int32_t>& bucket = free_by_load[level];
-            for (auto it = bucket.begin(); it != bucket.end() && counts.pending > 0;) {
-                const std::int32_t w = *it;
-                ++it;  // placing a copy moves w to the next level
+            const WorkerSet& bucket = free_by_load[level];
+            // Placing a copy moves w to the next level; the walk goes on from w + 1.
+            for (std::int32_t w = bucket.next(0); w >= 0 && counts.pending > 0; w = bucket.next(w + 1)) {
                 const std::optional<std::uint64_t> t = take_pending_for(w);
                 if (!t) continue;
                 TaskRecord& rec = records[*t];
@@ -480,7 +548,7 @@ struct Scheduler::Impl {
         }
         const bool quiet = generation == quiet_generation && now < quiet_until;
         if (options.speculate && counts.pending == 0 && !free_by_load[0].empty() && !quiet) {
-            const std::vector<std::int32_t> idle(free_by_load[0].begin(), free_by_load[0].end());
+            const std::vector<std::int32_t> idle = free_by_load[0].members();
             for (std::int32_t w : idle) {
                 Seconds wake = 0;
                 const std::optional<SpeculationChoice> choice = best_speculation(now, wake);
@@ -708,7 +776,7 @@ void Scheduler::Impl::check_invariants() const {
         if (bit == free_by_load[level].empty()) {
             broken(concat("the free-level bitmap is wrong at level ", level));
         }
-        for (std::int32_t w : free_by_load[level]) {
+        for (std::int32_t w : free_by_load[level].members()) {
             if (workers[static_cast<std::size_t>(w)].free_level != static_cast<int>(level)) {
                 broken(concat("worker ", workers[static_cast<std::size_t>(w)].id,
                               " is listed with ", level, " copies by mistake"));
