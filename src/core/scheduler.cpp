@@ -6,6 +6,7 @@
 #include "mpisweep/scheduler.hpp"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <limits>
 #include <set>
@@ -115,10 +116,45 @@ struct WorkerState {
     int free_level = -1;  // the free_by_load bucket listing this worker; -1: none
 };
 
+/// The workers holding live copies of one task: one or two almost always (max_copies is
+/// small), kept inline so that dispatching a task allocates nothing for them.
+class Holders {
+public:
+    std::int32_t* begin() { return on_heap_ ? heap_.data() : inline_.data(); }
+    std::int32_t* end() { return begin() + size_; }
+    const std::int32_t* begin() const { return on_heap_ ? heap_.data() : inline_.data(); }
+    const std::int32_t* end() const { return begin() + size_; }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    void push_back(std::int32_t w) {
+        if (!on_heap_ && size_ == inline_.size()) {
+            heap_.assign(inline_.begin(), inline_.end());
+            on_heap_ = true;
+        }
+        if (on_heap_) {
+            heap_.push_back(w);
+        } else {
+            inline_[size_] = w;
+        }
+        ++size_;
+    }
+    void erase(std::int32_t* at) {
+        std::copy(at + 1, end(), at);
+        --size_;
+        if (on_heap_) heap_.pop_back();
+    }
+
+private:
+    std::array<std::int32_t, 2> inline_{};
+    std::vector<std::int32_t> heap_;
+    std::size_t size_ = 0;
+    bool on_heap_ = false;
+};
+
 struct TaskRecord {
     int attempts = 0;  // copies started in this run
     int failures = 0;
-    std::vector<std::int32_t> holders;  // workers holding a live copy
+    Holders holders;  // workers holding a live copy
 };
 
 /// What an idle worker should take when nothing is pending.
@@ -393,7 +429,8 @@ struct Scheduler::Impl {
         if (it == records.end()) return;
         settled_records.push_back(t);
         if (it->second.holders.empty()) return;
-        const std::vector<std::int32_t> others = it->second.holders;  // cancel_copy edits it
+        // cancel_copy edits the holders: walk a copy.
+        const std::vector<std::int32_t> others(it->second.holders.begin(), it->second.holders.end());
         for (std::int32_t w : others) {
             cancels->push_back(cancel_copy(w, locate(w, t), true));
         }

@@ -221,7 +221,23 @@ void ReportBatch::for_each(Visit&& visit) const {
 }
 
 inline void ReportBatch::clear() {
-    *this = ReportBatch();
+    // Keep the capacity: the worker fills one batch after another.
+    ids_.clear();
+    attempts_.clear();
+    outcomes_.clear();
+    starts_.clear();
+    walls_.clear();
+    exit_codes_.clear();
+    error_rows_.clear();
+    errors_.clear();
+    field_names_.clear();
+    fields_per_row_.clear();
+    field_ids_.clear();
+    kinds_.clear();
+    doubles_.clear();
+    ints_.clear();
+    strings_.clear();
+    array_sizes_.clear();
 }
 
 inline void ReportBatch::check_shape() const {
