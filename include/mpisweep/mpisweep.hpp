@@ -28,6 +28,10 @@ enum ExitCode : int {
     kExitUsage = 2,        ///< bad input: nothing was run, no file was touched
     kExitStalled = 3,      ///< tasks left pending: every worker was retired
     kExitError = 4,        ///< an internal or system error (MPI, HDF5, I/O)
+    /// Stopped early and resumable: a signal (SIGTERM, SIGUSR1, SIGINT) or the deadline ended
+    /// the sweep; every finished result is in the file, the rest is pending. Run the same
+    /// command again with --resume. 75 is EX_TEMPFAIL of sysexits.h: "try again later".
+    kExitInterrupted = 75,
 };
 
 struct Options {
