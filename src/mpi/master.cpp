@@ -83,13 +83,20 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
         return;
     }
     // One message per worker, however many tasks it gets.
-    std::map<int, TaskBatch> batches;
+    if (outgoing_.size() < static_cast<std::size_t>(comm_.size())) outgoing_.resize(static_cast<std::size_t>(comm_.size()));
     std::vector<Cancellation> taken_back;  // queued copies moved to an idle worker
     for (const Assignment& a : assignments) {
-        batches[a.worker.value()].add(a.task, a.attempt);
+        TaskBatch& batch = outgoing_[static_cast<std::size_t>(a.worker.value())];
+        if (batch.empty()) outgoing_ranks_.push_back(a.worker.value());
+        batch.add(a.task, a.attempt);
         if (a.moved_from) taken_back.push_back({*a.moved_from, a.task});
     }
-    for (auto& [rank, batch] : batches) sends_.post(rank, static_cast<int>(Tag::Tasks), batch);
+    for (int rank : outgoing_ranks_) {
+        TaskBatch& batch = outgoing_[static_cast<std::size_t>(rank)];
+        sends_.post(rank, static_cast<int>(Tag::Tasks), batch);
+        batch.clear();
+    }
+    outgoing_ranks_.clear();
     send_cancels(taken_back);
 }
 
@@ -109,11 +116,10 @@ bool Master::receive_one() {
     const WorkerId worker(envelope->source);
     switch (static_cast<Tag>(envelope->tag)) {
         case Tag::Reports: {
-            ReportBatch batch;
-            receive(comm_, *envelope, batch);
+            receive(comm_, *envelope, reports_);
             double wall_sum = 0;
             std::size_t done = 0;
-            batch.for_each([&](TaskReport& report) {
+            reports_.for_each([&](TaskReport& report) {
                 if (report.outcome == Outcome::Done) {
                     wall_sum += report.wall_s;
                     ++done;

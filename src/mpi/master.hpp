@@ -71,6 +71,10 @@ private:
     const WorkerInfo* local_info_;
     std::deque<Assignment> local_queue_;
     SendQueue sends_;
+    // Reused on every message (no allocation per task on the hot path).
+    ReportBatch reports_;
+    std::vector<TaskBatch> outgoing_;  ///< per rank, filled by dispatch()
+    std::vector<int> outgoing_ranks_;  ///< ranks with a non-empty batch in outgoing_
     BatchSizer sizer_;
     std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
 };

@@ -61,6 +61,11 @@ struct TaskBatch {
         attempts.push_back(attempt);
     }
     std::size_t size() const { return ids.size(); }
+    bool empty() const { return ids.empty(); }
+    void clear() {  // keeps the capacity: the master refills the same batches
+        ids.clear();
+        attempts.clear();
+    }
     TaskAssignmentMsg at(std::size_t i) const { return {TaskId(ids[i]), attempts[i]}; }
 
     template <class Archive>

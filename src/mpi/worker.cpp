@@ -66,9 +66,8 @@ void Worker::poll(bool wait) {
         backoff.reset();
         switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Tasks: {
-                TaskBatch batch;
-                receive(comm_, *envelope, batch);
-                for (std::size_t i = 0; i < batch.size(); ++i) queue_.push_back(batch.at(i));
+                receive(comm_, *envelope, incoming_);
+                for (std::size_t i = 0; i < incoming_.size(); ++i) queue_.push_back(incoming_.at(i));
                 break;
             }
             case Tag::Cancel: {

@@ -44,6 +44,7 @@ private:
     bool running_cancelled_ = false;
     bool stop_ = false;
     ReportBatch outbox_;
+    TaskBatch incoming_;  ///< reused for every task message
     SendQueue sends_;
     double last_cancel_poll_ = 0;
     double last_report_ = 0;
