@@ -5,7 +5,7 @@ measured in the same run, their ratio and the target of issue 5.
 usage: /usr/bin/python3 bench/run.py [--build build-bench] [--repeat 3] [--quick]
 
 Needs the bench targets built (cmake --build BUILD --target bench), mpirun, GNU Parallel
-and python3-mpi4py (scripts/install-deps.sh installs them). Every rate is the median of
+and python3-mpi4py (`bash scripts/install-deps.sh --bench` installs them). Every rate is the median of
 --repeat runs; the sleep, straggler and 10^8-grid runs are long and run once.
 """
 import argparse
@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
     args = ap.parse_args()
+    args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
     missing = [what for what, ok in (
         ("parallel (apt-get install parallel)", shutil.which("parallel")),
         ("mpirun (apt-get install openmpi-bin)", shutil.which("mpirun")),
@@ -95,13 +96,15 @@ def main():
          subprocess.run([sys.executable, "-c", "import h5py"], capture_output=True).returncode == 0),
     ) if not ok]
     if missing:
-        sys.exit("bench/run.py: missing " + ", ".join(missing))
+        sys.exit("bench/run.py: missing " + ", ".join(missing) + "; or run: bash scripts/install-deps.sh --bench")
     b = os.path.join(args.build, "bench")
     cli = os.path.join(args.build, "src", "mpisweep")
     q = 10 if args.quick else 1
     rep = 1 if args.quick else args.repeat
     tmp = tempfile.mkdtemp(prefix="mpisweep-bench-")
     t = Table()
+    load_before = open("/proc/loadavg").read().split()[:3]
+    started = time.time()
 
     def mpirun(np, *cmd, timeout=600):
         return run(["mpirun", "-n", str(np), *cmd], timeout=timeout, cwd=tmp)
@@ -117,7 +120,7 @@ def main():
         t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, 2 in flight/worker",
               rate(raw), f"{one / raw:.2f}x", ">= 0.8x", yes(one >= 0.8 * raw))
         py = {}
-        for chunk, n in ((1, 20000 // q), (64, 500000 // q)):
+        for chunk, n in ((1, 20000 // q), (64, 500000 // q), (1024, 1000000 // q)):
             py[chunk] = median(lambda: field(mpirun(np, sys.executable, "-m", "mpi4py.futures",
                                                     os.path.join(ROOT, "bench", "mpi4py_pool.py"),
                                                     str(n), str(chunk)), "rate"), rep)
@@ -233,7 +236,10 @@ def main():
         t.add(f"master peak RSS, {n:.0e}-point grid", f"{hwm_kb / 1024:.0f} MB", "target", "300 MB",
               f"{hwm_kb / 1024 / 300:.2f}x", "< 300 MB", yes(hwm_kb < 300 * 1024))
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nmachine: {os.cpu_count()} cores; median of {rep} run(s); {time.strftime('%Y-%m-%d %H:%M')}\n")
+    load_after = open("/proc/loadavg").read().split()[:3]
+    print(f"\nmachine: {os.cpu_count()} cores, {os.uname().release}; {time.strftime('%Y-%m-%d %H:%M')}; "
+          f"{time.time() - started:.0f} s; rates: median of {rep} run(s); "
+          f"load average (1/5/15 min) before {'/'.join(load_before)}, after {'/'.join(load_after)}\n")
     t.print()
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mpisweep needs from Debian 12 packages, only what is missing. Idempotent.
+# With --bench, also the peers that bench/run.py measures against (GNU Parallel, mpi4py).
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,9 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   python3-h5py python3-numpy python3-pandas python3-matplotlib
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(parallel python3-mpi4py)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
