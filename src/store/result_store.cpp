@@ -249,9 +249,12 @@ void ResultStore::Impl::validate(const TaskRecord& record) const {
 
 std::int32_t ResultStore::Impl::node_of(const std::string& host) {
     if (host.empty()) return -1;
-    auto [it, added] = node_index.emplace(host, static_cast<std::int32_t>(nodes.size()));
-    if (added) nodes.push_back(host);
-    return it->second;
+    // Look up first: emplace would build (allocate) a node per record only to drop it.
+    if (const auto it = node_index.find(host); it != node_index.end()) return it->second;
+    const auto index = static_cast<std::int32_t>(nodes.size());
+    node_index.emplace(host, index);
+    nodes.push_back(host);
+    return index;
 }
 
 // ---- writing -----------------------------------------------------------------------------
