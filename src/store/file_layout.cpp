@@ -21,15 +21,16 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Rows decoded and written per H5Dwrite when filling /params: one chunk of 64k rows.
 constexpr std::uint64_t kParamBlockRows = 65536;
 
-void write_root_attributes(hid_t file, const Grid& grid, const StoreOptions& options) {
+void write_root_attributes(hid_t file, const Grid& grid, const FileIdentity& identity) {
     h5::write_string_attribute(file, "format", kFormatName);
     h5::write_int32_attribute(file, "format_version", kFormatVersion);
     h5::write_string_attribute(file, "mpisweep_version", MPISWEEP_VERSION);
     h5::write_string_attribute(file, "spec", grid.to_json());
-    h5::write_string_attribute(file, "command", options.command);
+    h5::write_string_attribute(file, "command", identity.command);
     h5::write_uint64_attribute(file, "n_tasks", grid.size());
-    h5::write_string_attribute(file, "created", utc_timestamp());
-    h5::write_int32_attribute(file, "mpi_size", options.mpi_size);
+    h5::write_string_attribute(file, "created", identity.created);
+    h5::write_int32_attribute(file, "mpi_size", identity.mpi_size);
+    h5::write_uint64_attribute(file, "journal_id", identity.journal_id);
 }
 
 // One /params/<axis> dataset and its buffer for a block of rows.
@@ -166,9 +167,18 @@ std::string utc_timestamp() {
     return text;
 }
 
-void write_new_file(const std::string& path, const Grid& grid, const StoreOptions& options) {
+std::uint64_t read_journal_id(hid_t file) {
+    return h5::has_attribute(file, "journal_id") ? h5::read_uint64_attribute(file, "journal_id") : 0;
+}
+
+void write_journal_id(hid_t file, std::uint64_t id) {
+    if (h5::has_attribute(file, "journal_id")) H5_CHECK(H5Adelete, file, "journal_id");
+    h5::write_uint64_attribute(file, "journal_id", id);
+}
+
+void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity) {
     h5::File file(H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-    write_root_attributes(file.get(), grid, options);
+    write_root_attributes(file.get(), grid, identity);
     write_params(file.get(), grid);
     h5::create_ordered_group(file.get(), "results");
     write_tasks(file.get(), grid.size());

@@ -1,6 +1,7 @@
 #pragma once
 // The fixed part of the results file (docs/hdf5-layout.md): root attributes, /params,
 // /tasks, /nodes; written at creation and checked on resume.
+#include <cstdint>
 #include <string>
 
 #include "mpisweep/grid.hpp"
@@ -17,9 +18,21 @@ struct TaskDatasets {
     h5::Dataset status, attempts, worker, device, node, start, wall_s, exit_code, error;
 };
 
+/// What a rebuilt file must keep of the file it replaces (from the journal's header).
+struct FileIdentity {
+    std::uint64_t journal_id = 0;  ///< root attribute journal_id
+    std::string created;           ///< root attribute created (ISO 8601)
+    std::int32_t mpi_size = 1;
+    std::string command;
+};
+
 /// Writes a complete new results file for `grid` at `path` (truncating it): root
 /// attributes, /params (all N rows), empty /results, /tasks (fill values only) and /nodes.
-void write_new_file(const std::string& path, const Grid& grid, const StoreOptions& options);
+void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity);
+
+/// The root attribute journal_id, or 0 when the file has none (made before journals).
+std::uint64_t read_journal_id(hid_t file);
+void write_journal_id(hid_t file, std::uint64_t id);
 
 /// Throws StoreError unless `file` is an mpisweep file of this format version, made by
 /// `grid` (the message names the axis that differs) with grid.size() tasks.

@@ -1,5 +1,7 @@
 // ResultStore: opening and creating the file, buffering records and writing them in
-// batches (one H5Dwrite per dataset per flush).
+// batches (one H5Dwrite per dataset per flush). Every batch goes to the journal beside the
+// file first (store/journal_codec.hpp): a kill in the middle of an HDF5 write is repaired
+// on resume by rebuilding the file from the journal.
 #include "mpisweep/store.hpp"
 
 #include <sys/stat.h>
@@ -17,7 +19,9 @@
 #include "store/column_type.hpp"
 #include "store/file_layout.hpp"
 #include "store/h5_types.hpp"
+#include "store/journal_file.hpp"
 #include "store/pending_file.hpp"
+#include "store/spec_diff.hpp"
 #include "store/row_selection.hpp"
 
 namespace mpisweep {
@@ -80,6 +84,16 @@ const char* missing_value_note(ColumnType type) {
     return "";
 }
 
+// A results file that exists but cannot be read as one: a journal may repair it.
+class UnreadableFile : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
+store::FileIdentity identity_of(const store::JournalHeader& header) {
+    return store::FileIdentity{header.file_id, header.created, header.mpi_size, header.command};
+}
+
 }  // namespace
 
 struct ResultStore::Impl {
@@ -124,6 +138,13 @@ struct ResultStore::Impl {
     // run again), and the rows whose /tasks/error holds a message.
     std::unordered_map<std::uint64_t, std::int32_t> prior_attempts;
     std::unordered_set<std::uint64_t> rows_with_error;
+    std::uint64_t rows_done_at_open = 0;
+    std::uint64_t rows_failed_at_open = 0;
+
+    // The journal; closed (false) while replaying it into a rebuilt file.
+    store::JournalWriter journal;
+    std::string frame;  // encoding buffer, reused
+    std::vector<const TaskRecord*> frame_records;
 
     std::vector<TaskRecord> buffer;
     std::vector<std::int32_t> buffer_nodes;  // node index of each buffered record
@@ -139,7 +160,18 @@ struct ResultStore::Impl {
     }
     void validate(const TaskRecord& record) const;
     std::int32_t node_of(const std::string& host);
+    void add(TaskRecord record);
+    void journal_records();
+    void journal_commit();
+    bool every_task_done();
     void write_buffer();
+    void write_rows();
+
+    /// Opens `options.path` as it is. Throws UnreadableFile when it cannot be read (maybe
+    /// torn by a kill), StoreError when it is another grid's file or not an mpisweep file.
+    static std::unique_ptr<Impl> open_existing(const Grid& grid, const StoreOptions& options);
+    static void rebuild_from_journal(const Grid& grid, const StoreOptions& options,
+                                     const store::JournalScan& scan);
     void write_nodes();
     void write_task_columns(const std::vector<std::size_t>& order, const std::vector<hsize_t>& rows);
     void write_errors(const std::vector<std::size_t>& order);
@@ -206,9 +238,12 @@ void ResultStore::Impl::load_failed_rows() {
         hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks - first);
         statuses.resize(count);
         read_rows(tasks.status.get(), status_type.get(), first, count, statuses.data());
-        for (hsize_t i = 0; i < count; ++i)
+        for (hsize_t i = 0; i < count; ++i) {
             if (statuses[i] == static_cast<std::int8_t>(TaskStatus::Failed)) failed.push_back(first + i);
+            if (statuses[i] == static_cast<std::int8_t>(TaskStatus::Done)) ++rows_done_at_open;
+        }
     }
+    rows_failed_at_open = failed.size();
     if (failed.empty()) return;
     // Failures are few: read their attempts with one point selection.
     h5::Dataspace file_space(H5_CHECK(H5Dget_space, tasks.attempts.get()));
@@ -257,9 +292,59 @@ std::int32_t ResultStore::Impl::node_of(const std::string& host) {
     return index;
 }
 
+void ResultStore::Impl::add(TaskRecord record) {
+    for (const auto& [name, value] : record.results) {
+        if (column_index.count(name) > 0) continue;
+        column_index.emplace(name, columns.size());
+        columns.push_back(Column{name, store::column_type_of(value), {}});
+    }
+    if (buffer.empty()) oldest_buffered = Clock::now();
+    buffer_nodes.push_back(node_of(record.node));
+    buffer.push_back(std::move(record));
+}
+
 // ---- writing -----------------------------------------------------------------------------
 
+// The journal first: once this returns, the buffered records are settled (a kill from here
+// on finds them in the journal), and a Records frame with no Commit after it says an HDF5
+// write was under way.
+void ResultStore::Impl::journal_records() {
+    frame.clear();
+    frame_records.clear();
+    for (const TaskRecord& record : buffer) frame_records.push_back(&record);
+    store::append_records_frame(frame_records, frame);
+    journal.append(frame);
+}
+
+// After H5Fflush (or H5Fclose) returned: the file holds every record before this point.
+void ResultStore::Impl::journal_commit() {
+    frame.clear();
+    store::append_commit_frame(journal.size(), frame);
+    journal.append(frame);
+}
+
 void ResultStore::Impl::write_buffer() {
+    if (buffer.empty()) return;
+    if (journal) journal_records();
+    write_rows();
+    H5_CHECK(H5Fflush, file.get(), H5F_SCOPE_GLOBAL);
+    if (journal) journal_commit();
+}
+
+bool ResultStore::Impl::every_task_done() {
+    std::vector<std::int8_t> statuses;
+    for (hsize_t first = 0; first < n_tasks; first += kStatusBlockRows) {
+        hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks - first);
+        statuses.resize(count);
+        read_rows(tasks.status.get(), status_type.get(), first, count, statuses.data());
+        for (std::int8_t s : statuses)
+            if (s != static_cast<std::int8_t>(TaskStatus::Done)) return false;
+    }
+    return true;
+}
+
+// Writes the buffered rows (no flush).
+void ResultStore::Impl::write_rows() {
     if (buffer.empty()) return;
     // Rows in ascending id order; of two records for one id, the later one wins.
     std::vector<std::size_t> order(buffer.size());
@@ -278,7 +363,6 @@ void ResultStore::Impl::write_buffer() {
     write_task_columns(unique, rows);
     write_errors(unique);
     write_results(unique);
-    H5_CHECK(H5Fflush, file.get(), H5F_SCOPE_GLOBAL);
     buffer.clear();
     buffer_nodes.clear();
 }
@@ -309,8 +393,7 @@ void ResultStore::Impl::write_task_columns(const std::vector<std::size_t>& order
         const std::size_t b = order[i];
         const TaskRecord& record = buffer[b];
         status[i] = static_cast<std::int8_t>(record.status);
-        auto prior = prior_attempts.find(record.id.value());
-        attempts[i] = record.attempts + (prior == prior_attempts.end() ? 0 : prior->second);
+        attempts[i] = record.attempts;  // absolute: record() added those already in the file
         worker[i] = record.worker;
         device[i] = record.device;
         node[i] = buffer_nodes[b];
@@ -437,7 +520,11 @@ void ResultStore::Impl::write_results(const std::vector<std::size_t>& order) {
 
 void ResultStore::Impl::finish() {
     if (closed) return;
-    write_buffer();
+    // H5Fclose writes to the file too: a Records frame (empty when nothing is buffered) marks
+    // the close as a write under way until its Commit.
+    if (journal) journal_records();
+    write_rows();
+    const bool final_file = journal && every_task_done();
     closed = true;
     // Datasets and groups first: the file closes for real only once nothing in it is open.
     columns.clear();
@@ -445,6 +532,11 @@ void ResultStore::Impl::finish() {
     nodes_dataset.reset();
     results_group.reset();
     file.close();
+    if (!journal) return;
+    journal_commit();
+    journal.close();
+    // Every task done: nothing will write the file again, so it needs no journal.
+    if (final_file) store::remove_journal_file(journal.path());
 }
 
 // ---- public interface --------------------------------------------------------------------
@@ -479,21 +571,83 @@ ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
     if (path_exists(path) && !options.overwrite)
         throw StoreError("results file '" + path +
                          "' already exists: use --resume to continue it or --force to replace it");
+    store::JournalHeader header;
+    header.n_tasks = grid.size();
+    header.file_id = store::new_journal_id();
+    header.since_creation = true;
+    header.mpi_size = options.mpi_size;
+    header.created = store::utc_timestamp();
+    header.spec = grid.to_json();
+    header.command = options.command;
     {
         store::PendingFile pending(path);
         try {
-            store::write_new_file(pending.path(), grid, options);
+            store::write_new_file(pending.path(), grid, identity_of(header));
         } catch (const h5::H5Error& e) {
             throw StoreError("cannot create results file '" + path + "': " + e.what());
         }
         pending.commit();
     }
+    // After the file: a kill in between leaves an old journal whose id does not match the
+    // new file (ignored and replaced on resume) or none (the file has no rows yet).
+    const std::string journal_path = store::journal_path_of(path);
+    store::create_journal_file(journal_path, header);
     auto impl = std::make_unique<Impl>();
     impl->path = path;
     impl->options = options;
     impl->n_tasks = grid.size();
     impl->open(path);
+    impl->journal = store::JournalWriter(journal_path, store::encode_header(header).size());
     return ResultStore(std::move(impl));
+}
+
+namespace {
+
+std::string not_resumable(const std::string& path, const std::string& why) {
+    return "cannot resume from '" + path + "': " + why;
+}
+
+// The journal beside `path`, if there is one that can be read. A damaged header means the
+// file is not ours to use: say so and carry on without it.
+std::optional<store::JournalScan> scan_existing_journal(const std::string& journal_path,
+                                                        std::optional<std::string>& bytes) {
+    bytes = store::read_whole_file(journal_path);
+    if (!bytes) return std::nullopt;
+    try {
+        return store::scan_journal(*bytes);
+    } catch (const store::JournalError& e) {
+        std::cerr << "mpisweep: ignoring '" << journal_path << "' (" << e.what() << "); a new journal replaces it\n";
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+// Writes a fresh file from `grid` beside `path`, replays every record of the journal into it
+// in order, and renames it onto `path`: the torn file's settled rows all come back.
+void ResultStore::Impl::rebuild_from_journal(const Grid& grid, const StoreOptions& options,
+                                             const store::JournalScan& scan) {
+    store::PendingFile pending(options.path);
+    store::write_new_file(pending.path(), grid, identity_of(scan.header));
+    Impl replay;
+    replay.path = pending.path();
+    replay.options = options;
+    replay.n_tasks = grid.size();
+    replay.open(pending.path());
+    std::vector<TaskRecord> records;
+    constexpr std::size_t kReplayRows = 65536;
+    for (const store::FrameInfo& frame : scan.frames) {
+        if (frame.kind != store::FrameKind::Records) continue;
+        records.clear();
+        store::decode_records(frame.payload, records);
+        for (TaskRecord& record : records) {
+            replay.validate(record);
+            replay.add(std::move(record));
+        }
+        if (replay.buffer.size() >= kReplayRows) replay.write_rows();
+    }
+    replay.finish();
+    pending.commit();
 }
 
 ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& options) {
@@ -502,9 +656,108 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     if (!path_exists(path))
         throw StoreError("cannot resume from '" + path +
                          "': no such file (leave out --resume to start a new sweep)");
+    const std::string journal_path = store::journal_path_of(path);
+    std::optional<std::string> journal_bytes;
+    std::optional<store::JournalScan> scan = scan_existing_journal(journal_path, journal_bytes);
+    if (scan) {
+        std::string difference = store::describe_spec_difference(scan->header.spec, grid.to_json());
+        if (difference.empty() && scan->header.n_tasks != grid.size())
+            difference = "it holds " + std::to_string(scan->header.n_tasks) + " tasks, this grid has " +
+                         std::to_string(grid.size());
+        if (!difference.empty())
+            throw StoreError(not_resumable(path, "its journal '" + journal_path +
+                                                     "' was made by a different grid: " + difference +
+                                                     " (give the same parameters to resume, or --force "
+                                                     "to start over)"));
+    }
+
+    // The file as it is; an error here may be a torn file that the journal repairs.
+    std::unique_ptr<Impl> impl;
+    std::string open_error;
+    std::uint64_t file_journal_id = 0;
+    try {
+        impl = Impl::open_existing(grid, options);
+        file_journal_id = store::read_journal_id(impl->file.get());
+    } catch (const UnreadableFile& e) {
+        if (!scan) throw;
+        open_error = e.what();
+    }
+    if (impl && scan && file_journal_id != scan->header.file_id) {
+        // The journal of another file at this path (a --force run killed between its two
+        // renames): it says nothing about this file.
+        std::cerr << "mpisweep: '" << journal_path << "' belongs to another results file; replacing it\n";
+        scan.reset();
+    }
+
+    if (scan && (!impl || !scan->settled_in_file())) {
+        if (!scan->header.since_creation) {
+            if (!impl)
+                throw StoreError(not_resumable(path, open_error + "; its journal '" + journal_path +
+                                                         "' started after rows were already written, so "
+                                                         "the file cannot be rebuilt from it"));
+            // The journal covers this file's rows written since it started: replay it on top.
+            for (const store::FrameInfo& frame : scan->frames) {
+                if (frame.kind != store::FrameKind::Records) continue;
+                std::vector<TaskRecord> records;
+                store::decode_records(frame.payload, records);
+                for (TaskRecord& record : records) impl->add(std::move(record));
+            }
+            impl->write_rows();
+            H5_CHECK(H5Fflush, impl->file.get(), H5F_SCOPE_GLOBAL);
+        } else {
+            const bool was_open = impl != nullptr;
+            impl.reset();  // closes the torn file before it is replaced
+            std::cerr << "mpisweep: '" << path << "' "
+                      << (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")")
+                      << "; rebuilding it from its journal '" << journal_path << "'\n";
+            try {
+                Impl::rebuild_from_journal(grid, options, *scan);
+            } catch (const StoreError&) {
+                throw;
+            } catch (const std::exception& e) {
+                throw StoreError(not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
+            }
+            impl = Impl::open_existing(grid, options);
+        }
+        impl->journal = store::JournalWriter(journal_path, scan->valid_end);
+        impl->journal_commit();
+        return ResultStore(std::move(impl));
+    }
+    if (scan) {
+        impl->journal = store::JournalWriter(journal_path, scan->valid_end);
+        return ResultStore(std::move(impl));
+    }
+
+    // No journal (a file from before journals, or one created but killed before its journal
+    // was): start one. It can rebuild the file only if no row was written before it.
+    if (!impl) throw StoreError(open_error);
+    store::JournalHeader header;
+    header.n_tasks = grid.size();
+    header.file_id = store::new_journal_id();
+    const std::uint64_t settled = impl->rows_done_at_open + impl->rows_failed_at_open;
+    header.since_creation = settled == 0;
+    hid_t file = impl->file.get();
+    header.mpi_size = h5::has_attribute(file, "mpi_size") ? static_cast<std::int32_t>(h5::read_int64_attribute(file, "mpi_size")) : options.mpi_size;
+    header.created = h5::has_attribute(file, "created") ? h5::read_string_attribute(file, "created") : store::utc_timestamp();
+    header.spec = grid.to_json();
+    header.command = h5::has_attribute(file, "command") ? h5::read_string_attribute(file, "command") : options.command;
+    store::write_journal_id(file, header.file_id);
+    H5_CHECK(H5Fflush, file, H5F_SCOPE_GLOBAL);
+    store::create_journal_file(journal_path, header);
+    if (settled > 0 && impl->rows_done_at_open < impl->n_tasks)
+        std::cerr << "mpisweep: '" << path << "' has no journal (made by an older mpisweep); a new one is "
+                  << "started, but if this run is killed in the middle of a write, the " << settled
+                  << " rows written before cannot be rebuilt\n";
+    impl->journal = store::JournalWriter(journal_path, store::encode_header(header).size());
+    return ResultStore(std::move(impl));
+}
+
+std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_existing(const Grid& grid,
+                                                                    const StoreOptions& options) {
+    const std::string& path = options.path;
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         (void)h5::take_error_stack();
-        throw StoreError("'" + path + "' is not an mpisweep results file (not an HDF5 file)");
+        throw UnreadableFile("'" + path + "' is not an mpisweep results file (not an HDF5 file)");
     }
     auto impl = std::make_unique<Impl>();
     impl->path = path;
@@ -513,21 +766,20 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     try {
         impl->file = h5::File(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
     } catch (const h5::H5Error& e) {
-        throw StoreError("cannot open results file '" + path + "' for writing: " + e.what());
+        throw UnreadableFile("cannot open results file '" + path + "' for writing: " + e.what());
     }
+    // Another grid or not an mpisweep file: the file speaks for itself, nothing is touched.
+    store::check_same_sweep(impl->file.get(), grid, path);
     try {
-        store::check_same_sweep(impl->file.get(), grid, path);
         impl->open(path);
         impl->load_results_columns();
         impl->load_nodes();
         impl->load_failed_rows();
-    } catch (const StoreError&) {
-        throw;
     } catch (const std::exception& e) {
-        throw StoreError("cannot resume from '" + path + "': it is not a complete mpisweep results file (" +
-                         e.what() + ")");
+        throw UnreadableFile("cannot resume from '" + path + "': it is not a complete mpisweep results file (" +
+                             e.what() + ")");
     }
-    return ResultStore(std::move(impl));
+    return impl;
 }
 
 std::vector<TaskStatus> ResultStore::statuses() const {
@@ -550,14 +802,10 @@ void ResultStore::record(TaskRecord record) {
     if (!impl_) throw StoreError("results store was moved from");
     Impl& s = *impl_;
     s.validate(record);
-    for (const auto& [name, value] : record.results) {
-        if (s.column_index.count(name) > 0) continue;
-        s.column_index.emplace(name, s.columns.size());
-        s.columns.push_back(Impl::Column{name, store::column_type_of(value), {}});
-    }
-    if (s.buffer.empty()) s.oldest_buffered = Clock::now();
-    s.buffer_nodes.push_back(s.node_of(record.node));
-    s.buffer.push_back(std::move(record));
+    // Absolute attempts: the journal's records then replay the same whatever the file holds.
+    auto prior = s.prior_attempts.find(record.id.value());
+    if (prior != s.prior_attempts.end()) record.attempts += prior->second;
+    s.add(std::move(record));
     if (s.buffer.size() >= std::max<std::size_t>(1, s.options.flush_rows)) s.write_buffer();
 }
 

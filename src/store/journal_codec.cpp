@@ -1,0 +1,300 @@
+#include "store/journal_codec.hpp"
+
+#include <cstring>
+#include <limits>
+
+namespace mpisweep::store {
+
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the journal codec assumes a little-endian host");
+
+// Appends fixed-size values as their little-endian bytes (the host order, checked above).
+template <class T>
+void put(std::string& out, T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    out.append(bytes, sizeof(T));
+}
+
+void put_string(std::string& out, std::string_view text) {
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(text.size()));
+    out.append(text.data(), text.size());
+}
+
+// Reads from a payload; running past its end throws (a payload whose crc matched but that
+// does not parse is a bug or a foreign file, not a torn write).
+class Reader {
+public:
+    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+
+    template <class T>
+    T get() {
+        need(sizeof(T));
+        T value;
+        std::memcpy(&value, bytes_.data() + at_, sizeof(T));
+        at_ += sizeof(T);
+        return value;
+    }
+    std::string get_string() {
+        const auto size = get<std::uint32_t>();
+        need(size);
+        std::string text(bytes_.substr(at_, size));
+        at_ += size;
+        return text;
+    }
+    bool done() const { return at_ == bytes_.size(); }
+
+private:
+    void need(std::size_t size) const {
+        if (bytes_.size() - at_ < size) throw JournalError("journal frame is malformed (ends inside a field)");
+    }
+    std::string_view bytes_;
+    std::size_t at_ = 0;
+};
+
+std::uint32_t frame_crc(FrameKind kind, std::string_view payload) {
+    const auto kind_byte = static_cast<std::uint8_t>(kind);
+    return crc32_of(payload.data(), payload.size(), crc32_of(&kind_byte, 1));
+}
+
+// Starts a frame of `kind` in `out`; finish_frame fills in its length and crc.
+std::size_t start_frame(FrameKind kind, std::string& out) {
+    const std::size_t start = out.size();
+    put<std::uint32_t>(out, kFrameMagic);
+    put<std::uint8_t>(out, static_cast<std::uint8_t>(kind));
+    put<std::uint32_t>(out, 0);  // length
+    put<std::uint32_t>(out, 0);  // crc
+    return start;
+}
+
+void finish_frame(std::size_t start, std::string& out) {
+    const std::size_t payload_start = start + kFrameHeaderBytes;
+    const std::size_t length = out.size() - payload_start;
+    if (length > std::numeric_limits<std::uint32_t>::max())
+        throw JournalError("journal frame of " + std::to_string(length) + " bytes is too large");
+    const auto kind = static_cast<FrameKind>(out[start + 4]);
+    const auto length32 = static_cast<std::uint32_t>(length);
+    const std::uint32_t crc = frame_crc(kind, std::string_view(out).substr(payload_start));
+    std::memcpy(&out[start + 5], &length32, 4);
+    std::memcpy(&out[start + 9], &crc, 4);
+}
+
+void put_result(std::string& out, const ResultValue& value) {
+    switch (value.index()) {
+        case 0:
+            put<std::uint8_t>(out, 0);
+            put<double>(out, std::get<double>(value));
+            break;
+        case 1:
+            put<std::uint8_t>(out, 1);
+            put<std::int64_t>(out, std::get<std::int64_t>(value));
+            break;
+        case 2:
+            put<std::uint8_t>(out, 2);
+            put_string(out, std::get<std::string>(value));
+            break;
+        default: {
+            const auto& array = std::get<std::vector<double>>(value);
+            put<std::uint8_t>(out, 3);
+            put<std::uint32_t>(out, static_cast<std::uint32_t>(array.size()));
+            const std::size_t at = out.size();
+            out.resize(at + array.size() * sizeof(double));
+            if (!array.empty()) std::memcpy(&out[at], array.data(), array.size() * sizeof(double));
+        }
+    }
+}
+
+ResultValue get_result(Reader& in) {
+    switch (in.get<std::uint8_t>()) {
+        case 0: return in.get<double>();
+        case 1: return in.get<std::int64_t>();
+        case 2: return in.get_string();
+        case 3: {
+            const auto size = in.get<std::uint32_t>();
+            std::vector<double> array;
+            array.reserve(size);
+            for (std::uint32_t i = 0; i < size; ++i) array.push_back(in.get<double>());
+            return array;
+        }
+        default: throw JournalError("journal frame is malformed (unknown result type)");
+    }
+}
+
+}  // namespace
+
+bool JournalScan::settled_in_file() const {
+    const std::size_t first_after = last_commit ? *last_commit + 1 : 0;
+    for (std::size_t i = first_after; i < frames.size(); ++i)
+        if (frames[i].kind == FrameKind::Records) return false;
+    return true;
+}
+
+namespace {
+
+// CRC-32 (IEEE 802.3, zlib's crc32), slicing by 8: about as fast as zlib's, without adding
+// zlib to what the installed package must find for its users.
+struct CrcTables {
+    std::uint32_t t[8][256];
+    CrcTables() {
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+            t[0][i] = c;
+        }
+        for (std::uint32_t i = 0; i < 256; ++i)
+            for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
+    }
+};
+
+const CrcTables& crc_tables() {
+    static const CrcTables tables;
+    return tables;
+}
+
+}  // namespace
+
+std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc) {
+    const auto& t = crc_tables().t;
+    auto p = static_cast<const unsigned char*>(data);
+    std::uint32_t c = ~crc;
+    while (size >= 8) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + 4, 4);
+        lo ^= c;
+        c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+            t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+        p += 8;
+        size -= 8;
+    }
+    while (size-- > 0) c = t[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return ~c;
+}
+
+std::string encode_header(const JournalHeader& header) {
+    std::string payload;
+    put<std::uint32_t>(payload, kJournalVersion);
+    put<std::uint64_t>(payload, header.n_tasks);
+    put<std::uint64_t>(payload, header.file_id);
+    put<std::uint8_t>(payload, header.since_creation ? 1 : 0);
+    put<std::int32_t>(payload, header.mpi_size);
+    put_string(payload, header.created);
+    put_string(payload, header.spec);
+    put_string(payload, header.command);
+    std::string out(kJournalMagic);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(payload.size()));
+    put<std::uint32_t>(out, crc32_of(payload.data(), payload.size()));
+    return out + payload;
+}
+
+void append_records_frame(const std::vector<const TaskRecord*>& records, std::string& out) {
+    const std::size_t start = start_frame(FrameKind::Records, out);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(records.size()));
+    for (const TaskRecord* r : records) {
+        put<std::uint64_t>(out, r->id.value());
+        put<std::uint8_t>(out, static_cast<std::uint8_t>(r->status));
+        put<std::int32_t>(out, r->attempts);
+        put<std::int32_t>(out, r->worker);
+        put<std::int32_t>(out, r->device);
+        put_string(out, r->node);
+        put<double>(out, r->start);
+        put<double>(out, r->wall_s);
+        put<std::int32_t>(out, r->exit_code);
+        put_string(out, r->error);
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(r->results.size()));
+        for (const auto& [name, value] : r->results) {
+            put_string(out, name);
+            put_result(out, value);
+        }
+    }
+    finish_frame(start, out);
+}
+
+void append_commit_frame(std::uint64_t offset, std::string& out) {
+    const std::size_t start = start_frame(FrameKind::Commit, out);
+    put<std::uint64_t>(out, offset);
+    finish_frame(start, out);
+}
+
+JournalScan scan_journal(std::string_view bytes) {
+    JournalScan scan;
+    if (bytes.size() < kJournalMagic.size() + 8 || bytes.substr(0, kJournalMagic.size()) != kJournalMagic)
+        throw JournalError("not an mpisweep journal (no MPSWJRN1 header)");
+    Reader fixed(bytes.substr(kJournalMagic.size(), 8));
+    const auto length = fixed.get<std::uint32_t>();
+    const auto crc = fixed.get<std::uint32_t>();
+    const std::size_t payload_at = kJournalMagic.size() + 8;
+    if (bytes.size() - payload_at < length) throw JournalError("journal header is cut short");
+    const std::string_view payload = bytes.substr(payload_at, length);
+    if (crc32_of(payload.data(), payload.size()) != crc) throw JournalError("journal header has a bad checksum");
+    Reader in(payload);
+    const auto version = in.get<std::uint32_t>();
+    if (version != kJournalVersion)
+        throw JournalError("journal version " + std::to_string(version) + ", this mpisweep reads version " +
+                           std::to_string(kJournalVersion));
+    scan.header.n_tasks = in.get<std::uint64_t>();
+    scan.header.file_id = in.get<std::uint64_t>();
+    scan.header.since_creation = in.get<std::uint8_t>() != 0;
+    scan.header.mpi_size = in.get<std::int32_t>();
+    scan.header.created = in.get_string();
+    scan.header.spec = in.get_string();
+    scan.header.command = in.get_string();
+
+    std::size_t at = payload_at + length;
+    while (bytes.size() - at >= kFrameHeaderBytes) {
+        Reader head(bytes.substr(at, kFrameHeaderBytes));
+        const auto magic = head.get<std::uint32_t>();
+        const auto kind = static_cast<FrameKind>(head.get<std::uint8_t>());
+        const auto frame_length = head.get<std::uint32_t>();
+        const auto frame_crc_value = head.get<std::uint32_t>();
+        if (magic != kFrameMagic || (kind != FrameKind::Records && kind != FrameKind::Commit)) break;
+        if (bytes.size() - at - kFrameHeaderBytes < frame_length) break;
+        const std::string_view frame_payload = bytes.substr(at + kFrameHeaderBytes, frame_length);
+        if (frame_crc(kind, frame_payload) != frame_crc_value) break;
+        const std::uint64_t end = at + kFrameHeaderBytes + frame_length;
+        if (kind == FrameKind::Commit) scan.last_commit = scan.frames.size();
+        scan.frames.push_back(FrameInfo{kind, at, end, frame_payload});
+        at = end;
+    }
+    scan.valid_end = at;
+    scan.torn_tail = at < bytes.size();
+    return scan;
+}
+
+void decode_records(std::string_view payload, std::vector<TaskRecord>& out) {
+    Reader in(payload);
+    const auto count = in.get<std::uint32_t>();
+    out.reserve(out.size() + count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        TaskRecord r;
+        r.id = TaskId(in.get<std::uint64_t>());
+        const auto status = in.get<std::uint8_t>();
+        if (status != 1 && status != 2) throw JournalError("journal record has an invalid status");
+        r.status = static_cast<TaskStatus>(status);
+        r.attempts = in.get<std::int32_t>();
+        r.worker = in.get<std::int32_t>();
+        r.device = in.get<std::int32_t>();
+        r.node = in.get_string();
+        r.start = in.get<double>();
+        r.wall_s = in.get<double>();
+        r.exit_code = in.get<std::int32_t>();
+        r.error = in.get_string();
+        const auto n_results = in.get<std::uint32_t>();
+        for (std::uint32_t k = 0; k < n_results; ++k) {
+            std::string name = in.get_string();
+            r.results.emplace(std::move(name), get_result(in));
+        }
+        out.push_back(std::move(r));
+    }
+    if (!in.done()) throw JournalError("journal frame is malformed (bytes after its records)");
+}
+
+std::uint64_t decode_commit(std::string_view payload) {
+    Reader in(payload);
+    const auto offset = in.get<std::uint64_t>();
+    if (!in.done()) throw JournalError("journal commit frame is malformed");
+    return offset;
+}
+
+}  // namespace mpisweep::store

@@ -1,0 +1,86 @@
+#pragma once
+// The write-ahead journal beside a results file (<output>.journal, docs/hdf5-layout.md):
+// its binary format, encoded and decoded by hand (little-endian, no padding).
+//
+//   header : "MPSWJRN1" [u32 payload length][u32 crc32][payload]
+//            payload = u32 version, u64 n_tasks, u64 file id, u8 since_creation,
+//                      i32 mpi_size, str created, str spec, str command
+//   frame  : [u32 kFrameMagic][u8 kind][u32 payload length][u32 crc32 of kind+payload][payload]
+//            Records payload = u32 count, then per record: u64 id, u8 status, i32 attempts
+//            (absolute), i32 worker, i32 device, str node, f64 start, f64 wall_s,
+//            i32 exit_code, str error, u32 n_results, then per result: str name, u8 type
+//            (0 float, 1 int, 2 string, 3 array), f64 | i64 | str | u32 n + n f64
+//            Commit payload = u64 journal offset up to which the HDF5 file holds every record
+//   str    : u32 length + bytes
+// A frame cut short, or with a bad magic or crc, ends the journal: it and whatever follows
+// were never settled (a kill in the middle of a write).
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpisweep/store.hpp"
+
+namespace mpisweep::store {
+
+inline constexpr std::string_view kJournalMagic = "MPSWJRN1";
+inline constexpr std::uint32_t kJournalVersion = 1;
+inline constexpr std::uint32_t kFrameMagic = 0x4a57534dU;  // "MSWJ" little-endian
+inline constexpr std::size_t kFrameHeaderBytes = 13;
+
+enum class FrameKind : std::uint8_t { Records = 1, Commit = 2 };
+
+/// A journal that cannot be read at all (bad header): the message says why.
+class JournalError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct JournalHeader {
+    std::uint64_t n_tasks = 0;
+    std::uint64_t file_id = 0;     ///< also the root attribute journal_id of the HDF5 file
+    bool since_creation = true;    ///< holds every record since the file was created (rebuildable)
+    std::int32_t mpi_size = 1;
+    std::string created;           ///< root attribute "created" of the file
+    std::string spec;              ///< canonical grid JSON
+    std::string command;
+};
+
+struct FrameInfo {
+    FrameKind kind;
+    std::uint64_t offset;          ///< of the frame's first byte
+    std::uint64_t end;             ///< one past its last byte
+    std::string_view payload;      ///< into the scanned bytes
+};
+
+struct JournalScan {
+    JournalHeader header;
+    std::vector<FrameInfo> frames;   ///< every valid frame, in order
+    std::uint64_t valid_end = 0;     ///< end of the header or of the last valid frame
+    bool torn_tail = false;          ///< bytes after valid_end (ignored)
+    /// Index into frames of the last Commit, if any.
+    std::optional<std::size_t> last_commit;
+    /// True when no Records frame follows the last Commit (or there is none at all).
+    bool settled_in_file() const;
+};
+
+std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0);
+
+/// The complete header (magic, length, crc, payload).
+std::string encode_header(const JournalHeader& header);
+/// Appends one Records frame holding `records` (attempts as given: absolute) to `out`.
+void append_records_frame(const std::vector<const TaskRecord*>& records, std::string& out);
+/// Appends one Commit frame to `out`.
+void append_commit_frame(std::uint64_t offset, std::string& out);
+
+/// Reads the header and every valid frame of a journal's bytes; the views point into
+/// `bytes`. Throws JournalError when the header itself is missing or damaged.
+JournalScan scan_journal(std::string_view bytes);
+/// Decodes a Records payload, appending to `out`. Throws JournalError on a malformed
+/// payload (its crc matched, so this means a bug or a foreign file).
+void decode_records(std::string_view payload, std::vector<TaskRecord>& out);
+std::uint64_t decode_commit(std::string_view payload);
+
+}  // namespace mpisweep::store

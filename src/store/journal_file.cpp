@@ -1,0 +1,131 @@
+#include "store/journal_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <utility>
+
+#include "mpisweep/store.hpp"
+
+namespace mpisweep::store {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
+    throw StoreError("journal '" + path + "': cannot " + what + ": " + std::strerror(error));
+}
+
+void write_all(int fd, const char* data, std::size_t size, const std::string& path) {
+    while (size > 0) {
+        const ssize_t written = ::write(fd, data, size);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            fail("write", path, errno);
+        }
+        data += written;
+        size -= static_cast<std::size_t>(written);
+    }
+}
+
+}  // namespace
+
+std::string journal_path_of(const std::string& results_path) { return results_path + ".journal"; }
+
+std::uint64_t new_journal_id() {
+    std::random_device device;
+    std::uint64_t id = 0;
+    while (id == 0) id = (std::uint64_t{device()} << 32) ^ device();
+    return id;
+}
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail("open", path, errno);
+    }
+    std::string bytes;
+    struct stat info {};
+    if (::fstat(fd, &info) == 0 && info.st_size > 0) bytes.reserve(static_cast<std::size_t>(info.st_size));
+    char block[1 << 16];
+    for (;;) {
+        const ssize_t got = ::read(fd, block, sizeof block);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            const int error = errno;
+            ::close(fd);
+            fail("read", path, error);
+        }
+        if (got == 0) break;
+        bytes.append(block, static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    return bytes;
+}
+
+void create_journal_file(const std::string& path, const JournalHeader& header) {
+    const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) fail("create", temp, errno);
+    try {
+        const std::string bytes = encode_header(header);
+        write_all(fd, bytes.data(), bytes.size(), temp);
+    } catch (...) {
+        ::close(fd);
+        (void)std::remove(temp.c_str());
+        throw;
+    }
+    ::close(fd);
+    if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        (void)std::remove(temp.c_str());
+        fail("move into place", path, error);
+    }
+}
+
+void remove_journal_file(const std::string& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove", path, errno);
+}
+
+JournalWriter::JournalWriter(const std::string& path, std::uint64_t valid_end) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) fail("open for appending", path, errno);
+    if (::ftruncate(fd_, static_cast<off_t>(valid_end)) != 0) {
+        const int error = errno;
+        close();
+        fail("cut its torn end", path, error);
+    }
+    size_ = valid_end;
+}
+
+JournalWriter::JournalWriter(JournalWriter&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+
+JournalWriter& JournalWriter::operator=(JournalWriter&& other) noexcept {
+    if (this != &other) {
+        close();
+        path_ = std::move(other.path_);
+        fd_ = std::exchange(other.fd_, -1);
+        size_ = other.size_;
+    }
+    return *this;
+}
+
+JournalWriter::~JournalWriter() { close(); }
+
+void JournalWriter::append(const std::string& bytes) {
+    write_all(fd_, bytes.data(), bytes.size(), path_);
+    size_ += bytes.size();
+}
+
+void JournalWriter::close() noexcept {
+    if (fd_ >= 0) (void)::close(fd_);
+    fd_ = -1;
+}
+
+}  // namespace mpisweep::store

@@ -1,0 +1,55 @@
+#pragma once
+// The journal file on disk: created whole beside its target and renamed into place,
+// appended to with one write(2) loop per frame (a SIGKILL leaves at most the last frame
+// cut short, which readers ignore), read back whole.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "store/journal_codec.hpp"
+
+namespace mpisweep::store {
+
+/// "<results path>.journal".
+std::string journal_path_of(const std::string& results_path);
+
+/// A fresh random 64-bit id (never 0) tying a journal to its HDF5 file.
+std::uint64_t new_journal_id();
+
+/// The whole file, or nullopt when it does not exist. Throws StoreError on a read error.
+std::optional<std::string> read_whole_file(const std::string& path);
+
+/// Writes a journal holding only `header` beside `path` and renames it onto `path`.
+void create_journal_file(const std::string& path, const JournalHeader& header);
+
+/// Removes `path` if it exists; throws StoreError on any other failure.
+void remove_journal_file(const std::string& path);
+
+/// An open journal, appended to. Move-only; closes its descriptor.
+class JournalWriter {
+public:
+    JournalWriter() = default;
+    /// Opens `path` for appending and cuts it to `valid_end` bytes (drops a torn tail, so
+    /// later frames are not hidden behind it).
+    JournalWriter(const std::string& path, std::uint64_t valid_end);
+    JournalWriter(JournalWriter&& other) noexcept;
+    JournalWriter& operator=(JournalWriter&& other) noexcept;
+    JournalWriter(const JournalWriter&) = delete;
+    JournalWriter& operator=(const JournalWriter&) = delete;
+    ~JournalWriter();
+
+    explicit operator bool() const { return fd_ >= 0; }
+    /// Offset of the next byte to be written.
+    std::uint64_t size() const { return size_; }
+    /// Appends `bytes` with one write loop. Throws StoreError naming the journal.
+    void append(const std::string& bytes);
+    void close() noexcept;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    std::uint64_t size_ = 0;
+};
+
+}  // namespace mpisweep::store

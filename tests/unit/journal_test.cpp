@@ -1,0 +1,487 @@
+// The journal beside a results file: its codec (torn tails, bad checksums), and the store's
+// use of it on resume (a torn file rebuilt, replay idempotent, foreign journals ignored).
+// Files are read back with the HDF5 C API.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "mpisweep/store.hpp"
+#include "store/h5_check.hpp"
+#include "store/h5_types.hpp"
+#include "store/journal_codec.hpp"
+#include "store/journal_file.hpp"
+
+namespace mpisweep {
+namespace {
+
+namespace fs = std::filesystem;
+using store::FrameKind;
+
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "journal_test.XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+std::string bytes_of(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TaskRecord record_of(std::uint64_t id, TaskStatus status = TaskStatus::Done) {
+    TaskRecord r;
+    r.id = TaskId(id);
+    r.status = status;
+    r.attempts = 1 + static_cast<int>(id % 3);
+    r.worker = 2;
+    r.device = -1;
+    r.node = id % 2 ? "node-a" : "node-b";
+    r.start = 1.7e9 + static_cast<double>(id);
+    r.wall_s = 0.5;
+    r.exit_code = status == TaskStatus::Failed ? 3 : 0;
+    r.error = status == TaskStatus::Failed ? "boom " + std::to_string(id) : "";
+    if (status == TaskStatus::Done) {
+        r.results = {{"loss", 0.25 * static_cast<double>(id)},
+                     {"step", static_cast<std::int64_t>(id * 10)},
+                     {"tag", "t" + std::to_string(id)},
+                     {"curve", std::vector<double>{1.0 * static_cast<double>(id), 2.0, 3.0}}};
+    }
+    return r;
+}
+
+void expect_same(const TaskRecord& a, const TaskRecord& b) {
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.attempts, b.attempts);
+    EXPECT_EQ(a.worker, b.worker);
+    EXPECT_EQ(a.device, b.device);
+    EXPECT_EQ(a.node, b.node);
+    EXPECT_EQ(a.start, b.start);
+    EXPECT_EQ(a.wall_s, b.wall_s);
+    EXPECT_EQ(a.exit_code, b.exit_code);
+    EXPECT_EQ(a.error, b.error);
+    EXPECT_EQ(a.results, b.results);
+}
+
+store::JournalHeader header_for(const std::string& spec) {
+    store::JournalHeader h;
+    h.n_tasks = 12;
+    h.file_id = 0x1234567890abcdefULL;
+    h.mpi_size = 5;
+    h.created = "2024-05-01T12:00:00Z";
+    h.spec = spec;
+    h.command = "mpisweep run a=1,2 -- ./task";
+    return h;
+}
+
+// header, Records(0, 1), Commit, Records(2 failed, 3)
+std::string sample_journal(std::vector<std::size_t>* frame_ends = nullptr) {
+    std::string bytes = store::encode_header(header_for("{}"));
+    if (frame_ends) frame_ends->push_back(bytes.size());
+    std::vector<TaskRecord> first = {record_of(0), record_of(1)};
+    std::vector<TaskRecord> second = {record_of(2, TaskStatus::Failed), record_of(3)};
+    store::append_records_frame({&first[0], &first[1]}, bytes);
+    if (frame_ends) frame_ends->push_back(bytes.size());
+    store::append_commit_frame(bytes.size(), bytes);
+    if (frame_ends) frame_ends->push_back(bytes.size());
+    store::append_records_frame({&second[0], &second[1]}, bytes);
+    if (frame_ends) frame_ends->push_back(bytes.size());
+    return bytes;
+}
+
+TEST(JournalCodec, Crc32MatchesTheStandardCheckValue) {
+    EXPECT_EQ(store::crc32_of("123456789", 9), 0xCBF43926U);
+    EXPECT_EQ(store::crc32_of("", 0), 0U);
+}
+
+TEST(JournalCodec, HeaderAndFramesReadBackExactly) {
+    const std::string bytes = sample_journal();
+    const store::JournalScan scan = store::scan_journal(bytes);
+    EXPECT_EQ(scan.header.n_tasks, 12u);
+    EXPECT_EQ(scan.header.file_id, 0x1234567890abcdefULL);
+    EXPECT_TRUE(scan.header.since_creation);
+    EXPECT_EQ(scan.header.mpi_size, 5);
+    EXPECT_EQ(scan.header.created, "2024-05-01T12:00:00Z");
+    EXPECT_EQ(scan.header.command, "mpisweep run a=1,2 -- ./task");
+    ASSERT_EQ(scan.frames.size(), 3u);
+    EXPECT_EQ(scan.frames[0].kind, FrameKind::Records);
+    EXPECT_EQ(scan.frames[1].kind, FrameKind::Commit);
+    EXPECT_EQ(store::decode_commit(scan.frames[1].payload), scan.frames[1].offset);
+    EXPECT_EQ(scan.last_commit, std::optional<std::size_t>(1));
+    EXPECT_FALSE(scan.torn_tail);
+    EXPECT_EQ(scan.valid_end, bytes.size());
+    EXPECT_FALSE(scan.settled_in_file());  // Records after the last Commit
+
+    std::vector<TaskRecord> records;
+    store::decode_records(scan.frames[0].payload, records);
+    store::decode_records(scan.frames[2].payload, records);
+    ASSERT_EQ(records.size(), 4u);
+    expect_same(records[0], record_of(0));
+    expect_same(records[1], record_of(1));
+    expect_same(records[2], record_of(2, TaskStatus::Failed));
+    expect_same(records[3], record_of(3));
+}
+
+TEST(JournalCodec, ATornLastFrameIsIgnoredWhereverItIsCut) {
+    std::vector<std::size_t> ends;
+    const std::string bytes = sample_journal(&ends);
+    // Every cut inside the last frame keeps the three frames before it.
+    for (std::size_t cut = ends[2] + 1; cut < ends[3]; ++cut) {
+        const store::JournalScan scan = store::scan_journal(std::string_view(bytes).substr(0, cut));
+        ASSERT_EQ(scan.frames.size(), 2u) << "cut at " << cut;
+        EXPECT_TRUE(scan.torn_tail);
+        EXPECT_EQ(scan.valid_end, ends[2]);
+        EXPECT_TRUE(scan.settled_in_file()) << "the torn Records frame was never settled";
+    }
+    // Cut exactly between frames: nothing torn.
+    const store::JournalScan clean = store::scan_journal(std::string_view(bytes).substr(0, ends[1]));
+    EXPECT_EQ(clean.frames.size(), 1u);
+    EXPECT_FALSE(clean.torn_tail);
+}
+
+TEST(JournalCodec, ABadChecksumEndsTheJournalThere) {
+    std::vector<std::size_t> ends;
+    std::string bytes = sample_journal(&ends);
+    bytes[ends[0] + store::kFrameHeaderBytes + 20] ^= 0x01;  // inside the first Records payload
+    const store::JournalScan scan = store::scan_journal(bytes);
+    EXPECT_TRUE(scan.frames.empty());
+    EXPECT_TRUE(scan.torn_tail);
+    EXPECT_EQ(scan.valid_end, ends[0]);
+}
+
+TEST(JournalCodec, ADamagedHeaderIsAnError) {
+    std::string bytes = sample_journal();
+    EXPECT_THROW(store::scan_journal(bytes.substr(0, 10)), store::JournalError);
+    bytes[store::kJournalMagic.size() + 12] ^= 0x40;
+    EXPECT_THROW(store::scan_journal(bytes), store::JournalError);
+    EXPECT_THROW(store::scan_journal("not a journal at all"), store::JournalError);
+}
+
+// ---- the store and its journal -----------------------------------------------------------
+
+Grid small_grid() {
+    Grid grid;
+    grid.add(Axis::range("a", 0, 4));
+    grid.add(Axis::list("b", {Value(std::string("x")), Value(std::string("y")), Value(std::string("z"))}));
+    return grid;
+}
+
+StoreOptions options_for(const std::string& path) {
+    StoreOptions options;
+    options.path = path;
+    options.command = "mpisweep a=range(0,4) b=x,y,z -- ./task";
+    options.flush_rows = 2;
+    return options;
+}
+
+struct Rows {
+    std::vector<std::int8_t> status;
+    std::vector<std::int32_t> attempts;
+    std::vector<double> loss;
+    std::vector<std::string> tag, error, nodes;
+};
+
+std::vector<std::string> read_strings(hid_t file, const char* name) {
+    h5::Dataset dataset(H5_CHECK(H5Dopen2, file, name, H5P_DEFAULT));
+    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset.get()));
+    std::vector<char*> raw(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+    h5::Datatype type = h5::vlen_utf8_string();
+    if (!raw.empty()) H5_CHECK(H5Dread, dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
+    std::vector<std::string> out;
+    for (char* s : raw) {
+        out.emplace_back(s ? s : "");
+        H5free_memory(s);
+    }
+    return out;
+}
+
+template <class T>
+std::vector<T> read_numbers(hid_t file, const char* name, hid_t type, std::size_t n) {
+    std::vector<T> out(n);
+    h5::Dataset dataset(H5_CHECK(H5Dopen2, file, name, H5P_DEFAULT));
+    H5_CHECK(H5Dread, dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    return out;
+}
+
+Rows read_rows(const std::string& path) {
+    h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    Rows rows;
+    h5::Datatype status = h5::status_enum();
+    rows.status = read_numbers<std::int8_t>(file.get(), "tasks/status", status.get(), 12);
+    rows.attempts = read_numbers<std::int32_t>(file.get(), "tasks/attempts", H5T_NATIVE_INT32, 12);
+    if (h5::link_exists(file.get(), "results/loss"))
+        rows.loss = read_numbers<double>(file.get(), "results/loss", H5T_NATIVE_DOUBLE, 12);
+    if (h5::link_exists(file.get(), "results/tag")) rows.tag = read_strings(file.get(), "results/tag");
+    rows.error = read_strings(file.get(), "tasks/error");
+    rows.nodes = read_strings(file.get(), "nodes");
+    return rows;
+}
+
+std::uint64_t journal_id_of(const std::string& path) {
+    h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    return h5::read_uint64_attribute(file.get(), "journal_id");
+}
+
+// Appends a Records frame with no Commit after it: the journal then says a write was under way.
+void append_uncommitted(const std::string& journal, const std::vector<TaskRecord>& records) {
+    std::string bytes = bytes_of(journal);
+    std::vector<const TaskRecord*> pointers;
+    for (const auto& r : records) pointers.push_back(&r);
+    store::append_records_frame(pointers, bytes);
+    write_bytes(journal, bytes);
+}
+
+// Damages the HDF5 file the way a kill in the middle of a write might: its superblock gone.
+void tear(const std::string& path) {
+    std::string bytes = bytes_of(path);
+    for (std::size_t i = 0; i < 512 && i < bytes.size(); ++i) bytes[i] = '\0';
+    write_bytes(path, bytes);
+}
+
+TEST(StoreJournal, CreateWritesAJournalWithTheFilesId) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    ResultStore::create(small_grid(), options_for(path)).close();
+    const auto bytes = bytes_of(path + ".journal");
+    const store::JournalScan scan = store::scan_journal(bytes);
+    EXPECT_EQ(scan.header.file_id, journal_id_of(path));
+    EXPECT_NE(scan.header.file_id, 0u);
+    EXPECT_EQ(scan.header.spec, small_grid().to_json());
+    EXPECT_EQ(scan.header.command, options_for(path).command);
+    EXPECT_TRUE(scan.settled_in_file());
+}
+
+TEST(StoreJournal, EveryFlushIsOneRecordsFrameThenOneCommit) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        for (std::uint64_t id : {0, 1, 2, 3}) s.record(record_of(id));  // two batches of 2
+        const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+        ASSERT_EQ(scan.frames.size(), 4u);
+        EXPECT_EQ(scan.frames[0].kind, FrameKind::Records);
+        EXPECT_EQ(scan.frames[1].kind, FrameKind::Commit);
+        EXPECT_EQ(scan.frames[2].kind, FrameKind::Records);
+        EXPECT_EQ(scan.frames[3].kind, FrameKind::Commit);
+    }
+    // Closing adds its own Records (empty here) + Commit pair around H5Fclose.
+    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    EXPECT_EQ(scan.frames.size(), 6u);
+    EXPECT_TRUE(scan.settled_in_file());
+}
+
+TEST(StoreJournal, ATornFileIsRebuiltFromTheJournal) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        for (std::uint64_t id : {0, 1, 2, 5}) s.record(record_of(id));
+        s.record(record_of(7, TaskStatus::Failed));
+    }
+    const std::uint64_t id = journal_id_of(path);
+    // A kill in the middle of a flush: its records reached the journal, the file is torn.
+    append_uncommitted(path + ".journal", {record_of(9), record_of(10)});
+    tear(path);
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        auto st = s.statuses();
+        for (std::uint64_t done : {0, 1, 2, 5, 9, 10}) EXPECT_EQ(st[done], TaskStatus::Done) << done;
+        EXPECT_EQ(st[7], TaskStatus::Failed);
+        EXPECT_EQ(st[3], TaskStatus::Pending);
+        s.record(record_of(3));
+    }
+    EXPECT_EQ(journal_id_of(path), id);  // the rebuilt file is the same file to its journal
+    const Rows rows = read_rows(path);
+    for (std::uint64_t done : {0, 1, 2, 3, 5, 9, 10}) {
+        EXPECT_EQ(rows.status[done], 1) << done;
+        EXPECT_EQ(rows.loss[done], 0.25 * static_cast<double>(done));
+        EXPECT_EQ(rows.tag[done], "t" + std::to_string(done));
+        EXPECT_EQ(rows.attempts[done], record_of(done).attempts);
+    }
+    EXPECT_EQ(rows.status[7], 2);
+    EXPECT_EQ(rows.error[7], "boom 7");
+    EXPECT_EQ(rows.nodes, (std::vector<std::string>{"node-b", "node-a"}));
+}
+
+TEST(StoreJournal, ReplayIsIdempotent) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        s.record(record_of(4, TaskStatus::Failed));
+    }
+    {
+        // A resumed run retries task 4 (attempts add up: 2 + 1) and is killed mid-write.
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        TaskRecord retry = record_of(4);
+        retry.attempts = 1;
+        s.record(retry);
+        s.record(record_of(6));
+    }
+    const Rows expected = read_rows(path);
+    EXPECT_EQ(expected.attempts[4], 3);
+    for (int round = 0; round < 2; ++round) {
+        // The same records again after the last Commit, and the file torn: replayed twice.
+        TaskRecord retry = record_of(4);
+        retry.attempts = 3;  // the journal holds absolute attempts
+        append_uncommitted(path + ".journal", {retry, record_of(6)});
+        tear(path);
+        ResultStore::open_for_resume(small_grid(), options_for(path)).close();
+        const Rows rows = read_rows(path);
+        EXPECT_EQ(rows.status, expected.status);
+        EXPECT_EQ(rows.attempts, expected.attempts);
+        EXPECT_EQ(rows.error, expected.error);
+        EXPECT_EQ(rows.nodes, expected.nodes);
+    }
+}
+
+TEST(StoreJournal, RecordsAfterTheLastCommitRebuildEvenAnIntactFile) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    ResultStore::create(small_grid(), options_for(path)).close();
+    append_uncommitted(path + ".journal", {record_of(11)});
+    auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+    EXPECT_EQ(s.statuses()[11], TaskStatus::Done);
+}
+
+TEST(StoreJournal, AJournalOfAnotherFileIsReplaced) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    ResultStore::create(small_grid(), options_for(path)).close();
+    // --force killed between its two renames: the new file, the old file's journal.
+    store::JournalHeader foreign = header_for(small_grid().to_json());
+    foreign.file_id = 42;
+    std::string bytes = store::encode_header(foreign);
+    std::vector<TaskRecord> old = {record_of(1)};
+    store::append_records_frame({&old[0]}, bytes);
+    write_bytes(path + ".journal", bytes);
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        EXPECT_EQ(s.statuses()[1], TaskStatus::Pending);
+    }
+    EXPECT_EQ(store::scan_journal(bytes_of(path + ".journal")).header.file_id, journal_id_of(path));
+}
+
+TEST(StoreJournal, AJournalOfAnotherGridIsRefusedAndNothingIsTouched) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    ResultStore::create(small_grid(), options_for(path)).close();
+    Grid other;
+    other.add(Axis::range("a", 0, 4));
+    other.add(Axis::list("b", {Value(std::string("x")), Value(std::string("y")), Value(std::string("w"))}));
+    store::JournalHeader header = header_for(other.to_json());
+    header.file_id = journal_id_of(path);
+    write_bytes(path + ".journal", store::encode_header(header));
+    const std::string file_before = bytes_of(path);
+    const std::string journal_before = bytes_of(path + ".journal");
+    try {
+        ResultStore::open_for_resume(small_grid(), options_for(path));
+        FAIL() << "expected a StoreError";
+    } catch (const StoreError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("journal"), std::string::npos) << message;
+        EXPECT_NE(message.find("'b'"), std::string::npos) << message;
+    }
+    EXPECT_EQ(bytes_of(path), file_before);
+    EXPECT_EQ(bytes_of(path + ".journal"), journal_before);
+}
+
+TEST(StoreJournal, ATornJournalTailIsCutBeforeAppending) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        s.record(record_of(0));
+        s.record(record_of(1));
+    }
+    std::string bytes = bytes_of(path + ".journal");
+    std::vector<TaskRecord> torn = {record_of(2)};
+    std::string frame;
+    store::append_records_frame({&torn[0]}, frame);
+    write_bytes(path + ".journal", bytes + frame.substr(0, frame.size() / 2));
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        EXPECT_EQ(s.statuses()[2], TaskStatus::Pending);  // never settled: it runs again
+        s.record(record_of(2));
+        s.record(record_of(3));
+    }
+    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    EXPECT_FALSE(scan.torn_tail);
+    std::vector<TaskRecord> all;
+    for (const auto& f : scan.frames)
+        if (f.kind == FrameKind::Records) store::decode_records(f.payload, all);
+    EXPECT_EQ(all.size(), 4u);
+}
+
+TEST(StoreJournal, TheJournalIsRemovedOnceEveryTaskIsDone) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        for (std::uint64_t id = 0; id < 11; ++id) s.record(record_of(id));
+    }
+    EXPECT_TRUE(fs::exists(path + ".journal"));
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        s.record(record_of(11));
+    }
+    EXPECT_FALSE(fs::exists(path + ".journal"));
+    EXPECT_EQ(read_rows(path).status, std::vector<std::int8_t>(12, 1));
+}
+
+TEST(StoreJournal, AFileWithoutAJournalStartsOneThatCannotRebuildOlderRows) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    {
+        auto s = ResultStore::create(small_grid(), options_for(path));
+        s.record(record_of(0));
+    }
+    fs::remove(path + ".journal");  // as a file from before journals
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        s.record(record_of(1));
+    }
+    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    EXPECT_FALSE(scan.header.since_creation);
+    EXPECT_EQ(scan.header.file_id, journal_id_of(path));
+    // A kill mid-write with the file intact: the journal's records are replayed on top.
+    append_uncommitted(path + ".journal", {record_of(5)});
+    {
+        auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
+        auto st = s.statuses();
+        EXPECT_EQ(st[0], TaskStatus::Done);
+        EXPECT_EQ(st[1], TaskStatus::Done);
+        EXPECT_EQ(st[5], TaskStatus::Done);
+    }
+    // A torn file cannot be rebuilt from it: one clear error.
+    append_uncommitted(path + ".journal", {record_of(6)});
+    tear(path);
+    try {
+        ResultStore::open_for_resume(small_grid(), options_for(path));
+        FAIL() << "expected a StoreError";
+    } catch (const StoreError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot be rebuilt"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace mpisweep
