@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <system_error>
 
+#include "cli/journal_overlay.hpp"
 #include "cli/usage_error.hpp"
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
@@ -228,8 +230,9 @@ const char* status_name(RowStatus status) {
     return "?";
 }
 
-ResultsFile read_results_file(const std::string& path) {
-    h5::silence_automatic_error_printing();
+namespace {
+
+ResultsFile read_hdf5_file(const std::string& path) {
     h5::File file = open_for_reading(path);
     const hid_t f = file.get();
     ResultsFile out;
@@ -240,6 +243,7 @@ ResultsFile read_results_file(const std::string& path) {
     out.spec = string_attribute_or_empty(f, "spec");
     out.mpi_size = h5::has_attribute(f, "mpi_size") ? h5::read_int64_attribute(f, "mpi_size") : 0;
     out.n_tasks = h5::read_uint64_attribute(f, "n_tasks");
+    out.journal_id = h5::has_attribute(f, "journal_id") ? h5::read_uint64_attribute(f, "journal_id") : 0;
 
     for (const char* group : {"params", "results"}) {
         auto& columns = std::string(group) == "params" ? out.params : out.results;
@@ -265,6 +269,35 @@ ResultsFile read_results_file(const std::string& path) {
     if (n != out.n_tasks) {
         throw UsageError("'" + path + "' is inconsistent: n_tasks is " + std::to_string(out.n_tasks) +
                          " but /tasks/status has " + std::to_string(n) + " rows");
+    }
+    return out;
+}
+
+}  // namespace
+
+ResultsFile read_results_file(const std::string& path) {
+    h5::silence_automatic_error_printing();
+    // The journal before the file: every record after its last Commit may be in the middle
+    // of being written to the file while we read it, so those are laid over what we read.
+    std::optional<JournalView> before = read_journal_view(path);
+    ResultsFile out;
+    std::uint64_t overlay_from = before ? before->committed_end() : 0;
+    try {
+        out = read_hdf5_file(path);
+    } catch (const std::exception&) {
+        std::error_code ec;
+        if (!before || !before->scan.header.since_creation || !std::filesystem::exists(path, ec)) throw;
+        out = results_from_journal_header(path, before->scan.header);
+        out.from_journal_only = true;
+        overlay_from = 0;
+    }
+    std::optional<JournalView> after = read_journal_view(path);
+    if (before && !after && !out.from_journal_only) {
+        // The sweep finished (and removed its journal) while we read: the file is final now.
+        return read_results_file(path);
+    }
+    if (after && (out.from_journal_only || out.journal_id == after->scan.header.file_id)) {
+        out.journal_records = overlay_journal(out, *after, overlay_from);
     }
     return out;
 }

@@ -36,6 +36,14 @@ struct ResultsFile {
     std::string command, created, mpisweep_version, spec;
     std::int64_t mpi_size = 0;
     std::uint64_t n_tasks = 0;
+    std::uint64_t journal_id = 0;  ///< 0 for files made before journals
+
+    /// Tasks settled in the journal beside the file but not yet written to it (a running or
+    /// killed sweep), laid over the file's rows.
+    std::size_t journal_records = 0;
+    /// The file could not be read (caught in the middle of a write): everything comes from
+    /// the journal.
+    bool from_journal_only = false;
 
     std::vector<Column> params;   ///< in grid order
     std::vector<Column> results;  ///< in creation order
@@ -52,8 +60,10 @@ struct ResultsFile {
     const Column* result(const std::string& name) const;
 };
 
-/// Reads the whole file. Throws UsageError naming the path when it is missing, not HDF5, or
-/// not an mpisweep results file; other read failures as H5Error.
+/// Reads the whole file, with the tasks its journal (<path>.journal) settled since the file's
+/// last write laid over it, so a running sweep shows as it is. Throws UsageError naming the
+/// path when it is missing, not HDF5, or not an mpisweep results file; other read failures
+/// as H5Error (unless the journal can stand in for the file).
 ResultsFile read_results_file(const std::string& path);
 
 /// The root attribute "command" of an mpisweep file, or "" when the file does not exist, is

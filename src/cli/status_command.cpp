@@ -69,6 +69,12 @@ int status_command(const std::vector<std::string>& args) {
     if (file.mpi_size > 0) out << " on " << file.mpi_size << " rank" << (file.mpi_size == 1 ? "" : "s");
     out << '\n';
     if (!file.command.empty()) out << "command: " << file.command << '\n';
+    if (file.from_journal_only) {
+        out << "journal: the file is being written; counts are from " << file.path << ".journal\n";
+    } else if (file.journal_records > 0) {
+        out << "journal: " << file.journal_records << " task record" << (file.journal_records == 1 ? "" : "s")
+            << " settled since the file's last write (the sweep is running, or was stopped)\n";
+    }
     out << format_table({"state", "tasks"}, {{"done", std::to_string(counts[1])},
                                              {"failed", std::to_string(counts[2])},
                                              {"pending", std::to_string(counts[0])}});

@@ -19,6 +19,8 @@ case "$mode" in
     sleep)
         sleep "$value"
         printf '{"slept": %s}\n' "$value" > "$MPISWEEP_OUTPUT"
+        # A task counts as finished (for tests that watch a running sweep) from here on.
+        if [ -n "$DONE_DIR" ]; then : > "$DONE_DIR/task-$MPISWEEP_TASK_ID"; fi
         ;;
     crash)
         echo "about to crash on $value" >&2
