@@ -11,6 +11,7 @@
 //   }, opt);
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "mpisweep/device.hpp"
@@ -54,6 +55,24 @@ struct Options {
     std::chrono::milliseconds flush_interval{2000};
     /// Seconds between progress lines on rank 0's stderr; 0 turns progress off.
     double progress_interval = 0;
+
+    /// Stopping early. SIGTERM, SIGINT, SIGUSR1 or SIGHUP reaching any rank during run()
+    /// make the whole sweep drain: no new tasks, running copies cancelled (commands get
+    /// SIGTERM, in-process tasks see TaskContext::cancelled()), finished results kept, the
+    /// file closed, run() returns kExitInterrupted on every rank. A second signal stops at
+    /// once (command groups killed, the file flushed and closed, MPI_Abort with 75). false:
+    /// run() leaves the signal handlers alone.
+    bool handle_signals = true;
+    /// After a drain began, how long the master waits for running copies to stop (a task
+    /// that ignores cancelled() keeps its worker busy); then it closes the file and ends the
+    /// job with MPI_Abort(75). Keep it above CommandSpec::kill_grace_s.
+    std::chrono::duration<double> drain_grace{10.0};
+    /// Walltime: no task is started that is not expected to finish by deadline -
+    /// deadline_margin (expected: the longest task so far; before any finished, tasks start).
+    /// At that time a drain begins; when nothing runs and nothing fits, run() returns
+    /// kExitInterrupted with the rest pending. See deadline.hpp for the job's end time.
+    std::optional<std::chrono::system_clock::time_point> deadline;
+    std::chrono::duration<double> deadline_margin{60.0};
 
     WorkerHook setup;     ///< once per worker, before its first task
     WorkerHook teardown;  ///< once per worker, after its last task

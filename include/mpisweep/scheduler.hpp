@@ -109,6 +109,15 @@ public:
     /// Stops all dispatching (a drain before the walltime): returns a cancellation for every
     /// copy held; their tasks stay pending.
     std::vector<Cancellation> drain();
+    /// From now on a copy (first, retry or speculative) goes to a worker only if it is
+    /// expected to finish by `stop_by` (on the clock passed to assign()): after the copies
+    /// queued there before it, each taking the longest duration seen so far (the running one
+    /// less its elapsed time). Before any task finished, nothing is held back. Once not even
+    /// an idle worker could finish a task in time, nothing more is dispatched, and
+    /// stalled() turns true when nothing runs. nullopt: no deadline.
+    void set_deadline(std::optional<Seconds> stop_by);
+    /// The deadline held back a task from an idle worker: nothing more will be dispatched.
+    bool deadline_reached() const;
     /// Changes the prefetch depth from now on (the master raises it to batch short tasks).
     /// Copies already queued stay; a worker above the new depth gets nothing until it is
     /// below. Throws std::invalid_argument for a negative depth.
@@ -116,8 +125,9 @@ public:
     int prefetch() const;
 
     bool finished() const;  ///< nothing pending or held: every task done or failed
-    /// Tasks left, no copy still running, and no way to run more: draining, or every worker
-    /// retired (a worker retired after failures finishes the copy it runs first).
+    /// Tasks left, no copy still running, and no way to run more: draining, the deadline
+    /// reached, or every worker retired (a worker retired after failures finishes the copy
+    /// it runs first).
     bool stalled() const;
     SchedulerCounts counts() const;
     TaskStatus status(TaskId task) const;
@@ -129,6 +139,9 @@ public:
     /// Median duration of finished tasks (from a log-bucketed histogram: O(1) memory, ~3 %
     /// resolution); nullopt before min_samples.
     std::optional<Seconds> median_duration() const;
+    /// The longest duration of a finished task (histogram resolution, rounded up); nullopt
+    /// before any. What the deadline check expects a task to take.
+    std::optional<Seconds> longest_duration() const;
 
     /// Throws std::logic_error describing the first broken invariant: every held copy is in
     /// exactly one worker's queue, no worker holds more than 1 + prefetch copies

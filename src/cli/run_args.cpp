@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "cli/option_values.hpp"
 #include "cli/usage_error.hpp"
+#include "mpisweep/deadline.hpp"
 #include "mpisweep/spec.hpp"
 
 namespace mpisweep::cli {
@@ -100,6 +102,12 @@ Grid build_grid(const std::vector<std::string>& params, const std::vector<std::s
     }
 }
 
+std::string trimmed_copy(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos) return "";
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 // What CLI11 could not place: unknown options, or words that belong after `--`.
 [[noreturn]] void reject_extras(const std::vector<std::string>& extras, bool has_separator) {
     const std::string& first = extras.front();
@@ -136,6 +144,7 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     std::string output = "mpisweep.h5", spec_file, log_dir;
     std::vector<std::string> params, zips;
     std::string max_attempts, max_worker_errors, timeout, kill_grace, prefetch, devices, slots_per_gpu, progress;
+    std::string deadline, deadline_margin, drain_grace;
     bool resume = false, retry_failed = false, force = false, shell = false, stdout_json = false,
          no_speculation = false, cpu_only = false;
     app.add_option("-o,--output", output, "Results file (default mpisweep.h5)")
@@ -173,6 +182,16 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     app.add_flag("--cpu-only", cpu_only, "Run every worker on CPU, even on GPU nodes");
     app.add_option("--progress", progress,
                    "Seconds between progress lines on stderr; 0: none (default 1 on a terminal, 30 otherwise)")
+        ->type_name("SECONDS");
+    app.add_option("--deadline", deadline,
+                   "Start no task that would not finish by then: auto (the batch job's end), "
+                   "2025-06-01T18:30[:00][Z|+02:00], unix seconds, or +90s/+45m/+2h; then exit 75")
+        ->type_name("WHEN");
+    app.add_option("--deadline-margin", deadline_margin,
+                   "Seconds before the deadline kept to stop and close the file (default 60)")
+        ->type_name("SECONDS");
+    app.add_option("--drain-grace", drain_grace,
+                   "On a stop signal, seconds running tasks get to stop before the job is aborted (default 10)")
         ->type_name("SECONDS");
     try {
         std::vector<std::string> reversed(own.rbegin(), own.rend());  // CLI11 takes them reversed
@@ -212,12 +231,35 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     o.progress_interval = progress.empty() ? (isatty(STDERR_FILENO) ? 1.0 : 30.0)
                                            : parse_seconds_option("--progress", progress, false);
 
+    if (!deadline.empty()) {
+        try {
+            const auto now = std::chrono::system_clock::now();
+            o.deadline = parse_deadline(trimmed_copy(deadline), now);
+            plan.deadline_auto = !o.deadline;
+            if (o.deadline && *o.deadline <= now) {
+                throw UsageError("--deadline '" + deadline + "': that time has passed; expected a time in the future");
+            }
+        } catch (const DeadlineError& e) {
+            throw UsageError(e.what());
+        }
+    }
+    if (!deadline_margin.empty()) {
+        o.deadline_margin = std::chrono::duration<double>(parse_seconds_option("--deadline-margin", deadline_margin, false));
+    }
+    if (!drain_grace.empty()) {
+        o.drain_grace = std::chrono::duration<double>(parse_seconds_option("--drain-grace", drain_grace, false));
+    }
+
     CommandSpec& c = plan.command;
     c.argv = std::move(program);
     c.shell = shell;
     c.stdout_json = stdout_json;
     if (!timeout.empty()) c.timeout_s = parse_seconds_option("--timeout", timeout, true);
     if (!kill_grace.empty()) c.kill_grace_s = parse_seconds_option("--kill-grace", kill_grace, false);
+    if ((!drain_grace.empty() || !kill_grace.empty()) && o.drain_grace.count() <= c.kill_grace_s) {
+        throw UsageError("--drain-grace " + std::to_string(o.drain_grace.count()) + " must be more than --kill-grace " +
+                         std::to_string(c.kill_grace_s) + ": a task told to stop gets SIGKILL only after --kill-grace");
+    }
     // Absolute, so MPISWEEP_OUTPUT and the logs stay valid for a program that changes folder.
     std::error_code ec;
     const std::string logs = log_dir.empty() ? default_log_dir(output) : log_dir;

@@ -15,6 +15,8 @@ struct RunPlan {
     Grid grid;
     CommandSpec command;
     Options options;
+    /// --deadline auto: rank 0 asks the batch system for the job's end before the start.
+    bool deadline_auto = false;
 };
 
 /// Parses the arguments after `run`. Returns nullopt after printing help to `help_out`

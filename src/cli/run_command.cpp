@@ -12,6 +12,7 @@
 #include "cli/results_file.hpp"
 #include "cli/run_args.hpp"
 #include "cli/usage_error.hpp"
+#include "mpisweep/deadline.hpp"
 
 namespace mpisweep::cli {
 namespace {
@@ -90,6 +91,18 @@ void check_before_start(const RunPlan& plan) {
     check_log_folder(plan.command.log_dir);
 }
 
+// Rank 0 alone asks the batch system (one squeue call, not one per rank).
+void resolve_deadline(RunPlan& plan) {
+    if (!plan.deadline_auto) return;
+    std::string why;
+    const std::optional<JobEnd> end = job_end_time(&why);
+    if (!end) {
+        throw UsageError("--deadline auto: no end time of a batch job found (" + why +
+                         "); give the time instead: an ISO 8601 time, unix seconds or +DURATION such as +2h");
+    }
+    plan.options.deadline = end->at;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -111,6 +124,7 @@ int run_command(const std::vector<std::string>& args) {
     if (rank == 0) {
         try {
             check_before_start(*plan);
+            resolve_deadline(*plan);
         } catch (const std::exception& e) {
             std::cerr << "mpisweep: " << e.what() << '\n';
             ready = 0;

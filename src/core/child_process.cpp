@@ -127,11 +127,9 @@ void untrack_group(pid_t group) {
     }
 }
 
-constexpr int kTerminationSignals[] = {SIGTERM, SIGINT, SIGHUP};
-struct sigaction previous_actions[NSIG];
+}  // namespace
 
-extern "C" void stop_children_then_terminate(int sig, siginfo_t* info, void* context) {
-    const int saved_errno = errno;
+void stop_running_children_now() noexcept {
     bool any = false;
     for (auto& slot : running_groups) {
         const pid_t group = slot.load();
@@ -140,14 +138,23 @@ extern "C" void stop_children_then_terminate(int sig, siginfo_t* info, void* con
             any = true;
         }
     }
-    if (any) {
-        timespec grace{0, 300'000'000};
-        ::nanosleep(&grace, nullptr);
-        for (auto& slot : running_groups) {
-            const pid_t group = slot.load();
-            if (group > 0) ::kill(-group, SIGKILL);
-        }
+    if (!any) return;
+    timespec grace{0, 300'000'000};
+    ::nanosleep(&grace, nullptr);
+    for (auto& slot : running_groups) {
+        const pid_t group = slot.load();
+        if (group > 0) ::kill(-group, SIGKILL);
     }
+}
+
+namespace {
+
+constexpr int kTerminationSignals[] = {SIGTERM, SIGINT, SIGHUP};
+struct sigaction previous_actions[NSIG];
+
+extern "C" void stop_children_then_terminate(int sig, siginfo_t* info, void* context) {
+    const int saved_errno = errno;
+    stop_running_children_now();
     const struct sigaction& previous = previous_actions[sig];
     if (previous.sa_flags & SA_SIGINFO) {
         previous.sa_sigaction(sig, info, context);

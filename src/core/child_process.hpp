@@ -110,6 +110,10 @@ private:
 /// to call more than once.
 void stop_children_on_termination_signals();
 
+/// SIGTERM to the process group of every ChildProcess still running, then SIGKILL 0.3 s later
+/// (at once when none runs). Async-signal-safe: for signal handlers.
+void stop_running_children_now() noexcept;
+
 /// The path posix_spawnp would run for `program` (searching PATH when it has no '/'), or
 /// "" when there is no such executable file. For checking a command before any task runs.
 std::string find_executable(const std::string& program);

@@ -228,6 +228,8 @@ struct Scheduler::Impl {
     int max_prefetch_seen = 0;  // queues may hold 1 + this after set_prefetch lowered it
     int live_extra = 0;  // live duplicate copies
     bool draining = false;
+    std::optional<Seconds> stop_by;  // the deadline of dispatching
+    bool deadline_reached = false;
     SchedulerCounts counts;
 
     Impl(std::uint64_t n, std::vector<WorkerId> worker_ids, SchedulerOptions o,
@@ -565,18 +567,42 @@ struct Scheduler::Impl {
         return a;
     }
 
+    // ---- deadline -----------------------------------------------------------------------
+
+    /// Whether a copy given to worker `w` now is expected to finish by the deadline; sets
+    /// deadline_reached when not even an idle worker could.
+    bool fits_deadline(std::int32_t w, Seconds now) {
+        if (!stop_by) return true;
+        if (deadline_reached) return false;
+        const std::optional<Seconds> expected = durations.max();
+        if (!expected) return true;
+        const WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        double ahead = 0;
+        if (!ws.queue.empty()) {
+            ahead = std::max(0.0, *expected - (now - front_start(ws))) +
+                    static_cast<double>(ws.queue.size() - 1) * *expected;
+        }
+        if (now + ahead + *expected <= *stop_by) return true;
+        if (now + *expected > *stop_by) deadline_reached = true;
+        return false;
+    }
+
     // ---- events -------------------------------------------------------------------------
 
     std::vector<Assignment> assign(Seconds now) {
         begin_event();
         std::vector<Assignment> out;
-        if (draining) return out;
+        if (draining || deadline_reached) return out;
         // Breadth-first: every worker with k copies gets one before any gets k + 2.
         for (std::size_t level = next_level(0); level < free_by_load.size() && counts.pending > 0;
              level = next_level(level + 1)) {
             const WorkerSet& bucket = free_by_load[level];
             // Placing a copy moves w to the next level; the walk goes on from w + 1.
             for (std::int32_t w = bucket.next(0); w >= 0 && counts.pending > 0; w = bucket.next(w + 1)) {
+                if (!fits_deadline(w, now)) {
+                    if (deadline_reached) return out;
+                    continue;
+                }
                 const std::optional<std::uint64_t> t = take_pending_for(w);
                 if (!t) continue;
                 TaskRecord& rec = records[*t];
@@ -587,6 +613,7 @@ struct Scheduler::Impl {
         if (options.speculate && counts.pending == 0 && !free_by_load[0].empty() && !quiet) {
             const std::vector<std::int32_t> idle = free_by_load[0].members();
             for (std::int32_t w : idle) {
+                if (!fits_deadline(w, now)) break;
                 Seconds wake = 0;
                 const std::optional<SpeculationChoice> choice = best_speculation(now, wake);
                 if (!choice) {
@@ -702,7 +729,7 @@ struct Scheduler::Impl {
     bool finished() const { return counts.done + counts.failed == n_tasks; }
 
     bool stalled() const {
-        return !finished() && counts.running == 0 && (draining || active_workers() == 0);
+        return !finished() && counts.running == 0 && (draining || deadline_reached || active_workers() == 0);
     }
 
     void check_invariants() const;
@@ -881,6 +908,16 @@ std::vector<Cancellation> Scheduler::retire(WorkerId worker) {
 }
 std::vector<Cancellation> Scheduler::drain() {
     return impl_->drain();
+}
+void Scheduler::set_deadline(std::optional<Seconds> stop_by) {
+    impl_->stop_by = stop_by;
+    impl_->deadline_reached = false;
+}
+bool Scheduler::deadline_reached() const {
+    return impl_->deadline_reached;
+}
+std::optional<Seconds> Scheduler::longest_duration() const {
+    return impl_->durations.max();
 }
 void Scheduler::set_prefetch(int prefetch) {
     impl_->set_prefetch(prefetch);

@@ -1,6 +1,7 @@
 #include "core/scheduler_histogram.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstddef>
 
 namespace mpisweep {
@@ -29,6 +30,15 @@ std::optional<double> DurationHistogram::median() const {
     const double exponent = bucket > static_cast<std::size_t>(kLogBuckets)
                                 ? static_cast<double>(kLogBuckets)
                                 : (static_cast<double>(bucket) - 0.5);  // centre of bucket `bucket`
+    return kSmallest * std::exp2(exponent / kBucketsPerOctave);
+}
+
+std::optional<double> DurationHistogram::max() const {
+    if (total_ == 0) return std::nullopt;
+    std::size_t bucket = counts_.size() - 1;
+    while (counts_[bucket] == 0) --bucket;
+    if (bucket == 0) return kSmallest;
+    const double exponent = static_cast<double>(std::min<std::size_t>(bucket, kLogBuckets));
     return kSmallest * std::exp2(exponent / kBucketsPerOctave);
 }
 

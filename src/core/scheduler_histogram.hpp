@@ -22,6 +22,9 @@ public:
     /// The lower median (the value at rank ceil(n/2)) as its bucket's geometric centre;
     /// nullopt when empty.
     std::optional<double> median() const;
+    /// The upper edge of the highest non-empty bucket: never below the longest duration
+    /// added (within the range), at most 2.9 % above it; nullopt when empty.
+    std::optional<double> max() const;
 
 private:
     static constexpr int kLogBuckets = kOctaves * kBucketsPerOctave;

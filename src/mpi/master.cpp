@@ -6,7 +6,9 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <sstream>
 
+#include "core/interrupt.hpp"
 #include "mpi/backoff.hpp"
 #include "mpi/clock.hpp"
 #include "mpi/execute.hpp"
@@ -19,7 +21,14 @@ Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Opt
                std::chrono::microseconds spin)
     : comm_(comm), grid_(grid), options_(options), store_(store), scheduler_(scheduler),
       workers_(std::move(workers)), local_task_(local_task), local_info_(local_info), sends_(comm),
-      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch), spin_(spin) {}
+      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch), spin_(spin) {
+    if (options_.deadline) {
+        // On the monotonic clock, which does not jump when the wall clock is set.
+        const double left = std::chrono::duration<double>(*options_.deadline - std::chrono::system_clock::now()).count();
+        stop_by_ = monotonic_seconds() + left - options_.deadline_margin.count();
+        scheduler_.set_deadline(stop_by_);
+    }
+}
 
 int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     if (tasks == 0 || target_s_ <= 0) return base_;
@@ -45,8 +54,18 @@ int Master::run() {
     // Messages handled per turn before assigning again: enough to drain a burst, few enough
     // that freed slots are refilled soon.
     constexpr int kMessagesPerTurn = 16;
-    while (!scheduler_.finished() && !scheduler_.stalled()) {
-        dispatch(scheduler_.assign(monotonic_seconds()));
+    while (true) {
+        const Seconds now = monotonic_seconds();
+        check_stop(now);
+        if (urgent_) abort_interrupted("a second signal: stopped at once");
+        if (stop_reason_ != StopReason::None) {
+            // Draining: wait until every copy sent out is answered (results still count).
+            if (scheduler_.counts().in_flight == 0) break;
+            if (now >= drain_until_) abort_interrupted("some tasks did not stop within the drain grace period; job aborted");
+        } else if (scheduler_.finished() || scheduler_.stalled()) {
+            break;
+        }
+        dispatch(scheduler_.assign(now));
         if (local_task_ != nullptr) {
             run_local_task();
         } else {
@@ -67,6 +86,13 @@ int Master::run() {
     stop_workers();
     const SchedulerCounts counts = scheduler_.counts();
     progress.finish(counts, monotonic_seconds());
+    if (stop_reason_ == StopReason::None && !scheduler_.finished() && scheduler_.deadline_reached()) {
+        stop_reason_ = StopReason::Deadline;
+    }
+    if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
+        report_stop(nullptr);
+        return kExitInterrupted;
+    }
     if (!scheduler_.finished()) {
         std::cerr << "mpisweep: " << (counts.total - counts.done - counts.failed)
                   << " task(s) left pending: no worker can take them (setup failed, or too many"
@@ -74,6 +100,65 @@ int Master::run() {
         return kExitStalled;
     }
     return counts.failed > 0 ? kExitTasksFailed : kExitOk;
+}
+
+void Master::check_stop(Seconds now) {
+    if (options_.handle_signals) {
+        const int sig = detail::interrupt_signal();
+        if (sig != 0 && stop_signal_ == 0) {
+            stop_signal_ = sig;
+            signal_rank_ = 0;
+            if (stop_reason_ == StopReason::None) begin_drain(StopReason::Signal, now);
+        }
+        if (detail::interrupt_urgent()) urgent_ = true;
+    }
+    if (stop_reason_ == StopReason::None && stop_by_ && now >= *stop_by_) begin_drain(StopReason::Deadline, now);
+}
+
+void Master::begin_drain(StopReason reason, Seconds now) {
+    stop_reason_ = reason;
+    drain_until_ = now + options_.drain_grace.count();
+    const std::vector<Cancellation> cancels = scheduler_.drain();
+    if (local_task_ != nullptr) {
+        for (const Assignment& a : local_queue_) scheduler_.on_cancelled(a.worker, a.task, now);
+        local_queue_.clear();
+        return;
+    }
+    // Drain first: a copy that finishes anyway keeps its result.
+    for (int rank = 1; rank < comm_.size(); ++rank) sends_.post_empty(rank, static_cast<int>(Tag::Drain));
+    send_cancels(cancels);
+}
+
+void Master::report_stop(const char* how) const {
+    const SchedulerCounts counts = scheduler_.counts();
+    std::ostringstream line;
+    line << "mpisweep: ";
+    if (stop_reason_ == StopReason::Deadline) {
+        line << "stopped before the deadline (--deadline less " << options_.deadline_margin.count()
+             << " s of --deadline-margin)";
+    } else {
+        line << "interrupted by " << detail::signal_name(stop_signal_);
+        if (signal_rank_ > 0) line << " (on rank " << signal_rank_ << ")";
+    }
+    if (how != nullptr) line << ", then " << how;
+    line << ": " << counts.done << " done, ";
+    if (counts.failed > 0) line << counts.failed << " failed, ";
+    line << cancelled_running_ << " cancelled and " << (counts.total - counts.done - counts.failed)
+         << " left pending; run the same command again with --resume\n";
+    std::cerr << line.str() << std::flush;
+}
+
+void Master::abort_interrupted(const char* how) {
+    detail::interrupt_closing();  // the watchdog gives us time to save the file
+    try {
+        store_.flush();
+        store_.close();
+    } catch (const std::exception& e) {
+        std::cerr << "mpisweep: saving the results file failed: " << e.what() << '\n';
+    }
+    report_stop(how);
+    comm_.abort(kExitInterrupted);
+    std::_Exit(kExitInterrupted);  // MPI_Abort does not return; this keeps [[noreturn]] honest
 }
 
 void Master::dispatch(const std::vector<Assignment>& assignments) {
@@ -130,6 +215,17 @@ bool Master::receive_one() {
             if (prefetch != scheduler_.prefetch()) scheduler_.set_prefetch(prefetch);
             break;
         }
+        case Tag::Interrupt: {
+            InterruptNotice notice;
+            receive(comm_, *envelope, notice);
+            if (stop_signal_ == 0) {
+                stop_signal_ = notice.signal;
+                signal_rank_ = envelope->source;
+                if (stop_reason_ == StopReason::None) begin_drain(StopReason::Signal, monotonic_seconds());
+            }
+            if (notice.urgent) urgent_ = true;
+            break;
+        }
         default:
             throw std::runtime_error("master: unexpected message tag " + std::to_string(envelope->tag) +
                                      " from rank " + std::to_string(envelope->source));
@@ -141,7 +237,14 @@ void Master::run_local_task() {
     if (local_queue_.empty()) return;
     const Assignment next = local_queue_.front();
     local_queue_.pop_front();
-    TaskReport report = execute_task(*local_task_, grid_, next.task, next.attempt, *local_info_, {});
+    TaskReport report = execute_task(*local_task_, grid_, next.task, next.attempt, *local_info_, [this] {
+        return (options_.handle_signals && detail::interrupt_signal() != 0) ||
+               (stop_by_ && monotonic_seconds() >= *stop_by_);
+    });
+    // As on a worker: a failure during a stop was most likely caused by the stop.
+    const bool stopping = (options_.handle_signals && detail::interrupt_signal() != 0) ||
+                          (stop_by_ && monotonic_seconds() >= *stop_by_);
+    if (stopping && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
     handle_report(next.worker, report);
 }
 
@@ -174,6 +277,10 @@ void Master::handle_report(WorkerId worker, TaskReport& report) {
             handle_failure(worker, report);
             break;
         case Outcome::Cancelled:
+            // A copy that had started (start > 0) and was stopped by the drain.
+            if (report.start > 0 && (stop_reason_ != StopReason::None || detail::interrupt_signal() != 0)) {
+                ++cancelled_running_;
+            }
             scheduler_.on_cancelled(worker, report.task, now);
             break;
     }
@@ -219,6 +326,9 @@ void Master::stop_workers() {
     while (byes < comm_.size() - 1) {
         const std::optional<Envelope> envelope = probe(comm_, MPI_ANY_SOURCE);
         if (!envelope) {
+            if (options_.handle_signals && detail::interrupt_urgent()) {
+                abort_interrupted("a second signal: stopped at once");
+            }
             backoff.idle();
             continue;
         }
@@ -226,6 +336,9 @@ void Master::stop_workers() {
         if (static_cast<Tag>(envelope->tag) == Tag::Bye) {
             receive_empty(comm_, *envelope);
             ++byes;
+        } else if (static_cast<Tag>(envelope->tag) == Tag::Interrupt) {
+            InterruptNotice late;  // the sweep is ending anyway
+            receive(comm_, *envelope, late);
         } else {
             ReportBatch late;
             receive(comm_, *envelope, late);

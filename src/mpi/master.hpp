@@ -7,6 +7,7 @@
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "core/progress.hpp"
@@ -52,6 +53,16 @@ public:
     int run();
 
 private:
+    /// Why the sweep stops early.
+    enum class StopReason { None, Signal, Deadline };
+
+    /// Starts a drain on a signal (here or from a worker) or at the deadline.
+    void check_stop(Seconds now);
+    void begin_drain(StopReason reason, Seconds now);
+    /// Called after the drain (or an urgent stop): one line on stderr, saying how to resume.
+    void report_stop(const char* how) const;
+    /// Saves what the file has and ends the job with kExitInterrupted (MPI_Abort).
+    [[noreturn]] void abort_interrupted(const char* how);
     void dispatch(const std::vector<Assignment>& assignments);
     void send_cancels(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
@@ -77,6 +88,14 @@ private:
     std::vector<int> outgoing_ranks_;  ///< ranks with a non-empty batch in outgoing_
     BatchSizer sizer_;
     std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
+
+    std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the monotonic clock
+    StopReason stop_reason_ = StopReason::None;
+    int stop_signal_ = 0;       ///< the signal that started the drain
+    int signal_rank_ = -1;      ///< the rank it reached first
+    bool urgent_ = false;       ///< a second signal: stop now
+    Seconds drain_until_ = 0;   ///< the end of the grace period
+    std::uint64_t cancelled_running_ = 0;  ///< tasks whose running copies the drain stopped
 };
 
 }  // namespace mpisweep

@@ -44,6 +44,17 @@ enum class Tag : int {
     Stop = 3,     ///< master -> worker: no payload; finish up and say Bye
     Reports = 4,  ///< worker -> master: ReportBatch
     Bye = 5,      ///< worker -> master: no payload; the worker's last message
+    Interrupt = 6,  ///< worker -> master: InterruptNotice; a signal reached the worker
+    Drain = 7,      ///< master -> worker: no payload; the sweep stops early, keep results
+};
+
+/// A worker got a stop signal (the master then drains the whole sweep). Sent once per
+/// signal count: again, with `urgent`, for a second signal.
+struct InterruptNotice {
+    int signal = 0;
+    bool urgent = false;
+    template <class Archive>
+    void serialize(Archive& ar, unsigned) { ar & signal & urgent; }
 };
 
 struct TaskAssignmentMsg {
@@ -287,6 +298,8 @@ struct WorkerHello {
 // registry look-ups that cost more than the payload of a one-task message).
 BOOST_CLASS_IMPLEMENTATION(mpisweep::TaskBatch, boost::serialization::object_serializable)
 BOOST_CLASS_TRACKING(mpisweep::TaskBatch, boost::serialization::track_never)
+BOOST_CLASS_IMPLEMENTATION(mpisweep::InterruptNotice, boost::serialization::object_serializable)
+BOOST_CLASS_TRACKING(mpisweep::InterruptNotice, boost::serialization::track_never)
 BOOST_CLASS_IMPLEMENTATION(mpisweep::CancelRequest, boost::serialization::object_serializable)
 BOOST_CLASS_TRACKING(mpisweep::CancelRequest, boost::serialization::track_never)
 BOOST_CLASS_IMPLEMENTATION(mpisweep::ReportBatch, boost::serialization::object_serializable)

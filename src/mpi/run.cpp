@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 
+#include "core/interrupt.hpp"
 #include "mpi/master.hpp"
 #include "mpi/mpi_check.hpp"
 #include "mpi/node.hpp"
@@ -90,6 +91,14 @@ void validate(const Grid& grid, const Options& options) {
     if (options.devices.slots_per_gpu < 1) {
         throw std::invalid_argument("slots_per_gpu: expected >= 1, got " +
                                     std::to_string(options.devices.slots_per_gpu));
+    }
+    if (!(options.drain_grace.count() >= 0)) {
+        throw std::invalid_argument("drain_grace: expected >= 0 seconds, got " +
+                                    std::to_string(options.drain_grace.count()));
+    }
+    if (!(options.deadline_margin.count() >= 0)) {
+        throw std::invalid_argument("deadline_margin: expected >= 0 seconds, got " +
+                                    std::to_string(options.deadline_margin.count()));
     }
     // The scheduler checks its own options, with the same code that uses them.
     Scheduler probe(0, {WorkerId(0)}, options.scheduler);
@@ -179,6 +188,10 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     // Our own communicator: our messages never match the application's.
     boost::mpi::communicator comm(MPI_COMM_WORLD, boost::mpi::comm_duplicate);
     const bool is_master = comm.rank() == kRoot;
+    // After MPI_Init, so that no handler of the MPI library replaces ours. The master, which
+    // saves the file, gets less patience than the workers: it ends the job itself.
+    std::optional<detail::InterruptScope> interrupts;
+    if (options.handle_signals) interrupts.emplace(is_master ? 2.0 : 5.0);
     const bool is_worker = comm.size() == 1 || !is_master;
 
     // Every rank must decode the same grid: compare a hash of its canonical form.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/interrupt.hpp"
 #include "mpi/backoff.hpp"
 #include "mpi/clock.hpp"
 #include "mpi/execute.hpp"
@@ -22,6 +23,7 @@ Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const Tas
 void Worker::run() {
     last_report_ = monotonic_seconds();
     while (!stop_) {
+        if (check_interrupt() || draining_) drop_queue();
         if (queue_.empty()) {
             send_reports();  // nothing left to run: the master must hear of everything now
             poll(true);
@@ -42,7 +44,11 @@ void Worker::run() {
         running_cancelled_ = false;
         TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_,
                                          [this] { return running_task_cancelled(); });
-        if (running_cancelled_ && report.outcome == Outcome::Done) report.outcome = Outcome::Cancelled;
+        // A copy told to stop that finished anyway: a loser of a race gives way, but in a
+        // drain the result is as good as any and is kept. A copy that fails in a drain was
+        // most likely killed by the same signal (Slurm signals every process of the step).
+        if (running_cancelled_ && !draining_ && report.outcome == Outcome::Done) report.outcome = Outcome::Cancelled;
+        if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
         running_.reset();
         outbox_.add(std::move(report));
         if (report_interval_ <= 0) send_reports();
@@ -60,6 +66,7 @@ void Worker::poll(bool wait) {
         const std::optional<Envelope> envelope = probe(comm_, kMaster);
         if (!envelope) {
             if (!wait) return;
+            check_interrupt();
             backoff.idle();
             continue;
         }
@@ -76,6 +83,10 @@ void Worker::poll(bool wait) {
                 on_cancel(request);
                 break;
             }
+            case Tag::Drain:
+                receive_empty(comm_, *envelope);
+                draining_ = true;
+                break;
             case Tag::Stop:
                 receive_empty(comm_, *envelope);
                 stop_ = true;
@@ -106,14 +117,39 @@ void Worker::on_cancel(const CancelRequest& request) {
     }
 }
 
+bool Worker::check_interrupt() {
+    const int sig = detail::interrupt_signal();
+    if (sig == 0) return false;
+    const int count = detail::interrupt_urgent() ? 2 : 1;
+    if (count > signals_reported_) {
+        signals_reported_ = count;
+        sends_.post(kMaster, static_cast<int>(Tag::Interrupt), InterruptNotice{sig, count >= 2});
+    }
+    draining_ = true;
+    return true;
+}
+
+void Worker::drop_queue() {
+    for (const TaskAssignmentMsg& a : queue_) {
+        TaskReport report;
+        report.task = a.task;
+        report.attempt = a.attempt;
+        report.outcome = Outcome::Cancelled;
+        outbox_.add(std::move(report));
+    }
+    queue_.clear();
+    send_reports();
+}
+
 bool Worker::running_task_cancelled() {
+    if (check_interrupt()) return true;
     const double now = monotonic_seconds();
     if (now - last_cancel_poll_ >= kCancelPollInterval) {
         last_cancel_poll_ = now;
         poll(false);
         send_reports();  // queued copies dropped meanwhile free their slots at once
     }
-    return running_cancelled_ || stop_;
+    return running_cancelled_ || stop_ || draining_;
 }
 
 void Worker::send_reports() {

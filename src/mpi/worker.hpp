@@ -1,6 +1,7 @@
 #pragma once
 // The worker loop: receive task batches, run them in order, answer each copy exactly once,
-// stop when the master says so. Reports are batched like tasks: sent once `report_interval`
+// stop when the master says so. A signal that reaches a worker is passed on to the master,
+// which drains the whole sweep. Reports are batched like tasks: sent once `report_interval`
 // has passed since the last batch, or when the queue runs dry (0: after every task).
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
@@ -31,6 +32,11 @@ private:
     /// Polled by the running task through TaskContext::cancelled().
     bool running_task_cancelled();
     void send_reports();
+    /// Tells the master about a signal that reached this rank (once per signal count);
+    /// returns true once one did: the worker then drains on its own too.
+    bool check_interrupt();
+    /// Answers every queued copy as cancelled (draining: nothing more starts here).
+    void drop_queue();
 
     const boost::mpi::communicator& comm_;
     const Grid& grid_;
@@ -43,6 +49,8 @@ private:
     std::optional<TaskId> running_;
     bool running_cancelled_ = false;
     bool stop_ = false;
+    bool draining_ = false;     ///< the master said Drain, or a signal reached this rank
+    int signals_reported_ = 0;  ///< 0, 1, or 2 (urgent) told to the master
     ReportBatch outbox_;
     TaskBatch incoming_;  ///< reused for every task message
     SendQueue sends_;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Stopping the sweep itself (SIGTERM to mpirun, which passes it on to the ranks; SIGINT to a
 lone mpisweep, as Ctrl-C does) stops the running tasks and their children too, although
-each task runs in a process group of its own; the killed file then resumes."""
+each task runs in a process group of its own; the stopped file then resumes."""
 import glob
 import os
 import signal
@@ -32,7 +32,9 @@ def main():
         except subprocess.TimeoutExpired:
             job.kill()
             raise AssertionError("the sweep did not stop within 30 s of the signal")
-        check(job.returncode != 0, f"a stopped sweep must not report success (exit code {job.returncode})")
+        # 75: stopped early, resumable. mpirun itself exits 1 after passing SIGTERM on.
+        expected = (1, 75) if args.ranks > 0 else (75,)
+        check(job.returncode in expected, f"a stopped sweep exits {expected}, got {job.returncode}")
         pids = []
         for path in glob.glob(os.path.join(counts, "running-*")):
             pids += [int(p) for p in open(path).read().split()]

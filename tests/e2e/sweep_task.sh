@@ -62,6 +62,23 @@ case "$mode" in
         echo "$$ $!" > "$COUNT_DIR/running-$MPISWEEP_TASK_ID"
         wait
         ;;
+    nap)
+        # Sleeps VALUE seconds (NAP_SECONDS if set: a resumed sweep must give the same
+        # command) in a child, both pids in pid-<task>.<attempt>; then a result.
+        value=${NAP_SECONDS:-$value}
+        sleep "$value" &
+        echo "$$ $!" > "$COUNT_DIR/pid-$MPISWEEP_TASK_ID.$MPISWEEP_ATTEMPT"
+        wait $!
+        printf '{"slept": %s}\n' "$value" > "$MPISWEEP_OUTPUT"
+        ;;
+    stubborn)
+        # Like nap, but SIGTERM is ignored (by its child too): only SIGKILL ends it.
+        trap '' TERM
+        value=${NAP_SECONDS:-$value}
+        sleep "$value" &
+        echo "$$ $!" > "$COUNT_DIR/pid-$MPISWEEP_TASK_ID.$MPISWEEP_ATTEMPT"
+        wait $!
+        ;;
     badjson)
         printf '{"value": %s,\n "oops": }\n' "$value" > "$MPISWEEP_OUTPUT"
         ;;
