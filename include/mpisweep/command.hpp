@@ -89,7 +89,9 @@ TaskFunction make_command_task(CommandSpec spec, const std::vector<std::string>&
 /// runs in a process group of its own, so without this a rank that its launcher kills (mpirun
 /// passes SIGTERM on; Ctrl-C) leaves its task running. The CLI calls it; call it once in a
 /// program of your own that uses make_command_task. Ignored signals stay ignored; handlers
-/// installed before are still called after the groups are stopped.
+/// installed before are still called after the groups are stopped. While run() runs (with
+/// Options::handle_signals) these signals drain the sweep instead; this covers the time
+/// before and after.
 void stop_commands_on_termination_signals();
 
 }  // namespace mpisweep

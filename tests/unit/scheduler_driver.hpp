@@ -76,7 +76,7 @@ public:
             }
         }
         after_event();
-        if (!drained_) check_no_slot_left_free();
+        if (!drained_ && !deadline_) check_no_slot_left_free();
         return out;
     }
 
@@ -158,6 +158,13 @@ public:
         for (const Cancellation& c : out) mark_cancelled(c);
         after_event();
         return out;
+    }
+
+    /// A deadline leaves slots free on purpose: the free-slot check is off from now on.
+    void set_deadline(Seconds stop_by) {
+        deadline_ = true;
+        scheduler_.set_deadline(stop_by);
+        after_event();
     }
 
     /// What the worker holds, in the order it runs them.
@@ -273,6 +280,7 @@ private:
     std::vector<bool> settled_;       // as seen from outside: initial, accepted, failed for good
     std::uint64_t duplicates_ = 0;
     bool drained_ = false;
+    bool deadline_ = false;
 };
 
 }  // namespace mpisweep::testing

@@ -63,4 +63,15 @@ TEST(DurationHistogram, TheLowerMedianOfAnEvenCount) {
 }
 
 }  // namespace
+TEST(DurationHistogram, MaxIsTheUpperEdgeOfTheLongestBucket) {
+    DurationHistogram h;
+    EXPECT_FALSE(h.max().has_value());
+    h.add(0.5);
+    h.add(2.0);
+    h.add(1.0);
+    ASSERT_TRUE(h.max().has_value());
+    EXPECT_GE(*h.max(), 2.0);
+    EXPECT_LE(*h.max(), 2.0 * 1.03);
+}
+
 }  // namespace mpisweep

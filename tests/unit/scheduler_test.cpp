@@ -455,6 +455,108 @@ TEST(SchedulerDrain, DrainCancelsEveryCopyStopsDispatchAndKeepsTasksPending) {
     EXPECT_TRUE(d.scheduler().stalled());
 }
 
+TEST(SchedulerDrain, DrainLeavesNoTaskAssignedAndLosesNone) {
+    SchedulerOptions o = plain();
+    o.prefetch = 2;
+    SchedulerDriver d(20, 3, o);
+    d.assign(0);
+    d.done(1, 0, 1);
+    d.assign(1);
+    const std::vector<Cancellation> cancels = d.drain();
+    // Every copy answers: some as results that raced the cancellation, the rest cancelled.
+    for (const Cancellation& c : cancels) {
+        if (c.task.value() % 2 == 0) {
+            d.done(c.worker.value(), c.task.value(), 2);
+        } else {
+            d.cancelled(c.worker.value(), c.task.value(), 2);
+        }
+    }
+    const SchedulerCounts c = d.scheduler().counts();
+    EXPECT_EQ(c.in_flight, 0u);
+    EXPECT_EQ(c.running, 0u);
+    EXPECT_EQ(c.done + c.pending, 20u) << "nothing lost, nothing failed";
+    for (std::uint64_t t = 0; t < 20; ++t) EXPECT_FALSE(d.scheduler().is_held(TaskId(t)));
+    EXPECT_TRUE(d.assign(3).empty());
+    EXPECT_TRUE(d.scheduler().stalled());
+}
+
+// ---- deadline ---------------------------------------------------------------------------
+
+TEST(SchedulerDeadline, BeforeAnyDurationIsKnownTasksAreDispatched) {
+    SchedulerDriver d(10, 2, plain());
+    d.set_deadline(1.0);
+    EXPECT_EQ(pairs(d.assign(0)), (Pairs{{1, 0}, {2, 1}}));
+    EXPECT_FALSE(d.scheduler().deadline_reached());
+}
+
+TEST(SchedulerDeadline, NoTaskStartsThatWouldEndAfterTheDeadline) {
+    SchedulerDriver d(10, 2, plain());
+    d.set_deadline(10.0);
+    d.assign(0);                         // 1: 0, 2: 1
+    d.done(1, 0, 3.0);                   // longest so far: 3 s
+    EXPECT_EQ(pairs(d.assign(3.0)), (Pairs{{1, 2}})) << "3 + 3 <= 10";
+    d.done(2, 1, 4.0);
+    EXPECT_EQ(pairs(d.assign(4.0)), (Pairs{{2, 3}})) << "4 + 4 (the longest now) <= 10";
+    d.done(1, 2, 6.5);
+    EXPECT_TRUE(d.assign(6.5).empty()) << "6.5 + 4 > 10";
+    EXPECT_TRUE(d.scheduler().deadline_reached());
+    EXPECT_FALSE(d.scheduler().stalled()) << "task 3 still runs";
+    d.done(2, 3, 8.0);
+    EXPECT_TRUE(d.assign(8.0).empty());
+    EXPECT_TRUE(d.scheduler().stalled()) << "nothing runs and nothing fits";
+    const SchedulerCounts c = d.scheduler().counts();
+    EXPECT_EQ(c.done, 4u);
+    EXPECT_EQ(c.pending, 6u);
+}
+
+TEST(SchedulerDeadline, AQueuedCopyMustFitAfterTheOnesAheadOfIt) {
+    SchedulerOptions o = plain();
+    o.prefetch = 1;
+    SchedulerDriver d(10, 1, o);
+    d.set_deadline(10.0);
+    d.assign(0);        // 1: 0 1
+    d.done(1, 0, 2.0);  // longest 2 s; task 1 runs from 2
+    // Task 1 ends about 4; a queued copy would end about 6 <= 10.
+    EXPECT_EQ(pairs(d.assign(2.0)), (Pairs{{1, 2}}));
+    d.done(1, 1, 4.0);  // task 2 runs from 4, ends about 6; another would end about 8
+    EXPECT_EQ(pairs(d.assign(4.0)), (Pairs{{1, 3}}));
+    d.done(1, 2, 6.0);  // task 3 runs from 6, ends 8; one more would end 10.x (bucket edge)
+    EXPECT_TRUE(d.assign(6.0).empty()) << "8 + 2 is past 10 by the histogram's rounding up";
+    EXPECT_FALSE(d.scheduler().deadline_reached()) << "an idle worker could still fit one";
+    d.done(1, 3, 8.0);
+    EXPECT_TRUE(d.assign(8.0).empty());
+    EXPECT_TRUE(d.scheduler().deadline_reached());
+    EXPECT_TRUE(d.scheduler().stalled());
+}
+
+TEST(SchedulerDeadline, RetriesAndSpeculativeCopiesRespectTheDeadline) {
+    SchedulerOptions o = speculative(1);
+    o.max_attempts = 3;
+    SchedulerDriver d(3, 2, o);
+    d.set_deadline(12.0);
+    d.assign(0);                 // 1: 0, 2: 1
+    d.done(2, 1, 5.0);           // longest 5 s
+    EXPECT_EQ(pairs(d.assign(5.0)), (Pairs{{2, 2}}));
+    EXPECT_EQ(d.fail(1, 0, 7.0).verdict, FailVerdict::Retry);
+    EXPECT_TRUE(d.assign(7.0).empty()) << "a retry would end after 12";
+    EXPECT_TRUE(d.scheduler().deadline_reached());
+    // Worker 1 is idle and task 2 overdue later: still no speculative copy.
+    EXPECT_TRUE(d.assign(9.5).empty());
+    d.done(2, 2, 9.9);
+    EXPECT_TRUE(d.scheduler().stalled());
+    EXPECT_EQ(d.scheduler().counts().pending, 1u);
+}
+
+TEST(SchedulerDeadline, NoDeadlineAgainRestoresDispatch) {
+    SchedulerDriver d(4, 1, plain());
+    d.set_deadline(1.0);
+    d.assign(0);
+    d.done(1, 0, 2.0);
+    EXPECT_TRUE(d.assign(2.0).empty());
+    d.scheduler().set_deadline(std::nullopt);
+    EXPECT_EQ(pairs(d.assign(2.0)), (Pairs{{1, 1}}));
+}
+
 // ---- resume -----------------------------------------------------------------------------
 
 TEST(SchedulerResume, DoneAndFailedTasksFromTheFileAreSettled) {
