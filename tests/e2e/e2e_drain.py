@@ -131,7 +131,7 @@ def main():
             scenario(args, work, "worker-usr1", "nap", [signal.SIGUSR1], to_worker=True)
             # mpirun passes SIGTERM on odls_base_sigkill_timeout (1 s) later, SIGKILL as long
             # after that, and exits 1 itself whatever the ranks return.
-            scenario(args, work, "sigterm", "nap", [signal.SIGTERM], mpirun_exit=(1, EXIT_INTERRUPTED))
+            scenario(args, work, "sigterm", "nap", [signal.SIGTERM], mpirun_exit=(1, EXIT_INTERRUPTED), resume=False)
             scenario(args, work, "twice", "stubborn", [signal.SIGUSR1, signal.SIGUSR1], extra=stubborn)
         else:
             scenario(args, work, "usr1", "nap", [signal.SIGUSR1], resume=False)
