@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ctime>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "store/column_type.hpp"
@@ -79,48 +80,105 @@ h5::Datatype memory_type_of(ValueType type) {
     return {};
 }
 
-void write_params(hid_t file, const Grid& grid) {
+}  // namespace
+
+bool params_written_at_creation(const Grid& grid) {
+    for (const Axis& axis : grid.axes())
+        if (axis.type() == ValueType::String) return true;
+    return false;
+}
+
+namespace {
+
+// Fixed-size columns are contiguous, allocated at creation and never filled: creating a
+// 10^8-row grid writes nothing, and a later write of raw rows changes no HDF5 metadata, so
+// ParamWriter may write them between two flushes. Strings (a heap object per row) keep
+// chunks and are written whole at creation.
+void create_params(hid_t file, const Grid& grid) {
     h5::Group group = h5::create_ordered_group(file, "params");
     const std::uint64_t n = grid.size();
-    const std::uint64_t block = std::min(n, kParamBlockRows);
-    std::vector<ParamColumn> columns;
-    columns.reserve(grid.axes().size());
+    const bool lazy = !params_written_at_creation(grid);
     for (const Axis& axis : grid.axes()) {
         check_field_name(axis.name(), "param");
-        ParamColumn column{&axis, memory_type_of(axis.type()), {}, {}, {}, {}, {}, {}};
-        std::size_t element = H5Tget_size(column.type.get());
-        column.dataset = h5::create_rows_dataset(group.get(), axis.name().c_str(), column.type.get(),
-                                                 n, 0, element, column.type.get(), nullptr);
-        switch (axis.type()) {
-            case ValueType::Int: column.ints.resize(block); break;
-            case ValueType::Float: column.doubles.resize(block); break;
-            case ValueType::Bool: column.bools.resize(block); break;
-            case ValueType::String:
-                column.strings.resize(block);
-                column.pointers.resize(block);
-                break;
+        h5::Datatype type = memory_type_of(axis.type());
+        const std::size_t element = H5Tget_size(type.get());
+        if (!lazy) {
+            h5::create_rows_dataset(group.get(), axis.name().c_str(), type.get(), n, 0, element,
+                                    type.get(), nullptr);
+            continue;
         }
-        columns.push_back(std::move(column));
-    }
-
-    hsize_t dims[1] = {n};
-    h5::Dataspace file_space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
-    std::vector<Value> values;
-    for (std::uint64_t first = 0; first < n; first += block) {
-        const std::uint64_t rows = std::min(block, n - first);
-        for (std::uint64_t row = 0; row < rows; ++row) {
-            grid.decode(TaskId(first + row), values);
-            for (std::size_t a = 0; a < columns.size(); ++a) columns[a].set(row, values[a]);
-        }
-        hsize_t start[1] = {first};
-        hsize_t count[1] = {rows};
-        H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-        h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
-        for (auto& column : columns)
-            H5_CHECK(H5Dwrite, column.dataset.get(), column.type.get(), memory_space.get(),
-                     file_space.get(), H5P_DEFAULT, column.data());
+        hsize_t dims[1] = {n};
+        h5::Dataspace space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
+        h5::PropList creation(H5_CHECK(H5Pcreate, H5P_DATASET_CREATE));
+        H5_CHECK(H5Pset_layout, creation.get(), H5D_CONTIGUOUS);
+        H5_CHECK(H5Pset_alloc_time, creation.get(), H5D_ALLOC_TIME_EARLY);
+        H5_CHECK(H5Pset_fill_time, creation.get(), H5D_FILL_TIME_NEVER);
+        h5::Dataset(H5_CHECK(H5Dcreate2, group.get(), axis.name().c_str(), type.get(), space.get(),
+                             H5P_DEFAULT, creation.get(), H5P_DEFAULT));
     }
 }
+
+}  // namespace
+
+struct ParamWriter::Column {
+    ParamColumn data;
+};
+
+ParamWriter::ParamWriter() = default;
+ParamWriter::~ParamWriter() = default;
+ParamWriter::ParamWriter(ParamWriter&&) noexcept = default;
+ParamWriter& ParamWriter::operator=(ParamWriter&&) noexcept = default;
+
+ParamWriter::ParamWriter(hid_t file, const Grid& grid) : grid_(grid), n_(grid.size()) {
+    for (const Axis& axis : grid_.axes()) {
+        auto column = std::make_unique<Column>();
+        ParamColumn& c = column->data;
+        c.axis = &axis;
+        c.type = memory_type_of(axis.type());
+        const std::string path = "params/" + axis.name();
+        c.dataset = h5::Dataset(H5_CHECK(H5Dopen2, file, path.c_str(), H5P_DEFAULT));
+        columns_.push_back(std::move(column));
+    }
+}
+
+void ParamWriter::write_block() {
+    if (written_ >= n_) return;
+    const std::uint64_t rows = std::min(kParamBlockRows, n_ - written_);
+    for (auto& column : columns_) {
+        ParamColumn& c = column->data;
+        switch (c.axis->type()) {
+            case ValueType::Int: c.ints.resize(rows); break;
+            case ValueType::Float: c.doubles.resize(rows); break;
+            case ValueType::Bool: c.bools.resize(rows); break;
+            case ValueType::String:
+                c.strings.resize(rows);
+                c.pointers.resize(rows);
+                break;
+        }
+    }
+    for (std::uint64_t row = 0; row < rows; ++row) {
+        grid_.decode(TaskId(written_ + row), values_);
+        for (std::size_t a = 0; a < columns_.size(); ++a) columns_[a]->data.set(row, values_[a]);
+    }
+    hsize_t dims[1] = {n_};
+    h5::Dataspace file_space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
+    hsize_t start[1] = {written_};
+    hsize_t count[1] = {rows};
+    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
+    for (auto& column : columns_) {
+        ParamColumn& c = column->data;
+        H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(),
+                 H5P_DEFAULT, c.data());
+    }
+    written_ += rows;
+}
+
+void ParamWriter::write_through(std::uint64_t end) {
+    while (written_ < std::min(end, n_)) write_block();
+}
+
+namespace {
 
 void write_tasks(hid_t file, std::uint64_t n) {
     h5::Group tasks = h5::create_ordered_group(file, "tasks");
@@ -179,7 +237,8 @@ void write_journal_id(hid_t file, std::uint64_t id) {
 void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity) {
     h5::File file(H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     write_root_attributes(file.get(), grid, identity);
-    write_params(file.get(), grid);
+    create_params(file.get(), grid);
+    if (params_written_at_creation(grid)) ParamWriter(file.get(), grid).write_through(grid.size());
     h5::create_ordered_group(file.get(), "results");
     write_tasks(file.get(), grid.size());
     write_nodes(file.get());

@@ -2,7 +2,9 @@
 // The fixed part of the results file (docs/hdf5-layout.md): root attributes, /params,
 // /tasks, /nodes; written at creation and checked on resume.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "mpisweep/grid.hpp"
 #include "mpisweep/store.hpp"
@@ -26,9 +28,39 @@ struct FileIdentity {
     std::string command;
 };
 
-/// Writes a complete new results file for `grid` at `path` (truncating it): root
-/// attributes, /params (all N rows), empty /results, /tasks (fill values only) and /nodes.
+/// Writes a new results file for `grid` at `path` (truncating it): root attributes,
+/// /params (all N rows when an axis is a string; otherwise allocated, and written by a
+/// ParamWriter), empty /results, /tasks (fill values only) and /nodes.
 void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity);
+
+/// True when write_new_file writes every /params row (a string axis); otherwise the
+/// ResultStore writes them with a ParamWriter before the rows they belong to and at close.
+bool params_written_at_creation(const Grid& grid);
+
+/// Writes /params rows in ascending blocks of 64k rows. Rewriting rows is harmless (the
+/// values come from the grid), so a writer on a resumed file starts again at row 0.
+class ParamWriter {
+public:
+    ParamWriter();
+    ParamWriter(hid_t file, const Grid& grid);
+    ~ParamWriter();
+    ParamWriter(ParamWriter&&) noexcept;
+    ParamWriter& operator=(ParamWriter&&) noexcept;
+
+    /// Writes the next block; nothing once every row is written.
+    void write_block();
+    /// Writes blocks until rows [0, end) are written.
+    void write_through(std::uint64_t end);
+    bool done() const { return written_ >= n_; }
+
+private:
+    struct Column;
+    Grid grid_;
+    std::uint64_t n_ = 0;
+    std::uint64_t written_ = 0;
+    std::vector<std::unique_ptr<Column>> columns_;
+    std::vector<Value> values_;
+};
 
 /// The root attribute journal_id, or 0 when the file has none (made before journals).
 std::uint64_t read_journal_id(hid_t file);

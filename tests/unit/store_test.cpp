@@ -563,6 +563,33 @@ TEST(Store, CreationWritesNoTaskRowsForALargeGrid) {
     EXPECT_EQ(file.statuses()[1'999'999], TaskStatus::Pending);
 }
 
+TEST(Store, AFlushedRowHasItsParamsBeforeClose) {
+    // /params of a numeric grid are written lazily; a row in the file (what a kill leaves)
+    // must already have its params. The copy is taken while the store is still open.
+    TempDir dir;
+    Grid grid;
+    grid.add(Axis::range("i", 0, 1000)).add(Axis::linspace("f", 0.0, 1.0, 2001));
+    auto store = ResultStore::create(grid, options_for(dir.file("r.h5")));
+    const std::uint64_t row = 1'500'007;  // i = 749, f = 1258 / 2000 (749 * 2001 + 1258)
+    store.record(done(row, {{"loss", 1.5}}));
+    store.flush();
+    fs::copy_file(dir.file("r.h5"), dir.file("copy.h5"));
+    {
+        Reader copy(dir.file("copy.h5"));
+        EXPECT_EQ(copy.int64s("params/i")[row], 749);
+        EXPECT_DOUBLE_EQ(copy.doubles("params/f")[row], 1258.0 / 2000.0);
+        EXPECT_EQ(copy.statuses()[row], TaskStatus::Done);
+    }
+    store.close();
+    Reader file(dir.file("r.h5"));
+    auto i = file.int64s("params/i");
+    auto f = file.doubles("params/f");
+    EXPECT_EQ(i.back(), 999);
+    EXPECT_DOUBLE_EQ(f.back(), 1.0);
+    EXPECT_EQ(i[2001], 1);
+    EXPECT_DOUBLE_EQ(f[2001], 0.0);
+}
+
 TEST(Store, H5dumpShowsTheLayout) {
     if (std::system("command -v h5dump > /dev/null 2>&1") != 0) GTEST_SKIP() << "h5dump not installed";
     TempDir dir;
