@@ -105,14 +105,23 @@ int Master::run() {
 void Master::check_stop(Seconds now) {
     if (options_.handle_signals) {
         const int sig = detail::interrupt_signal();
-        if (sig != 0 && stop_signal_ == 0) {
-            stop_signal_ = sig;
-            signal_rank_ = 0;
-            if (stop_reason_ == StopReason::None) begin_drain(StopReason::Signal, now);
-        }
-        if (detail::interrupt_urgent()) urgent_ = true;
+        if (sig != 0) on_signal(sig, 0, detail::interrupt_urgent(), now);
     }
     if (stop_reason_ == StopReason::None && stop_by_ && now >= *stop_by_) begin_drain(StopReason::Deadline, now);
+}
+
+void Master::on_signal(int sig, int rank, bool urgent, Seconds now) {
+    if (stop_signal_ == 0) {
+        stop_signal_ = sig;
+        signal_rank_ = rank;
+        if (stop_reason_ == StopReason::None) begin_drain(StopReason::Signal, now);
+    }
+    if (urgent) urgent_ = true;
+}
+
+bool Master::stopping() const {
+    return (options_.handle_signals && detail::interrupt_signal() != 0) ||
+           (stop_by_ && monotonic_seconds() >= *stop_by_);
 }
 
 void Master::begin_drain(StopReason reason, Seconds now) {
@@ -218,12 +227,7 @@ bool Master::receive_one() {
         case Tag::Interrupt: {
             InterruptNotice notice;
             receive(comm_, *envelope, notice);
-            if (stop_signal_ == 0) {
-                stop_signal_ = notice.signal;
-                signal_rank_ = envelope->source;
-                if (stop_reason_ == StopReason::None) begin_drain(StopReason::Signal, monotonic_seconds());
-            }
-            if (notice.urgent) urgent_ = true;
+            on_signal(notice.signal, envelope->source, notice.urgent, monotonic_seconds());
             break;
         }
         default:
@@ -237,14 +241,10 @@ void Master::run_local_task() {
     if (local_queue_.empty()) return;
     const Assignment next = local_queue_.front();
     local_queue_.pop_front();
-    TaskReport report = execute_task(*local_task_, grid_, next.task, next.attempt, *local_info_, [this] {
-        return (options_.handle_signals && detail::interrupt_signal() != 0) ||
-               (stop_by_ && monotonic_seconds() >= *stop_by_);
-    });
+    TaskReport report = execute_task(*local_task_, grid_, next.task, next.attempt, *local_info_,
+                                     [this] { return stopping(); });
     // As on a worker: a failure during a stop was most likely caused by the stop.
-    const bool stopping = (options_.handle_signals && detail::interrupt_signal() != 0) ||
-                          (stop_by_ && monotonic_seconds() >= *stop_by_);
-    if (stopping && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
+    if (report.outcome == Outcome::Failed && stopping()) report.outcome = Outcome::Cancelled;
     handle_report(next.worker, report);
 }
 

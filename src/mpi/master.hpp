@@ -58,6 +58,11 @@ private:
 
     /// Starts a drain on a signal (here or from a worker) or at the deadline.
     void check_stop(Seconds now);
+    /// A stop signal seen on `rank` (0: here): the first one starts the drain.
+    void on_signal(int sig, int rank, bool urgent, Seconds now);
+    /// Whether the sweep is being stopped (a signal here or the deadline passed): what a task
+    /// that rank 0 runs itself polls as cancelled().
+    bool stopping() const;
     void begin_drain(StopReason reason, Seconds now);
     /// Called after the drain (or an urgent stop): one line on stderr, saying how to resume.
     void report_stop(const char* how) const;
