@@ -257,8 +257,10 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     if (!timeout.empty()) c.timeout_s = parse_seconds_option("--timeout", timeout, true);
     if (!kill_grace.empty()) c.kill_grace_s = parse_seconds_option("--kill-grace", kill_grace, false);
     if ((!drain_grace.empty() || !kill_grace.empty()) && o.drain_grace.count() <= c.kill_grace_s) {
-        throw UsageError("--drain-grace " + std::to_string(o.drain_grace.count()) + " must be more than --kill-grace " +
-                         std::to_string(c.kill_grace_s) + ": a task told to stop gets SIGKILL only after --kill-grace");
+        std::ostringstream message;  // seconds as the user writes them (5, 0.5), not 5.000000
+        message << "--drain-grace " << o.drain_grace.count() << " must be more than --kill-grace " << c.kill_grace_s
+                << ": a task told to stop gets SIGKILL only after --kill-grace";
+        throw UsageError(message.str());
     }
     // Absolute, so MPISWEEP_OUTPUT and the logs stay valid for a program that changes folder.
     std::error_code ec;

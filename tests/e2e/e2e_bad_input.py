@@ -71,6 +71,17 @@ def main():
              ["cannot resume", "was made by the command", "ok {x}", "fail {x}"]),
             (["-o", existing, "-p", "x=1,2", "--force", "--", task, "ok", "{nope}"], ["unknown placeholder {nope}"]),
             (["-o", new, "-p", "x=1", "--resume"] + ok_cmd, ["cannot resume", "no such file"]),
+            # Stopping options, given with the existing file so a resume would have touched it.
+            (["-o", existing, "-p", "x=1,2", "--resume", "--deadline", "soon"] + ok_cmd,
+             ["--deadline 'soon'", "expected auto, an ISO 8601 time", "+2h"]),
+            (["-o", existing, "-p", "x=1,2", "--resume", "--deadline", "1000"] + ok_cmd,
+             ["--deadline '1000'", "has passed", "expected a time in the future"]),
+            (["-o", existing, "-p", "x=1,2", "--resume", "--deadline-margin", "-1"] + ok_cmd,
+             ["--deadline-margin", "expected a number of seconds >= 0", "got '-1'"]),
+            (["-o", existing, "-p", "x=1,2", "--resume", "--drain-grace", "x"] + ok_cmd,
+             ["--drain-grace", "expected a number of seconds >= 0", "got 'x'"]),
+            (["-o", existing, "-p", "x=1,2", "--resume", "--drain-grace", "1", "--kill-grace", "5"] + ok_cmd,
+             ["--drain-grace 1 must be more than --kill-grace 5"]),
         ]
         before = listing(work.path)
         for cli_args, phrases in cases:
