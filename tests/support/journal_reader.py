@@ -1,0 +1,95 @@
+"""What a resume sees as settled in a results file: the HDF5 file plus the records of its
+journal (<file>.journal), decoded here from the byte format of docs/hdf5-layout.md,
+independently of the C++ code, so tests can check the C++ side against it."""
+import os
+import struct
+import zlib
+
+import h5py
+import numpy as np
+
+FRAME_MAGIC = 0x4A57534D
+
+
+class Buf:
+    def __init__(self, data):
+        self.data, self.at = data, 0
+
+    def get(self, fmt):
+        values = struct.unpack_from("<" + fmt, self.data, self.at)
+        self.at += struct.calcsize("<" + fmt)
+        return values[0] if len(values) == 1 else values
+
+    def text(self):
+        n = self.get("I")
+        s = self.data[self.at:self.at + n].decode()
+        self.at += n
+        return s
+
+
+def read_journal(path):
+    """(file_id, {task id: status}) of every valid Records frame, or None without a journal."""
+    if not os.path.exists(path):
+        return None
+    data = open(path, "rb").read()
+    assert data[:8] == b"MPSWJRN1", "journal header damaged"
+    length, crc = struct.unpack_from("<II", data, 8)
+    header = data[16:16 + length]
+    assert len(header) == length and zlib.crc32(header) == crc, "journal header damaged"
+    file_id = struct.unpack_from("<Q", header, 12)[0]
+    status = {}
+    at = 16 + length
+    while len(data) - at >= 13:
+        magic, kind, length, crc = struct.unpack_from("<IBII", data, at)
+        payload = data[at + 13:at + 13 + length]
+        if magic != FRAME_MAGIC or len(payload) < length or zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
+            break  # a torn tail: never settled
+        at += 13 + length
+        if kind != 1:
+            continue
+        b = Buf(payload)
+        for _ in range(b.get("I")):
+            task, st = b.get("QB")
+            b.get("iii"), b.text(), b.get("dd"), b.get("i"), b.text()
+            for _ in range(b.get("I")):
+                b.text()
+                kind_of = b.get("B")
+                if kind_of == 0:
+                    b.get("d")
+                elif kind_of == 1:
+                    b.get("q")
+                elif kind_of == 2:
+                    b.text()
+                else:
+                    n = b.get("I")
+                    b.at += 8 * n
+            status[task] = st
+    return file_id, status
+
+
+def read_file(path):
+    """(journal_id, status array) of the HDF5 file read whole, or None when it is torn."""
+    try:
+        with h5py.File(path, "r") as f:
+            for group in ("params", "results", "tasks"):
+                for name in f[group]:
+                    f[group][name][...]
+            f["nodes"][...]
+            return int(f.attrs.get("journal_id", 0)), f["tasks/status"][:]
+    except Exception as e:  # noqa: BLE001 -- any failure to read counts as torn
+        return None
+
+
+def settled(results):
+    """Task ids done for good in the file + journal, as a resume would see them."""
+    if not os.path.exists(results):
+        return set(), False  # killed before the file was created
+    journal = read_journal(results + ".journal")
+    in_file = read_file(results)
+    if journal is not None and (in_file is None or in_file[0] == journal[0]):
+        done = {t for t, st in journal[1].items() if st == 1}
+        if in_file is not None:
+            done |= set(np.flatnonzero(in_file[1] == 1).tolist())
+        return done, in_file is None
+    assert in_file is not None, "the file is torn and has no journal of its own"
+    return set(np.flatnonzero(in_file[1] == 1).tolist()), False
