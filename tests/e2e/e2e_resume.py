@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 
-
 from e2e_common import (Workspace, check, command, describe, parse_args, read_counts, read_results,
                         run_cli)
 
