@@ -233,7 +233,7 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     std::vector<char*> argv = pointers_to(args);
     std::vector<char*> envp = pointers_to(env);
 
-    const std::string& program = request.argv.front();
+    const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;
     pid_t pid = -1;
     const int rc = program.find('/') != std::string::npos
                        ? ::posix_spawn(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(), envp.data())

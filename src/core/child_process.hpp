@@ -32,6 +32,9 @@ private:
 struct SpawnRequest {
     /// argv[0] is the program: run as given when it contains '/', else searched in PATH.
     std::vector<std::string> argv;
+    /// The file to run, when the caller already searched PATH for argv[0] (argv[0] stays as
+    /// typed: programs may look at it); empty: argv[0] as above.
+    std::string program_path;
     /// Variables set (or replaced) on top of the parent's environment.
     std::vector<std::pair<std::string, std::string>> env;
     /// Variables of the parent's environment left out when this returns true for the name.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <unordered_map>
 
 #include "core/child_process.hpp"
 #include "core/command_env.hpp"
@@ -58,6 +59,7 @@ public:
         const std::string stem = spec_.log_dir + "/task-" + std::to_string(ctx.task_id.value()) +
                                  ".attempt-" + std::to_string(ctx.attempt);
         detail::SpawnRequest request;
+        if (!spec_.shell) request.program_path = resolve_program(argv.front());
         request.argv = std::move(argv);
         request.stdout_path = stem + ".out";
         request.stderr_path = stem + ".err";
@@ -129,6 +131,22 @@ private:
         if (!log_dir_error_.empty()) throw TaskFailure(log_dir_error_, kExitCannotRun);
     }
 
+    // The PATH search once per program name: posix_spawnp tries each folder of PATH in the
+    // child, and each miss is a failed execve (9 per task with this machine's PATH).
+    // The same search as posix_spawnp's (this process's PATH); not found: "", and
+    // posix_spawnp reports the error.
+    std::string resolve_program(const std::string& program) {
+        if (program.find('/') != std::string::npos) return program;
+        std::lock_guard<std::mutex> lock(resolved_mutex_);
+        auto it = resolved_.find(program);
+        if (it == resolved_.end()) {
+            std::string found = detail::find_executable(program);
+            if (found.empty()) return "";
+            it = resolved_.emplace(program, std::move(found)).first;
+        }
+        return it->second;
+    }
+
     // Asked once per process, and only by workers that run a task on CPU.
     bool node_has_gpus() {
         std::call_once(gpu_probe_once_, [this] { node_has_gpus_ = cuda_device_count() > 0; });
@@ -147,6 +165,8 @@ private:
     std::string log_dir_error_;
     std::once_flag gpu_probe_once_;
     bool node_has_gpus_ = false;
+    std::mutex resolved_mutex_;
+    std::unordered_map<std::string, std::string> resolved_;  ///< program name -> its path
 };
 
 }  // namespace

@@ -261,6 +261,30 @@ TEST_F(CommandTest, MissingProgramFailsWith127) {
     EXPECT_NE(std::string(f.what()).find("cannot run 'mpisweep-no-such-program-xyz'"), std::string::npos);
 }
 
+TEST_F(CommandTest, ProgramNameIsSearchedInPathLikeAShellWould) {
+    // A program given by name runs from the first folder of PATH that has it, every time.
+    fs::create_directories(dir_ / "bin");
+    const fs::path tool = dir_ / "bin" / "mpisweep-test-tool";
+    std::ofstream(tool) << "#!/bin/sh\nprintf '{\"arg\": %s}' \"$1\" > \"$MPISWEEP_OUTPUT\"\n";
+    fs::permissions(tool, fs::perms::owner_all);
+    const std::string old_path = std::getenv("PATH");
+    ::setenv("PATH", ((dir_ / "bin").string() + ":" + old_path).c_str(), 1);
+    const CommandSpec s = spec({"mpisweep-test-tool", "{x}"});
+    const TaskResult first = run_task(s, {"x"}, {Value(std::int64_t{5})});
+    const TaskResult second = run_task(s, {"x"}, {Value(std::int64_t{6})});
+    ::setenv("PATH", old_path.c_str(), 1);
+    EXPECT_EQ(std::get<double>(first.at("arg")), 5.0);
+    EXPECT_EQ(std::get<double>(second.at("arg")), 6.0);
+}
+
+TEST_F(CommandTest, ProgramFoundInPathSeesItsNameAsTypedInArgv0) {
+    // Multi-call programs (busybox) dispatch on argv[0]: it stays "sh", not "/usr/bin/sh".
+    // \173 and \175 are the braces of the JSON object (braces are placeholders here).
+    const TaskResult r = run_task(spec({"sh", "-c",
+        "printf '\\173\"argv0_is_sh\": %s\\175' $([ \"$0\" = sh ] && echo 1 || echo 0) > \"$MPISWEEP_OUTPUT\""}));
+    EXPECT_EQ(std::get<double>(r.at("argv0_is_sh")), 1.0);
+}
+
 TEST_F(CommandTest, TimeoutKillsTheWholeProcessGroup) {
     const auto prog = script("hang.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
                                             "\nsleep 100");
