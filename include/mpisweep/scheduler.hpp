@@ -93,6 +93,9 @@ public:
     /// copies of the running task with the largest estimated time left, or take over a copy
     /// queued on a busy worker (see Assignment::moved_from).
     std::vector<Assignment> assign(Seconds now);
+    /// The same, appending to `out` (not cleared): the master polls this every turn and
+    /// reuses one vector, so that a poll allocates nothing.
+    void assign(Seconds now, std::vector<Assignment>& out);
 
     /// A reply for a copy the worker does not hold, or from an unknown worker, throws
     /// std::invalid_argument. A result for a task not yet settled is accepted even from a copy

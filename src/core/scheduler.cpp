@@ -1,6 +1,9 @@
 // The scheduling policy. Memory is one byte per task plus data for the tasks in play: held
 // copies live in per-worker FIFO queues, and a task gets a TaskRecord (attempts, failures,
-// holders) only while it is held, has been tried, or has failed. Pending tasks are a cursor
+// holders) only once something beyond "one copy placed, then answered done" happened to it:
+// a second copy, a cancellation, a failure, a lost copy. The common task (one copy, done)
+// never touches the record map: its byte says "running, no record", which means one attempt,
+// no failure and exactly one copy held, live. Pending tasks are a cursor
 // over fresh ids plus an ordered set of tasks handed back, so the lowest pending id goes
 // first without a list of all pending ids.
 #include "mpisweep/scheduler.hpp"
@@ -20,8 +23,13 @@
 namespace mpisweep {
 namespace {
 
-/// A task's byte. Running: at least one live (not cancelled) copy is held somewhere.
+/// A task's byte: the state in the low two bits, kTracked above. Running: at least one live
+/// (not cancelled) copy is held somewhere.
 enum class TaskState : std::uint8_t { Pending = 0, Done = 1, Failed = 2, Running = 3 };
+constexpr std::uint8_t kStateMask = 3;
+/// The task has a TaskRecord. Without one: pending means never tried (no copy anywhere),
+/// running means attempt 1 and a single live copy, settled means settled by that copy.
+constexpr std::uint8_t kTracked = 4;
 
 bool is_settled(TaskState s) {
     return s == TaskState::Done || s == TaskState::Failed;
@@ -162,6 +170,7 @@ struct SpeculationChoice {
     std::uint64_t task = 0;
     double left = 0;              // estimated seconds until the task's best copy is done
     std::int32_t queued_on = -1;  // >= 0: move the copy queued there instead of duplicating
+    std::int32_t holder = -1;     // a worker holding a live copy (the one scanned)
 };
 
 struct RemovedCopy {
@@ -206,12 +215,17 @@ struct Scheduler::Impl {
     std::uint64_t cursor = 0;          // ids >= cursor were never dispatched
     std::uint64_t fresh_pending = 0;   // pending tasks at or above the cursor
     std::set<std::uint64_t> returned;  // pending tasks below the cursor (handed back)
-    std::unordered_map<std::uint64_t, TaskRecord> records;
+    std::unordered_map<std::uint64_t, TaskRecord> records;  // tasks with kTracked set
     std::vector<std::uint64_t> settled_records;  // dropped at the next event
+    std::vector<std::uint64_t> settled_untracked;  // settled by the last event, attempt 1
 
     std::vector<WorkerState> workers;
+    // Worker index by rank: ranks are small and dense. Ranks outside use the map.
+    std::vector<std::int32_t> worker_index_dense;
     std::unordered_map<int, std::int32_t> worker_index;
     // free_by_load[k]: active workers holding k copies, k <= prefetch (they have a free slot).
+    // Levels above the prefetch (left from a deeper one) stay allocated and empty, so that a
+    // change of prefetch does not reallocate them.
     std::vector<WorkerSet> free_by_load;
     // Bit k set: free_by_load[k] is not empty. With a deep prefetch (batching) most levels
     // are empty, and assign() must not walk them one by one.
@@ -261,9 +275,18 @@ struct Scheduler::Impl {
         level_bits.assign(free_by_load.size() / 64 + 1, 0);
         max_prefetch_seen = options.prefetch;
         workers.reserve(worker_ids.size());
+        const std::size_t dense_limit = 4 * worker_ids.size() + 64;
         for (WorkerId id : worker_ids) {
             const auto index = static_cast<std::int32_t>(workers.size());
-            if (!worker_index.emplace(id.value(), index).second) {
+            const bool dense = id.value() >= 0 && static_cast<std::size_t>(id.value()) < dense_limit;
+            if (dense) {
+                const auto slot = static_cast<std::size_t>(id.value());
+                if (slot >= worker_index_dense.size()) worker_index_dense.resize(slot + 1, -1);
+                if (worker_index_dense[slot] >= 0) {
+                    throw std::invalid_argument(concat("scheduler: worker ", id, " listed twice"));
+                }
+                worker_index_dense[slot] = index;
+            } else if (!worker_index.emplace(id.value(), index).second) {
                 throw std::invalid_argument(concat("scheduler: worker ", id, " listed twice"));
             }
             workers.push_back(WorkerState{});
@@ -274,13 +297,34 @@ struct Scheduler::Impl {
         speculative_cap = options.max_speculative > 0
                               ? options.max_speculative
                               : std::max(1, static_cast<int>(workers.size()) / 2);
-        records.reserve(workers.size() * (free_by_load.size() + 1) * 2);
     }
 
     // ---- small helpers ------------------------------------------------------------------
 
-    TaskState state(std::uint64_t t) const { return static_cast<TaskState>(states[t]); }
-    void set_state(std::uint64_t t, TaskState s) { states[t] = static_cast<std::uint8_t>(s); }
+    TaskState state(std::uint64_t t) const { return static_cast<TaskState>(states[t] & kStateMask); }
+    bool tracked(std::uint64_t t) const { return (states[t] & kTracked) != 0; }
+    void set_state(std::uint64_t t, TaskState s) {
+        states[t] = static_cast<std::uint8_t>((states[t] & kTracked) | static_cast<std::uint8_t>(s));
+    }
+
+    /// The record of task t, made on first need from what an untracked task implies; a
+    /// running untracked task is held by `holder` alone (or by no one, once the caller has
+    /// removed its only copy: pass -1).
+    TaskRecord& track(std::uint64_t t, std::int32_t holder) {
+        if (tracked(t)) return records.at(t);
+        TaskRecord& rec = records[t];
+        if (state(t) == TaskState::Running) {
+            rec.attempts = 1;
+            if (holder >= 0) rec.holders.push_back(holder);
+        }
+        states[t] = static_cast<std::uint8_t>(states[t] | kTracked);
+        return rec;
+    }
+
+    /// Live copies of task t; an untracked running task has exactly one.
+    std::size_t live_holders(std::uint64_t t) const {
+        return tracked(t) ? records.at(t).holders.size() : 1;
+    }
 
     void check_task(TaskId task) const {
         if (task.value() >= n_tasks) {
@@ -290,7 +334,12 @@ struct Scheduler::Impl {
     }
 
     std::int32_t index_of(WorkerId worker) const {
-        auto it = worker_index.find(worker.value());
+        const int id = worker.value();
+        if (id >= 0 && static_cast<std::size_t>(id) < worker_index_dense.size() &&
+            worker_index_dense[static_cast<std::size_t>(id)] >= 0) {
+            return worker_index_dense[static_cast<std::size_t>(id)];
+        }
+        auto it = worker_index.find(id);
         if (it == worker_index.end()) {
             throw std::invalid_argument(concat("scheduler: unknown worker ", worker));
         }
@@ -335,9 +384,17 @@ struct Scheduler::Impl {
 
     /// Records of tasks settled by the previous event stay readable (attempts) until now.
     void begin_event() {
-        for (std::uint64_t t : settled_records) records.erase(t);
-        settled_records.clear();
+        if (!settled_records.empty()) {
+            for (std::uint64_t t : settled_records) {
+                records.erase(t);
+                states[t] = static_cast<std::uint8_t>(states[t] & kStateMask);
+            }
+            settled_records.clear();
+        }
+        settled_untracked.clear();
     }
+
+    std::size_t level_count() const { return static_cast<std::size_t>(options.prefetch) + 1; }
 
     void refresh_free_level(std::int32_t w) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
@@ -357,17 +414,15 @@ struct Scheduler::Impl {
         ws.free_level = want;
     }
 
-    /// The lowest level >= `from` with a worker listed, or free_by_load.size().
+    /// The lowest level >= `from` with a worker listed, or level_count().
     std::size_t next_level(std::size_t from) const {
+        const std::size_t end = level_count();
         for (std::size_t word = from / 64; word < level_bits.size(); ++word) {
             std::uint64_t bits = level_bits[word];
             if (word == from / 64) bits &= ~std::uint64_t{0} << (from % 64);
-            if (bits != 0) {
-                return std::min(free_by_load.size(),
-                                word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
-            }
+            if (bits != 0) return std::min(end, word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
         }
-        return free_by_load.size();
+        return end;
     }
 
     // ---- task state transitions ---------------------------------------------------------
@@ -406,7 +461,7 @@ struct Scheduler::Impl {
         Copy& c = ws.queue[idx];
         c.cancelled = true;
         if (c.extra) --live_extra;
-        TaskRecord& rec = records.at(c.task);
+        TaskRecord& rec = track(c.task, w);
         rec.holders.erase(std::find(rec.holders.begin(), rec.holders.end(), w));
         if (take_back && idx > 0) {
             --rec.attempts;
@@ -427,8 +482,11 @@ struct Scheduler::Impl {
         }
         set_state(t, outcome);
         ++(outcome == TaskState::Done ? counts.done : counts.failed);
+        if (!tracked(t)) {
+            settled_untracked.push_back(t);
+            return;
+        }
         auto it = records.find(t);
-        if (it == records.end()) return;
         settled_records.push_back(t);
         if (it->second.holders.empty()) return;
         // cancel_copy edits the holders: walk a copy.
@@ -438,11 +496,12 @@ struct Scheduler::Impl {
         }
     }
 
+    /// A task already running must be tracked before a second copy is placed.
     Assignment place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
                           bool speculative, bool extra) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
         ++generation;
-        records[t].holders.push_back(w);
+        if (tracked(t)) records.at(t).holders.push_back(w);
         if (state(t) == TaskState::Pending) {
             set_state(t, TaskState::Running);
             --counts.pending;
@@ -469,9 +528,14 @@ struct Scheduler::Impl {
             removed.duration = std::max(0.0, now - front_start(ws));
             ws.front_since = now;  // the next copy starts when this one is answered
         }
-        ws.queue.erase(ws.queue.begin() + static_cast<std::ptrdiff_t>(idx));
+        if (idx == 0) {
+            ws.queue.pop_front();
+        } else {
+            ws.queue.erase(ws.queue.begin() + static_cast<std::ptrdiff_t>(idx));
+        }
         --counts.in_flight;
-        if (!removed.copy.cancelled) {
+        // An untracked task's only copy: the caller tracks it if it needs a record.
+        if (!removed.copy.cancelled && tracked(removed.copy.task)) {
             if (removed.copy.extra) --live_extra;
             auto& holders = records.at(removed.copy.task).holders;
             holders.erase(std::find(holders.begin(), holders.end(), w));
@@ -507,6 +571,7 @@ struct Scheduler::Impl {
             double left;
             bool qualifies;
             std::int32_t queued_on;
+            std::int32_t holder;
         };
         std::unordered_map<std::uint64_t, Best> best;
         for (std::size_t w = 0; w < workers.size(); ++w) {
@@ -516,6 +581,7 @@ struct Scheduler::Impl {
                 const Copy& c = ws.queue[i];
                 if (c.cancelled) continue;  // stops at once
                 Best here{};
+                here.holder = static_cast<std::int32_t>(w);
                 if (i == 0) {
                     const double elapsed = now - front_start(ws);
                     // An overdue task is expected to take as long again.
@@ -540,12 +606,12 @@ struct Scheduler::Impl {
         for (const auto& [task, b] : best) {
             if (!b.qualifies) continue;
             if (b.queued_on < 0 &&
-                (live_extra >= speculative_cap || records.at(task).holders.size() >= max_live)) {
+                (live_extra >= speculative_cap || live_holders(task) >= max_live)) {
                 continue;
             }
             if (!choice || b.left > choice->left ||
                 (b.left == choice->left && task < choice->task)) {
-                choice = SpeculationChoice{task, b.left, b.queued_on};
+                choice = SpeculationChoice{task, b.left, b.queued_on, b.holder};
             }
         }
         return choice;
@@ -553,8 +619,9 @@ struct Scheduler::Impl {
 
     Assignment speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now) {
         ++counts.speculative_started;
+        // A second copy: the task needs its record (holders) from now on.
+        TaskRecord& rec = track(choice.task, choice.holder);
         if (choice.queued_on < 0) {
-            TaskRecord& rec = records.at(choice.task);
             return place_copy(idle, choice.task, now, ++rec.attempts, true, true);
         }
         const std::int32_t from = choice.queued_on;
@@ -589,24 +656,23 @@ struct Scheduler::Impl {
 
     // ---- events -------------------------------------------------------------------------
 
-    std::vector<Assignment> assign(Seconds now) {
+    void assign(Seconds now, std::vector<Assignment>& out) {
         begin_event();
-        std::vector<Assignment> out;
-        if (draining || deadline_reached) return out;
+        if (draining || deadline_reached) return;
         // Breadth-first: every worker with k copies gets one before any gets k + 2.
-        for (std::size_t level = next_level(0); level < free_by_load.size() && counts.pending > 0;
+        for (std::size_t level = next_level(0); level < level_count() && counts.pending > 0;
              level = next_level(level + 1)) {
             const WorkerSet& bucket = free_by_load[level];
             // Placing a copy moves w to the next level; the walk goes on from w + 1.
             for (std::int32_t w = bucket.next(0); w >= 0 && counts.pending > 0; w = bucket.next(w + 1)) {
                 if (!fits_deadline(w, now)) {
-                    if (deadline_reached) return out;
+                    if (deadline_reached) return;
                     continue;
                 }
                 const std::optional<std::uint64_t> t = take_pending_for(w);
                 if (!t) continue;
-                TaskRecord& rec = records[*t];
-                out.push_back(place_copy(w, *t, now, ++rec.attempts, false, false));
+                const int attempt = tracked(*t) ? ++records.at(*t).attempts : 1;
+                out.push_back(place_copy(w, *t, now, attempt, false, false));
             }
         }
         const bool quiet = generation == quiet_generation && now < quiet_until;
@@ -624,7 +690,6 @@ struct Scheduler::Impl {
                 out.push_back(speculate(w, *choice, now));
             }
         }
-        return out;
     }
 
     DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now) {
@@ -639,7 +704,7 @@ struct Scheduler::Impl {
             return out;
         }
         out.accepted = true;
-        if (removed.copy.attempt_taken_back) ++records.at(t).attempts;  // it did run
+        if (removed.copy.attempt_taken_back) ++records.at(t).attempts;  // it did run (tracked)
         if (removed.duration) durations.add(*removed.duration);
         if (removed.copy.speculative) ++counts.speculative_won;
         settle(t, TaskState::Done, &out.cancels);
@@ -660,7 +725,7 @@ struct Scheduler::Impl {
         }
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
         ++ws.consecutive_failures;
-        TaskRecord& rec = records.at(t);
+        TaskRecord& rec = track(t, -1);  // untracked: its only copy was the one just removed
         ++rec.failures;
         if (!rec.holders.empty()) {
             out.verdict = FailVerdict::Waiting;
@@ -686,7 +751,7 @@ struct Scheduler::Impl {
         const std::uint64_t t = task.value();
         // A copy dropped without being asked is lost, not failed.
         if (!removed.copy.cancelled && state(t) == TaskState::Running &&
-            records.at(t).holders.empty()) {
+            track(t, -1).holders.empty()) {
             return_to_pool(t);
         }
     }
@@ -717,11 +782,15 @@ struct Scheduler::Impl {
             throw std::invalid_argument(concat("scheduler option prefetch must be at least 0, got ", prefetch));
         }
         if (prefetch == options.prefetch) return;
-        for (auto& bucket : free_by_load) bucket.clear();
+        // Empty the listed levels only, keeping every level's storage for reuse: the master
+        // changes the depth as task durations shift.
+        for (std::size_t level = next_level(0); level < level_count(); level = next_level(level + 1)) {
+            free_by_load[level].clear();
+        }
         for (WorkerState& ws : workers) ws.free_level = -1;
         options.prefetch = prefetch;
         max_prefetch_seen = std::max(max_prefetch_seen, prefetch);
-        free_by_load.assign(static_cast<std::size_t>(prefetch) + 1, {});
+        if (free_by_load.size() < level_count()) free_by_load.resize(level_count());
         level_bits.assign(free_by_load.size() / 64 + 1, 0);
         for (std::size_t w = 0; w < workers.size(); ++w) refresh_free_level(static_cast<std::int32_t>(w));
     }
@@ -740,11 +809,16 @@ void Scheduler::Impl::check_invariants() const {
     // cursor.
     std::uint64_t by_state[4] = {0, 0, 0, 0};
     std::uint64_t pending_fresh = 0, pending_returned = 0;
+    std::uint64_t n_tracked = 0;
     for (std::uint64_t t = 0; t < n_tasks; ++t) {
         const std::uint8_t raw = states[t];
-        if (raw > 3) broken(concat("task ", t, " has state byte ", int(raw)));
-        ++by_state[raw];
+        if ((raw & ~(kStateMask | kTracked)) != 0) broken(concat("task ", t, " has state byte ", int(raw)));
+        ++by_state[raw & kStateMask];
         const TaskState s = state(t);
+        if (tracked(t)) {
+            ++n_tracked;
+            if (records.count(t) == 0) broken(concat("task ", t, " is marked tracked but has no record"));
+        }
         if (s == TaskState::Pending) {
             if (t >= cursor) {
                 ++pending_fresh;
@@ -756,12 +830,12 @@ void Scheduler::Impl::check_invariants() const {
         } else if (t >= cursor && s == TaskState::Running) {
             broken(concat("task ", t, " runs but the cursor (", cursor, ") never passed it"));
         }
-        if (s == TaskState::Running) {
-            auto it = records.find(t);
-            if (it == records.end() || it->second.holders.empty()) {
-                broken(concat("task ", t, " is running but no worker holds a live copy"));
-            }
+        if (s == TaskState::Running && tracked(t) && records.at(t).holders.empty()) {
+            broken(concat("task ", t, " is running but no worker holds a live copy"));
         }
+    }
+    if (n_tracked != records.size()) {
+        broken(concat(records.size(), " task records, but ", n_tracked, " tasks marked tracked"));
     }
     if (pending_returned != returned.size()) {
         for (std::uint64_t t : returned) {
@@ -787,8 +861,10 @@ void Scheduler::Impl::check_invariants() const {
         broken(concat("counts do not add up to the ", n_tasks, " tasks"));
     }
 
-    // Workers: queues within bounds, each live copy listed by its task's record.
+    // Workers: queues within bounds, each live copy listed by its task's record; an
+    // untracked task has one copy in all, live, and runs.
     std::unordered_map<std::uint64_t, std::size_t> live_copies;
+    std::unordered_map<std::uint64_t, std::size_t> untracked_copies;
     std::uint64_t in_flight = 0;
     int extra = 0, retired = 0;
     const auto max_queue = static_cast<std::size_t>(max_prefetch_seen) + 1;
@@ -816,6 +892,16 @@ void Scheduler::Impl::check_invariants() const {
                     broken(concat("worker ", ws.id, " holds two copies of task ", c.task));
                 }
             }
+            // Records of settled tasks go at the next event: their cancelled copies remain.
+            if (!tracked(c.task) && !is_settled(state(c.task))) {
+                if (c.cancelled || state(c.task) != TaskState::Running) {
+                    broken(concat("untracked task ", c.task, " has a copy on worker ", ws.id,
+                                  " that is cancelled, or it does not run"));
+                }
+                if (++untracked_copies[c.task] > 1) {
+                    broken(concat("untracked task ", c.task, " has more than one copy"));
+                }
+            }
             if (c.cancelled) continue;
             if (draining)
                 broken(concat("draining, but worker ", ws.id, " holds live task ", c.task));
@@ -826,10 +912,12 @@ void Scheduler::Impl::check_invariants() const {
                 broken(concat("worker ", ws.id, " holds a live copy of task ", c.task,
                               ", which is not running (state ", int(states[c.task]), ")"));
             }
-            const auto& holders = records.at(c.task).holders;
-            if (std::find(holders.begin(), holders.end(), static_cast<std::int32_t>(w)) ==
-                holders.end()) {
-                broken(concat("task ", c.task, " does not list worker ", ws.id, " as a holder"));
+            if (tracked(c.task)) {
+                const auto& holders = records.at(c.task).holders;
+                if (std::find(holders.begin(), holders.end(), static_cast<std::int32_t>(w)) ==
+                    holders.end()) {
+                    broken(concat("task ", c.task, " does not list worker ", ws.id, " as a holder"));
+                }
             }
             ++live_copies[c.task];
             if (c.extra) ++extra;
@@ -876,9 +964,17 @@ void Scheduler::Impl::check_invariants() const {
             broken(concat("settled task ", t, " still has a record"));
         }
     }
-    for (const auto& [t, live] : live_copies) {
-        if (records.count(t) == 0) broken(concat("task ", t, " is held but has no record"));
-        (void)live;
+    if (counts.running != 0) {
+        // Every running task is held: tracked ones by their holders (checked above),
+        // untracked ones by their one copy.
+        std::uint64_t running_untracked = 0;
+        for (std::uint64_t t = 0; t < n_tasks; ++t) {
+            if (state(t) == TaskState::Running && !tracked(t)) ++running_untracked;
+        }
+        if (running_untracked != untracked_copies.size()) {
+            broken(concat(running_untracked, " untracked tasks run, but ", untracked_copies.size(),
+                          " untracked tasks are held"));
+        }
     }
 }
 
@@ -892,7 +988,12 @@ Scheduler::Scheduler(Scheduler&&) noexcept = default;
 Scheduler& Scheduler::operator=(Scheduler&&) noexcept = default;
 
 std::vector<Assignment> Scheduler::assign(Seconds now) {
-    return impl_->assign(now);
+    std::vector<Assignment> out;
+    impl_->assign(now, out);
+    return out;
+}
+void Scheduler::assign(Seconds now, std::vector<Assignment>& out) {
+    impl_->assign(now, out);
 }
 DoneOutcome Scheduler::on_done(WorkerId worker, TaskId task, Seconds now) {
     return impl_->on_done(worker, task, now);
@@ -948,8 +1049,19 @@ bool Scheduler::is_held(TaskId task) const {
 
 int Scheduler::attempts(TaskId task) const {
     impl_->check_task(task);
-    auto it = impl_->records.find(task.value());
-    return it == impl_->records.end() ? 0 : it->second.attempts;
+    const std::uint64_t t = task.value();
+    if (impl_->tracked(t)) return impl_->records.at(t).attempts;
+    switch (impl_->state(t)) {
+        case TaskState::Running:
+            return 1;  // one copy, placed once
+        case TaskState::Done:
+        case TaskState::Failed: {
+            const auto& last = impl_->settled_untracked;
+            return std::find(last.begin(), last.end(), t) != last.end() ? 1 : 0;
+        }
+        default:
+            return 0;
+    }
 }
 
 std::optional<Seconds> Scheduler::median_duration() const {

@@ -65,7 +65,9 @@ int Master::run() {
         } else if (scheduler_.finished() || scheduler_.stalled()) {
             break;
         }
-        dispatch(scheduler_.assign(now));
+        assigned_.clear();
+        scheduler_.assign(now, assigned_);
+        dispatch(assigned_);
         if (local_task_ != nullptr) {
             run_local_task();
         } else {

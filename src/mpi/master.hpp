@@ -89,6 +89,7 @@ private:
     SendQueue sends_;
     // Reused on every message (no allocation per task on the hot path).
     ReportBatch reports_;
+    std::vector<Assignment> assigned_;  ///< the scheduler's output, reused every turn
     std::vector<TaskBatch> outgoing_;  ///< per rank, filled by dispatch()
     std::vector<int> outgoing_ranks_;  ///< ranks with a non-empty batch in outgoing_
     BatchSizer sizer_;
