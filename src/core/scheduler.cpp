@@ -122,6 +122,7 @@ struct WorkerState {
     int consecutive_failures = 0;
     bool retired = false;
     int free_level = -1;  // the free_by_load bucket listing this worker; -1: none
+    bool level_stale = false;  // its queue changed since free_level was set (in stale_levels)
 };
 
 /// The workers holding live copies of one task: one or two almost always (max_copies is
@@ -230,6 +231,11 @@ struct Scheduler::Impl {
     // Bit k set: free_by_load[k] is not empty. With a deep prefetch (batching) most levels
     // are empty, and assign() must not walk them one by one.
     std::vector<std::uint64_t> level_bits;
+    // Workers whose queue changed since their level was set. A batch of reports from one
+    // worker, or a batch of copies placed on it, then moves it between levels once, in
+    // assign(), not once per copy.
+    std::vector<std::int32_t> stale_levels;
+    std::vector<std::int32_t> carry, carry_next;  // assign()'s walk, kept for their storage
 
     DurationHistogram durations;
     // The master polls assign() in a loop. When a speculation scan finds nothing, nothing
@@ -396,6 +402,22 @@ struct Scheduler::Impl {
 
     std::size_t level_count() const { return static_cast<std::size_t>(options.prefetch) + 1; }
 
+    void mark_level_stale(std::int32_t w) {
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        if (ws.level_stale) return;
+        ws.level_stale = true;
+        stale_levels.push_back(w);
+    }
+
+    /// Lists every worker under its current number of copies again.
+    void refresh_stale_levels() {
+        for (std::int32_t w : stale_levels) {
+            workers[static_cast<std::size_t>(w)].level_stale = false;
+            refresh_free_level(w);
+        }
+        stale_levels.clear();
+    }
+
     void refresh_free_level(std::int32_t w) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
         const auto size = static_cast<int>(ws.queue.size());
@@ -516,7 +538,7 @@ struct Scheduler::Impl {
         ws.queue.push_back(copy);
         if (extra) ++live_extra;
         ++counts.in_flight;
-        refresh_free_level(w);
+        mark_level_stale(w);
         return Assignment{ws.id, TaskId(t), attempt, speculative, std::nullopt};
     }
 
@@ -540,7 +562,7 @@ struct Scheduler::Impl {
             auto& holders = records.at(removed.copy.task).holders;
             holders.erase(std::find(holders.begin(), holders.end(), w));
         }
-        refresh_free_level(w);
+        mark_level_stale(w);
         return removed;
     }
 
@@ -656,15 +678,27 @@ struct Scheduler::Impl {
 
     // ---- events -------------------------------------------------------------------------
 
-    void assign(Seconds now, std::vector<Assignment>& out) {
-        begin_event();
-        if (draining || deadline_reached) return;
-        // Breadth-first: every worker with k copies gets one before any gets k + 2.
-        for (std::size_t level = next_level(0); level < level_count() && counts.pending > 0;
-             level = next_level(level + 1)) {
-            const WorkerSet& bucket = free_by_load[level];
-            // Placing a copy moves w to the next level; the walk goes on from w + 1.
-            for (std::int32_t w = bucket.next(0); w >= 0 && counts.pending > 0; w = bucket.next(w + 1)) {
+    /// Breadth-first: every worker with k copies gets one before any gets k + 2, in worker
+    /// order within a level. Levels are not updated during the walk: the workers given a copy
+    /// at level k are carried to k + 1 and merged (by index) with those listed there.
+    void fill_free_slots(Seconds now, std::vector<Assignment>& out) {
+        const std::size_t end = level_count();
+        carry.clear();
+        for (std::size_t level = next_level(0); level < end && counts.pending > 0;) {
+            const WorkerSet& listed = free_by_load[level];
+            carry_next.clear();
+            std::size_t c = 0;
+            std::int32_t l = listed.next(0);
+            while (counts.pending > 0) {
+                std::int32_t w;
+                if (c < carry.size() && (l < 0 || carry[c] < l)) {
+                    w = carry[c++];
+                } else if (l >= 0) {
+                    w = l;
+                    l = listed.next(l + 1);
+                } else {
+                    break;
+                }
                 if (!fits_deadline(w, now)) {
                     if (deadline_reached) return;
                     continue;
@@ -673,8 +707,20 @@ struct Scheduler::Impl {
                 if (!t) continue;
                 const int attempt = tracked(*t) ? ++records.at(*t).attempts : 1;
                 out.push_back(place_copy(w, *t, now, attempt, false, false));
+                if (level + 1 < end) carry_next.push_back(w);
             }
+            carry.swap(carry_next);
+            level = carry.empty() ? next_level(level + 1) : level + 1;
         }
+    }
+
+    void assign(Seconds now, std::vector<Assignment>& out) {
+        begin_event();
+        refresh_stale_levels();
+        if (draining || deadline_reached) return;
+        fill_free_slots(now, out);
+        refresh_stale_levels();
+        if (deadline_reached) return;
         const bool quiet = generation == quiet_generation && now < quiet_until;
         if (options.speculate && counts.pending == 0 && !free_by_load[0].empty() && !quiet) {
             const std::vector<std::int32_t> idle = free_by_load[0].members();
@@ -689,6 +735,7 @@ struct Scheduler::Impl {
                 }
                 out.push_back(speculate(w, *choice, now));
             }
+            refresh_stale_levels();
         }
     }
 
@@ -787,7 +834,11 @@ struct Scheduler::Impl {
         for (std::size_t level = next_level(0); level < level_count(); level = next_level(level + 1)) {
             free_by_load[level].clear();
         }
-        for (WorkerState& ws : workers) ws.free_level = -1;
+        for (WorkerState& ws : workers) {
+            ws.free_level = -1;
+            ws.level_stale = false;
+        }
+        stale_levels.clear();
         options.prefetch = prefetch;
         max_prefetch_seen = std::max(max_prefetch_seen, prefetch);
         if (free_by_load.size() < level_count()) free_by_load.resize(level_count());
@@ -879,9 +930,14 @@ void Scheduler::Impl::check_invariants() const {
         const int want_level = !ws.retired && static_cast<int>(ws.queue.size()) <= options.prefetch
                                    ? static_cast<int>(ws.queue.size())
                                    : -1;
-        if (ws.free_level != want_level ||
-            (want_level >= 0 && free_by_load[static_cast<std::size_t>(want_level)].count(
-                                    static_cast<std::int32_t>(w)) == 0)) {
+        if (ws.level_stale) {
+            if (std::find(stale_levels.begin(), stale_levels.end(), static_cast<std::int32_t>(w)) ==
+                stale_levels.end()) {
+                broken(concat("worker ", ws.id, " has a stale level but is not listed as such"));
+            }
+        } else if (ws.free_level != want_level ||
+                   (want_level >= 0 && free_by_load[static_cast<std::size_t>(want_level)].count(
+                                           static_cast<std::int32_t>(w)) == 0)) {
             broken(concat("worker ", ws.id, " is listed under the wrong number of free slots"));
         }
         for (std::size_t i = 0; i < ws.queue.size(); ++i) {

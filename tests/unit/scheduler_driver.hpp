@@ -5,6 +5,7 @@
 // for copies held, every task settled at most once) and that its own invariants hold.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -67,7 +68,7 @@ public:
                 violation("settled task " + std::to_string(a.task.value()) + " dispatched again");
             }
             found->second.push_back(HeldCopy{a.task.value(), false});
-            if (found->second.size() > static_cast<std::size_t>(options_.prefetch) + 1) {
+            if (found->second.size() > static_cast<std::size_t>(max_prefetch_) + 1) {
                 violation("worker " + std::to_string(w) + " holds more than 1 + prefetch copies");
             }
             if (a.moved_from) {
@@ -98,6 +99,8 @@ public:
             }
             if (scheduler_.status(TaskId(task)) != TaskStatus::Done)
                 violation("accepted but not done");
+            if (scheduler_.attempts(TaskId(task)) < 1)
+                violation("task " + std::to_string(task) + " done, but its attempts read 0");
         } else {
             ++duplicates_;
         }
@@ -158,6 +161,14 @@ public:
         for (const Cancellation& c : out) mark_cancelled(c);
         after_event();
         return out;
+    }
+
+    /// Queues above the new depth keep their copies; a worker gets more once below it.
+    void set_prefetch(int prefetch) {
+        scheduler_.set_prefetch(prefetch);
+        options_.prefetch = prefetch;
+        max_prefetch_ = std::max(max_prefetch_, prefetch);
+        after_event();
     }
 
     /// A deadline leaves slots free on purpose: the free-slot check is off from now on.
@@ -271,6 +282,7 @@ private:
     }
 
     SchedulerOptions options_;
+    int max_prefetch_ = options_.prefetch;  // queues may hold 1 + this after a lowering
     Scheduler scheduler_;
     std::uint64_t n_tasks_;
     std::map<int, std::deque<HeldCopy>> held_;

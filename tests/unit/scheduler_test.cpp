@@ -82,6 +82,67 @@ TEST(SchedulerDispatch, PrefetchFillsIdleWorkersFirstThenBreadthFirst) {
     EXPECT_EQ(pairs(many.assign(1.0)), (Pairs{{2, 9}})) << "one slot freed, one task";
 }
 
+TEST(SchedulerDispatch, BreadthFirstAcrossWorkersAtDifferentLoads) {
+    SchedulerOptions o = plain();
+    o.prefetch = 3;
+    SchedulerDriver d(100, 4, o);
+    ASSERT_EQ(d.assign(0).size(), 16u);
+    // Loads 0, 2, 1 and 3 copies (each worker holds 4 at most).
+    const std::vector<int> answered = {4, 2, 3, 1};
+    for (int w = 1; w <= 4; ++w) {
+        for (int i = 0; i < answered[static_cast<std::size_t>(w - 1)]; ++i) {
+            d.done(w, d.held(w).front().task, 1.0);
+        }
+    }
+    std::vector<int> order;
+    std::uint64_t next_task = 16;
+    for (const Assignment& a : d.assign(1.0)) {
+        order.push_back(a.worker.value());
+        EXPECT_EQ(a.task.value(), next_task++) << "lowest pending id first";
+    }
+    // Level 0: worker 1; level 1: 1 and 3; level 2: 1, 2, 3; level 3: 1, 2, 3, 4.
+    EXPECT_EQ(order, (std::vector<int>{1, 1, 3, 1, 2, 3, 1, 2, 3, 4}));
+
+    // Pending tasks running out part-way through a level.
+    SchedulerDriver few(19, 4, o);
+    ASSERT_EQ(few.assign(0).size(), 16u);
+    for (int w = 1; w <= 4; ++w) {
+        for (int i = 0; i < answered[static_cast<std::size_t>(w - 1)]; ++i) {
+            few.done(w, few.held(w).front().task, 1.0);
+        }
+    }
+    EXPECT_EQ(pairs(few.assign(1.0)), (Pairs{{1, 16}, {1, 17}, {3, 18}}));
+}
+
+TEST(SchedulerDispatch, APrefetchChangeRelistsWorkersByTheirLoad) {
+    SchedulerOptions o = plain();
+    o.prefetch = 3;
+    SchedulerDriver d(100, 2, o);
+    ASSERT_EQ(d.assign(0).size(), 8u);
+    d.done(1, 0, 1.0);
+    d.set_prefetch(1);
+    EXPECT_TRUE(d.assign(1.0).empty()) << "both above the new depth";
+    d.done(1, 2, 2.0);
+    d.done(1, 4, 2.0);
+    EXPECT_EQ(pairs(d.assign(2.0)), (Pairs{{1, 8}})) << "worker 1 holds 1, room for 1 more";
+    d.set_prefetch(7);
+    const std::vector<Assignment> deep = d.assign(3.0);
+    EXPECT_EQ(deep.size(), 6u + 4u);
+    EXPECT_EQ(d.held(1).size(), 8u);
+    EXPECT_EQ(d.held(2).size(), 8u);
+}
+
+TEST(SchedulerDispatch, AttemptsOfATaskDoneByItsOnlyCopyAreOneUntilTheNextEvent) {
+    SchedulerDriver d(4, 1, plain());
+    d.assign(0);
+    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 1) << "running";
+    EXPECT_EQ(d.scheduler().attempts(TaskId(1)), 0) << "never dispatched";
+    d.done(1, 0, 1.0);
+    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 1) << "readable right after";
+    d.assign(1.0);
+    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 0) << "forgotten from the next event on";
+}
+
 TEST(SchedulerDispatch, EveryTaskIsDispatchedOnceWhenAllSucceed) {
     SchedulerOptions o = plain();
     o.prefetch = 1;
