@@ -1,5 +1,6 @@
 #include "store/journal_codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -78,31 +79,6 @@ void finish_frame(std::size_t start, std::string& out) {
     const std::uint32_t crc = frame_crc(kind, std::string_view(out).substr(payload_start));
     std::memcpy(&out[start + 5], &length32, 4);
     std::memcpy(&out[start + 9], &crc, 4);
-}
-
-void put_result(std::string& out, const ResultValue& value) {
-    switch (value.index()) {
-        case 0:
-            put<std::uint8_t>(out, 0);
-            put<double>(out, std::get<double>(value));
-            break;
-        case 1:
-            put<std::uint8_t>(out, 1);
-            put<std::int64_t>(out, std::get<std::int64_t>(value));
-            break;
-        case 2:
-            put<std::uint8_t>(out, 2);
-            put_string(out, std::get<std::string>(value));
-            break;
-        default: {
-            const auto& array = std::get<std::vector<double>>(value);
-            put<std::uint8_t>(out, 3);
-            put<std::uint32_t>(out, static_cast<std::uint32_t>(array.size()));
-            const std::size_t at = out.size();
-            out.resize(at + array.size() * sizeof(double));
-            if (!array.empty()) std::memcpy(&out[at], array.data(), array.size() * sizeof(double));
-        }
-    }
 }
 
 ResultValue get_result(Reader& in) {
@@ -188,27 +164,110 @@ std::string encode_header(const JournalHeader& header) {
     return out + payload;
 }
 
-void append_records_frame(const std::vector<const TaskRecord*>& records, std::string& out) {
-    const std::size_t start = start_frame(FrameKind::Records, out);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(records.size()));
-    for (const TaskRecord* r : records) {
-        put<std::uint64_t>(out, r->id.value());
-        put<std::uint8_t>(out, static_cast<std::uint8_t>(r->status));
-        put<std::int32_t>(out, r->attempts);
-        put<std::int32_t>(out, r->worker);
-        put<std::int32_t>(out, r->device);
-        put_string(out, r->node);
-        put<double>(out, r->start);
-        put<double>(out, r->wall_s);
-        put<std::int32_t>(out, r->exit_code);
-        put_string(out, r->error);
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(r->results.size()));
-        for (const auto& [name, value] : r->results) {
-            put_string(out, name);
-            put_result(out, value);
+namespace {
+
+template <class T>
+char* store_bytes(char* at, T value) {
+    std::memcpy(at, &value, sizeof(T));
+    return at + sizeof(T);
+}
+
+char* store_string(char* at, const std::string& text) {
+    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(text.size()));
+    std::memcpy(at, text.data(), text.size());
+    return at + text.size();
+}
+
+std::size_t encoded_size(const ResultValue& value) {
+    switch (value.index()) {
+        case 0:
+        case 1: return 1 + 8;
+        case 2: return 1 + 4 + std::get<std::string>(value).size();
+        default: return 1 + 4 + 8 * std::get<std::vector<double>>(value).size();
+    }
+}
+
+char* store_result(char* at, const ResultValue& value) {
+    switch (value.index()) {
+        case 0:
+            at = store_bytes<std::uint8_t>(at, 0);
+            return store_bytes<double>(at, std::get<double>(value));
+        case 1:
+            at = store_bytes<std::uint8_t>(at, 1);
+            return store_bytes<std::int64_t>(at, std::get<std::int64_t>(value));
+        case 2:
+            at = store_bytes<std::uint8_t>(at, 2);
+            return store_string(at, std::get<std::string>(value));
+        default: {
+            const auto& array = std::get<std::vector<double>>(value);
+            at = store_bytes<std::uint8_t>(at, 3);
+            at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(array.size()));
+            if (!array.empty()) std::memcpy(at, array.data(), array.size() * sizeof(double));
+            return at + array.size() * sizeof(double);
         }
     }
-    finish_frame(start, out);
+}
+
+// Bytes of a record before its node, between node and error, and after error.
+constexpr std::size_t kRecordFixedBytes = 8 + 1 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4;
+
+}  // namespace
+
+void RecordsFrame::reserve_more(std::size_t bytes) {
+    const std::size_t capacity = std::max(capacity_ * 2, std::max<std::size_t>(size_ + bytes, 4096));
+    std::unique_ptr<char[]> data(new char[capacity]);
+    if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+    data_ = std::move(data);
+    capacity_ = capacity;
+}
+
+void RecordsFrame::clear() {
+    size_ = 0;
+    count_ = 0;
+    char* at = grow(kFrameHeaderBytes + 4);
+    at = store_bytes<std::uint32_t>(at, kFrameMagic);
+    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(FrameKind::Records));
+    std::memset(at, 0, 12);  // length, crc, count: filled in by seal()
+}
+
+void RecordsFrame::add(const TaskRecord& r) {
+    std::size_t bytes = kRecordFixedBytes + r.node.size() + r.error.size();
+    for (const auto& [name, value] : r.results) bytes += 4 + name.size() + encoded_size(value);
+    char* at = grow(bytes);
+    at = store_bytes<std::uint64_t>(at, r.id.value());
+    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(r.status));
+    at = store_bytes<std::int32_t>(at, r.attempts);
+    at = store_bytes<std::int32_t>(at, r.worker);
+    at = store_bytes<std::int32_t>(at, r.device);
+    at = store_string(at, r.node);
+    at = store_bytes<double>(at, r.start);
+    at = store_bytes<double>(at, r.wall_s);
+    at = store_bytes<std::int32_t>(at, r.exit_code);
+    at = store_string(at, r.error);
+    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.results.size()));
+    for (const auto& [name, value] : r.results) {
+        at = store_string(at, name);
+        at = store_result(at, value);
+    }
+    ++count_;
+}
+
+std::string_view RecordsFrame::seal() {
+    const std::size_t length = size_ - kFrameHeaderBytes;
+    if (length > std::numeric_limits<std::uint32_t>::max())
+        throw JournalError("journal frame of " + std::to_string(length) + " bytes is too large");
+    char* data = data_.get();
+    store_bytes<std::uint32_t>(data + kFrameHeaderBytes, count_);
+    const std::string_view payload(data + kFrameHeaderBytes, length);
+    store_bytes<std::uint32_t>(data + 5, static_cast<std::uint32_t>(length));
+    store_bytes<std::uint32_t>(data + 9, frame_crc(FrameKind::Records, payload));
+    return std::string_view(data, size_);
+}
+
+void append_records_frame(const std::vector<const TaskRecord*>& records, std::string& out) {
+    RecordsFrame frame;
+    for (const TaskRecord* r : records) frame.add(*r);
+    out.append(frame.seal());
 }
 
 void append_commit_frame(std::uint64_t offset, std::string& out) {

@@ -15,6 +15,7 @@
 // A frame cut short, or with a bad magic or crc, ends the journal: it and whatever follows
 // were never settled (a kill in the middle of a write).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,35 @@ struct JournalScan {
 };
 
 std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0);
+
+/// One Records frame built a record at a time, so that the master encodes each result as it
+/// arrives and a flush only seals the frame: memcpy into one growing buffer, no per-field
+/// string appends.
+class RecordsFrame {
+public:
+    RecordsFrame() { clear(); }
+    /// Appends one record (attempts as given: absolute).
+    void add(const TaskRecord& record);
+    std::uint32_t count() const { return count_; }
+    /// Fills in the count, length and crc; the bytes stay valid until the next add or clear.
+    std::string_view seal();
+    /// Back to an empty frame (the buffer is kept).
+    void clear();
+
+private:
+    char* grow(std::size_t bytes) {
+        if (capacity_ - size_ < bytes) reserve_more(bytes);
+        char* at = data_.get() + size_;
+        size_ += bytes;
+        return at;
+    }
+    void reserve_more(std::size_t bytes);
+
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+    std::uint32_t count_ = 0;
+};
 
 /// The complete header (magic, length, crc, payload).
 std::string encode_header(const JournalHeader& header);

@@ -118,7 +118,7 @@ JournalWriter& JournalWriter::operator=(JournalWriter&& other) noexcept {
 
 JournalWriter::~JournalWriter() { close(); }
 
-void JournalWriter::append(const std::string& bytes) {
+void JournalWriter::append(std::string_view bytes) {
     write_all(fd_, bytes.data(), bytes.size(), path_);
     size_ += bytes.size();
 }

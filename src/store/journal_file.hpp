@@ -42,7 +42,7 @@ public:
     /// Offset of the next byte to be written.
     std::uint64_t size() const { return size_; }
     /// Appends `bytes` with one write loop. Throws StoreError naming the journal.
-    void append(const std::string& bytes);
+    void append(std::string_view bytes);
     void close() noexcept;
     const std::string& path() const { return path_; }
 

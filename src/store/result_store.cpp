@@ -97,20 +97,54 @@ store::FileIdentity identity_of(const store::JournalHeader& header) {
 }  // namespace
 
 struct ResultStore::Impl {
+    // Values of one column buffered for the next flush, one per buffered record that has one.
+    struct Staged {
+        std::vector<std::uint32_t> positions;  // of those records in the batch, ascending
+        std::vector<double> doubles;           // Float (ints converted) and Array (width each)
+        std::vector<std::int64_t> ints;
+        std::vector<std::string> strings;
+        void clear() {
+            positions.clear();
+            doubles.clear();
+            ints.clear();
+            strings.clear();
+        }
+    };
+
     // One /results/<name> column: its type is fixed by the first value; the dataset is
     // created by the first flush that has a value for it.
     struct Column {
         std::string name;
         ColumnType type;
         h5::Dataset dataset;
+        Staged staged;
     };
 
-    // Values of one column gathered for one flush, in row order.
-    struct Staged {
-        std::vector<hsize_t> rows;
-        std::vector<double> doubles;
-        std::vector<std::int64_t> ints;
-        std::vector<const char*> strings;
+    // The records buffered for the next flush, column by column in arrival order: a flush
+    // writes these vectors as they are, with no per-record work, when the ids ascend (the
+    // usual case); otherwise sort_batch() orders them first.
+    struct Batch {
+        std::vector<hsize_t> ids;
+        std::vector<std::int8_t> status;
+        std::vector<std::int32_t> attempts, worker, device, node, exit_code;
+        std::vector<double> start, wall_s;
+        std::vector<std::pair<std::size_t, std::string>> errors;  // (position, message) of failures
+        bool ascending = true;  // ids strictly increasing: in row order, no id twice
+        std::size_t size() const { return ids.size(); }
+        bool empty() const { return ids.empty(); }
+        void clear() {
+            ids.clear();
+            status.clear();
+            attempts.clear();
+            worker.clear();
+            device.clear();
+            node.clear();
+            exit_code.clear();
+            start.clear();
+            wall_s.clear();
+            errors.clear();
+            ascending = true;
+        }
     };
 
     std::string path;
@@ -133,6 +167,7 @@ struct ResultStore::Impl {
     std::vector<std::string> nodes;  // index = value in /tasks/node
     std::unordered_map<std::string, std::int32_t> node_index;
     std::size_t nodes_in_file = 0;
+    std::int32_t last_node = -1;  // results come from a few hosts: most look-ups hit this one
 
     // Resume: attempts of the rows that were failed when the file was opened (only those
     // run again), and the rows whose /tasks/error holds a message.
@@ -143,16 +178,19 @@ struct ResultStore::Impl {
 
     // The journal; closed (false) while replaying it into a rebuilt file.
     store::JournalWriter journal;
-    std::string frame;  // encoding buffer, reused
-    std::vector<const TaskRecord*> frame_records;
+    store::RecordsFrame frame;  // the buffered records, encoded as they arrive
+    std::string commit_frame;   // encoding buffer, reused
 
     // /params rows not yet written: written before any row of /tasks that needs them, in
     // short slices between flushes (about a tenth of the time), and all at close.
     store::ParamWriter params;
     Clock::time_point next_params_slice{};
 
-    std::vector<TaskRecord> buffer;
-    std::vector<std::int32_t> buffer_nodes;  // node index of each buffered record
+    Batch batch;
+    // Column of each result of the last record checked (kNewColumn: none yet): the next
+    // record usually has the same fields, so a name compare replaces a hash look-up.
+    static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> shape;
     Clock::time_point oldest_buffered{};
 
     void open(const std::string& file_path);
@@ -167,9 +205,14 @@ struct ResultStore::Impl {
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
     }
-    void validate(const TaskRecord& record) const;
+    void validate(const TaskRecord& record);
     std::int32_t node_of(const std::string& host);
-    void add(TaskRecord record);
+    void stage(TaskRecord& record);
+    void add(TaskRecord& record) {
+        validate(record);
+        stage(record);
+    }
+    void sort_batch();
     void journal_records();
     void journal_commit();
     bool every_task_done();
@@ -182,9 +225,9 @@ struct ResultStore::Impl {
     static void rebuild_from_journal(const Grid& grid, const StoreOptions& options,
                                      const store::JournalScan& scan);
     void write_nodes();
-    void write_task_columns(const std::vector<std::size_t>& order, const std::vector<hsize_t>& rows);
-    void write_errors(const std::vector<std::size_t>& order);
-    void write_results(const std::vector<std::size_t>& order);
+    void write_task_columns();
+    void write_errors();
+    void write_results();
     void create_column_dataset(Column& column);
     void finish();
 };
@@ -229,7 +272,7 @@ void ResultStore::Impl::load_results_columns() {
                              "] float64, int64 or string, or [" + std::to_string(n_tasks) +
                              ", k] float64)");
         column_index.emplace(name, columns.size());
-        columns.push_back(Column{name, *column_type, std::move(dataset)});
+        columns.push_back(Column{name, *column_type, std::move(dataset), {}});
     }
 }
 
@@ -268,7 +311,9 @@ void ResultStore::Impl::load_failed_rows() {
 
 // ---- recording ---------------------------------------------------------------------------
 
-void ResultStore::Impl::validate(const TaskRecord& record) const {
+// Checks `record` against the columns without changing them; `shape` then names the column
+// of each of its results (kNewColumn for one that stage() creates).
+void ResultStore::Impl::validate(const TaskRecord& record) {
     check_open();
     if (record.id.value() >= n_tasks)
         throw StoreError("task id " + std::to_string(record.id.value()) + " is out of range: '" + path +
@@ -276,40 +321,145 @@ void ResultStore::Impl::validate(const TaskRecord& record) const {
     if (record.status == TaskStatus::Pending)
         throw StoreError("task " + std::to_string(record.id.value()) +
                          ": a record must be done or failed, not pending");
+    if (shape.size() < record.results.size()) shape.resize(record.results.size(), kNewColumn);
+    std::size_t k = 0;
     for (const auto& [name, value] : record.results) {
-        store::check_field_name(name, "result field");
-        ColumnType type = store::column_type_of(value);
+        std::size_t c = shape[k];
+        // A column's name was checked when it was made: a hit needs no other check.
+        if (c >= columns.size() || columns[c].name != name) {
+            store::check_field_name(name, "result field");
+            const auto it = column_index.find(name);
+            c = it == column_index.end() ? kNewColumn : it->second;
+        }
+        const ColumnType type = store::column_type_of(value);
         if (type.kind == ColumnType::Kind::Array && type.width == 0)
             throw StoreError("result field '" + name + "' is an empty array: expected at least one value");
-        auto it = column_index.find(name);
-        if (it == column_index.end()) continue;
-        ColumnType column = columns[it->second].type;
-        if (!store::fits(type, column))
-            throw StoreError("result field '" + name + "' is " + store::describe(type) +
-                             ", but column /results/" + name + " holds " + store::describe(column) +
-                             " (fixed by its first value)");
+        if (c != kNewColumn) {
+            const ColumnType column = columns[c].type;
+            if (!store::fits(type, column))
+                throw StoreError("result field '" + name + "' is " + store::describe(type) +
+                                 ", but column /results/" + name + " holds " + store::describe(column) +
+                                 " (fixed by its first value)");
+        }
+        shape[k++] = c;
     }
 }
 
 std::int32_t ResultStore::Impl::node_of(const std::string& host) {
     if (host.empty()) return -1;
+    if (last_node >= 0 && nodes[static_cast<std::size_t>(last_node)] == host) return last_node;
     // Look up first: emplace would build (allocate) a node per record only to drop it.
-    if (const auto it = node_index.find(host); it != node_index.end()) return it->second;
+    if (const auto it = node_index.find(host); it != node_index.end()) return last_node = it->second;
     const auto index = static_cast<std::int32_t>(nodes.size());
     node_index.emplace(host, index);
     nodes.push_back(host);
-    return index;
+    return last_node = index;
 }
 
-void ResultStore::Impl::add(TaskRecord record) {
-    for (const auto& [name, value] : record.results) {
-        if (column_index.count(name) > 0) continue;
-        column_index.emplace(name, columns.size());
-        columns.push_back(Column{name, store::column_type_of(value), {}});
+// Buffers a record that validate() accepted just before (its `shape`): encoded into the
+// journal frame, then its fields appended to the batch (strings moved out of it).
+void ResultStore::Impl::stage(TaskRecord& record) {
+    if (journal) frame.add(record);
+    const std::size_t position = batch.size();
+    if (position == 0) oldest_buffered = Clock::now();
+    const hsize_t id = record.id.value();
+    if (position > 0 && id <= batch.ids.back()) batch.ascending = false;
+    batch.ids.push_back(id);
+    batch.status.push_back(static_cast<std::int8_t>(record.status));
+    batch.attempts.push_back(record.attempts);
+    batch.worker.push_back(record.worker);
+    batch.device.push_back(record.device);
+    batch.node.push_back(node_of(record.node));
+    batch.start.push_back(record.start);
+    batch.wall_s.push_back(record.wall_s);
+    batch.exit_code.push_back(record.exit_code);
+    if (record.status == TaskStatus::Failed) batch.errors.emplace_back(position, std::move(record.error));
+    std::size_t k = 0;
+    for (auto& [name, value] : record.results) {
+        std::size_t& c = shape[k++];
+        if (c == kNewColumn) {
+            c = columns.size();
+            column_index.emplace(name, c);
+            columns.push_back(Column{name, store::column_type_of(value), {}, {}});
+        }
+        Column& column = columns[c];
+        Staged& staged = column.staged;
+        staged.positions.push_back(static_cast<std::uint32_t>(position));
+        switch (value.index()) {
+            case 0: staged.doubles.push_back(std::get<double>(value)); break;
+            case 1: {
+                const auto integer = std::get<std::int64_t>(value);
+                if (column.type.kind == ColumnType::Kind::Float)
+                    staged.doubles.push_back(static_cast<double>(integer));
+                else
+                    staged.ints.push_back(integer);
+                break;
+            }
+            case 2: staged.strings.push_back(std::move(std::get<std::string>(value))); break;
+            default: {
+                const auto& array = std::get<std::vector<double>>(value);
+                staged.doubles.insert(staged.doubles.end(), array.begin(), array.end());
+            }
+        }
     }
-    if (buffer.empty()) oldest_buffered = Clock::now();
-    buffer_nodes.push_back(node_of(record.node));
-    buffer.push_back(std::move(record));
+}
+
+// Puts the batch in row order, keeping only the last record of an id (the later one wins,
+// its results included: an earlier record's results for that id are dropped with it).
+void ResultStore::Impl::sort_batch() {
+    const std::size_t n = batch.size();
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return batch.ids[a] < batch.ids[b]; });
+    std::vector<std::size_t> kept;
+    kept.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (i + 1 == n || batch.ids[order[i + 1]] != batch.ids[order[i]]) kept.push_back(order[i]);
+    constexpr std::size_t kDropped = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> rank(n, kDropped);  // new position of each old one
+    for (std::size_t j = 0; j < kept.size(); ++j) rank[kept[j]] = j;
+
+    Batch sorted;
+    for (std::size_t b : kept) {
+        sorted.ids.push_back(batch.ids[b]);
+        sorted.status.push_back(batch.status[b]);
+        sorted.attempts.push_back(batch.attempts[b]);
+        sorted.worker.push_back(batch.worker[b]);
+        sorted.device.push_back(batch.device[b]);
+        sorted.node.push_back(batch.node[b]);
+        sorted.start.push_back(batch.start[b]);
+        sorted.wall_s.push_back(batch.wall_s[b]);
+        sorted.exit_code.push_back(batch.exit_code[b]);
+    }
+    for (auto& [position, message] : batch.errors)
+        if (rank[position] != kDropped) sorted.errors.emplace_back(rank[position], std::move(message));
+    std::sort(sorted.errors.begin(), sorted.errors.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    batch = std::move(sorted);
+
+    for (Column& column : columns) {
+        Staged& old = column.staged;
+        if (old.positions.empty()) continue;
+        const std::size_t width = column.type.kind == ColumnType::Kind::Array ? column.type.width : 1;
+        std::vector<std::size_t> entries;  // into old, of kept records, in row order
+        for (std::size_t e = 0; e < old.positions.size(); ++e)
+            if (rank[old.positions[e]] != kDropped) entries.push_back(e);
+        std::sort(entries.begin(), entries.end(),
+                  [&](std::size_t a, std::size_t b) { return rank[old.positions[a]] < rank[old.positions[b]]; });
+        Staged fresh;
+        for (std::size_t e : entries) {
+            fresh.positions.push_back(static_cast<std::uint32_t>(rank[old.positions[e]]));
+            switch (column.type.kind) {
+                case ColumnType::Kind::Int: fresh.ints.push_back(old.ints[e]); break;
+                case ColumnType::Kind::String: fresh.strings.push_back(std::move(old.strings[e])); break;
+                default:
+                    fresh.doubles.insert(fresh.doubles.end(), old.doubles.begin() + static_cast<std::ptrdiff_t>(e * width),
+                                         old.doubles.begin() + static_cast<std::ptrdiff_t>((e + 1) * width));
+            }
+        }
+        old = std::move(fresh);
+    }
 }
 
 // ---- writing -----------------------------------------------------------------------------
@@ -318,22 +468,19 @@ void ResultStore::Impl::add(TaskRecord record) {
 // on finds them in the journal), and a Records frame with no Commit after it says an HDF5
 // write was under way.
 void ResultStore::Impl::journal_records() {
+    journal.append(frame.seal());
     frame.clear();
-    frame_records.clear();
-    for (const TaskRecord& record : buffer) frame_records.push_back(&record);
-    store::append_records_frame(frame_records, frame);
-    journal.append(frame);
 }
 
 // After H5Fflush (or H5Fclose) returned: the file holds every record before this point.
 void ResultStore::Impl::journal_commit() {
-    frame.clear();
-    store::append_commit_frame(journal.size(), frame);
-    journal.append(frame);
+    commit_frame.clear();
+    store::append_commit_frame(journal.size(), commit_frame);
+    journal.append(commit_frame);
 }
 
 void ResultStore::Impl::write_buffer() {
-    if (buffer.empty()) return;
+    if (batch.empty()) return;
     if (journal) journal_records();
     write_rows();
     H5_CHECK(H5Fflush, file.get(), H5F_SCOPE_GLOBAL);
@@ -354,27 +501,15 @@ bool ResultStore::Impl::every_task_done() {
 
 // Writes the buffered rows (no flush).
 void ResultStore::Impl::write_rows() {
-    if (buffer.empty()) return;
-    // Rows in ascending id order; of two records for one id, the later one wins.
-    std::vector<std::size_t> order(buffer.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return buffer[a].id < buffer[b].id; });
-    std::vector<std::size_t> unique;
-    unique.reserve(order.size());
-    for (std::size_t i = 0; i < order.size(); ++i)
-        if (i + 1 == order.size() || buffer[order[i + 1]].id != buffer[order[i]].id)
-            unique.push_back(order[i]);
-    std::vector<hsize_t> rows(unique.size());
-    for (std::size_t i = 0; i < unique.size(); ++i) rows[i] = buffer[unique[i]].id.value();
-
-    params.write_through(rows.back() + 1);  // a row in the file has its params
+    if (batch.empty()) return;
+    if (!batch.ascending) sort_batch();
+    params.write_through(batch.ids.back() + 1);  // a row in the file has its params
     write_nodes();
-    write_task_columns(unique, rows);
-    write_errors(unique);
-    write_results(unique);
-    buffer.clear();
-    buffer_nodes.clear();
+    write_task_columns();
+    write_errors();
+    write_results();
+    batch.clear();
+    for (Column& column : columns) column.staged.clear();
 }
 
 void ResultStore::Impl::write_nodes() {
@@ -393,51 +528,37 @@ void ResultStore::Impl::write_nodes() {
     nodes_in_file = nodes.size();
 }
 
-void ResultStore::Impl::write_task_columns(const std::vector<std::size_t>& order,
-                                           const std::vector<hsize_t>& rows) {
-    const std::size_t n = order.size();
-    std::vector<std::int8_t> status(n);
-    std::vector<std::int32_t> attempts(n), worker(n), device(n), node(n), exit_code(n);
-    std::vector<double> start(n), wall_s(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t b = order[i];
-        const TaskRecord& record = buffer[b];
-        status[i] = static_cast<std::int8_t>(record.status);
-        attempts[i] = record.attempts;  // absolute: record() added those already in the file
-        worker[i] = record.worker;
-        device[i] = record.device;
-        node[i] = buffer_nodes[b];
-        start[i] = record.start;
-        wall_s[i] = record.wall_s;
-        exit_code[i] = record.exit_code;
-    }
+void ResultStore::Impl::write_task_columns() {
     // One selection serves every /tasks column: they all have N rows.
     h5::Dataspace file_space = whole_rows_space(n_tasks);
-    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, 0);
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), batch.ids, 0);
     auto write = [&](const h5::Dataset& dataset, hid_t type, const void* data) {
         H5_CHECK(H5Dwrite, dataset.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data);
     };
-    write(tasks.status, status_type.get(), status.data());
-    write(tasks.attempts, H5T_NATIVE_INT32, attempts.data());
-    write(tasks.worker, H5T_NATIVE_INT32, worker.data());
-    write(tasks.device, H5T_NATIVE_INT32, device.data());
-    write(tasks.node, H5T_NATIVE_INT32, node.data());
-    write(tasks.start, H5T_NATIVE_DOUBLE, start.data());
-    write(tasks.wall_s, H5T_NATIVE_DOUBLE, wall_s.data());
-    write(tasks.exit_code, H5T_NATIVE_INT32, exit_code.data());
+    write(tasks.status, status_type.get(), batch.status.data());
+    write(tasks.attempts, H5T_NATIVE_INT32, batch.attempts.data());  // absolute: record() added those in the file
+    write(tasks.worker, H5T_NATIVE_INT32, batch.worker.data());
+    write(tasks.device, H5T_NATIVE_INT32, batch.device.data());
+    write(tasks.node, H5T_NATIVE_INT32, batch.node.data());
+    write(tasks.start, H5T_NATIVE_DOUBLE, batch.start.data());
+    write(tasks.wall_s, H5T_NATIVE_DOUBLE, batch.wall_s.data());
+    write(tasks.exit_code, H5T_NATIVE_INT32, batch.exit_code.data());
 }
 
-void ResultStore::Impl::write_errors(const std::vector<std::size_t>& order) {
+void ResultStore::Impl::write_errors() {
     // Only failures carry a message; a done row is written ("") only to clear an old one.
+    if (batch.errors.empty() && rows_with_error.empty()) return;
     std::vector<hsize_t> rows;
     std::vector<const char*> messages;
-    for (std::size_t b : order) {
-        const TaskRecord& record = buffer[b];
-        if (record.status == TaskStatus::Failed) {
-            rows.push_back(record.id.value());
-            messages.push_back(record.error.c_str());
-        } else if (rows_with_error.count(record.id.value()) > 0) {
-            rows.push_back(record.id.value());
+    auto failure = batch.errors.begin();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const hsize_t id = batch.ids[i];
+        if (failure != batch.errors.end() && failure->first == i) {
+            rows.push_back(id);
+            messages.push_back(failure->second.c_str());
+            ++failure;
+        } else if (rows_with_error.count(id) > 0) {
+            rows.push_back(id);
             messages.push_back("");
         }
     }
@@ -446,12 +567,11 @@ void ResultStore::Impl::write_errors(const std::vector<std::size_t>& order) {
     h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, 0);
     H5_CHECK(H5Dwrite, tasks.error.get(), string_type.get(), memory_space.get(), file_space.get(),
              H5P_DEFAULT, messages.data());
-    for (std::size_t b : order) {  // only once written: a failed write is retried whole
-        const TaskRecord& record = buffer[b];
-        if (record.status == TaskStatus::Failed)
-            rows_with_error.insert(record.id.value());
+    for (std::size_t i = 0; i < batch.size(); ++i) {  // only once written: a failed write is retried whole
+        if (batch.status[i] == static_cast<std::int8_t>(TaskStatus::Failed))
+            rows_with_error.insert(batch.ids[i]);
         else
-            rows_with_error.erase(record.id.value());
+            rows_with_error.erase(batch.ids[i]);
     }
 }
 
@@ -481,47 +601,27 @@ void ResultStore::Impl::create_column_dataset(Column& column) {
     h5::write_string_attribute(column.dataset.get(), "missing", missing_value_note(column.type));
 }
 
-void ResultStore::Impl::write_results(const std::vector<std::size_t>& order) {
-    std::vector<Staged> staged(columns.size());
-    for (std::size_t b : order) {
-        const TaskRecord& record = buffer[b];
-        for (const auto& [name, value] : record.results) {
-            const std::size_t c = column_index.at(name);
-            Staged& s = staged[c];
-            s.rows.push_back(record.id.value());
-            switch (value.index()) {
-                case 0: s.doubles.push_back(std::get<double>(value)); break;
-                case 1: {
-                    const auto integer = std::get<std::int64_t>(value);
-                    if (columns[c].type.kind == ColumnType::Kind::Float)
-                        s.doubles.push_back(static_cast<double>(integer));
-                    else
-                        s.ints.push_back(integer);
-                    break;
-                }
-                case 2: s.strings.push_back(std::get<std::string>(value).c_str()); break;
-                default: {
-                    const auto& array = std::get<std::vector<double>>(value);
-                    s.doubles.insert(s.doubles.end(), array.begin(), array.end());
-                }
-            }
-        }
-    }
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-        Staged& s = staged[c];
-        if (s.rows.empty()) continue;
-        Column& column = columns[c];
+void ResultStore::Impl::write_results() {
+    std::vector<hsize_t> rows;
+    std::vector<const char*> strings;
+    for (Column& column : columns) {
+        const Staged& s = column.staged;
+        if (s.positions.empty()) continue;
         if (!column.dataset) create_column_dataset(column);
+        rows.resize(s.positions.size());
+        for (std::size_t e = 0; e < rows.size(); ++e) rows[e] = batch.ids[s.positions[e]];
         h5::Dataspace file_space(H5_CHECK(H5Dget_space, column.dataset.get()));
-        h5::Dataspace memory_space = h5::select_rows(file_space.get(), s.rows, column.type.width);
+        h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, column.type.width);
         hid_t memory_type = H5T_NATIVE_DOUBLE;
         const void* data = s.doubles.data();
         if (column.type.kind == ColumnType::Kind::Int) {
             memory_type = H5T_NATIVE_INT64;
             data = s.ints.data();
         } else if (column.type.kind == ColumnType::Kind::String) {
+            strings.clear();
+            for (const std::string& text : s.strings) strings.push_back(text.c_str());
             memory_type = string_type.get();
-            data = s.strings.data();
+            data = strings.data();
         }
         H5_CHECK(H5Dwrite, column.dataset.get(), memory_type, memory_space.get(), file_space.get(),
                  H5P_DEFAULT, data);
@@ -662,11 +762,8 @@ void ResultStore::Impl::rebuild_from_journal(const Grid& grid, const StoreOption
         if (frame.kind != store::FrameKind::Records) continue;
         records.clear();
         store::decode_records(frame.payload, records);
-        for (TaskRecord& record : records) {
-            replay.validate(record);
-            replay.add(std::move(record));
-        }
-        if (replay.buffer.size() >= kReplayRows) replay.write_rows();
+        for (TaskRecord& record : records) replay.add(record);
+        if (replay.batch.size() >= kReplayRows) replay.write_rows();
     }
     replay.finish();
     pending.commit();
@@ -722,7 +819,7 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
                 if (frame.kind != store::FrameKind::Records) continue;
                 std::vector<TaskRecord> records;
                 store::decode_records(frame.payload, records);
-                for (TaskRecord& record : records) impl->add(std::move(record));
+                for (TaskRecord& record : records) impl->add(record);
             }
             impl->write_rows();
             H5_CHECK(H5Fflush, impl->file.get(), H5F_SCOPE_GLOBAL);
@@ -815,7 +912,9 @@ std::vector<TaskStatus> ResultStore::statuses() const {
         read_rows(impl_->tasks.status.get(), impl_->status_type.get(), first, count,
                   statuses.data() + first);
     }
-    for (const TaskRecord& record : impl_->buffer) statuses[record.id.value()] = record.status;
+    const Impl::Batch& batch = impl_->batch;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        statuses[batch.ids[i]] = static_cast<TaskStatus>(batch.status[i]);
     return statuses;
 }
 
@@ -826,16 +925,18 @@ void ResultStore::record(TaskRecord record) {
     Impl& s = *impl_;
     s.validate(record);
     // Absolute attempts: the journal's records then replay the same whatever the file holds.
-    auto prior = s.prior_attempts.find(record.id.value());
-    if (prior != s.prior_attempts.end()) record.attempts += prior->second;
-    s.add(std::move(record));
-    if (s.buffer.size() >= std::max<std::size_t>(1, s.options.flush_rows)) s.write_buffer();
+    if (!s.prior_attempts.empty()) {
+        auto prior = s.prior_attempts.find(record.id.value());
+        if (prior != s.prior_attempts.end()) record.attempts += prior->second;
+    }
+    s.stage(record);
+    if (s.batch.size() >= std::max<std::size_t>(1, s.options.flush_rows)) s.write_buffer();
 }
 
 void ResultStore::maybe_flush() {
     if (!impl_ || impl_->closed) return;
     impl_->write_params_slice();
-    if (impl_->buffer.empty()) return;
+    if (impl_->batch.empty()) return;
     if (Clock::now() - impl_->oldest_buffered >= impl_->options.flush_interval) impl_->write_buffer();
 }
 

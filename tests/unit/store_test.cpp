@@ -263,6 +263,44 @@ TEST(Store, RecordsOutOfOrderLandInTheirTaskRows) {
     EXPECT_EQ(nodes.size(), 2u);  // each host once, however many tasks it ran
 }
 
+// One batch, ids out of order, two records for one id: the later record is the row, its
+// results included (the earlier one's results for that id are not written).
+TEST(Store, TheLastRecordOfAnIdInABatchIsItsRow) {
+    TempDir dir;
+    auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
+    store.record(done(5, {{"loss", 5.0}, {"label", std::string("five, first")}, {"curve", std::vector<double>{1, 2}}}));
+    store.record(done(2, {{"loss", 2.0}, {"curve", std::vector<double>{2, 20}}}));
+    store.record(failed(3, 1, "task 3 crashed"));
+    store.record(done(3, {{"label", std::string("three")}}));
+    store.record(done(5, {{"loss", std::int64_t(50)}}));
+    store.record(failed(8, 2, "task 8 crashed"));
+    EXPECT_EQ(store.statuses()[5], TaskStatus::Done);
+    EXPECT_EQ(store.statuses()[3], TaskStatus::Done);
+    store.close();
+
+    Reader file(dir.file("r.h5"));
+    auto status = file.statuses();
+    auto loss = file.doubles("results/loss");
+    auto label = file.strings("results/label");
+    auto curve = file.doubles("results/curve");
+    auto error = file.strings("tasks/error");
+    EXPECT_EQ(status[5], TaskStatus::Done);
+    EXPECT_EQ(loss[5], 50.0);
+    EXPECT_EQ(label[5], "");
+    EXPECT_TRUE(std::isnan(curve[10]) && std::isnan(curve[11]));
+    EXPECT_EQ(status[3], TaskStatus::Done);
+    EXPECT_EQ(error[3], "");
+    EXPECT_EQ(label[3], "three");
+    EXPECT_TRUE(std::isnan(loss[3]));
+    EXPECT_EQ(loss[2], 2.0);
+    EXPECT_EQ(curve[4], 2.0);
+    EXPECT_EQ(curve[5], 20.0);
+    EXPECT_EQ(status[8], TaskStatus::Failed);
+    EXPECT_EQ(error[8], "task 8 crashed");
+    EXPECT_EQ(file.int32s("tasks/attempts")[8], 2);
+    EXPECT_EQ(status[0], TaskStatus::Pending);
+}
+
 TEST(Store, StringAndArrayResultsHaveTheirOwnShapes) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
