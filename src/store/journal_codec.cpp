@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <limits>
 
 namespace mpisweep::store {
@@ -128,12 +131,92 @@ const CrcTables& crc_tables() {
     return tables;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// CRC-32 of 16-byte blocks (len >= 64, a multiple of 16) by carry-less multiplication:
+// folding as in Intel's "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ"
+// (the bit-reflected constants of zlib's crc32_simd.c). `crc` is the register (not
+// inverted) before and after. About 0.1 instructions a byte, against ~3 for the tables.
+#define MPISWEEP_CLMUL __attribute__((target("pclmul,sse4.1")))
+
+MPISWEEP_CLMUL inline __m128i load(const unsigned char* at) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+}
+
+// x times the folding constants in k, plus next.
+MPISWEEP_CLMUL inline __m128i fold(__m128i x, __m128i k, __m128i next) {
+    const __m128i low = _mm_clmulepi64_si128(x, k, 0x00);
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x11), next), low);
+}
+
+MPISWEEP_CLMUL std::uint32_t crc32_folded(const unsigned char* buf, std::size_t len,
+                                                                 std::uint32_t crc) {
+    alignas(16) static const std::uint64_t k1k2[] = {0x0154442bd4, 0x01c6e41596};
+    alignas(16) static const std::uint64_t k3k4[] = {0x01751997d0, 0x00ccaa009e};
+    alignas(16) static const std::uint64_t k5k0[] = {0x0163cd6124, 0x0000000000};
+    alignas(16) static const std::uint64_t poly[] = {0x01db710641, 0x01f7011641};
+    __m128i x1 = load(buf), x2 = load(buf + 16), x3 = load(buf + 32), x4 = load(buf + 48);
+    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128(static_cast<int>(crc)));
+    __m128i x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(k1k2));
+    buf += 64;
+    len -= 64;
+    while (len >= 64) {  // four blocks folded in parallel
+        const __m128i x5 = _mm_clmulepi64_si128(x1, x0, 0x00), x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
+        const __m128i x7 = _mm_clmulepi64_si128(x3, x0, 0x00), x8 = _mm_clmulepi64_si128(x4, x0, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+        x2 = _mm_clmulepi64_si128(x2, x0, 0x11);
+        x3 = _mm_clmulepi64_si128(x3, x0, 0x11);
+        x4 = _mm_clmulepi64_si128(x4, x0, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), load(buf));
+        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), load(buf + 16));
+        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), load(buf + 32));
+        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), load(buf + 48));
+        buf += 64;
+        len -= 64;
+    }
+    x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(k3k4));  // fold the four into one
+    x1 = fold(x1, x0, x2);
+    x1 = fold(x1, x0, x3);
+    x1 = fold(x1, x0, x4);
+    while (len >= 16) {
+        x1 = fold(x1, x0, load(buf));
+        buf += 16;
+        len -= 16;
+    }
+    // 128 bits to 64, then Barrett reduction to 32.
+    x2 = _mm_clmulepi64_si128(x1, x0, 0x10);
+    x3 = _mm_setr_epi32(~0, 0, ~0, 0);
+    x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2);
+    x0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(k5k0));
+    x2 = _mm_srli_si128(x1, 4);
+    x1 = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x1, x3), x0, 0x00), x2);
+    x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(poly));
+    x2 = _mm_clmulepi64_si128(_mm_and_si128(x1, x3), x0, 0x10);
+    x2 = _mm_clmulepi64_si128(_mm_and_si128(x2, x3), x0, 0x00);
+    return static_cast<std::uint32_t>(_mm_extract_epi32(_mm_xor_si128(x1, x2), 1));
+}
+
+#undef MPISWEEP_CLMUL
+
+bool has_clmul() {
+    static const bool has = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    return has;
+}
+#endif
+
 }  // namespace
 
 std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc) {
     const auto& t = crc_tables().t;
     auto p = static_cast<const unsigned char*>(data);
     std::uint32_t c = ~crc;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (size >= 64 && has_clmul()) {
+        const std::size_t blocks = size & ~std::size_t{15};
+        c = crc32_folded(p, blocks, c);
+        p += blocks;
+        size -= blocks;
+    }
+#endif
     while (size >= 8) {
         std::uint32_t lo, hi;
         std::memcpy(&lo, p, 4);

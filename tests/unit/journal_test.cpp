@@ -113,6 +113,29 @@ TEST(JournalCodec, Crc32MatchesTheStandardCheckValue) {
     EXPECT_EQ(store::crc32_of("", 0), 0U);
 }
 
+// The folded (PCLMUL) path takes 64 bytes and more, the tables the rest: every length and
+// alignment, and a value carried over, must give zlib's crc32 (bit by bit here).
+TEST(JournalCodec, Crc32OfEveryLengthAndOffsetMatchesTheBitwiseDefinition) {
+    auto bitwise = [](const unsigned char* p, std::size_t n, std::uint32_t crc) {
+        std::uint32_t c = ~crc;
+        for (std::size_t i = 0; i < n; ++i) {
+            c ^= p[i];
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
+    };
+    std::vector<unsigned char> bytes(5000);
+    std::uint32_t state = 12345;
+    for (auto& b : bytes) b = static_cast<unsigned char>((state = state * 1103515245U + 12345U) >> 24);
+    for (std::size_t offset = 0; offset < 16; offset += 3)
+        for (std::size_t n = 0; n + offset <= 300; ++n)
+            ASSERT_EQ(store::crc32_of(bytes.data() + offset, n), bitwise(bytes.data() + offset, n, 0))
+                << "offset " << offset << ", " << n << " bytes";
+    EXPECT_EQ(store::crc32_of(bytes.data(), 4999, 0xdeadbeefU), bitwise(bytes.data(), 4999, 0xdeadbeefU));
+    const std::uint32_t first = store::crc32_of(bytes.data(), 1000);
+    EXPECT_EQ(store::crc32_of(bytes.data() + 1000, 4000, first), store::crc32_of(bytes.data(), 5000));
+}
+
 TEST(JournalCodec, HeaderAndFramesReadBackExactly) {
     const std::string bytes = sample_journal();
     const store::JournalScan scan = store::scan_journal(bytes);
