@@ -1,5 +1,6 @@
 #include "store/file_layout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -34,9 +35,17 @@ void write_root_attributes(hid_t file, const Grid& grid, const FileIdentity& ide
     h5::write_uint64_attribute(file, "journal_id", identity.journal_id);
 }
 
-// One /params/<axis> dataset and its buffer for a block of rows.
+// Axes up to this size keep their values in a table: the fastest-varying axis is then
+// copied a run at a time instead of decoded a row at a time.
+constexpr std::uint64_t kParamTableMax = 65536;
+
+// One /params/<axis> dataset and its buffer for a block of rows. Task ids are mixed-radix
+// numbers (grid.hpp): the axis holds value (id / stride) % radix, so a block is runs of
+// `stride` equal values, filled by run.
 struct ParamColumn {
     const Axis* axis;
+    std::uint64_t stride = 1;
+    std::uint64_t radix = 1;
     h5::Datatype type;  // file and memory type (native on this machine)
     h5::Dataset dataset;
     std::vector<std::int64_t> ints;
@@ -44,6 +53,10 @@ struct ParamColumn {
     std::vector<std::int8_t> bools;
     std::vector<std::string> strings;
     std::vector<const char*> pointers;
+    // The axis's values in the buffer's element type (numeric axes up to kParamTableMax).
+    std::vector<std::int64_t> int_table;
+    std::vector<double> double_table;
+    std::vector<std::int8_t> bool_table;
 
     const void* data() {
         switch (axis->type()) {
@@ -57,15 +70,82 @@ struct ParamColumn {
         return nullptr;
     }
 
-    void set(std::size_t row, const Value& value) {
+    static double as_double(const Value& value) {
+        return value.index() == 0 ? static_cast<double>(std::get<std::int64_t>(value)) : std::get<double>(value);
+    }
+
+    void make_table() {
+        if (axis->size() > kParamTableMax) return;
+        for (std::uint64_t i = 0; i < axis->size(); ++i) {
+            const Value value = axis->at(i);
+            switch (axis->type()) {
+                case ValueType::Int: int_table.push_back(std::get<std::int64_t>(value)); break;
+                case ValueType::Float: double_table.push_back(as_double(value)); break;
+                case ValueType::Bool: bool_table.push_back(std::get<bool>(value) ? 1 : 0); break;
+                case ValueType::String: return;
+            }
+        }
+    }
+
+    // Rows [row, row + n) of the buffer all hold value `index` of the axis.
+    void fill(std::size_t row, std::size_t n, std::uint64_t index) {
         switch (axis->type()) {
-            case ValueType::Int: ints[row] = std::get<std::int64_t>(value); break;
-            case ValueType::Float:
-                doubles[row] = value.index() == 0 ? static_cast<double>(std::get<std::int64_t>(value))
-                                                  : std::get<double>(value);
+            case ValueType::Int:
+                std::fill_n(ints.begin() + static_cast<std::ptrdiff_t>(row), n,
+                            int_table.empty() ? std::get<std::int64_t>(axis->at(index)) : int_table[index]);
                 break;
-            case ValueType::Bool: bools[row] = std::get<bool>(value) ? 1 : 0; break;
-            case ValueType::String: strings[row] = std::get<std::string>(value); break;
+            case ValueType::Float:
+                std::fill_n(doubles.begin() + static_cast<std::ptrdiff_t>(row), n,
+                            double_table.empty() ? as_double(axis->at(index)) : double_table[index]);
+                break;
+            case ValueType::Bool:
+                std::fill_n(bools.begin() + static_cast<std::ptrdiff_t>(row), n,
+                            bool_table.empty() ? std::int8_t{std::get<bool>(axis->at(index)) ? std::int8_t{1} : std::int8_t{0}}
+                                               : bool_table[index]);
+                break;
+            case ValueType::String:
+                std::fill_n(strings.begin() + static_cast<std::ptrdiff_t>(row), n, std::get<std::string>(axis->at(index)));
+                break;
+        }
+    }
+
+    // Rows [row, row + n) hold values index, index + 1, ... of a tabled axis of stride 1.
+    bool copy_from_table(std::size_t row, std::size_t n, std::uint64_t index) {
+        auto copy = [&](const auto& table, auto& out) {
+            if (table.empty()) return false;
+            std::copy_n(table.begin() + static_cast<std::ptrdiff_t>(index), n, out.begin() + static_cast<std::ptrdiff_t>(row));
+            return true;
+        };
+        switch (axis->type()) {
+            case ValueType::Int: return copy(int_table, ints);
+            case ValueType::Float: return copy(double_table, doubles);
+            case ValueType::Bool: return copy(bool_table, bools);
+            case ValueType::String: return false;
+        }
+        return false;
+    }
+
+    // Rows first .. first + rows - 1 of the grid into the buffer (sized for them).
+    void fill_block(std::uint64_t first, std::size_t rows) {
+        std::uint64_t index = first / stride % radix;
+        std::uint64_t left = stride - first % stride;  // rows until the value changes
+        std::size_t row = 0;
+        while (row < rows) {
+            std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, rows - row));
+            if (stride == 1) {
+                n = static_cast<std::size_t>(std::min<std::uint64_t>(radix - index, rows - row));
+                if (!copy_from_table(row, n, index)) {
+                    n = 1;
+                    fill(row, 1, index);
+                }
+                index += n;
+            } else {
+                fill(row, n, index);
+                ++index;
+            }
+            row += n;
+            left = stride;
+            if (index == radix) index = 0;
         }
     }
 };
@@ -130,10 +210,30 @@ ParamWriter::ParamWriter(ParamWriter&&) noexcept = default;
 ParamWriter& ParamWriter::operator=(ParamWriter&&) noexcept = default;
 
 ParamWriter::ParamWriter(hid_t file, const Grid& grid) : grid_(grid), n_(grid.size()) {
-    for (const Axis& axis : grid_.axes()) {
+    // The digits of a task id (grid.hpp): one per axis, except that a zip group is one digit
+    // at its first axis; the last digit varies fastest.
+    const std::vector<Axis>& axes = grid_.axes();
+    std::vector<std::size_t> digit_of(axes.size(), axes.size());
+    std::vector<std::uint64_t> radix;
+    const auto groups = grid_.zip_groups();
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+        if (digit_of[i] != axes.size()) continue;  // a later member of a zip group
+        digit_of[i] = radix.size();
+        for (const auto& group : groups)
+            if (group.front() == i)
+                for (std::size_t k : group) digit_of[k] = radix.size();
+        radix.push_back(axes[i].size());
+    }
+    std::vector<std::uint64_t> stride(radix.size(), 1);
+    for (std::size_t d = radix.size(); d-- > 1;) stride[d - 1] = stride[d] * radix[d];
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+        const Axis& axis = axes[i];
         auto column = std::make_unique<Column>();
         ParamColumn& c = column->data;
         c.axis = &axis;
+        c.stride = stride[digit_of[i]];
+        c.radix = radix[digit_of[i]];
+        c.make_table();
         c.type = memory_type_of(axis.type());
         const std::string path = "params/" + axis.name();
         c.dataset = h5::Dataset(H5_CHECK(H5Dopen2, file, path.c_str(), H5P_DEFAULT));
@@ -156,10 +256,7 @@ void ParamWriter::write_block() {
                 break;
         }
     }
-    for (std::uint64_t row = 0; row < rows; ++row) {
-        grid_.decode(TaskId(written_ + row), values_);
-        for (std::size_t a = 0; a < columns_.size(); ++a) columns_[a]->data.set(row, values_[a]);
-    }
+    for (auto& column : columns_) column->data.fill_block(written_, static_cast<std::size_t>(rows));
     hsize_t dims[1] = {n_};
     h5::Dataspace file_space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
     hsize_t start[1] = {written_};

@@ -59,7 +59,6 @@ private:
     std::uint64_t n_ = 0;
     std::uint64_t written_ = 0;
     std::vector<std::unique_ptr<Column>> columns_;
-    std::vector<Value> values_;
 };
 
 /// The root attribute journal_id, or 0 when the file has none (made before journals).

@@ -203,6 +203,48 @@ TEST(Store, ParamsHoldEveryPointInTaskIdOrder) {
     }
 }
 
+// Numeric /params are written a run of equal values at a time (value = id / stride % radix):
+// zip groups, blocks that start inside a run, and axes too long for a table of their values
+// (stride 1 and stride 2) must all give grid.at(id) at every row.
+TEST(Store, LazyParamsHoldEveryPointOfZippedAndLongAxes) {
+    Grid zipped;
+    zipped.add(Axis::range("a", 7, 10))
+        .add(Axis::linspace("b", 0.0, 1.0, 5))
+        .add(Axis::list("flag", {Value(true), Value(false)}))
+        .add(Axis::range("c", 10, 15))
+        .add(Axis::logspace("e", -2.0, 1.0, 3001))
+        .zip({"b", "c"});
+    Grid long_fast;  // the fastest axis has more values than a table holds
+    long_fast.add(Axis::list("flag", {Value(false), Value(true)})).add(Axis::range("y", 0, 140000, 2));
+    Grid long_slow;  // the same axis varying second
+    long_slow.add(Axis::range("y", 0, 140000, 2)).add(Axis::list("z", {Value(0.5), Value(1.5)}));
+    for (const Grid* grid : {&zipped, &long_fast, &long_slow}) {
+        TempDir dir;
+        ResultStore::create(*grid, options_for(dir.file("r.h5"))).close();
+        Reader file(dir.file("r.h5"));
+        for (const Axis& axis : grid->axes()) {
+            SCOPED_TRACE("axis " + axis.name());
+            const std::string path = "params/" + axis.name();
+            std::vector<double> floats;
+            std::vector<std::int64_t> ints;
+            std::vector<bool> bools;
+            if (axis.type() == ValueType::Float) floats = file.doubles(path.c_str());
+            if (axis.type() == ValueType::Int) ints = file.int64s(path.c_str());
+            if (axis.type() == ValueType::Bool) bools = file.bools(path.c_str());
+            std::size_t wrong = 0;
+            for (std::uint64_t id = 0; id < grid->size(); ++id) {
+                const Value expected = grid->at(TaskId(id))[axis.name()];
+                bool same = false;
+                if (axis.type() == ValueType::Float) same = floats.at(id) == std::get<double>(expected);
+                if (axis.type() == ValueType::Int) same = ints.at(id) == std::get<std::int64_t>(expected);
+                if (axis.type() == ValueType::Bool) same = bools.at(id) == std::get<bool>(expected);
+                if (!same && wrong++ < 3) ADD_FAILURE() << "task " << id << " differs";
+            }
+            EXPECT_EQ(wrong, 0u);
+        }
+    }
+}
+
 TEST(Store, RecordsOutOfOrderLandInTheirTaskRows) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
