@@ -30,6 +30,19 @@ std::string describe(ColumnType type);
 /// float64 column converts; everything else must match exactly).
 bool fits(ColumnType value, ColumnType column);
 
+/// fits(column_type_of(value), column) without building the type: the check of every
+/// result of every record.
+inline bool value_fits(const ResultValue& value, ColumnType column) {
+    switch (column.kind) {
+        case ColumnType::Kind::Float: return value.index() <= 1;
+        case ColumnType::Kind::Int: return value.index() == 1;
+        case ColumnType::Kind::String: return value.index() == 2;
+        case ColumnType::Kind::Array:
+            return value.index() == 3 && std::get<std::vector<double>>(value).size() == column.width;
+    }
+    return false;
+}
+
 /// Throws StoreError unless `name` is a valid result field name: non-empty, no '/', not
 /// "." (HDF5 link-name rules). `what` says what the name is ("result field", "param").
 void check_field_name(std::string_view name, std::string_view what);

@@ -57,6 +57,9 @@ struct ParamColumn {
     std::vector<std::int64_t> int_table;
     std::vector<double> double_table;
     std::vector<std::int8_t> bool_table;
+    // An int range too long for a table: value i is start + i * step (in uint64, as Axis does).
+    bool int_range = false;
+    std::uint64_t range_start = 0, range_step = 0;
 
     const void* data() {
         switch (axis->type()) {
@@ -75,7 +78,14 @@ struct ParamColumn {
     }
 
     void make_table() {
-        if (axis->size() > kParamTableMax) return;
+        if (axis->size() > kParamTableMax) {
+            if (axis->kind() == Axis::Kind::Range && axis->type() == ValueType::Int) {
+                int_range = true;
+                range_start = static_cast<std::uint64_t>(std::get<std::int64_t>(axis->at(0)));
+                range_step = static_cast<std::uint64_t>(std::get<std::int64_t>(axis->at(1))) - range_start;
+            }
+            return;
+        }
         for (std::uint64_t i = 0; i < axis->size(); ++i) {
             const Value value = axis->at(i);
             switch (axis->type()) {
@@ -111,6 +121,11 @@ struct ParamColumn {
 
     // Rows [row, row + n) hold values index, index + 1, ... of a tabled axis of stride 1.
     bool copy_from_table(std::size_t row, std::size_t n, std::uint64_t index) {
+        if (int_range) {
+            std::uint64_t value = range_start + index * range_step;
+            for (std::size_t k = 0; k < n; ++k, value += range_step) ints[row + k] = static_cast<std::int64_t>(value);
+            return true;
+        }
         auto copy = [&](const auto& table, auto& out) {
             if (table.empty()) return false;
             std::copy_n(table.begin() + static_cast<std::ptrdiff_t>(index), n, out.begin() + static_cast<std::ptrdiff_t>(row));

@@ -255,10 +255,31 @@ char* store_bytes(char* at, T value) {
     return at + sizeof(T);
 }
 
+// Hosts, field names and errors are mostly short: copied inline, memcpy for the rest.
 char* store_string(char* at, const std::string& text) {
-    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(text.size()));
-    std::memcpy(at, text.data(), text.size());
-    return at + text.size();
+    const std::size_t n = text.size();
+    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(n));
+    const char* from = text.data();
+    if (n >= 8 && n <= 16) {  // the first 8 bytes and the last 8 (they may overlap)
+        std::uint64_t head, tail;
+        std::memcpy(&head, from, 8);
+        std::memcpy(&tail, from + n - 8, 8);
+        std::memcpy(at, &head, 8);
+        std::memcpy(at + n - 8, &tail, 8);
+    } else if (n >= 4 && n < 8) {
+        std::uint32_t head, tail;
+        std::memcpy(&head, from, 4);
+        std::memcpy(&tail, from + n - 4, 4);
+        std::memcpy(at, &head, 4);
+        std::memcpy(at + n - 4, &tail, 4);
+    } else if (n > 0 && n < 4) {  // bytes 0, n/2 and n-1 cover 1 to 3 bytes
+        at[0] = from[0];
+        at[n / 2] = from[n / 2];
+        at[n - 1] = from[n - 1];
+    } else if (n > 0) {
+        std::memcpy(at, from, n);
+    }
+    return at + n;
 }
 
 std::size_t encoded_size(const ResultValue& value) {

@@ -90,6 +90,32 @@ public:
     using StoreError::StoreError;
 };
 
+// a == b for the short strings of every record (host, field names): no call to memcmp.
+inline bool same_text(const std::string& a, const std::string& b) {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    if (n >= 8 && n <= 16) {
+        std::uint64_t x[2], y[2];  // the first 8 bytes and the last 8 (they may overlap)
+        std::memcpy(&x[0], p, 8);
+        std::memcpy(&x[1], p + n - 8, 8);
+        std::memcpy(&y[0], q, 8);
+        std::memcpy(&y[1], q + n - 8, 8);
+        return x[0] == y[0] && x[1] == y[1];
+    }
+    if (n >= 4 && n < 8) {
+        std::uint32_t x[2], y[2];
+        std::memcpy(&x[0], p, 4);
+        std::memcpy(&x[1], p + n - 4, 4);
+        std::memcpy(&y[0], q, 4);
+        std::memcpy(&y[1], q + n - 4, 4);
+        return x[0] == y[0] && x[1] == y[1];
+    }
+    if (n < 4) return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
+    return std::memcmp(p, q, n) == 0;
+}
+
 store::FileIdentity identity_of(const store::JournalHeader& header) {
     return store::FileIdentity{header.file_id, header.created, header.mpi_size, header.command};
 }
@@ -325,8 +351,13 @@ void ResultStore::Impl::validate(const TaskRecord& record) {
     std::size_t k = 0;
     for (const auto& [name, value] : record.results) {
         std::size_t c = shape[k];
-        // A column's name was checked when it was made: a hit needs no other check.
-        if (c >= columns.size() || columns[c].name != name) {
+        // The usual case: the previous record's column for this field, and a value that fits.
+        // (Its name was checked when the column was made.)
+        if (c < columns.size() && same_text(columns[c].name, name) && store::value_fits(value, columns[c].type)) {
+            ++k;
+            continue;
+        }
+        if (c >= columns.size() || !same_text(columns[c].name, name)) {
             store::check_field_name(name, "result field");
             const auto it = column_index.find(name);
             c = it == column_index.end() ? kNewColumn : it->second;
@@ -347,7 +378,7 @@ void ResultStore::Impl::validate(const TaskRecord& record) {
 
 std::int32_t ResultStore::Impl::node_of(const std::string& host) {
     if (host.empty()) return -1;
-    if (last_node >= 0 && nodes[static_cast<std::size_t>(last_node)] == host) return last_node;
+    if (last_node >= 0 && same_text(nodes[static_cast<std::size_t>(last_node)], host)) return last_node;
     // Look up first: emplace would build (allocate) a node per record only to drop it.
     if (const auto it = node_index.find(host); it != node_index.end()) return last_node = it->second;
     const auto index = static_cast<std::int32_t>(nodes.size());

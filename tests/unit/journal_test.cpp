@@ -164,6 +164,34 @@ TEST(JournalCodec, HeaderAndFramesReadBackExactly) {
     expect_same(records[3], record_of(3));
 }
 
+// Short strings are copied without memcpy, by length class: every length from 0 to 40 must
+// read back exactly, in every string field.
+TEST(JournalCodec, StringsOfEveryLengthReadBackExactly) {
+    std::vector<TaskRecord> records;
+    for (std::size_t n = 0; n <= 40; ++n) {
+        std::string text;
+        for (std::size_t i = 0; i < n; ++i) text += static_cast<char>('a' + (i * 7 + n) % 26);
+        TaskRecord r = record_of(n, n % 2 ? TaskStatus::Failed : TaskStatus::Done);
+        r.node = text;
+        r.error = text + "!";
+        r.results = {{"f" + text, text}, {text + "g", static_cast<double>(n)}};
+        records.push_back(std::move(r));
+    }
+    std::vector<const TaskRecord*> pointers;
+    for (const auto& r : records) pointers.push_back(&r);
+    std::string bytes = store::encode_header(header_for("{}"));
+    store::append_records_frame(pointers, bytes);
+    const store::JournalScan scan = store::scan_journal(bytes);
+    ASSERT_EQ(scan.frames.size(), 1u);
+    std::vector<TaskRecord> back;
+    store::decode_records(scan.frames[0].payload, back);
+    ASSERT_EQ(back.size(), records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        SCOPED_TRACE("length " + std::to_string(i));
+        expect_same(back[i], records[i]);
+    }
+}
+
 TEST(JournalCodec, ATornLastFrameIsIgnoredWhereverItIsCut) {
     std::vector<std::size_t> ends;
     const std::string bytes = sample_journal(&ends);

@@ -218,7 +218,9 @@ TEST(Store, LazyParamsHoldEveryPointOfZippedAndLongAxes) {
     long_fast.add(Axis::list("flag", {Value(false), Value(true)})).add(Axis::range("y", 0, 140000, 2));
     Grid long_slow;  // the same axis varying second
     long_slow.add(Axis::range("y", 0, 140000, 2)).add(Axis::list("z", {Value(0.5), Value(1.5)}));
-    for (const Grid* grid : {&zipped, &long_fast, &long_slow}) {
+    Grid long_floats;  // not a range: decoded a row at a time
+    long_floats.add(Axis::linspace("w", -1.0, 1.0, 70001));
+    for (const Grid* grid : {&zipped, &long_fast, &long_slow, &long_floats}) {
         TempDir dir;
         ResultStore::create(*grid, options_for(dir.file("r.h5"))).close();
         Reader file(dir.file("r.h5"));
