@@ -1,8 +1,8 @@
 #pragma once
-// One Boost-serialized object per MPI message: packed once into a Boost.MPI packed archive and
-// sent with a plain MPI_Isend of MPI_PACKED, received after a probe with MPI_Get_count. This
-// keeps Boost.Serialization as the format while making every message exactly one MPI message
-// (no separate size message) that the master can post without waiting.
+// One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
+// archive, the others by a Boost.MPI packed archive, both into one buffer sent with a plain
+// MPI_Isend of MPI_PACKED and received after a probe with MPI_Get_count. Every message is
+// exactly one MPI message (no separate size message) that the master can post without waiting.
 #include <mpi.h>
 
 #include <boost/mpi/communicator.hpp>
@@ -12,7 +12,9 @@
 #include <optional>
 #include <vector>
 
+#include "mpi/messages.hpp"
 #include "mpi/mpi_check.hpp"
+#include "mpi/wire_archive.hpp"
 
 namespace mpisweep {
 
@@ -38,14 +40,18 @@ public:
         } else {
             p.buffer = std::move(spare_.back());
             spare_.pop_back();
-            p.buffer->clear();
         }
-        {
+        std::size_t bytes = 0;
+        if constexpr (HotMessage<T>::value) {
+            bytes = wire_encode(value, *p.buffer);
+        } else {
+            p.buffer->clear();
             boost::mpi::packed_oarchive archive(static_cast<MPI_Comm>(comm_), *p.buffer);
             archive << value;
+            bytes = p.buffer->size();
         }
-        MPISWEEP_MPI_CHECK(MPI_Isend(p.buffer->data(), static_cast<int>(p.buffer->size()), MPI_PACKED,
-                                     dest, tag, comm_, &p.request));
+        MPISWEEP_MPI_CHECK(MPI_Isend(p.buffer->data(), static_cast<int>(bytes), MPI_PACKED, dest, tag, comm_,
+                                     &p.request));
         pending_.push_back(std::move(p));
     }
     /// A message without payload (Stop, Bye).
@@ -85,20 +91,22 @@ private:
     std::vector<std::unique_ptr<PackedBuffer>> spare_;
 };
 
-/// A message waiting to be received: source and tag.
+/// A message waiting to be received: source, tag and size.
 struct Envelope {
     int source = 0;
     int tag = 0;
     int bytes = 0;
 };
 
-/// Non-blocking probe for a message from `source` (MPI_ANY_SOURCE for any).
+/// Non-blocking probe for a message from `source` (MPI_ANY_SOURCE for any). Iprobe + Recv:
+/// Improbe + Mrecv cost the same here (Open MPI 4.1, vader: Mrecv 523-567 instructions, Recv
+/// 539-568, callgrind), so the simpler pair stays.
 inline std::optional<Envelope> probe(const boost::mpi::communicator& comm, int source) {
     int flag = 0;
+    Envelope e;
     MPI_Status status;
     MPISWEEP_MPI_CHECK(MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, &status));
     if (!flag) return std::nullopt;
-    Envelope e;
     e.source = status.MPI_SOURCE;
     e.tag = status.MPI_TAG;
     MPISWEEP_MPI_CHECK(MPI_Get_count(&status, MPI_PACKED, &e.bytes));
@@ -110,11 +118,17 @@ template <class T>
 void receive(const boost::mpi::communicator& comm, const Envelope& e, T& value) {
     // One receive buffer per thread, reused: its capacity only grows.
     thread_local PackedBuffer buffer;
-    buffer.resize(static_cast<std::size_t>(e.bytes));
-    MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm,
-                                MPI_STATUS_IGNORE));
-    boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
-    archive >> value;
+    const auto bytes = static_cast<std::size_t>(e.bytes);
+    if constexpr (HotMessage<T>::value) {
+        if (buffer.size() < bytes) buffer.resize(bytes);
+        MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
+        wire_decode(buffer.data(), bytes, value);
+    } else {
+        buffer.resize(bytes);
+        MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
+        boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
+        archive >> value;
+    }
 }
 
 /// Receives a probed message without payload.

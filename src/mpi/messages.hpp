@@ -3,10 +3,11 @@
 // Boost.Serialization. Every copy of a task sent in a TaskBatch is answered by exactly one
 // report (done, failed or cancelled), which is how the master knows a worker's slots.
 //
-// Batches are columnar: one std::vector per field. Boost.MPI packs a vector of an MPI
-// datatype with one MPI_Pack call, where a vector of structs costs one call per field per
-// element (about 1 us per report, measured in bench/micro_messages.cpp). Strings and result
-// values, rare or small, go into side tables.
+// Batches are columnar: one std::vector per field, each written as one array (one memcpy in
+// the wire archive, one MPI_Pack call in a Boost.MPI packed archive, where a vector of structs
+// costs one call per field per element: about 1 us per report, bench/micro_messages.cpp).
+// Strings and result values, rare or small, go into side tables. The hot messages (HotMessage
+// below) travel in src/mpi/wire_archive.hpp's archive, the others in Boost.MPI's.
 #include <array>
 #include <boost/serialization/array_wrapper.hpp>
 #include <boost/serialization/level.hpp>
@@ -16,25 +17,44 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "mpi/wire_archive.hpp"
 #include "mpisweep/ids.hpp"
 #include "mpisweep/task.hpp"
 
 namespace mpisweep {
 
+/// Messages sent once per task or batch: encoded with WireOArchive (see wire_archive.hpp for
+/// the measured reason); every other message with Boost.MPI.
+template <class T>
+struct HotMessage : std::false_type {};
+
+/// Before a loaded length sizes a vector: a no-op for Boost's archives, a bounds check for
+/// the wire archive (a corrupt length throws instead of allocating).
+template <class Archive>
+MPISWEEP_WIRE_INLINE void expect_items(Archive&, std::uint64_t, std::size_t) {}
+MPISWEEP_WIRE_INLINE void expect_items(WireIArchive& ar, std::uint64_t n, std::size_t item_bytes) { ar.expect_items(n, item_bytes); }
+
 /// One column of `n` values as a single array (one MPI_Pack call in a packed archive, no
 /// per-vector object header); resized first when loading.
 template <class Archive, class T>
-void serialize_column(Archive& ar, std::vector<T>& column, std::uint64_t n) {
-    if (Archive::is_loading::value) column.resize(n);
+MPISWEEP_WIRE_INLINE void serialize_column(Archive& ar, std::vector<T>& column, std::uint64_t n) {
+    if (Archive::is_loading::value) {
+        expect_items(ar, n, sizeof(T));
+        column.resize(static_cast<std::size_t>(n));
+    }
     if (n > 0) ar & boost::serialization::make_array(column.data(), n);
 }
 
 /// Strings one by one (errors and string results: rare).
 template <class Archive>
-void serialize_strings(Archive& ar, std::vector<std::string>& strings, std::uint64_t n) {
-    if (Archive::is_loading::value) strings.resize(n);
+MPISWEEP_WIRE_INLINE void serialize_strings(Archive& ar, std::vector<std::string>& strings, std::uint64_t n) {
+    if (Archive::is_loading::value) {
+        expect_items(ar, n, sizeof(std::uint64_t));  // each string has its length first
+        strings.resize(static_cast<std::size_t>(n));
+    }
     for (std::string& text : strings) ar & text;
 }
 
@@ -147,7 +167,7 @@ public:
         serialize_column(ar, ints_, n[5]);
         serialize_strings(ar, strings_, n[6]);
         serialize_column(ar, array_sizes_, n[7]);
-        check_shape();
+        if (Archive::is_loading::value) check_shape();  // add() keeps the shape when saving
     }
 
 private:
@@ -291,6 +311,38 @@ struct WorkerHello {
     template <class Archive>
     void serialize(Archive& ar, unsigned) { ar & host & device & node_devices & ready & error; }
 };
+
+template <>
+struct HotMessage<TaskBatch> : std::true_type {
+    static constexpr const char* name = "task batch";  ///< for errors
+};
+template <>
+struct HotMessage<CancelRequest> : std::true_type {
+    static constexpr const char* name = "cancel request";  ///< for errors
+};
+template <>
+struct HotMessage<ReportBatch> : std::true_type {
+    static constexpr const char* name = "report batch";  ///< for errors
+};
+
+/// Writes a hot message into `buffer` from offset 0 (the buffer only grows); returns its length.
+template <class T, class Buffer>
+std::size_t wire_encode(const T& message, Buffer& buffer) {
+    static_assert(HotMessage<T>::value, "only hot messages use the wire archive");
+    WireOArchive<Buffer> archive(buffer);
+    const_cast<T&>(message).serialize(archive, 0U);  // saving only reads (as in Boost)
+    return archive.size();
+}
+
+/// Reads a hot message of exactly `size` bytes; throws WireError (or, for fields that do not
+/// fit together, std::runtime_error) on a short, long or corrupt one.
+template <class T>
+void wire_decode(const char* data, std::size_t size, T& message) {
+    static_assert(HotMessage<T>::value, "only hot messages use the wire archive");
+    WireIArchive archive(data, size, HotMessage<T>::name);
+    message.serialize(archive, 0U);
+    archive.finish();
+}
 
 }  // namespace mpisweep
 

@@ -1,0 +1,195 @@
+// The hot messages in the wire archive (src/mpi/wire_archive.hpp): what goes in comes out,
+// and a short, long or corrupt message is an error, never a read past its end.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mpi/messages.hpp"
+
+using namespace mpisweep;
+
+namespace {
+
+using Bytes = std::vector<char>;
+
+template <class T>
+Bytes encode(const T& message) {
+    Bytes buffer;
+    buffer.resize(wire_encode(message, buffer));
+    return buffer;
+}
+
+/// Decodes from a heap block of exactly `size` bytes, so that a read past the end is one
+/// past an allocation (what ASan or valgrind would flag), not into the rest of a vector.
+template <class T>
+void decode(const Bytes& bytes, std::size_t size, T& message) {
+    std::unique_ptr<char[]> exact(new char[size == 0 ? 1 : size]);
+    if (size > 0) std::memcpy(exact.get(), bytes.data(), size);
+    wire_decode(exact.get(), size, message);
+}
+
+std::vector<TaskReport> decoded_reports(const ReportBatch& batch) {
+    std::vector<TaskReport> out;
+    batch.for_each([&](TaskReport& r) { out.push_back(r); });
+    return out;
+}
+
+ReportBatch mixed_batch() {
+    ReportBatch batch;
+    TaskReport done;
+    done.task = TaskId(7);
+    done.attempt = 2;
+    done.start = 1.7e9;
+    done.wall_s = 0.25;
+    done.results["loss"] = 0.5;
+    done.results["steps"] = std::int64_t{42};
+    done.results["tag"] = std::string("fast");
+    done.results["curve"] = std::vector<double>{1, 2, 3};
+    batch.add(TaskReport(done));
+    TaskReport failed;
+    failed.task = TaskId(8);
+    failed.outcome = Outcome::Failed;
+    failed.exit_code = 3;
+    failed.error = "boom";
+    batch.add(std::move(failed));
+    TaskReport cancelled;
+    cancelled.task = TaskId(9);
+    cancelled.outcome = Outcome::Cancelled;
+    batch.add(std::move(cancelled));
+    TaskReport second = done;  // a field name seen before in the batch
+    second.task = TaskId(10);
+    second.results["loss"] = 0.75;
+    batch.add(std::move(second));
+    return batch;
+}
+
+TEST(Messages, TaskBatchRoundTrip) {
+    TaskBatch batch;
+    batch.add(TaskId(3), 1);
+    batch.add(TaskId(1ULL << 40), 5);
+    TaskBatch back;
+    back.add(TaskId(99), 9);  // a reused batch: the old content goes
+    const Bytes bytes = encode(batch);
+    decode(bytes, bytes.size(), back);
+    ASSERT_EQ(back.size(), 2U);
+    EXPECT_EQ(back.at(0).task, TaskId(3));
+    EXPECT_EQ(back.at(0).attempt, 1);
+    EXPECT_EQ(back.at(1).task, TaskId(1ULL << 40));
+    EXPECT_EQ(back.at(1).attempt, 5);
+}
+
+TEST(Messages, CancelRequestRoundTrip) {
+    CancelRequest request;
+    request.tasks = {4, 5, 6};
+    CancelRequest back;
+    const Bytes bytes = encode(request);
+    decode(bytes, bytes.size(), back);
+    EXPECT_EQ(back.tasks, request.tasks);
+}
+
+TEST(Messages, ReportBatchRoundTrip) {
+    const Bytes bytes = encode(mixed_batch());
+    ReportBatch back;
+    decode(bytes, bytes.size(), back);
+    const std::vector<TaskReport> r = decoded_reports(back);
+    ASSERT_EQ(r.size(), 4U);
+    EXPECT_EQ(r[0].task, TaskId(7));
+    EXPECT_EQ(r[0].attempt, 2);
+    EXPECT_EQ(r[0].outcome, Outcome::Done);
+    EXPECT_DOUBLE_EQ(r[0].start, 1.7e9);
+    EXPECT_DOUBLE_EQ(r[0].wall_s, 0.25);
+    EXPECT_EQ(r[0].results.at("loss"), ResultValue(0.5));
+    EXPECT_EQ(r[0].results.at("steps"), ResultValue(std::int64_t{42}));
+    EXPECT_EQ(r[0].results.at("tag"), ResultValue(std::string("fast")));
+    EXPECT_EQ(r[0].results.at("curve"), ResultValue(std::vector<double>{1, 2, 3}));
+    EXPECT_EQ(r[1].outcome, Outcome::Failed);
+    EXPECT_EQ(r[1].exit_code, 3);
+    EXPECT_EQ(r[1].error, "boom");
+    EXPECT_TRUE(r[1].results.empty());
+    EXPECT_EQ(r[2].outcome, Outcome::Cancelled);
+    EXPECT_TRUE(r[2].error.empty());
+    EXPECT_EQ(r[3].task, TaskId(10));
+    EXPECT_EQ(r[3].results.at("loss"), ResultValue(0.75));
+    EXPECT_EQ(r[3].results.size(), 4U);
+}
+
+TEST(Messages, EveryTruncatedReportBatchIsRejected) {
+    const Bytes bytes = encode(mixed_batch());
+    for (std::size_t size = 0; size < bytes.size(); ++size) {
+        ReportBatch back;
+        EXPECT_THROW(decode(bytes, size, back), WireError) << "a message cut to " << size << " bytes";
+    }
+}
+
+TEST(Messages, EveryTruncatedTaskBatchIsRejected) {
+    TaskBatch batch;
+    batch.add(TaskId(3), 1);
+    const Bytes bytes = encode(batch);
+    for (std::size_t size = 0; size < bytes.size(); ++size) {
+        TaskBatch back;
+        EXPECT_THROW(decode(bytes, size, back), WireError) << "a message cut to " << size << " bytes";
+    }
+}
+
+TEST(Messages, TrailingBytesAreRejected) {
+    TaskBatch batch;
+    batch.add(TaskId(3), 1);
+    Bytes bytes = encode(batch);
+    bytes.push_back('x');
+    TaskBatch back;
+    try {
+        decode(bytes, bytes.size(), back);
+        FAIL() << "a message with a byte too many was accepted";
+    } catch (const WireError& e) {
+        EXPECT_NE(std::string(e.what()).find("task batch"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("1 bytes left over"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Messages, AHugeLengthIsRejectedBeforeAllocating) {
+    TaskBatch batch;
+    batch.add(TaskId(3), 1);
+    Bytes bytes = encode(batch);
+    const std::uint64_t huge = std::uint64_t{1} << 60;
+    std::memcpy(bytes.data(), &huge, sizeof huge);  // the row count comes first
+    TaskBatch back;
+    EXPECT_THROW(decode(bytes, bytes.size(), back), WireError);
+
+    Bytes reports = encode(mixed_batch());
+    for (std::size_t k = 0; k < 8; ++k) {  // each of the 8 lengths at the front
+        Bytes corrupt = reports;
+        std::memcpy(corrupt.data() + k * sizeof huge, &huge, sizeof huge);
+        ReportBatch r;
+        EXPECT_THROW(decode(corrupt, corrupt.size(), r), WireError) << "length " << k;
+    }
+}
+
+TEST(Messages, FieldsThatDoNotFitTogetherAreRejected) {
+    // One row: ids, attempts, then the outcome byte. An outcome of 7 is no Outcome.
+    ReportBatch one;
+    TaskReport r;
+    r.task = TaskId(1);
+    one.add(std::move(r));
+    Bytes bytes = encode(one);
+    const std::size_t outcome_at = 8 * sizeof(std::uint64_t) + sizeof(std::uint64_t) + sizeof(std::int32_t);
+    ASSERT_EQ(bytes[outcome_at], 0);
+    bytes[outcome_at] = 7;
+    ReportBatch back;
+    try {
+        decode(bytes, bytes.size(), back);
+        FAIL() << "an outcome of 7 was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("corrupt report batch"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Messages, AMessageOfAnotherTypeIsRejected) {
+    const Bytes reports = encode(mixed_batch());
+    TaskBatch tasks;
+    EXPECT_THROW(decode(reports, reports.size(), tasks), WireError);
+}
+
+}  // namespace
