@@ -94,6 +94,7 @@ public:
     T get(std::string_view name) const;
 
 private:
+    friend class Grid;  // Grid::at(TaskId, Point&) refills a point in place
     std::shared_ptr<const std::vector<std::string>> names_;
     std::vector<Value> values_;
 };
@@ -137,6 +138,8 @@ public:
     Point at(TaskId id) const;
     /// Same, writing into `out` (resized to the number of axes) to avoid allocation.
     void decode(TaskId id, std::vector<Value>& out) const;
+    /// Same, refilling `out` in place (a worker runs one task after another: no allocation).
+    void at(TaskId id, Point& out) const;
 
     /// Canonical JSON of the whole grid: {"axes": [Axis::to_json()...], "zip": [[names]]}.
     /// Two grids with the same to_json() give the same points for every task id; zip(a,b)

@@ -426,6 +426,11 @@ Point Grid::at(TaskId id) const {
     return Point(names_, std::move(values));
 }
 
+void Grid::at(TaskId id, Point& out) const {
+    decode(id, out.values_);
+    if (out.names_ != names_) out.names_ = names_;
+}
+
 std::string Grid::to_json() const {
     Json axes = Json::array();
     for (const auto& axis : axes_) axes.push_back(Json::parse(axis.to_json()));

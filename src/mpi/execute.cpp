@@ -14,7 +14,9 @@ TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, i
     report.start = unix_seconds();
     const Seconds t0 = monotonic_seconds();
     try {
-        const Point params = grid.at(id);
+        // Refilled in place: one task after another on a rank, without an allocation each.
+        thread_local Point params(nullptr, {});
+        grid.at(id, params);
         TaskContext context(id, attempt, params, worker, cancel_check);
         report.results = task(context);
         // A copy told to cancel may still finish: the caller, which knows whether it was told,

@@ -12,6 +12,7 @@
 //
 // Loading never reads past the end: a short or corrupt message throws WireError.
 #include <boost/serialization/array_wrapper.hpp>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -32,6 +33,17 @@ class WireError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+/// memcpy, with the sizes of one value (a one-row column) as inline moves instead of a call.
+MPISWEEP_WIRE_INLINE void wire_copy(void* to, const void* from, std::size_t bytes) {
+    switch (bytes) {
+        case 1: std::memcpy(to, from, 1); break;
+        case 2: std::memcpy(to, from, 2); break;
+        case 4: std::memcpy(to, from, 4); break;
+        case 8: std::memcpy(to, from, 8); break;
+        default: std::memcpy(to, from, bytes); break;
+    }
+}
 
 /// Writes into `Buffer` (a std::vector<char>-like type) from offset 0. The buffer only grows:
 /// its size() is the capacity, size() is the message length.
@@ -65,9 +77,15 @@ public:
 private:
     MPISWEEP_WIRE_INLINE void write(const void* data, std::size_t bytes) {
         if (bytes == 0) return;
+        // MPI counts bytes in an int: a longer message cannot be sent in one piece.
+        if (bytes > static_cast<std::size_t>(INT_MAX) - size_) too_large(bytes);
         if (size_ + bytes > buffer_.size()) grow(size_ + bytes);
-        std::memcpy(buffer_.data() + size_, data, bytes);
+        wire_copy(buffer_.data() + size_, data, bytes);
         size_ += bytes;
+    }
+    [[noreturn]] MPISWEEP_WIRE_COLD void too_large(std::size_t bytes) const {
+        throw WireError("a message of " + std::to_string(size_ + bytes) +
+                        " bytes or more: over the 2 GiB that one MPI message can carry");
     }
     MPISWEEP_WIRE_COLD void grow(std::size_t need) {
         std::size_t capacity = buffer_.size() < 256 ? 256 : buffer_.size();
@@ -121,7 +139,7 @@ private:
     MPISWEEP_WIRE_INLINE void read(void* out, std::size_t bytes) {
         if (bytes > size_ - position_) fail("a field past its end");
         if (bytes == 0) return;
-        std::memcpy(out, data_ + position_, bytes);
+        wire_copy(out, data_ + position_, bytes);
         position_ += bytes;
     }
     [[noreturn]] MPISWEEP_WIRE_COLD void fail_length(std::uint64_t n) const {

@@ -18,7 +18,7 @@ constexpr double kCancelPollInterval = 1e-3;
 Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
                const WorkerInfo& info, double report_interval_s, std::chrono::microseconds spin)
     : comm_(comm), grid_(grid), task_(task), info_(info), report_interval_(report_interval_s), spin_(spin),
-      sends_(comm) {}
+      cancel_check_([this] { return running_task_cancelled(); }), sends_(comm) {}
 
 void Worker::run() {
     last_report_ = monotonic_seconds();
@@ -42,8 +42,7 @@ void Worker::run() {
         queue_.pop_front();
         running_ = next.task;
         running_cancelled_ = false;
-        TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_,
-                                         [this] { return running_task_cancelled(); });
+        TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_, cancel_check_);
         // A copy told to stop that finished anyway: a loser of a race gives way, but in a
         // drain the result is as good as any and is kept. A copy that fails in a drain was
         // most likely killed by the same signal (Slurm signals every process of the step).
@@ -60,17 +59,18 @@ void Worker::run() {
 }
 
 void Worker::poll(bool wait) {
-    Backoff backoff(std::chrono::microseconds(1000), spin_);
+    std::optional<Backoff> backoff;  // made only when there is nothing to do
     for (;;) {
         sends_.reap();
         const std::optional<Envelope> envelope = probe(comm_, kMaster);
         if (!envelope) {
             if (!wait) return;
             check_interrupt();
-            backoff.idle();
+            if (!backoff) backoff.emplace(std::chrono::microseconds(1000), spin_);
+            backoff->idle();
             continue;
         }
-        backoff.reset();
+        if (backoff) backoff->reset();
         switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Tasks: {
                 receive(comm_, *envelope, incoming_);

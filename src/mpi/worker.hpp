@@ -6,6 +6,7 @@
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -51,6 +52,7 @@ private:
     bool stop_ = false;
     bool draining_ = false;     ///< the master said Drain, or a signal reached this rank
     int signals_reported_ = 0;  ///< 0, 1, or 2 (urgent) told to the master
+    std::function<bool()> cancel_check_;  ///< what TaskContext::cancelled() asks; built once
     ReportBatch outbox_;
     TaskBatch incoming_;  ///< reused for every task message
     SendQueue sends_;

@@ -97,11 +97,15 @@ void expect_decoding_matches_loops(const std::vector<std::uint64_t>& sizes,
     std::string shape = ::testing::PrintToString(sizes) + " zips " + ::testing::PrintToString(zips);
     ASSERT_EQ(grid.size(), expected.size()) << shape;
     std::vector<Value> decoded;
+    Point reused(nullptr, {});  // refilled in place, as a worker does
     for (std::uint64_t id = 0; id < grid.size(); ++id) {
         Point p = grid.at(TaskId{id});
         ASSERT_EQ(p.values(), expected[id]) << shape << " id " << id;
         grid.decode(TaskId{id}, decoded);
         ASSERT_EQ(decoded, expected[id]) << shape << " id " << id;
+        grid.at(TaskId{id}, reused);
+        ASSERT_EQ(reused.values(), expected[id]) << shape << " id " << id;
+        ASSERT_EQ(reused.names(), grid.names()) << shape;
     }
 }
 
