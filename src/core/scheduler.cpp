@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -114,9 +113,50 @@ struct Copy {
     bool attempt_taken_back = false;  // cancelled while queued: not counted in attempts
 };
 
+/// A worker's copies in the order it runs them, in a ring buffer: placing and answering a copy
+/// is an index update (a std::deque costs several times that, and its size() a division).
+class CopyQueue {
+public:
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    Copy& operator[](std::size_t i) { return ring_[(head_ + i) & mask_]; }
+    const Copy& operator[](std::size_t i) const { return ring_[(head_ + i) & mask_]; }
+    Copy& front() { return ring_[head_]; }
+    const Copy& front() const { return ring_[head_]; }
+    void push_back(const Copy& c) {
+        if (size_ == ring_.size()) grow();
+        ring_[(head_ + size_) & mask_] = c;
+        ++size_;
+    }
+    void pop_front() {
+        head_ = (head_ + 1) & mask_;
+        --size_;
+    }
+    /// Removes copy i, keeping the order of the others.
+    void erase(std::size_t i) {
+        if (i == 0) {
+            pop_front();
+            return;
+        }
+        for (; i + 1 < size_; ++i) (*this)[i] = (*this)[i + 1];
+        --size_;
+    }
+
+private:
+    void grow() {
+        std::vector<Copy> bigger(std::max<std::size_t>(4, ring_.size() * 2));
+        for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+        ring_.swap(bigger);
+        head_ = 0;
+        mask_ = ring_.size() - 1;
+    }
+    std::vector<Copy> ring_;  // a power of 2 long
+    std::size_t head_ = 0, size_ = 0, mask_ = 0;
+};
+
 struct WorkerState {
     WorkerId id;
-    std::deque<Copy> queue;  // in the order the worker runs them; the front one runs
+    CopyQueue queue;  // in the order the worker runs them; the front one runs
     // When the front copy could start: the time the previous front was answered.
     Seconds front_since = std::numeric_limits<Seconds>::lowest();
     int consecutive_failures = 0;
@@ -218,7 +258,10 @@ struct Scheduler::Impl {
     std::set<std::uint64_t> returned;  // pending tasks below the cursor (handed back)
     std::unordered_map<std::uint64_t, TaskRecord> records;  // tasks with kTracked set
     std::vector<std::uint64_t> settled_records;  // dropped at the next event
-    std::vector<std::uint64_t> settled_untracked;  // settled by the last event, attempt 1
+    // The untracked task settled by the last event (attempt 1), if any: an event settles at
+    // most one untracked task (its own).
+    static constexpr std::uint64_t kNoTask = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t settled_untracked = kNoTask;
 
     std::vector<WorkerState> workers;
     // Worker index by rank: ranks are small and dense. Ranks outside use the map.
@@ -231,6 +274,7 @@ struct Scheduler::Impl {
     // Bit k set: free_by_load[k] is not empty. With a deep prefetch (batching) most levels
     // are empty, and assign() must not walk them one by one.
     std::vector<std::uint64_t> level_bits;
+    std::size_t listed_workers = 0;  // workers in free_by_load: none, and assign() has nothing to fill
     // Workers whose queue changed since their level was set. A batch of reports from one
     // worker, or a batch of copies placed on it, then moves it between levels once, in
     // assign(), not once per copy.
@@ -354,6 +398,7 @@ struct Scheduler::Impl {
 
     std::size_t position_of(std::int32_t w, TaskId task, const char* reply) const {
         const WorkerState& ws = workers[static_cast<std::size_t>(w)];
+        // Reports come in the order the worker runs its copies: the front one, nearly always.
         for (std::size_t i = 0; i < ws.queue.size(); ++i) {
             if (ws.queue[i].task == task.value()) return i;
         }
@@ -373,8 +418,10 @@ struct Scheduler::Impl {
 
     bool holds(std::int32_t w, std::uint64_t task) const {
         const auto& queue = workers[static_cast<std::size_t>(w)].queue;
-        return std::any_of(queue.begin(), queue.end(),
-                           [task](const Copy& c) { return c.task == task; });
+        for (std::size_t i = 0; i < queue.size(); ++i) {
+            if (queue[i].task == task) return true;
+        }
+        return false;
     }
 
     Seconds front_start(const WorkerState& ws) const {
@@ -390,14 +437,16 @@ struct Scheduler::Impl {
 
     /// Records of tasks settled by the previous event stay readable (attempts) until now.
     void begin_event() {
-        if (!settled_records.empty()) {
-            for (std::uint64_t t : settled_records) {
-                records.erase(t);
-                states[t] = static_cast<std::uint8_t>(states[t] & kStateMask);
-            }
-            settled_records.clear();
+        if (!settled_records.empty()) forget_settled_records();
+        settled_untracked = kNoTask;
+    }
+
+    [[gnu::noinline]] void forget_settled_records() {
+        for (std::uint64_t t : settled_records) {
+            records.erase(t);
+            states[t] = static_cast<std::uint8_t>(states[t] & kStateMask);
         }
-        settled_untracked.clear();
+        settled_records.clear();
     }
 
     std::size_t level_count() const { return static_cast<std::size_t>(options.prefetch) + 1; }
@@ -425,11 +474,13 @@ struct Scheduler::Impl {
         if (want == ws.free_level) return;
         if (ws.free_level >= 0) {
             const auto level = static_cast<std::size_t>(ws.free_level);
+            --listed_workers;
             free_by_load[level].erase(w);
             if (free_by_load[level].empty()) level_bits[level / 64] &= ~(std::uint64_t{1} << (level % 64));
         }
         if (want >= 0) {
             const auto level = static_cast<std::size_t>(want);
+            ++listed_workers;
             free_by_load[level].insert(w);
             level_bits[level / 64] |= std::uint64_t{1} << (level % 64);
         }
@@ -505,7 +556,7 @@ struct Scheduler::Impl {
         set_state(t, outcome);
         ++(outcome == TaskState::Done ? counts.done : counts.failed);
         if (!tracked(t)) {
-            settled_untracked.push_back(t);
+            settled_untracked = t;
             return;
         }
         auto it = records.find(t);
@@ -518,9 +569,10 @@ struct Scheduler::Impl {
         }
     }
 
-    /// A task already running must be tracked before a second copy is placed.
-    Assignment place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
-                          bool speculative, bool extra) {
+    /// A task already running must be tracked before a second copy is placed. The
+    /// assignment goes to the end of `out`.
+    Assignment& place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
+                           bool speculative, bool extra, std::vector<Assignment>& out) {
         WorkerState& ws = workers[static_cast<std::size_t>(w)];
         ++generation;
         if (tracked(t)) records.at(t).holders.push_back(w);
@@ -539,7 +591,7 @@ struct Scheduler::Impl {
         if (extra) ++live_extra;
         ++counts.in_flight;
         mark_level_stale(w);
-        return Assignment{ws.id, TaskId(t), attempt, speculative, std::nullopt};
+        return out.emplace_back(Assignment{ws.id, TaskId(t), attempt, speculative, std::nullopt});
     }
 
     RemovedCopy remove_copy(std::int32_t w, std::size_t idx, Seconds now) {
@@ -550,11 +602,7 @@ struct Scheduler::Impl {
             removed.duration = std::max(0.0, now - front_start(ws));
             ws.front_since = now;  // the next copy starts when this one is answered
         }
-        if (idx == 0) {
-            ws.queue.pop_front();
-        } else {
-            ws.queue.erase(ws.queue.begin() + static_cast<std::ptrdiff_t>(idx));
-        }
+        ws.queue.erase(idx);
         --counts.in_flight;
         // An untracked task's only copy: the caller tracks it if it needs a record.
         if (!removed.copy.cancelled && tracked(removed.copy.task)) {
@@ -639,21 +687,22 @@ struct Scheduler::Impl {
         return choice;
     }
 
-    Assignment speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now) {
+    void speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now,
+                   std::vector<Assignment>& out) {
         ++counts.speculative_started;
         // A second copy: the task needs its record (holders) from now on.
         TaskRecord& rec = track(choice.task, choice.holder);
         if (choice.queued_on < 0) {
-            return place_copy(idle, choice.task, now, ++rec.attempts, true, true);
+            place_copy(idle, choice.task, now, ++rec.attempts, true, true, out);
+            return;
         }
         const std::int32_t from = choice.queued_on;
         const std::size_t idx = locate(from, choice.task);
         const Copy original = workers[static_cast<std::size_t>(from)].queue[idx];
         // Place first, so the task never looks unheld in between.
-        Assignment a = place_copy(idle, choice.task, now, original.attempt, true, original.extra);
+        Assignment& a = place_copy(idle, choice.task, now, original.attempt, true, original.extra, out);
         cancel_copy(from, idx, false);
         a.moved_from = workers[static_cast<std::size_t>(from)].id;
-        return a;
     }
 
     // ---- deadline -----------------------------------------------------------------------
@@ -681,10 +730,38 @@ struct Scheduler::Impl {
     /// Breadth-first: every worker with k copies gets one before any gets k + 2, in worker
     /// order within a level. Levels are not updated during the walk: the workers given a copy
     /// at level k are carried to k + 1 and merged (by index) with those listed there.
+    /// Gives worker `w`, holding `level` copies, one copy per level up to `stop` while tasks
+    /// are pending; returns the level reached (below `stop` if it was skipped there).
+    std::size_t fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
+                           std::vector<Assignment>& out) {
+        for (; level < stop && counts.pending > 0; ++level) {
+            if (!fits_deadline(w, now)) break;
+            const std::optional<std::uint64_t> t = take_pending_for(w);
+            if (!t) break;
+            const int attempt = tracked(*t) ? ++records.at(*t).attempts : 1;
+            place_copy(w, *t, now, attempt, false, false, out);
+        }
+        return level;
+    }
+
     void fill_free_slots(Seconds now, std::vector<Assignment>& out) {
         const std::size_t end = level_count();
         carry.clear();
         for (std::size_t level = next_level(0); level < end && counts.pending > 0;) {
+            if (carry.size() == 1 && next_level(level) > level) {
+                // One worker carried up through levels where no other is listed (batching:
+                // one worker refilled by hundreds of copies): it takes one per level, so
+                // fill it up to the next listed level in one go.
+                const std::size_t stop = next_level(level);
+                level = fill_alone(carry[0], level, stop, now, out);
+                if (deadline_reached) return;
+                if (level < stop && counts.pending > 0) {
+                    // Skipped at `level`: it stays there, and the walk goes on above.
+                    carry.clear();
+                    level = next_level(level + 1);
+                }
+                continue;
+            }
             const WorkerSet& listed = free_by_load[level];
             carry_next.clear();
             std::size_t c = 0;
@@ -706,7 +783,7 @@ struct Scheduler::Impl {
                 const std::optional<std::uint64_t> t = take_pending_for(w);
                 if (!t) continue;
                 const int attempt = tracked(*t) ? ++records.at(*t).attempts : 1;
-                out.push_back(place_copy(w, *t, now, attempt, false, false));
+                place_copy(w, *t, now, attempt, false, false, out);
                 if (level + 1 < end) carry_next.push_back(w);
             }
             carry.swap(carry_next);
@@ -714,11 +791,28 @@ struct Scheduler::Impl {
         }
     }
 
+    /// The master polls assign() every turn. No free slot and no queue changed since the
+    /// last call: nothing to fill, no idle worker to speculate or to hit the deadline with.
+    bool nothing_to_assign() const { return listed_workers == 0 && stale_levels.empty(); }
+
     void assign(Seconds now, std::vector<Assignment>& out) {
         begin_event();
-        refresh_stale_levels();
-        if (draining || deadline_reached) return;
-        fill_free_slots(now, out);
+        if (nothing_to_assign()) return;
+        if (draining || deadline_reached) {
+            refresh_stale_levels();
+            return;
+        }
+        const std::int32_t lone = stale_levels.size() == 1 ? stale_levels[0] : -1;
+        const WorkerState* ws = lone >= 0 ? &workers[static_cast<std::size_t>(lone)] : nullptr;
+        if (ws != nullptr && listed_workers == (ws->free_level >= 0 ? 1U : 0U) && !ws->retired &&
+            ws->queue.size() <= static_cast<std::size_t>(options.prefetch)) {
+            // One copy answered (one task per message) and no other worker has a free slot:
+            // the walk below would give it copies up to its limit; do that directly.
+            fill_alone(lone, ws->queue.size(), level_count(), now, out);
+        } else {
+            refresh_stale_levels();
+            if (listed_workers > 0) fill_free_slots(now, out);
+        }
         refresh_stale_levels();
         if (deadline_reached) return;
         const bool quiet = generation == quiet_generation && now < quiet_until;
@@ -733,7 +827,7 @@ struct Scheduler::Impl {
                     quiet_until = wake;
                     break;
                 }
-                out.push_back(speculate(w, *choice, now));
+                speculate(w, *choice, now, out);
             }
             refresh_stale_levels();
         }
@@ -742,17 +836,45 @@ struct Scheduler::Impl {
     DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now) {
         begin_event();
         const std::int32_t w = index_of(worker);
-        const RemovedCopy removed = remove_copy(w, position_of(w, task, "done"), now);
-        workers[static_cast<std::size_t>(w)].consecutive_failures = 0;
-        DoneOutcome out;
+        WorkerState& ws = workers[static_cast<std::size_t>(w)];
         const std::uint64_t t = task.value();
+        if (!ws.queue.empty() && ws.queue.front().task == t && !tracked(t) &&
+            state(t) == TaskState::Running) {
+            // The common case, O(1): the running copy of a task with no other copy and no
+            // record (so it is live, not speculative). What the general path below does.
+            ++generation;
+            durations.add(std::max(0.0, now - front_start(ws)));
+            ws.front_since = now;
+            ws.queue.pop_front();
+            --counts.in_flight;
+            mark_level_stale(w);
+            ws.consecutive_failures = 0;
+            set_state(t, TaskState::Done);
+            --counts.running;
+            ++counts.done;
+            settled_untracked = t;
+            DoneOutcome out;
+            out.accepted = true;
+            return out;
+        }
+        const RemovedCopy removed = remove_copy(w, position_of(w, task, "done"), now);
+        ws.consecutive_failures = 0;
+        DoneOutcome out;
         if (is_settled(state(t))) {
             ++counts.duplicates;
             return out;
         }
         out.accepted = true;
-        if (removed.copy.attempt_taken_back) ++records.at(t).attempts;  // it did run (tracked)
         if (removed.duration) durations.add(*removed.duration);
+        if (!tracked(t)) {
+            // Its only copy (running, never cancelled, not speculative): nothing to cancel.
+            set_state(t, TaskState::Done);
+            --counts.running;
+            ++counts.done;
+            settled_untracked = t;
+            return out;
+        }
+        if (removed.copy.attempt_taken_back) ++records.at(t).attempts;  // it did run
         if (removed.copy.speculative) ++counts.speculative_won;
         settle(t, TaskState::Done, &out.cancels);
         return out;
@@ -838,6 +960,7 @@ struct Scheduler::Impl {
             ws.free_level = -1;
             ws.level_stale = false;
         }
+        listed_workers = 0;
         stale_levels.clear();
         options.prefetch = prefetch;
         max_prefetch_seen = std::max(max_prefetch_seen, prefetch);
@@ -979,7 +1102,9 @@ void Scheduler::Impl::check_invariants() const {
             if (c.extra) ++extra;
         }
     }
+    std::size_t listed = 0;
     for (std::size_t level = 0; level < free_by_load.size(); ++level) {
+        listed += free_by_load[level].size();
         const bool bit = (level_bits[level / 64] >> (level % 64)) & 1U;
         if (bit == free_by_load[level].empty()) {
             broken(concat("the free-level bitmap is wrong at level ", level));
@@ -990,6 +1115,9 @@ void Scheduler::Impl::check_invariants() const {
                               " is listed with ", level, " copies by mistake"));
             }
         }
+    }
+    if (listed != listed_workers) {
+        broken(concat(listed, " workers listed with free slots, counter says ", listed_workers));
     }
     if (in_flight != counts.in_flight) {
         broken(concat(in_flight, " copies held, counter says ", counts.in_flight));
@@ -1049,7 +1177,12 @@ std::vector<Assignment> Scheduler::assign(Seconds now) {
     return out;
 }
 void Scheduler::assign(Seconds now, std::vector<Assignment>& out) {
-    impl_->assign(now, out);
+    Impl& s = *impl_;
+    if (s.settled_records.empty() && s.nothing_to_assign()) {
+        s.settled_untracked = Impl::kNoTask;  // what begin_event() would do here
+        return;
+    }
+    s.assign(now, out);
 }
 DoneOutcome Scheduler::on_done(WorkerId worker, TaskId task, Seconds now) {
     return impl_->on_done(worker, task, now);
@@ -1111,10 +1244,8 @@ int Scheduler::attempts(TaskId task) const {
         case TaskState::Running:
             return 1;  // one copy, placed once
         case TaskState::Done:
-        case TaskState::Failed: {
-            const auto& last = impl_->settled_untracked;
-            return std::find(last.begin(), last.end(), t) != last.end() ? 1 : 0;
-        }
+        case TaskState::Failed:
+            return impl_->settled_untracked == t ? 1 : 0;
         default:
             return 0;
     }

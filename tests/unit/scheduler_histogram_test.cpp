@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -74,4 +75,34 @@ TEST(DurationHistogram, MaxIsTheUpperEdgeOfTheLongestBucket) {
     EXPECT_LE(*h.max(), 2.0 * 1.03);
 }
 
+}  // namespace mpisweep
+
+namespace mpisweep {
+namespace {
+
+// The bucket comes from the exponent bits and a table, not from log2: every value must still
+// land in the bucket whose range holds it, bucket edges included, or max() would be below
+// the value or more than one bucket above it.
+TEST(DurationHistogram, EveryValueLandsInTheBucketThatHoldsIt) {
+    const double width = std::exp2(1.0 / DurationHistogram::kBucketsPerOctave);
+    std::vector<double> values;
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> exponent(0.0, 40.0);
+    for (int i = 0; i < 100000; ++i) values.push_back(DurationHistogram::kSmallest * std::exp2(exponent(rng)));
+    for (int k = 0; k < 24 * 40; ++k) {  // the edges, and just either side of them
+        const double edge = DurationHistogram::kSmallest * std::exp2(k / 24.0);
+        values.push_back(edge);
+        values.push_back(std::nextafter(edge, 0.0));
+        values.push_back(std::nextafter(edge, 1e300));
+    }
+    for (double x : values) {
+        if (x < DurationHistogram::kSmallest) continue;
+        DurationHistogram h;
+        h.add(x);
+        ASSERT_GE(*h.max(), x * (1 - 1e-12)) << x;
+        ASSERT_LE(*h.max(), x * width * (1 + 1e-12)) << x;
+    }
+}
+
+}  // namespace
 }  // namespace mpisweep

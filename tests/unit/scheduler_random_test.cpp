@@ -77,7 +77,7 @@ public:
             } else if (event < 0.303) {
                 d.retire(pick(1, n_workers));
             } else if (event < 0.313) {
-                d.set_prefetch(pick(0, 3));  // as the master does when durations shift
+                d.set_prefetch(pick(0, 6));  // as the master does when durations shift
             } else if (steps >= drain_at && drain_at >= 0 && !drained) {
                 d.drain();
                 drained = true;
