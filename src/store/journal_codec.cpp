@@ -256,7 +256,7 @@ char* store_bytes(char* at, T value) {
 }
 
 // Hosts, field names and errors are mostly short: copied inline, memcpy for the rest.
-char* store_string(char* at, const std::string& text) {
+[[gnu::always_inline]] inline char* store_string(char* at, const std::string& text) {
     const std::size_t n = text.size();
     at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(n));
     const char* from = text.data();
@@ -335,9 +335,9 @@ void RecordsFrame::clear() {
 }
 
 void RecordsFrame::add(const TaskRecord& r) {
-    std::size_t bytes = kRecordFixedBytes + r.node.size() + r.error.size();
-    for (const auto& [name, value] : r.results) bytes += 4 + name.size() + encoded_size(value);
-    char* at = grow(bytes);
+    // The fixed fields and strings first, then room for each result as it comes (one walk of
+    // the map).
+    char* at = grow(kRecordFixedBytes + r.node.size() + r.error.size());
     at = store_bytes<std::uint64_t>(at, r.id.value());
     at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(r.status));
     at = store_bytes<std::int32_t>(at, r.attempts);
@@ -350,8 +350,9 @@ void RecordsFrame::add(const TaskRecord& r) {
     at = store_string(at, r.error);
     at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.results.size()));
     for (const auto& [name, value] : r.results) {
+        at = grow(4 + name.size() + encoded_size(value));
         at = store_string(at, name);
-        at = store_result(at, value);
+        store_result(at, value);
     }
     ++count_;
 }

@@ -146,31 +146,51 @@ struct ResultStore::Impl {
         Staged staged;
     };
 
-    // The records buffered for the next flush, column by column in arrival order: a flush
-    // writes these vectors as they are, with no per-record work, when the ids ascend (the
-    // usual case); otherwise sort_batch() orders them first.
+    // The records buffered for the next flush, column by column in arrival order: written
+    // as they are when the ids ascend (the usual case); otherwise sort_batch() orders them
+    // first. Each column holds at least n entries, sized ahead, so that adding a record is
+    // one capacity check and plain stores.
     struct Batch {
+        std::size_t n = 0;
         std::vector<hsize_t> ids;
         std::vector<std::int8_t> status;
         std::vector<std::int32_t> attempts, worker, device, node, exit_code;
         std::vector<double> start, wall_s;
         std::vector<std::pair<std::size_t, std::string>> errors;  // (position, message) of failures
         bool ascending = true;  // ids strictly increasing: in row order, no id twice
-        std::size_t size() const { return ids.size(); }
-        bool empty() const { return ids.empty(); }
+        std::size_t size() const { return n; }
+        bool empty() const { return n == 0; }
+        // The position of a new record, room made for it.
+        std::size_t add_row() {
+            if (n == ids.size()) resize_columns(std::max<std::size_t>(1024, 2 * n));
+            return n++;
+        }
+        void resize_columns(std::size_t rows) {
+            ids.resize(rows);
+            status.resize(rows);
+            attempts.resize(rows);
+            worker.resize(rows);
+            device.resize(rows);
+            node.resize(rows);
+            exit_code.resize(rows);
+            start.resize(rows);
+            wall_s.resize(rows);
+        }
         void clear() {
-            ids.clear();
-            status.clear();
-            attempts.clear();
-            worker.clear();
-            device.clear();
-            node.clear();
-            exit_code.clear();
-            start.clear();
-            wall_s.clear();
+            n = 0;
             errors.clear();
             ascending = true;
         }
+    };
+
+    // One result of the record being added: validate() fills these, stage() reads them, so
+    // the record's map is walked once. `column` (kNewColumn: none yet) stays as the hint
+    // for the next record, which usually has the same fields: a name compare then replaces
+    // a hash look-up.
+    struct Field {
+        const std::string* name;
+        ResultValue* value;
+        std::size_t column;
     };
 
     std::string path;
@@ -213,10 +233,9 @@ struct ResultStore::Impl {
     Clock::time_point next_params_slice{};
 
     Batch batch;
-    // Column of each result of the last record checked (kNewColumn: none yet): the next
-    // record usually has the same fields, so a name compare replaces a hash look-up.
     static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();
-    std::vector<std::size_t> shape;
+    std::vector<Field> fields;
+    std::size_t field_count = 0;
     Clock::time_point oldest_buffered{};
 
     void open(const std::string& file_path);
@@ -231,8 +250,14 @@ struct ResultStore::Impl {
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
     }
-    void validate(const TaskRecord& record);
-    std::int32_t node_of(const std::string& host);
+    void validate(TaskRecord& record);
+    // The index of `host` in /nodes (-1 for none). Results come from a few hosts: most
+    // look-ups hit the last one, inline; the rest go through node_index.
+    std::int32_t node_of(const std::string& host) {
+        if (last_node >= 0 && same_text(nodes[static_cast<std::size_t>(last_node)], host)) return last_node;
+        return find_node(host);
+    }
+    std::int32_t find_node(const std::string& host);
     void stage(TaskRecord& record);
     void add(TaskRecord& record) {
         validate(record);
@@ -251,9 +276,9 @@ struct ResultStore::Impl {
     static void rebuild_from_journal(const Grid& grid, const StoreOptions& options,
                                      const store::JournalScan& scan);
     void write_nodes();
-    void write_task_columns();
+    void write_task_columns(hid_t file_space, hid_t memory_space);
     void write_errors();
-    void write_results();
+    void write_results(hid_t task_file_space, hid_t task_memory_space);
     void create_column_dataset(Column& column);
     void finish();
 };
@@ -337,9 +362,9 @@ void ResultStore::Impl::load_failed_rows() {
 
 // ---- recording ---------------------------------------------------------------------------
 
-// Checks `record` against the columns without changing them; `shape` then names the column
-// of each of its results (kNewColumn for one that stage() creates).
-void ResultStore::Impl::validate(const TaskRecord& record) {
+// Checks `record` against the columns without changing them; `fields` then holds its
+// results and the column of each (kNewColumn for one that stage() creates).
+void ResultStore::Impl::validate(TaskRecord& record) {
     check_open();
     if (record.id.value() >= n_tasks)
         throw StoreError("task id " + std::to_string(record.id.value()) + " is out of range: '" + path +
@@ -347,16 +372,18 @@ void ResultStore::Impl::validate(const TaskRecord& record) {
     if (record.status == TaskStatus::Pending)
         throw StoreError("task " + std::to_string(record.id.value()) +
                          ": a record must be done or failed, not pending");
-    if (shape.size() < record.results.size()) shape.resize(record.results.size(), kNewColumn);
-    std::size_t k = 0;
-    for (const auto& [name, value] : record.results) {
-        std::size_t c = shape[k];
+    field_count = 0;
+    if (fields.size() < record.results.size()) fields.resize(record.results.size(), Field{nullptr, nullptr, kNewColumn});
+    Field* field = fields.data();
+    for (auto& [name, value] : record.results) {
+        field->name = &name;
+        field->value = &value;
+        std::size_t c = field->column;
+        ++field;
         // The usual case: the previous record's column for this field, and a value that fits.
         // (Its name was checked when the column was made.)
-        if (c < columns.size() && same_text(columns[c].name, name) && store::value_fits(value, columns[c].type)) {
-            ++k;
+        if (c < columns.size() && same_text(columns[c].name, name) && store::value_fits(value, columns[c].type))
             continue;
-        }
         if (c >= columns.size() || !same_text(columns[c].name, name)) {
             store::check_field_name(name, "result field");
             const auto it = column_index.find(name);
@@ -372,13 +399,13 @@ void ResultStore::Impl::validate(const TaskRecord& record) {
                                  ", but column /results/" + name + " holds " + store::describe(column) +
                                  " (fixed by its first value)");
         }
-        shape[k++] = c;
+        (field - 1)->column = c;
     }
+    field_count = record.results.size();
 }
 
-std::int32_t ResultStore::Impl::node_of(const std::string& host) {
+std::int32_t ResultStore::Impl::find_node(const std::string& host) {
     if (host.empty()) return -1;
-    if (last_node >= 0 && same_text(nodes[static_cast<std::size_t>(last_node)], host)) return last_node;
     // Look up first: emplace would build (allocate) a node per record only to drop it.
     if (const auto it = node_index.find(host); it != node_index.end()) return last_node = it->second;
     const auto index = static_cast<std::int32_t>(nodes.size());
@@ -387,31 +414,34 @@ std::int32_t ResultStore::Impl::node_of(const std::string& host) {
     return last_node = index;
 }
 
-// Buffers a record that validate() accepted just before (its `shape`): encoded into the
+// Buffers a record that validate() accepted just before (its `fields`): encoded into the
 // journal frame, then its fields appended to the batch (strings moved out of it).
 void ResultStore::Impl::stage(TaskRecord& record) {
     if (journal) frame.add(record);
-    const std::size_t position = batch.size();
-    if (position == 0) oldest_buffered = Clock::now();
     const hsize_t id = record.id.value();
-    if (position > 0 && id <= batch.ids.back()) batch.ascending = false;
-    batch.ids.push_back(id);
-    batch.status.push_back(static_cast<std::int8_t>(record.status));
-    batch.attempts.push_back(record.attempts);
-    batch.worker.push_back(record.worker);
-    batch.device.push_back(record.device);
-    batch.node.push_back(node_of(record.node));
-    batch.start.push_back(record.start);
-    batch.wall_s.push_back(record.wall_s);
-    batch.exit_code.push_back(record.exit_code);
+    const std::size_t position = batch.add_row();
+    if (position == 0)
+        oldest_buffered = Clock::now();
+    else if (id <= batch.ids[position - 1])
+        batch.ascending = false;
+    batch.ids[position] = id;
+    batch.status[position] = static_cast<std::int8_t>(record.status);
+    batch.attempts[position] = record.attempts;
+    batch.worker[position] = record.worker;
+    batch.device[position] = record.device;
+    batch.node[position] = node_of(record.node);
+    batch.start[position] = record.start;
+    batch.wall_s[position] = record.wall_s;
+    batch.exit_code[position] = record.exit_code;
     if (record.status == TaskStatus::Failed) batch.errors.emplace_back(position, std::move(record.error));
-    std::size_t k = 0;
-    for (auto& [name, value] : record.results) {
-        std::size_t& c = shape[k++];
+    for (std::size_t k = 0; k < field_count; ++k) {
+        Field& field = fields[k];
+        ResultValue& value = *field.value;
+        std::size_t& c = field.column;
         if (c == kNewColumn) {
             c = columns.size();
-            column_index.emplace(name, c);
-            columns.push_back(Column{name, store::column_type_of(value), {}, {}});
+            column_index.emplace(*field.name, c);
+            columns.push_back(Column{*field.name, store::column_type_of(value), {}, {}});
         }
         Column& column = columns[c];
         Staged& staged = column.staged;
@@ -452,16 +482,19 @@ void ResultStore::Impl::sort_batch() {
     for (std::size_t j = 0; j < kept.size(); ++j) rank[kept[j]] = j;
 
     Batch sorted;
-    for (std::size_t b : kept) {
-        sorted.ids.push_back(batch.ids[b]);
-        sorted.status.push_back(batch.status[b]);
-        sorted.attempts.push_back(batch.attempts[b]);
-        sorted.worker.push_back(batch.worker[b]);
-        sorted.device.push_back(batch.device[b]);
-        sorted.node.push_back(batch.node[b]);
-        sorted.start.push_back(batch.start[b]);
-        sorted.wall_s.push_back(batch.wall_s[b]);
-        sorted.exit_code.push_back(batch.exit_code[b]);
+    sorted.resize_columns(kept.size());
+    sorted.n = kept.size();
+    for (std::size_t j = 0; j < kept.size(); ++j) {
+        const std::size_t b = kept[j];
+        sorted.ids[j] = batch.ids[b];
+        sorted.status[j] = batch.status[b];
+        sorted.attempts[j] = batch.attempts[b];
+        sorted.worker[j] = batch.worker[b];
+        sorted.device[j] = batch.device[b];
+        sorted.node[j] = batch.node[b];
+        sorted.start[j] = batch.start[b];
+        sorted.wall_s[j] = batch.wall_s[b];
+        sorted.exit_code[j] = batch.exit_code[b];
     }
     for (auto& [position, message] : batch.errors)
         if (rank[position] != kDropped) sorted.errors.emplace_back(rank[position], std::move(message));
@@ -534,11 +567,15 @@ bool ResultStore::Impl::every_task_done() {
 void ResultStore::Impl::write_rows() {
     if (batch.empty()) return;
     if (!batch.ascending) sort_batch();
-    params.write_through(batch.ids.back() + 1);  // a row in the file has its params
+    params.write_through(batch.ids[batch.n - 1] + 1);  // a row in the file has its params
     write_nodes();
-    write_task_columns();
+    // One selection serves every /tasks column and every scalar /results column that each
+    // record has: they all have N rows.
+    h5::Dataspace file_space = whole_rows_space(n_tasks);
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), batch.ids.data(), batch.n, 0);
+    write_task_columns(file_space.get(), memory_space.get());
     write_errors();
-    write_results();
+    write_results(file_space.get(), memory_space.get());
     batch.clear();
     for (Column& column : columns) column.staged.clear();
 }
@@ -559,12 +596,9 @@ void ResultStore::Impl::write_nodes() {
     nodes_in_file = nodes.size();
 }
 
-void ResultStore::Impl::write_task_columns() {
-    // One selection serves every /tasks column: they all have N rows.
-    h5::Dataspace file_space = whole_rows_space(n_tasks);
-    h5::Dataspace memory_space = h5::select_rows(file_space.get(), batch.ids, 0);
+void ResultStore::Impl::write_task_columns(hid_t file_space, hid_t memory_space) {
     auto write = [&](const h5::Dataset& dataset, hid_t type, const void* data) {
-        H5_CHECK(H5Dwrite, dataset.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data);
+        H5_CHECK(H5Dwrite, dataset.get(), type, memory_space, file_space, H5P_DEFAULT, data);
     };
     write(tasks.status, status_type.get(), batch.status.data());
     write(tasks.attempts, H5T_NATIVE_INT32, batch.attempts.data());  // absolute: record() added those in the file
@@ -632,17 +666,24 @@ void ResultStore::Impl::create_column_dataset(Column& column) {
     h5::write_string_attribute(column.dataset.get(), "missing", missing_value_note(column.type));
 }
 
-void ResultStore::Impl::write_results() {
+void ResultStore::Impl::write_results(hid_t task_file_space, hid_t task_memory_space) {
     std::vector<hsize_t> rows;
     std::vector<const char*> strings;
     for (Column& column : columns) {
         const Staged& s = column.staged;
         if (s.positions.empty()) continue;
         if (!column.dataset) create_column_dataset(column);
-        rows.resize(s.positions.size());
-        for (std::size_t e = 0; e < rows.size(); ++e) rows[e] = batch.ids[s.positions[e]];
-        h5::Dataspace file_space(H5_CHECK(H5Dget_space, column.dataset.get()));
-        h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows, column.type.width);
+        h5::Dataspace own_file_space, own_memory_space;
+        hid_t file_space = task_file_space;
+        hid_t memory_space = task_memory_space;
+        if (column.type.width > 0 || s.positions.size() != batch.size()) {  // not the /tasks rows
+            rows.resize(s.positions.size());
+            for (std::size_t e = 0; e < rows.size(); ++e) rows[e] = batch.ids[s.positions[e]];
+            own_file_space = h5::Dataspace(H5_CHECK(H5Dget_space, column.dataset.get()));
+            own_memory_space = h5::select_rows(own_file_space.get(), rows, column.type.width);
+            file_space = own_file_space.get();
+            memory_space = own_memory_space.get();
+        }
         hid_t memory_type = H5T_NATIVE_DOUBLE;
         const void* data = s.doubles.data();
         if (column.type.kind == ColumnType::Kind::Int) {
@@ -654,8 +695,7 @@ void ResultStore::Impl::write_results() {
             memory_type = string_type.get();
             data = strings.data();
         }
-        H5_CHECK(H5Dwrite, column.dataset.get(), memory_type, memory_space.get(), file_space.get(),
-                 H5P_DEFAULT, data);
+        H5_CHECK(H5Dwrite, column.dataset.get(), memory_type, memory_space, file_space, H5P_DEFAULT, data);
     }
 }
 

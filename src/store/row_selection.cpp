@@ -11,9 +11,10 @@ struct Run {
     hsize_t count;
 };
 
-std::vector<Run> runs_of(const std::vector<hsize_t>& rows) {
+std::vector<Run> runs_of(const hsize_t* rows, std::size_t count) {
     std::vector<Run> runs;
-    for (hsize_t row : rows) {
+    for (const hsize_t* at = rows; at != rows + count; ++at) {
+        const hsize_t row = *at;
         if (!runs.empty() && runs.back().first + runs.back().count == row)
             ++runs.back().count;
         else
@@ -33,18 +34,19 @@ void select_runs(hid_t file_space, const std::vector<Run>& runs, hsize_t columns
     }
 }
 
-void select_points(hid_t file_space, const std::vector<hsize_t>& rows, hsize_t columns) {
+void select_points(hid_t file_space, const hsize_t* rows, std::size_t count, hsize_t columns) {
     const hsize_t width = columns > 0 ? columns : 1;
     const std::size_t rank = columns > 0 ? 2 : 1;
     std::vector<hsize_t> coordinates;
-    coordinates.reserve(rows.size() * width * rank);
-    for (hsize_t row : rows) {
+    coordinates.reserve(count * width * rank);
+    for (const hsize_t* at = rows; at != rows + count; ++at) {
+        const hsize_t row = *at;
         for (hsize_t column = 0; column < width; ++column) {
             coordinates.push_back(row);
             if (rank == 2) coordinates.push_back(column);
         }
     }
-    H5_CHECK(H5Sselect_elements, file_space, H5S_SELECT_SET, rows.size() * width,
+    H5_CHECK(H5Sselect_elements, file_space, H5S_SELECT_SET, count * width,
              coordinates.data());
 }
 
@@ -52,7 +54,12 @@ void select_points(hid_t file_space, const std::vector<hsize_t>& rows, hsize_t c
 
 Dataspace select_rows(hid_t file_space, const std::vector<hsize_t>& rows, hsize_t columns,
                       RowSelectionMethod method) {
-    std::vector<Run> runs = runs_of(rows);
+    return select_rows(file_space, rows.data(), rows.size(), columns, method);
+}
+
+Dataspace select_rows(hid_t file_space, const hsize_t* rows, std::size_t count, hsize_t columns,
+                      RowSelectionMethod method) {
+    std::vector<Run> runs = runs_of(rows, count);
     if (method == RowSelectionMethod::Automatic) {
         // Measured on HDF5 1.10.8 (docs/hdf5-layout.md, "Write path"): a union of
         // hyperslabs wins while runs are few; OR-ing many small ones costs more than points.
@@ -62,8 +69,8 @@ Dataspace select_rows(hid_t file_space, const std::vector<hsize_t>& rows, hsize_
     if (method == RowSelectionMethod::Hyperslabs)
         select_runs(file_space, runs, columns);
     else
-        select_points(file_space, rows, columns);
-    hsize_t dims[2] = {rows.size(), columns};
+        select_points(file_space, rows, count, columns);
+    hsize_t dims[2] = {count, columns};
     return Dataspace(H5_CHECK(H5Screate_simple, columns > 0 ? 2 : 1, dims, nullptr));
 }
 

@@ -23,5 +23,8 @@ inline constexpr std::size_t kMaxHyperslabRuns = 64;
 /// [rows.size()] or [rows.size(), columns], packed in the same order.
 Dataspace select_rows(hid_t file_space, const std::vector<hsize_t>& rows, hsize_t columns,
                       RowSelectionMethod method = RowSelectionMethod::Automatic);
+/// The same for the `count` rows at `rows`.
+Dataspace select_rows(hid_t file_space, const hsize_t* rows, std::size_t count, hsize_t columns,
+                      RowSelectionMethod method = RowSelectionMethod::Automatic);
 
 }  // namespace mpisweep::h5

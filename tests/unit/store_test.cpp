@@ -345,6 +345,31 @@ TEST(Store, TheLastRecordOfAnIdInABatchIsItsRow) {
     EXPECT_EQ(status[0], TaskStatus::Pending);
 }
 
+// A batch larger than its first allocation, ids descending, every id twice: each row holds
+// its id's second record.
+TEST(Store, ALargeBatchInReverseOrderKeepsTheLastRecordOfEachId) {
+    TempDir dir;
+    Grid grid;
+    grid.add(Axis::range("i", 0, 3000));
+    StoreOptions options = options_for(dir.file("r.h5"));
+    options.flush_rows = 100000;
+    auto store = ResultStore::create(grid, options);
+    for (int round = 0; round < 2; ++round)
+        for (std::uint64_t id = 3000; id-- > 0;)
+            store.record(done(id, {{"loss", static_cast<double>(id) + round}}));
+    store.close();
+    Reader file(dir.file("r.h5"));
+    auto loss = file.doubles("results/loss");
+    auto status = file.statuses();
+    auto wall = file.doubles("tasks/wall_s");
+    ASSERT_EQ(loss.size(), 3000u);
+    for (std::uint64_t id = 0; id < 3000; ++id) {
+        ASSERT_EQ(loss[id], static_cast<double>(id) + 1) << "task " << id;
+        ASSERT_EQ(status[id], TaskStatus::Done) << "task " << id;
+        ASSERT_EQ(wall[id], 0.25 * static_cast<double>(id)) << "task " << id;
+    }
+}
+
 TEST(Store, StringAndArrayResultsHaveTheirOwnShapes) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
