@@ -27,6 +27,15 @@ void BM_SchedulerConstruct(benchmark::State& state) {
 }
 BENCHMARK(BM_SchedulerConstruct)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+/// The start of a 10^8-task sweep on 4 workers: the scheduler up to its first assignments.
+void BM_SchedulerStartHugeSweep(benchmark::State& state) {
+    for (auto _ : state) {
+        Scheduler s(100'000'000, worker_ids(4), SchedulerOptions{});
+        benchmark::DoNotOptimize(s.assign(0.0));
+    }
+}
+BENCHMARK(BM_SchedulerStartHugeSweep)->Unit(benchmark::kMillisecond);
+
 /// Steady state: a worker reports one task done, assign() refills its slot. One item = one
 /// task through the scheduler (on_done + its share of assign).
 void BM_SchedulerDoneAndAssign(benchmark::State& state) {

@@ -1,5 +1,6 @@
-// The scheduling policy. Memory is one byte per task plus data for the tasks in play: held
-// copies live in per-worker FIFO queues, and a task gets a TaskRecord (attempts, failures,
+// The scheduling policy. Memory is one byte per task up to the highest id dispatched (every
+// task on a resume) plus data for the tasks in play: held copies live in per-worker FIFO
+// queues, and a task gets a TaskRecord (attempts, failures,
 // holders) only once something beyond "one copy placed, then answered done" happened to it:
 // a second copy, a cancellation, a failure, a lost copy. The common task (one copy, done)
 // never touches the record map: its byte says "running, no record", which means one attempt,
@@ -252,7 +253,7 @@ void validate(const SchedulerOptions& o) {
 struct Scheduler::Impl {
     SchedulerOptions options;
     std::uint64_t n_tasks = 0;
-    std::vector<std::uint8_t> states;  // TaskState per task
+    std::vector<std::uint8_t> states;  // TaskState per task, up to the highest id dispatched
     std::uint64_t cursor = 0;          // ids >= cursor were never dispatched
     std::uint64_t fresh_pending = 0;   // pending tasks at or above the cursor
     std::set<std::uint64_t> returned;  // pending tasks below the cursor (handed back)
@@ -298,13 +299,15 @@ struct Scheduler::Impl {
 
     Impl(std::uint64_t n, std::vector<WorkerId> worker_ids, SchedulerOptions o,
          const std::vector<TaskStatus>& initial, bool retry_failed)
-        : options(o), n_tasks(n), states(n, static_cast<std::uint8_t>(TaskState::Pending)) {
+        : options(o), n_tasks(n) {
         validate(options);
         if (!initial.empty() && initial.size() != n) {
             throw std::invalid_argument(concat("scheduler: initial statuses cover ", initial.size(),
                                                " tasks, expected ", n));
         }
         counts.total = n;
+        // A fresh run keeps no byte for the tasks never dispatched: 10^8 tasks start at once.
+        if (!initial.empty()) states.assign(n, static_cast<std::uint8_t>(TaskState::Pending));
         for (std::uint64_t t = 0; t < initial.size(); ++t) {
             const auto raw = static_cast<int>(initial[t]);
             if (raw < 0 || raw > 2) {
@@ -351,8 +354,10 @@ struct Scheduler::Impl {
 
     // ---- small helpers ------------------------------------------------------------------
 
-    TaskState state(std::uint64_t t) const { return static_cast<TaskState>(states[t] & kStateMask); }
-    bool tracked(std::uint64_t t) const { return (states[t] & kTracked) != 0; }
+    /// Ids at or above states.size() are fresh: pending, never dispatched, no record.
+    std::uint8_t byte(std::uint64_t t) const { return t < states.size() ? states[t] : 0; }
+    TaskState state(std::uint64_t t) const { return static_cast<TaskState>(byte(t) & kStateMask); }
+    bool tracked(std::uint64_t t) const { return (byte(t) & kTracked) != 0; }
     void set_state(std::uint64_t t, TaskState s) {
         states[t] = static_cast<std::uint8_t>((states[t] & kTracked) | static_cast<std::uint8_t>(s));
     }
@@ -522,8 +527,15 @@ struct Scheduler::Impl {
         }
         while (cursor < n_tasks && state(cursor) != TaskState::Pending) ++cursor;
         if (cursor == n_tasks) return std::nullopt;
+        if (cursor >= states.size()) grow_states();
         --fresh_pending;
         return cursor++;
+    }
+
+    /// Bytes for the ids the cursor reaches, doubling: amortized O(1) per task.
+    [[gnu::noinline]] void grow_states() {
+        const std::uint64_t want = std::max<std::uint64_t>({cursor + 1, 2 * states.size(), 1 << 16});
+        states.resize(static_cast<std::size_t>(std::min(n_tasks, want)), 0);
     }
 
     /// Marks a live copy cancelled and returns the cancellation to send. A queued copy never
@@ -984,8 +996,11 @@ void Scheduler::Impl::check_invariants() const {
     std::uint64_t by_state[4] = {0, 0, 0, 0};
     std::uint64_t pending_fresh = 0, pending_returned = 0;
     std::uint64_t n_tracked = 0;
+    if (states.size() > n_tasks || (cursor > states.size())) {
+        broken(concat("state bytes cover ", states.size(), " tasks of ", n_tasks, ", the cursor is at ", cursor));
+    }
     for (std::uint64_t t = 0; t < n_tasks; ++t) {
-        const std::uint8_t raw = states[t];
+        const std::uint8_t raw = byte(t);
         if ((raw & ~(kStateMask | kTracked)) != 0) broken(concat("task ", t, " has state byte ", int(raw)));
         ++by_state[raw & kStateMask];
         const TaskState s = state(t);

@@ -87,5 +87,39 @@ TEST(SchedulerLarge, TenMillionTasksOnAThousandWorkersRunToCompletion) {
     scheduler.check_invariants();
 }
 
+// A fresh sweep keeps no byte for tasks never dispatched: 10^12 tasks start at once and run
+// with memory for the tasks reached (before, this constructor allocated 10^12 bytes).
+TEST(SchedulerLarge, ATrillionTaskSweepStartsAtOnceAndRunsItsFirstTasks) {
+    constexpr std::uint64_t kTasks = 1'000'000'000'000;
+    constexpr std::uint64_t kRun = 300'000;
+    SchedulerOptions options;
+    options.prefetch = 3;
+    Scheduler scheduler(kTasks, {WorkerId(1), WorkerId(2)}, options);
+    std::vector<std::deque<std::uint64_t>> held(3);
+    double now = 0;
+    std::uint64_t next = 0, done = 0;
+    while (done < kRun) {
+        for (const Assignment& a : scheduler.assign(now)) {
+            ASSERT_EQ(a.task.value(), next++) << "lowest pending id first";
+            held[static_cast<std::size_t>(a.worker.value())].push_back(a.task.value());
+        }
+        now += 1;
+        for (std::size_t w = 1; w <= 2; ++w) {
+            ASSERT_TRUE(scheduler.on_done(WorkerId(static_cast<int>(w)), TaskId(held[w].front()), now).accepted);
+            held[w].pop_front();
+            ++done;
+        }
+    }
+    const SchedulerCounts c = scheduler.counts();
+    EXPECT_EQ(c.total, kTasks);
+    EXPECT_EQ(c.done, done);
+    EXPECT_EQ(c.running, 6u) << "2 workers x (1 + prefetch 3) - the 2 just answered";
+    EXPECT_EQ(c.pending, kTasks - done - c.running);
+    EXPECT_EQ(scheduler.status(TaskId(kTasks - 1)), TaskStatus::Pending);
+    EXPECT_FALSE(scheduler.is_held(TaskId(kTasks - 1)));
+    EXPECT_EQ(scheduler.attempts(TaskId(kTasks - 1)), 0);
+    EXPECT_EQ(scheduler.status(TaskId(0)), TaskStatus::Done);
+}
+
 }  // namespace
 }  // namespace mpisweep
