@@ -75,7 +75,10 @@ void Worker::poll(bool wait) {
             case Tag::Tasks: {
                 receive(comm_, *envelope, incoming_);
                 for (std::size_t i = 0; i < incoming_.size(); ++i) queue_.push_back(incoming_.at(i));
-                break;
+                // Run them now: one more probe that finds nothing (~600 instructions in
+                // Open MPI 4.1) would sit between the task's arrival and its report. A message
+                // behind this one waits for the next poll, before the next task at the latest.
+                return;
             }
             case Tag::Cancel: {
                 CancelRequest request;
