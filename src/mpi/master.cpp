@@ -65,14 +65,17 @@ int Master::run() {
         } else if (scheduler_.finished() || scheduler_.stalled()) {
             break;
         }
-        assigned_.clear();
-        scheduler_.assign(now, assigned_);
-        dispatch(assigned_);
+        assign_and_dispatch(now);
         if (local_task_ != nullptr) {
             run_local_task();
         } else {
             int handled = 0;
-            while (handled < kMessagesPerTurn && receive_one()) ++handled;
+            while (handled < kMessagesPerTurn && receive_one()) {
+                ++handled;
+                // Refill the slots a report freed before probing again: that worker may be
+                // waiting, and a probe that finds nothing costs as much as the assignment.
+                assign_and_dispatch(monotonic_seconds());
+            }
             if (handled > 0) {
                 backoff.reset();
             } else {
@@ -172,6 +175,12 @@ void Master::abort_interrupted(const char* how) {
     std::_Exit(kExitInterrupted);  // MPI_Abort does not return; this keeps [[noreturn]] honest
 }
 
+void Master::assign_and_dispatch(Seconds now) {
+    assigned_.clear();
+    scheduler_.assign(now, assigned_);  // a few instructions when no slot or queue changed
+    dispatch(assigned_);
+}
+
 void Master::dispatch(const std::vector<Assignment>& assignments) {
     if (assignments.empty()) return;
     if (local_task_ != nullptr) {
@@ -179,7 +188,7 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
         return;
     }
     // One message per worker, however many tasks it gets.
-    if (outgoing_.size() < static_cast<std::size_t>(comm_.size())) outgoing_.resize(static_cast<std::size_t>(comm_.size()));
+    if (outgoing_.empty()) outgoing_.resize(static_cast<std::size_t>(comm_.size()));
     std::vector<Cancellation> taken_back;  // queued copies moved to an idle worker
     for (const Assignment& a : assignments) {
         TaskBatch& batch = outgoing_[static_cast<std::size_t>(a.worker.value())];

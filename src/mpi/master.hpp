@@ -68,6 +68,7 @@ private:
     void report_stop(const char* how) const;
     /// Saves what the file has and ends the job with kExitInterrupted (MPI_Abort).
     [[noreturn]] void abort_interrupted(const char* how);
+    void assign_and_dispatch(Seconds now);
     void dispatch(const std::vector<Assignment>& assignments);
     void send_cancels(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
