@@ -4,9 +4,11 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/results_file.hpp"
@@ -110,7 +112,13 @@ int run_command(const std::vector<std::string>& args) {
     try {
         plan = parse_run_arguments(args, std::cout);
     } catch (const UsageError& e) {
-        if (first_rank_by_environment()) std::cerr << "mpisweep: " << e.what() << '\n';
+        if (first_rank_by_environment()) {
+            std::cerr << "mpisweep: " << e.what() << '\n';
+        } else {
+            // The launcher ends the whole job when a rank exits with an error; give rank 0
+            // the time to print the message first (it then ends this rank too).
+            std::this_thread::sleep_for(std::chrono::seconds(2));
+        }
         return kExitUsage;
     }
     if (!plan) return kExitOk;  // --help
