@@ -5,6 +5,9 @@ tests where the executables are. Every test script takes the same arguments:
     --mpisweep PATH      the mpisweep command
     --task PATH          tests/e2e/sweep_task.sh
     --probe PATH         tests/mpi/sweep_probe (x in range(0, --tasks), result x2 = 2x)
+    --crash-probe PATH   tests/mpi/crash_probe (x in range(0, --tasks); results x2 = 2x,
+                         x3 = 3x (int), s = "v<x>", arr = [x, x+0.5], late = x+1 from the
+                         second half on)
 """
 import argparse
 import os
@@ -32,6 +35,7 @@ def parse_args():
     ap = argparse.ArgumentParser(add_help=False)
     for name in ("--basic-sweep", "--mpisweep", "--task", "--probe"):
         ap.add_argument(name, required=True)
+    ap.add_argument("--crash-probe")
     ARGS, rest = ap.parse_known_args()
     return [sys.argv[0]] + rest
 
@@ -113,7 +117,10 @@ def kill_sweep(job, marker):
     """SIGKILL to the job's process group (mpirun and the ranks it started), then to any rank
     of it that outlived mpirun (its command line holds `marker`, the unique results path),
     and wait until none is left: the file then no longer changes."""
-    os.killpg(job.pid, signal.SIGKILL)
+    try:
+        os.killpg(job.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended meanwhile
     job.wait()
     deadline = time.time() + 20
     while True:

@@ -27,17 +27,14 @@ class Buf:
         return s
 
 
-def read_journal(path):
-    """(file_id, {task id: status}) of every valid Records frame, or None without a journal."""
-    if not os.path.exists(path):
-        return None
-    data = open(path, "rb").read()
+def _frames(data):
+    """(file_id, [(kind, payload)]) of the journal bytes: every valid frame, in order."""
     assert data[:8] == b"MPSWJRN1", "journal header damaged"
     length, crc = struct.unpack_from("<II", data, 8)
     header = data[16:16 + length]
     assert len(header) == length and zlib.crc32(header) == crc, "journal header damaged"
     file_id = struct.unpack_from("<Q", header, 12)[0]
-    status = {}
+    frames = []
     at = 16 + length
     while len(data) - at >= 13:
         magic, kind, length, crc = struct.unpack_from("<IBII", data, at)
@@ -45,25 +42,45 @@ def read_journal(path):
         if magic != FRAME_MAGIC or len(payload) < length or zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
             break  # a torn tail: never settled
         at += 13 + length
-        if kind != 1:
-            continue
-        b = Buf(payload)
+        frames.append((kind, payload))
+    return file_id, frames
+
+
+def _statuses(payload, status):
+    b = Buf(payload)
+    for _ in range(b.get("I")):
+        task, st = b.get("QB")
+        b.get("iii"), b.text(), b.get("dd"), b.get("i"), b.text()
         for _ in range(b.get("I")):
-            task, st = b.get("QB")
-            b.get("iii"), b.text(), b.get("dd"), b.get("i"), b.text()
-            for _ in range(b.get("I")):
+            b.text()
+            kind_of = b.get("B")
+            if kind_of == 0:
+                b.get("d")
+            elif kind_of == 1:
+                b.get("q")
+            elif kind_of == 2:
                 b.text()
-                kind_of = b.get("B")
-                if kind_of == 0:
-                    b.get("d")
-                elif kind_of == 1:
-                    b.get("q")
-                elif kind_of == 2:
-                    b.text()
-                else:
-                    n = b.get("I")
-                    b.at += 8 * n
-            status[task] = st
+            else:
+                n = b.get("I")
+                b.at += 8 * n
+        status[task] = st
+
+
+def read_journal(path, after_last_commit=False):
+    """(file_id, {task id: status}) of every valid Records frame (only of those after the
+    last Commit frame, which the HDF5 file may not hold yet, with after_last_commit), or None
+    without a journal."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        file_id, frames = _frames(f.read())
+    if after_last_commit:
+        commits = [i for i, (kind, _) in enumerate(frames) if kind == 2]
+        frames = frames[commits[-1] + 1:] if commits else frames
+    status = {}
+    for kind, payload in frames:
+        if kind == 1:
+            _statuses(payload, status)
     return file_id, status
 
 
