@@ -13,7 +13,11 @@ The layout read here is described in ``docs/hdf5-layout.md``.
 Unfinished files
     A file whose sweep was killed, or that a sweep is still writing, reads like any other:
     rows of tasks that have not settled are *pending*, and their results are missing (NaN,
-    ``<NA>`` or ``None``, see :func:`load`). HDF5 1.10 locks a file while a sweep writes it;
+    ``<NA>`` or ``None``, see :func:`load`). A sweep writes each batch of results to its
+    journal ``<file>.journal`` before the HDF5 file; :func:`load` and :func:`grid_array`
+    lay the journal's records that the file may not hold yet over its rows, as
+    ``mpisweep status`` and ``export`` do, so they show the same tasks done after a kill
+    (``journal=False`` reads the HDF5 file alone). HDF5 1.10 locks a file while a sweep writes it;
     this module opens files with locking turned off for its own reads (h5py's
     ``locking=False``, which h5py 3.5+ with HDF5 1.10.7+ support; else the variable
     ``HDF5_USE_FILE_LOCKING=FALSE`` during the open only), so it can read a running sweep
@@ -24,7 +28,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import time
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -98,6 +105,31 @@ def _retrying(path, read):
     raise AssertionError("unreachable")
 
 
+def _read_with_journal(path, gather, journal):
+    """(what gather(open file) read, the journal's overlay or None), read as `mpisweep status`
+    reads: the journal before the file (its last Commit tells which records the file may
+    still be in the middle of writing), the file, then the journal again, whose records from
+    that Commit on are laid over what the file held."""
+    for _ in range(_READ_RETRIES):
+        before = _scan_journal(path) if journal else None
+        raw, file_id, n = _retrying(path, lambda f: (gather(f), int(f.attrs.get("journal_id", 0)),
+                                                      int(f.attrs["n_tasks"])))
+        if not journal:
+            return raw, None
+        after = _scan_journal(path)
+        if before is not None and after is None:
+            continue  # the sweep finished and removed its journal while we read: read again
+        if after is None:
+            return raw, None
+        if after.file_id != file_id:
+            warnings.warn(f"{_journal_path(path)}: ignored, it belongs to another file at this "
+                          f"path (journal_id {after.file_id}, the file's is {file_id})",
+                          stacklevel=3)
+            return raw, None
+        return raw, after.overlay(before.committed_end if before is not None else 0, n)
+    raise AssertionError("unreachable")
+
+
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
@@ -119,36 +151,289 @@ def read_spec(path_or_file) -> Optional[dict]:
     return _retrying(path_or_file, read_spec)
 
 
+# ---------------------------------------------------------------------------- journal
+
+# The write-ahead journal beside a results file, <file>.journal (byte format in
+# docs/hdf5-layout.md): every flush appends a Records frame, writes the rows to the HDF5 file,
+# then appends a Commit frame. Records after the last Commit may not be in the file yet.
+_JOURNAL_MAGIC = b"MPSWJRN1"
+_JOURNAL_VERSION = 1
+_FRAME_MAGIC = 0x4A57534D
+_FRAME_HEADER = struct.Struct("<IBII")  # magic, kind (1 Records, 2 Commit), length, crc32
+_RECORDS, _COMMIT = 1, 2
+_RECORD_FIXED = struct.Struct("<QBiii")  # id, status, attempts, worker, device
+_RECORD_TIMES = struct.Struct("<ddi")    # start, wall_s, exit_code
+_U32 = struct.Struct("<I")
+
+
+def _journal_path(path: str) -> str:
+    return path + ".journal"
+
+
+class _JournalMalformed(ValueError):
+    pass
+
+
+class _Payload:
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def get(self, fmt: struct.Struct):
+        if len(self.data) - self.at < fmt.size:
+            raise _JournalMalformed("ends inside a field")
+        values = fmt.unpack_from(self.data, self.at)
+        self.at += fmt.size
+        return values
+
+    def text(self) -> str:
+        (n,) = self.get(_U32)
+        if len(self.data) - self.at < n:
+            raise _JournalMalformed("ends inside a string")
+        s = self.data[self.at:self.at + n].decode("utf-8", errors="replace")
+        self.at += n
+        return s
+
+
+_RESULT_VALUE = {0: struct.Struct("<d"), 1: struct.Struct("<q")}
+
+
+def _decode_records(payload: bytes):
+    """The records of one Records frame: (id, status, attempts, worker, device, node, start,
+    wall_s, exit_code, error, [(name, value)]), a value being float, int, str or a float64
+    numpy array."""
+    b = _Payload(payload)
+    out = []
+    for _ in range(b.get(_U32)[0]):
+        task, status, attempts, worker, device = b.get(_RECORD_FIXED)
+        if status not in (1, 2):
+            raise _JournalMalformed(f"record status {status}")
+        node = b.text()
+        start, wall_s, exit_code = b.get(_RECORD_TIMES)
+        error = b.text()
+        results = []
+        for _ in range(b.get(_U32)[0]):
+            name = b.text()
+            (kind,) = b.get(struct.Struct("<B"))
+            if kind in _RESULT_VALUE:
+                (value,) = b.get(_RESULT_VALUE[kind])
+            elif kind == 2:
+                value = b.text()
+            elif kind == 3:
+                (k,) = b.get(_U32)
+                if len(b.data) - b.at < 8 * k:
+                    raise _JournalMalformed("ends inside an array")
+                value = np.frombuffer(b.data, dtype="<f8", count=k, offset=b.at).astype(float)
+                b.at += 8 * k
+            else:
+                raise _JournalMalformed(f"result type {kind}")
+            results.append((name, value))
+        out.append((task, status, attempts, worker, device, node, start, wall_s, exit_code,
+                    error, results))
+    if b.at != len(b.data):
+        raise _JournalMalformed("bytes after its records")
+    return out
+
+
+@dataclass
+class _JournalScan:
+    path: str
+    file_id: int
+    data: bytes
+    frames: List[tuple]   # (kind, offset, end) of every valid frame, in order
+    committed_end: int    # offset after the last Commit frame (0 without one)
+
+    def overlay(self, start: int, n: int) -> "_Overlay":
+        """The records of every Records frame at offset >= start, in order."""
+        records = []
+        for kind, offset, end in self.frames:
+            if kind != _RECORDS or offset < start:
+                continue
+            try:
+                records += _decode_records(self.data[offset + _FRAME_HEADER.size:end])
+            except _JournalMalformed as e:  # its CRC matched: not a torn write
+                warnings.warn(f"{self.path}: a records frame at offset {offset} is malformed "
+                              f"({e}); the journal is read up to it", stacklevel=4)
+                break
+        return _Overlay([r for r in records if r[0] < n])
+
+
+def _scan_journal(path: str) -> Optional[_JournalScan]:
+    """The valid frames of the journal beside `path`, or None when there is none or its
+    header cannot be read (as `mpisweep status`: the file alone is what there is). A frame
+    cut short or with a bad magic or CRC ends the journal (a write torn by a kill)."""
+    jpath = _journal_path(path)
+    try:
+        with open(jpath, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) < 16 or data[:8] != _JOURNAL_MAGIC:
+        return None
+    length, crc = struct.unpack_from("<II", data, 8)
+    header = data[16:16 + length]
+    if len(header) < length or zlib.crc32(header) != crc or len(header) < 20:
+        return None
+    version, _, file_id = struct.unpack_from("<IQQ", header, 0)
+    if version != _JOURNAL_VERSION:
+        warnings.warn(f"{jpath}: journal version {version}, this module reads version "
+                      f"{_JOURNAL_VERSION}: ignored", stacklevel=4)
+        return None
+    frames, committed_end, at = [], 0, 16 + length
+    view = memoryview(data)
+    while len(data) - at >= _FRAME_HEADER.size:
+        magic, kind, length, crc = _FRAME_HEADER.unpack_from(data, at)
+        end = at + _FRAME_HEADER.size + length
+        if magic != _FRAME_MAGIC or kind not in (_RECORDS, _COMMIT) or end > len(data):
+            break
+        payload = view[at + _FRAME_HEADER.size:end]
+        if zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
+            break
+        frames.append((kind, at, end))
+        if kind == _COMMIT:
+            committed_end = end
+        at = end
+    return _JournalScan(jpath, file_id, data, frames, committed_end)
+
+
+# What a task column holds for a row no record has touched (as a new results file has).
+_TASK_DEFAULTS = {"status": (np.int8, 0), "attempts": (np.int32, 0), "worker": (np.int32, -1),
+                  "device": (np.int32, -1), "node": (np.int32, -1), "start": (np.float64, np.nan),
+                  "wall_s": (np.float64, np.nan), "exit_code": (np.int32, 0), "error": (object, "")}
+
+
+class _Overlay:
+    """Journal records laid over columns read from the file, as `mpisweep status` lays them
+    (src/cli/journal_overlay.cpp): a later record of a task replaces its task info; a result
+    goes into the column of its name, which a result not in the file yet creates with the type
+    the file would give it (float64, int64, str, or float64 [N, k] for an array); a value whose
+    type does not fit the column is left out (an int goes into a float column as a float)."""
+
+    def __init__(self, records):
+        self.records = records
+        if records:  # the last record of each task wins
+            ids = np.array([r[0] for r in records], dtype=np.int64)
+            _, last = np.unique(ids[::-1], return_index=True)
+            self.last = len(ids) - 1 - last
+            self.rows = ids[self.last]
+        else:
+            self.last = self.rows = np.array([], dtype=np.int64)
+
+    def __len__(self):
+        return len(self.records)
+
+    def tasks(self, tasks: Dict[str, np.ndarray], nodes: List[str], n: int):
+        """The task columns (and the host names in /nodes) with the records laid over."""
+        if not self.records:
+            return tasks, nodes
+        out = dict(tasks)
+        nodes = list(nodes)
+        index_of = {host: i for i, host in enumerate(nodes)}
+        picked = [self.records[i] for i in self.last]
+        node_index = []
+        for r in picked:
+            host = r[5]
+            if host and host not in index_of:
+                index_of[host] = len(nodes)
+                nodes.append(host)
+            node_index.append(index_of[host] if host else -1)
+        fields = {"status": [r[1] for r in picked], "attempts": [r[2] for r in picked],
+                  "worker": [r[3] for r in picked], "device": [r[4] for r in picked],
+                  "node": node_index, "start": [r[6] for r in picked],
+                  "wall_s": [r[7] for r in picked], "exit_code": [r[8] for r in picked],
+                  "error": [r[9] for r in picked]}
+        for name, values in fields.items():
+            dtype, default = _TASK_DEFAULTS[name]
+            column = out.get(name)
+            column = np.full(n, default, dtype=dtype) if column is None else column.copy()
+            column[self.rows] = np.array(values, dtype=column.dtype)
+            out[name] = column
+        return out, nodes
+
+    def results(self, results: Dict[str, np.ndarray], n: int, only: Optional[str] = None):
+        """The result columns with the records' results laid over, new ones after the file's
+        (in the order the journal first names them); only the column `only` when given."""
+        out = dict(results)
+        copied = set()
+        for r in self.records:
+            row = r[0]
+            for name, value in r[10]:
+                if only is not None and name != only:
+                    continue
+                column = out.get(name)
+                if column is None:
+                    column = out[name] = _new_result_column(value, n)
+                    copied.add(name)
+                elif name not in copied:
+                    column = out[name] = column.copy()
+                    copied.add(name)
+                _set_value(column, row, value)
+        return out
+
+
+def _new_result_column(value, n: int) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return np.full((n, len(value)), np.nan)
+    if isinstance(value, str):
+        return np.full(n, "", dtype=object)
+    if isinstance(value, int):
+        return np.zeros(n, dtype=np.int64)
+    return np.full(n, np.nan)
+
+
+def _set_value(column: np.ndarray, row: int, value) -> None:
+    if isinstance(value, np.ndarray):
+        if column.ndim == 2 and column.shape[1] == len(value):
+            column[row, :] = value
+    elif column.ndim != 1:
+        return
+    elif isinstance(value, str):
+        if column.dtype == object:
+            column[row] = value
+    elif isinstance(value, int):
+        if column.dtype != object:
+            column[row] = value  # into a float column as a float
+    elif column.dtype.kind == "f":
+        column[row] = value
+
+
 # ---------------------------------------------------------------------------- DataFrame
 
-def _status_codes(f) -> np.ndarray:
-    n = int(f.attrs["n_tasks"])
-    if "tasks/status" not in f:
-        return np.zeros(n, dtype=np.int8)
-    return f["tasks/status"][:].astype(np.int8)
+def _gather_table(f) -> dict:
+    """Every column of the file as stored (strings as str objects; /tasks/node as indices
+    into /nodes)."""
+    tasks = f["tasks"] if "tasks" in f else {}
+    return {
+        "n": int(f.attrs["n_tasks"]),
+        "params": {name: _column(f["params"][name]) for name in f["params"]},
+        "results": {name: _column(ds) for name, ds in (f["results"].items() if "results" in f else [])},
+        "tasks": {name: _column(tasks[name]) for name in TASK_COLUMNS if name in tasks},
+        "nodes": list(_column(f["nodes"])) if "nodes" in f else [],
+    }
 
 
-def _read_frame(f, arrays: str) -> pd.DataFrame:
-    n = int(f.attrs["n_tasks"])
-    status = _status_codes(f)
+def _read_frame(table: dict, overlay: Optional["_Overlay"], arrays: str) -> pd.DataFrame:
+    n = table["n"]
+    tasks, nodes, results = table["tasks"], table["nodes"], table["results"]
+    if overlay is not None:
+        tasks, nodes = overlay.tasks(tasks, nodes, n)
+        results = overlay.results(results, n)
+    status = (tasks["status"].astype(np.int8) if "status" in tasks
+              else np.zeros(n, dtype=np.int8))
     done = status == 1
     columns: Dict[str, object] = {}
 
     # As `mpisweep export`: a result named like a param or a task column is results/<name>;
     # a task column named like a param is tasks/<name>.
-    reserved = set(f["params"]) | set(TASK_COLUMNS)
+    reserved = set(table["params"]) | set(TASK_COLUMNS)
 
     def put(name, values, group):
         taken = name in columns or (group == "results" and name in reserved)
         columns[f"{group}/{name}" if taken else name] = values
 
-    for name in f["params"]:
-        put(name, _column(f["params"][name]), "params")
+    for name, values in table["params"].items():
+        put(name, values, "params")
 
-    results = f["results"] if "results" in f else {}
-    for name in results:
-        ds = results[name]
-        values = _column(ds)
+    for name, values in results.items():
         if values.ndim == 2:
             values = values.astype(float)
             values[~done, :] = np.nan
@@ -168,29 +453,24 @@ def _read_frame(f, arrays: str) -> pd.DataFrame:
             values[~done] = np.nan
             put(name, values, "results")
 
-    tasks = f["tasks"] if "tasks" in f else {}
     for name in TASK_COLUMNS:
         if name == "status":
             values = pd.Categorical.from_codes(status, categories=list(STATUS_NAMES))
         elif name not in tasks:
             continue
         elif name == "node":
-            hosts = _column(f["nodes"]) if "nodes" in f else np.array([], dtype=object)
-            index = tasks["node"][:]
-            names = np.array([hosts[i] if 0 <= i < len(hosts) else None for i in index],
-                             dtype=object)
-            values = names
+            values = np.array([nodes[i] if 0 <= i < len(nodes) else None for i in tasks["node"]],
+                              dtype=object)
         elif name == "start":
-            values = pd.to_datetime(tasks["start"][:], unit="s", utc=True)
+            values = pd.to_datetime(tasks["start"], unit="s", utc=True)
         else:
-            values = _column(tasks[name])
+            values = tasks[name]
         put(name, values, "tasks")
 
-    df = pd.DataFrame(columns, index=pd.RangeIndex(n, name="task"))
-    return df
+    return pd.DataFrame(columns, index=pd.RangeIndex(n, name="task"))
 
 
-def load(path: str, arrays: str = "columns") -> pd.DataFrame:
+def load(path: str, arrays: str = "columns", journal: bool = True) -> pd.DataFrame:
     """The results file as a DataFrame, one row per task, indexed by task id (``task``).
 
     Columns, in this order:
@@ -210,10 +490,19 @@ def load(path: str, arrays: str = "columns") -> pd.DataFrame:
     Names follow ``mpisweep export --csv``: a result named like a param or a task column is
     called ``results/<name>`` (a result ``seed`` beside a param ``seed``), and a task column
     named like a param ``tasks/<name>``.
+
+    With ``journal=True`` (the default) the records of the sweep's journal
+    (``<path>.journal``) that the file may not hold yet, those after its last Commit, are laid
+    over the file's rows, as ``mpisweep status``/``export`` do: a killed or running sweep
+    reads as those commands show it (task info and results of the journaled tasks; a result
+    the file has no column for yet becomes a new column after the file's). ``journal=False``
+    reads the HDF5 file alone. A journal whose ``journal_id`` differs from the file's is
+    ignored with a warning; a torn tail (a frame cut short by a kill) ends it.
     """
     if arrays not in ("columns", "list"):
         raise ValueError(f"arrays={arrays!r}: expected 'columns' or 'list'")
-    return _retrying(path, lambda f: _read_frame(f, arrays))
+    table, overlay = _read_with_journal(path, _gather_table, journal)
+    return _read_frame(table, overlay, arrays)
 
 
 # ---------------------------------------------------------------------------- grid arrays
@@ -297,22 +586,47 @@ def grid_axes(path: str) -> List[Dim]:
     return _retrying(path, _read_dims)
 
 
-def _metric_values(f, metric: str, status: np.ndarray) -> np.ndarray:
+def _gather_metric(f, metric: str) -> dict:
+    """What grid_array needs from the file: the dimensions, the task status and the columns
+    that may hold the metric."""
+    tasks = f["tasks"] if "tasks" in f else {}
+    results = f["results"] if "results" in f else {}
+    wanted = {"status", metric} & set(TASK_COLUMNS)
+    return {
+        "n": int(f.attrs["n_tasks"]),
+        "filename": f.filename,
+        "dims": _read_dims(f),
+        "result_names": list(results),
+        "results": {metric: _column(results[metric])} if metric in results else {},
+        "tasks": {name: _column(tasks[name]) for name in wanted if name in tasks},
+        "param": _column(f["params"][metric]) if metric in f["params"] else None,
+    }
+
+
+def _metric_values(table: dict, overlay: Optional["_Overlay"], metric: str) -> np.ndarray:
     """The metric as float (or object, for strings) with missing rows masked: results of
     tasks not done, task info of pending tasks."""
-    if "results" in f and metric in f["results"]:
-        values, keep = _column(f["results"][metric]), status == 1
+    n, tasks, results = table["n"], table["tasks"], table["results"]
+    names = list(table["result_names"])
+    if overlay is not None:
+        tasks, _ = overlay.tasks(tasks, [], n)
+        results = overlay.results(results, n, only=metric)
+        names += [name for r in overlay.records for name, _ in r[10] if name not in names]
+    status = (tasks["status"].astype(np.int8) if "status" in tasks
+              else np.zeros(n, dtype=np.int8))
+    if metric in results:
+        values, keep = results[metric], status == 1
     elif metric == "status":
         return status.astype(float)
-    elif "tasks" in f and metric in f["tasks"] and metric not in ("error",):
-        values, keep = _column(f["tasks"][metric]), status != 0
-    elif metric in f["params"]:
-        values, keep = _column(f["params"][metric]), np.ones_like(status, dtype=bool)
+    elif metric in tasks and metric not in ("error",):
+        values, keep = tasks[metric], status != 0
+    elif table["param"] is not None:
+        values, keep = table["param"], np.ones_like(status, dtype=bool)
     else:
-        have = sorted(f["results"]) if "results" in f else []
-        raise UnknownMetric(f"no metric '{metric}' in {f.filename} (results: "
-                       f"{', '.join(have) or 'none yet'}; or a task column: status, attempts, "
-                       f"worker, device, start, wall_s, exit_code)")
+        names = sorted(dict.fromkeys(names))
+        raise UnknownMetric(f"no metric '{metric}' in {table['filename']} (results: "
+                            f"{', '.join(names) or 'none yet'}; or a task column: status, "
+                            f"attempts, worker, device, start, wall_s, exit_code)")
     if values.dtype == object:
         values = values.copy()
         values[~keep] = None
@@ -322,7 +636,7 @@ def _metric_values(f, metric: str, status: np.ndarray) -> np.ndarray:
     return values
 
 
-def grid_array(path: str, metric: str, xarray: Optional[bool] = None):
+def grid_array(path: str, metric: str, xarray: Optional[bool] = None, journal: bool = True):
     """The metric over the grid: an array with one dimension per grid axis (a zip group is
     one dimension), in grid order, shaped by the axis sizes; an array result ``[N, k]`` adds
     a last dimension ``<metric>_index`` of size k.
@@ -335,12 +649,12 @@ def grid_array(path: str, metric: str, xarray: Optional[bool] = None):
     Returns an ``xarray.DataArray`` with the axis values as coordinates (a zip group's other
     axes as extra coordinates along its dimension) when xarray is installed and ``xarray``
     is not False, else a numpy array (see :func:`grid_axes` for its dimensions).
-    """
-    def read(f):
-        status = _status_codes(f)
-        return _read_dims(f), _metric_values(f, metric, status)
 
-    dims, values = _retrying(path, read)
+    ``journal`` as in :func:`load`: the journal's records the file may not hold yet are laid
+    over it (``journal=False``: the HDF5 file alone).
+    """
+    table, overlay = _read_with_journal(path, lambda f: _gather_metric(f, metric), journal)
+    dims, values = table["dims"], _metric_values(table, overlay, metric)
     shape = [d.size for d in dims] + list(values.shape[1:])
     array = values.reshape(shape)
     if xarray is False:
