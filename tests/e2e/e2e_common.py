@@ -1,11 +1,14 @@
 """Shared helpers of the end-to-end tests: run the `mpisweep` command (alone or under
 mpirun), read a results file with h5py, fail with a clear message."""
 import argparse
+import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import h5py
 import numpy as np
@@ -97,3 +100,24 @@ def process_alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+def pids_in(folder, pattern):
+    """The pids that tasks wrote (one or more per line) into the files `pattern` of folder."""
+    pids = []
+    for path in glob.glob(os.path.join(folder, pattern)):
+        with open(path) as f:
+            pids += [int(p) for p in f.read().split()]
+    return pids
+
+
+def check_no_survivors(pids, within=5):
+    """Fails when any of pids is still alive `within` seconds from now; kills those first,
+    so they are not left behind even when the test fails."""
+    deadline = time.time() + within
+    while any(process_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    alive = [p for p in pids if process_alive(p)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    check(not alive, f"task processes {alive} outlived the stopped sweep")

@@ -10,8 +10,8 @@ import signal
 import subprocess
 import time
 
-from e2e_common import (Workspace, check, command, describe, parse_args, process_alive, read_counts,
-                        read_results, run_cli)
+from e2e_common import (Workspace, check, check_no_survivors, command, describe, parse_args, pids_in,
+                        read_counts, read_results, run_cli)
 
 TASKS = 12
 EXIT_INTERRUPTED = 75
@@ -21,14 +21,6 @@ def child_pids(pid):
     """Direct children of pid (the ranks under mpirun)."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
-
-
-def task_pids(counts):
-    pids = []
-    for path in glob.glob(os.path.join(counts, "pid-*")):
-        with open(path) as f:
-            pids += [int(p) for p in f.read().split()]
-    return pids
 
 
 def wait_for_starts(job, counts, n):
@@ -56,17 +48,6 @@ def stop_and_wait(job, signals, target=None):
     return time.time() - start, err
 
 
-def no_survivors(counts):
-    pids = task_pids(counts)
-    deadline = time.time() + 5
-    while any(process_alive(p) for p in pids) and time.time() < deadline:
-        time.sleep(0.05)
-    alive = [p for p in pids if process_alive(p)]
-    for pid in alive:
-        os.kill(pid, signal.SIGKILL)  # do not leave them behind even when the test fails
-    check(not alive, f"task processes {alive} outlived the stopped sweep")
-
-
 def scenario(args, work, name, mode, signals, to_worker=False, extra=(), mpirun_exit=(EXIT_INTERRUPTED,),
              resume=True):
     counts, out = work / f"{name}-counts", work / f"{name}.h5"
@@ -89,7 +70,7 @@ def scenario(args, work, name, mode, signals, to_worker=False, extra=(), mpirun_
     check(job.returncode in expected,
           f"{name}: exit code {job.returncode}, expected {expected}; stderr:\n{err}")
     check("run the same command again with --resume" in err, f"{name}: no line on how to resume:\n{err}")
-    no_survivors(counts)
+    check_no_survivors(pids_in(counts, "pid-*"))
 
     # The file opens; finished tasks have their results, the rest is pending.
     r = read_results(out)

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from e2e_common import Workspace, check, command, describe, parse_args, process_alive, run_cli
+from e2e_common import Workspace, check, check_no_survivors, command, describe, parse_args, pids_in, run_cli
 
 
 def main():
@@ -35,16 +35,7 @@ def main():
         # 75: stopped early, resumable. mpirun itself exits 1 after passing SIGTERM on.
         expected = (1, 75) if args.ranks > 0 else (75,)
         check(job.returncode in expected, f"a stopped sweep exits {expected}, got {job.returncode}")
-        pids = []
-        for path in glob.glob(os.path.join(counts, "running-*")):
-            pids += [int(p) for p in open(path).read().split()]
-        deadline = time.time() + 5
-        while any(process_alive(p) for p in pids) and time.time() < deadline:
-            time.sleep(0.05)
-        alive = [p for p in pids if process_alive(p)]
-        for pid in alive:
-            os.kill(pid, signal.SIGKILL)  # do not leave them behind even when the test fails
-        check(not alive, f"task processes {alive} outlived the stopped sweep")
+        check_no_survivors(pids_in(counts, "running-*"))
         if os.path.exists(out):
             # The file of the stopped sweep resumes (every task still pending, as none finished).
             for path in glob.glob(os.path.join(counts, "*")):
