@@ -4,35 +4,26 @@
 // and a column that first appears half-way, or from task --late-from on (so columns are
 // created while the file is written).
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <thread>
 
 #include "mpisweep/mpisweep.hpp"
+#include "probe_args.hpp"
 
 int main(int argc, char** argv) {
-    mpisweep::Options options;
-    long long tasks = 100, sleep_us = 1000, late_from = -1;
-    std::string log_dir = ".";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) { std::cerr << arg << ": expected a value\n"; std::exit(2); }
-            return argv[++i];
-        };
-        if (arg == "--output") options.output = next();
-        else if (arg == "--tasks") tasks = std::stoll(next());
-        else if (arg == "--sleep-us") sleep_us = std::stoll(next());
-        else if (arg == "--log-dir") log_dir = next();
-        else if (arg == "--late-from") late_from = std::stoll(next());
-        else if (arg == "--resume") options.resume = true;
-        else if (arg == "--force") options.overwrite = true;
-        else if (arg == "--flush-rows") options.flush_rows = std::stoul(next());
-        else if (arg == "--flush-ms") options.flush_interval = std::chrono::milliseconds(std::stoll(next()));
-        else { std::cerr << "crash_probe: unknown argument " << arg << "\n"; return 2; }
+    probe::CommonArgs args{{}, 100};
+    long long sleep_us = 1000, late_from = -1;
+    probe::ArgReader reader("crash_probe", argc, argv);
+    while (reader.next()) {
+        if (reader.common(args)) continue;
+        if (reader.is("--sleep-us")) sleep_us = reader.integer();
+        else if (reader.is("--late-from")) late_from = reader.integer();
+        else reader.unknown();
     }
+    mpisweep::Options& options = args.options;
+    const long long tasks = args.tasks;
+    const std::string& log_dir = args.log_dir;
     if (late_from < 0) late_from = tasks / 2;
     options.scheduler.speculate = false;  // every call is then one run of a task
     mpisweep::Grid grid;

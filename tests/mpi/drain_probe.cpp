@@ -3,36 +3,31 @@
 // 10 ms with --mode poll, ignoring it with --mode ignore), then appends "<id>" to
 // finish-<rank>.log and returns x2 = 2x. A task that sees cancelled() throws TaskCancelled.
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <thread>
 
 #include "mpisweep/mpisweep.hpp"
+#include "probe_args.hpp"
 
 int main(int argc, char** argv) {
-    mpisweep::Options options;
-    long long tasks = 20, task_ms = 300;
-    std::string log_dir = ".", mode = "poll";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) { std::cerr << arg << ": expected a value\n"; std::exit(2); }
-            return argv[++i];
-        };
-        if (arg == "--output") options.output = next();
-        else if (arg == "--tasks") tasks = std::stoll(next());
-        else if (arg == "--task-ms") task_ms = std::stoll(next());
-        else if (arg == "--log-dir") log_dir = next();
-        else if (arg == "--mode") mode = next();
-        else if (arg == "--drain-grace") options.drain_grace = std::chrono::duration<double>(std::stod(next()));
-        else if (arg == "--resume") options.resume = true;
-        else { std::cerr << "drain_probe: unknown argument " << arg << "\n"; return 2; }
+    probe::CommonArgs args{{}, 20};
+    args.options.flush_interval = std::chrono::milliseconds(100);
+    long long task_ms = 300;
+    std::string mode = "poll";
+    probe::ArgReader reader("drain_probe", argc, argv);
+    while (reader.next()) {
+        if (reader.common(args)) continue;
+        if (reader.is("--task-ms")) task_ms = reader.integer();
+        else if (reader.is("--mode")) mode = reader.value();
+        else if (reader.is("--drain-grace")) args.options.drain_grace = std::chrono::duration<double>(std::stod(reader.value()));
+        else reader.unknown();
     }
-    if (mode != "poll" && mode != "ignore") { std::cerr << "drain_probe: --mode poll|ignore\n"; return 2; }
+    if (mode != "poll" && mode != "ignore") reader.fail("--mode poll|ignore");
+    mpisweep::Options& options = args.options;
+    const long long tasks = args.tasks;
+    const std::string& log_dir = args.log_dir;
     options.scheduler.speculate = false;  // every start is then one run of a task
-    options.flush_interval = std::chrono::milliseconds(100);
     mpisweep::Grid grid;
     grid.add(mpisweep::Axis::range("x", 0, tasks));
     const bool poll = mode == "poll";
