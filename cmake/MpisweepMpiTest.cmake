@@ -10,6 +10,15 @@ set(MPISWEEP_MPI_TEST_ENV
   OMPI_MCA_btl_vader_single_copy_mechanism=none
   OMPI_MCA_mpi_yield_when_idle=1)
 
+# The ctest name suffix of a rank count: 1rank, 2ranks, ...
+function(mpisweep_rank_suffix n out)
+  if(n EQUAL 1)
+    set(${out} 1rank PARENT_SCOPE)
+  else()
+    set(${out} ${n}ranks PARENT_SCOPE)
+  endif()
+endfunction()
+
 function(mpisweep_add_mpi_test)
   cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;RANKS;LIBRARIES" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -20,11 +29,7 @@ function(mpisweep_add_mpi_test)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   mpisweep_warnings(${ARG_NAME})
   foreach(n IN LISTS ARG_RANKS)
-    if(n EQUAL 1)
-      set(suffix 1rank)
-    else()
-      set(suffix ${n}ranks)
-    endif()
+    mpisweep_rank_suffix(${n} suffix)
     add_test(NAME ${ARG_NAME}.${suffix}
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} --oversubscribe
                      ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${ARG_NAME}> ${MPIEXEC_POSTFLAGS}
