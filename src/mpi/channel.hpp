@@ -119,13 +119,12 @@ void receive(const boost::mpi::communicator& comm, const Envelope& e, T& value) 
     // One receive buffer per thread, reused: its capacity only grows.
     thread_local PackedBuffer buffer;
     const auto bytes = static_cast<std::size_t>(e.bytes);
+    // The wire decoder reads the first `bytes`; Boost's archive reads the whole buffer.
+    if (!HotMessage<T>::value || buffer.size() < bytes) buffer.resize(bytes);
+    MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
     if constexpr (HotMessage<T>::value) {
-        if (buffer.size() < bytes) buffer.resize(bytes);
-        MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
         wire_decode(buffer.data(), bytes, value);
     } else {
-        buffer.resize(bytes);
-        MPISWEEP_MPI_CHECK(MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
         boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
         archive >> value;
     }
