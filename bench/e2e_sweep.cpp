@@ -51,8 +51,9 @@ std::vector<double> sleep_durations(std::uint64_t n) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: e2e_sweep empty|results|sleep|straggler|big N [--batch-us B] "
-                         "[--no-speculation] [--out FILE]\n");
+    std::fprintf(stderr,
+                 "usage: e2e_sweep empty|results|sleep|straggler|big N [--batch-us B] "
+                 "[--no-speculation] [--out FILE]\n");
     return 2;
 }
 

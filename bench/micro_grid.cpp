@@ -11,8 +11,8 @@ Grid three_axes() {
     Grid grid;
     grid.add(Axis::logspace("lr", -5, -1, 100))
         .add(Axis::range("seed", 0, 1000))
-        .add(Axis::list("model", {Value(std::string("resnet")), Value(std::string("vit")),
-                                   Value(std::string("mlp"))}));
+        .add(Axis::list(
+            "model", {Value(std::string("resnet")), Value(std::string("vit")), Value(std::string("mlp"))}));
     return grid;
 }
 

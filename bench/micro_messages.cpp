@@ -2,14 +2,14 @@
 // (what the hot path sends) and in Boost.MPI packed archives, and the same reports as a vector
 // of structs in a packed archive (one MPI_Pack call per field per element), which is what a
 // naive Boost.Serialization layout costs.
-#include <benchmark/benchmark.h>
 #include <mpi.h>
 
+#include <benchmark/benchmark.h>
 #include <boost/mpi/packed_iarchive.hpp>
 #include <boost/mpi/packed_oarchive.hpp>
 #include <boost/serialization/map.hpp>
 
-#include "mpi/messages.hpp"
+#include "transport/messages.hpp"
 
 using namespace mpisweep;
 
@@ -25,7 +25,7 @@ struct StructReport {
     std::map<std::string, double> results;
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-        ar & task & attempt & outcome & start & wall_s & exit_code & error & results;
+        ar& task& attempt& outcome& start& wall_s& exit_code& error& results;
     }
 };
 

@@ -1,11 +1,10 @@
 // Scheduler operations at scale: 10^6 tasks, 10^4 workers. The master calls on_done for each
 // report and assign() once per turn; both must stay far below a microsecond per task.
 #include <benchmark/benchmark.h>
-
 #include <deque>
 #include <vector>
 
-#include "mpisweep/scheduler.hpp"
+#include "schedule/scheduler.hpp"
 
 using namespace mpisweep;
 
@@ -46,14 +45,16 @@ void BM_SchedulerDoneAndAssign(benchmark::State& state) {
     Scheduler s(kTasks * 100, worker_ids(workers), o);
     std::vector<std::deque<TaskId>> held(static_cast<std::size_t>(workers) + 1);
     double now = 0;
-    for (const Assignment& a : s.assign(now)) held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
+    for (const Assignment& a : s.assign(now))
+        held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
     int w = 1;
     for (auto _ : state) {
         now += 1e-6;
         auto& q = held[static_cast<std::size_t>(w)];
         benchmark::DoNotOptimize(s.on_done(WorkerId(w), q.front(), now));
         q.pop_front();
-        for (const Assignment& a : s.assign(now)) held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
+        for (const Assignment& a : s.assign(now))
+            held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
         w = w % workers + 1;
     }
     state.SetItemsProcessed(state.iterations());
@@ -69,7 +70,8 @@ void BM_SchedulerBatchedReports(benchmark::State& state) {
     Scheduler s(kTasks * 1000, worker_ids(workers), o);
     std::vector<std::deque<TaskId>> held(workers + 1);
     double now = 0;
-    for (const Assignment& a : s.assign(now)) held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
+    for (const Assignment& a : s.assign(now))
+        held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
     int w = 1;
     for (auto _ : state) {
         now += 1e-6;
@@ -78,7 +80,8 @@ void BM_SchedulerBatchedReports(benchmark::State& state) {
             benchmark::DoNotOptimize(s.on_done(WorkerId(w), q.front(), now));
             q.pop_front();
         }
-        for (const Assignment& a : s.assign(now)) held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
+        for (const Assignment& a : s.assign(now))
+            held[static_cast<std::size_t>(a.worker.value())].push_back(a.task);
         w = w % workers + 1;
     }
     state.SetItemsProcessed(state.iterations() * batch);

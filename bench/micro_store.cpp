@@ -1,11 +1,11 @@
 // The HDF5 store on the master's hot path: record() per result, flushed in batches of
 // flush_rows. One item = one result (a double column plus the /tasks columns).
-#include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <benchmark/benchmark.h>
 #include <string>
 
-#include "mpisweep/store.hpp"
+#include "store/result_store.hpp"
 
 using namespace mpisweep;
 

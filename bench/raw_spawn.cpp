@@ -2,12 +2,12 @@
 // PROGRAM (default /bin/true) in a loop, N runs in all. Nothing else: no MPI, no logs.
 // usage: raw_spawn N LOOPS [PROGRAM]   prints "tasks=N seconds=S rate=R".
 #include <spawn.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/wait.h>
 #include <thread>
 #include <vector>
 

@@ -98,7 +98,7 @@ def main():
     if missing:
         sys.exit("bench/run.py: missing " + ", ".join(missing) + "; or run: bash scripts/install-deps.sh --bench")
     b = os.path.join(args.build, "bench")
-    cli = os.path.join(args.build, "src", "mpisweep")
+    cli = os.path.join(args.build, "src", "cli", "mpisweep")
     q = 10 if args.quick else 1
     rep = 1 if args.quick else args.repeat
     tmp = tempfile.mkdtemp(prefix="mpisweep-bench-")

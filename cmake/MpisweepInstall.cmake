@@ -1,8 +1,6 @@
 # Installed CMake package: find_package(mpisweep) gives mpisweep::mpisweep.
 include(CMakePackageConfigHelpers)
 install(DIRECTORY include/mpisweep DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# Exported as mpisweep::core, the name the build tree's alias has.
-set_target_properties(mpisweep_core PROPERTIES EXPORT_NAME core)
 # The HDF5 this build links, for consumers whose project has no C language (see the config).
 set(MPISWEEP_HDF5_LINK_LIBRARIES ${HDF5_C_LIBRARIES})
 set(MPISWEEP_HDF5_INCLUDE_DIRS ${HDF5_C_INCLUDE_DIRS})
@@ -10,7 +8,10 @@ if(NOT MPISWEEP_HDF5_LINK_LIBRARIES)
   set(MPISWEEP_HDF5_LINK_LIBRARIES ${HDF5_LIBRARIES})
   set(MPISWEEP_HDF5_INCLUDE_DIRS ${HDF5_INCLUDE_DIRS})
 endif()
-install(TARGETS mpisweep_core mpisweep mpisweep_cli EXPORT mpisweepTargets
+# The modules are installed as the static libraries that libmpisweep.a needs; only
+# mpisweep::mpisweep is the documented target.
+install(TARGETS mpisweep_grid mpisweep_schedule mpisweep_platform mpisweep_exec
+                mpisweep_transport mpisweep_store mpisweep mpisweep_cli EXPORT mpisweepTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

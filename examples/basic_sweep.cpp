@@ -30,7 +30,9 @@ mpisweep::TaskResult descend(const mpisweep::TaskContext& ctx) {
         y += vy;
     }
     const char* outcome = !std::isfinite(loss) ? "diverged" : loss < 1e-10 ? "converged" : "stalled";
-    return {{"loss", loss}, {"steps", step}, {"outcome", std::string(outcome)},
+    return {{"loss", loss},
+            {"steps", step},
+            {"outcome", std::string(outcome)},
             {"xy", std::vector<double>{x, y}}};
 }
 

@@ -17,10 +17,13 @@ int main(int argc, char** argv) {
     grid.add(mpisweep::Axis::list("cells", {1024, 4096, 16384}))
         .add(mpisweep::Axis::linspace("alpha", 0.1, 0.5, 5))
         .add(mpisweep::Axis::list("steps", {100, 1000}));
-    return mpisweep::run(grid, [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        const double peak = examples::heat_peak(
-            static_cast<int>(ctx.params.get<std::int64_t>("cells")), ctx.params.get<double>("alpha"),
-            static_cast<int>(ctx.params.get<std::int64_t>("steps")), ctx.worker.device >= 0);
-        return {{"peak", peak}, {"device", static_cast<std::int64_t>(ctx.worker.device)}};
-    }, options);
+    return mpisweep::run(
+        grid,
+        [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            const double peak = examples::heat_peak(
+                static_cast<int>(ctx.params.get<std::int64_t>("cells")), ctx.params.get<double>("alpha"),
+                static_cast<int>(ctx.params.get<std::int64_t>("steps")), ctx.worker.device >= 0);
+            return {{"peak", peak}, {"device", static_cast<std::int64_t>(ctx.worker.device)}};
+        },
+        options);
 }

@@ -19,14 +19,17 @@ int main(int argc, char** argv) {
 
     mpisweep::Grid grid;
     grid.add(mpisweep::Axis::range("x", 0, 40));
-    return mpisweep::run(grid, [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        const auto x = ctx.params.get<std::int64_t>("x");
-        if (x % 13 == 12) throw std::runtime_error("x=" + std::to_string(x) + " is cursed");
-        std::mt19937_64 rng(ctx.task_id.value() * 1000003u + static_cast<unsigned>(ctx.attempt) +
-                            static_cast<std::uint64_t>(std::random_device{}()));
-        if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.3) {
-            throw std::runtime_error("transient failure on attempt " + std::to_string(ctx.attempt));
-        }
-        return {{"square", static_cast<double>(x * x)}};
-    }, options);
+    return mpisweep::run(
+        grid,
+        [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            const auto x = ctx.params.get<std::int64_t>("x");
+            if (x % 13 == 12) throw std::runtime_error("x=" + std::to_string(x) + " is cursed");
+            std::mt19937_64 rng(ctx.task_id.value() * 1000003u + static_cast<unsigned>(ctx.attempt) +
+                                static_cast<std::uint64_t>(std::random_device{}()));
+            if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.3) {
+                throw std::runtime_error("transient failure on attempt " + std::to_string(ctx.attempt));
+            }
+            return {{"square", static_cast<double>(x * x)}};
+        },
+        options);
 }

@@ -9,4 +9,4 @@ out=${1:-$PWD/quickstart.h5}
 mpirun -n 4 "$build/examples/basic_sweep" --output "$out" --force
 echo
 echo "results: $out"
-"$build/src/mpisweep" status "$out"
+"$build/src/cli/mpisweep" status "$out"

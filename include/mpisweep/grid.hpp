@@ -156,7 +156,8 @@ private:
     std::vector<std::uint64_t> digit_radix_;   // size of each digit
     std::vector<std::uint64_t> digit_stride_;  // product of the radixes after it
     // Shared with the Points handed out; replaced, never modified, so copies stay independent.
-    std::shared_ptr<const std::vector<std::string>> names_ = std::make_shared<const std::vector<std::string>>();
+    std::shared_ptr<const std::vector<std::string>> names_ =
+        std::make_shared<const std::vector<std::string>>();
     std::uint64_t size_ = 0;
 };
 

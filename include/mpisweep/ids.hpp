@@ -24,7 +24,9 @@ public:
 
     // Boost.Serialization hook, so ids travel in messages without a Boost include here.
     template <class Archive>
-    void serialize(Archive& ar, unsigned /*version*/) { ar & value_; }
+    void serialize(Archive& ar, unsigned /*version*/) {
+        ar& value_;
+    }
 
 private:
     Rep value_{};

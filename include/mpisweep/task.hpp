@@ -23,12 +23,12 @@ using TaskResult = std::map<std::string, ResultValue>;
 
 /// Where and as what a worker runs: the same for all tasks of the worker.
 struct WorkerInfo {
-    int rank = 0;             ///< MPI rank in the sweep's communicator
-    int world_size = 1;       ///< number of ranks, master included
-    int node_local_rank = 0;  ///< rank among the ranks of this node
+    int rank = 0;                ///< MPI rank in the sweep's communicator
+    int world_size = 1;          ///< number of ranks, master included
+    int node_local_rank = 0;     ///< rank among the ranks of this node
     int local_worker_index = 0;  ///< index among the workers of this node (master excluded)
-    std::string host;         ///< host name of the node
-    int device = -1;          ///< CUDA device ordinal bound with cudaSetDevice, -1 for CPU
+    std::string host;            ///< host name of the node
+    int device = -1;             ///< CUDA device ordinal bound with cudaSetDevice, -1 for CPU
     std::string visible_device;  ///< the CUDA_VISIBLE_DEVICES entry of `device` ("" for CPU)
 };
 
@@ -38,7 +38,10 @@ class TaskContext {
 public:
     TaskContext(TaskId id, int attempt_number, const Point& point, const WorkerInfo& info,
                 std::function<bool()> cancel_check = {})
-        : task_id(id), attempt(attempt_number), params(point), worker(info),
+        : task_id(id),
+          attempt(attempt_number),
+          params(point),
+          worker(info),
           cancel_check_(std::move(cancel_check)) {}
 
     TaskId task_id;

@@ -12,7 +12,9 @@ enum class ValueType : std::uint8_t { Int = 0, Float = 1, String = 2, Bool = 3 }
 
 using Value = std::variant<std::int64_t, double, std::string, bool>;
 
-inline ValueType type_of(const Value& v) { return static_cast<ValueType>(v.index()); }
+inline ValueType type_of(const Value& v) {
+    return static_cast<ValueType>(v.index());
+}
 
 /// "int", "float", "str", "bool": the names used in specs (`seed:str=...`) and errors.
 std::string_view type_name(ValueType t);

@@ -28,8 +28,9 @@ int best_command(const std::vector<std::string>& args) {
     if (column == nullptr) {
         std::string known;
         for (const Column& c : file.results) known += (known.empty() ? "" : ", ") + c.name;
-        throw UsageError("best: no result '" + metric + "' in '" + path + "'; " +
-                         (known.empty() ? std::string("it has no results yet") : "its results are: " + known));
+        throw UsageError(
+            "best: no result '" + metric + "' in '" + path + "'; " +
+            (known.empty() ? std::string("it has no results yet") : "its results are: " + known));
     }
     if (!column->is_numeric()) {
         throw UsageError("best: result '" + metric + "' holds " +
@@ -64,8 +65,8 @@ int best_command(const std::vector<std::string>& args) {
         line.push_back(column->text(i, 6));
         table.push_back(std::move(line));
     }
-    std::cout << "best " << rows.size() << " of " << done << " done task" << (done == 1 ? "" : "s")
-              << " by " << metric << " (" << (maximize ? "largest" : "smallest") << " first):\n"
+    std::cout << "best " << rows.size() << " of " << done << " done task" << (done == 1 ? "" : "s") << " by "
+              << metric << " (" << (maximize ? "largest" : "smallest") << " first):\n"
               << format_table(header, table);
     return 0;
 }

@@ -19,11 +19,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTaskColumns = {"status", "attempts", "worker", "device", "node",
-                                               "start", "wall_s", "exit_code", "error"};
+const std::vector<std::string> kTaskColumns = {"status", "attempts", "worker",    "device", "node",
+                                               "start",  "wall_s",   "exit_code", "error"};
 
 // A number cell: shortest round-trip text; missing (NaN) is an empty cell.
-std::string number_cell(double d) { return std::isnan(d) ? "" : number_text(d); }
+std::string number_cell(double d) {
+    return std::isnan(d) ? "" : number_text(d);
+}
 
 void write_csv(std::ostream& out, const ResultsFile& file) {
     std::set<std::string> taken = {"task_id"};
@@ -36,7 +38,8 @@ void write_csv(std::ostream& out, const ResultsFile& file) {
     for (const Column& p : file.params) header += "," + csv_field(p.name);
     for (const Column& r : file.results) {
         if (r.kind == Column::Kind::FloatArray) {
-            for (std::size_t j = 0; j < r.width; ++j) header += "," + csv_field(result_name(r) + "[" + std::to_string(j) + "]");
+            for (std::size_t j = 0; j < r.width; ++j)
+                header += "," + csv_field(result_name(r) + "[" + std::to_string(j) + "]");
         } else {
             header += "," + csv_field(result_name(r));
         }
@@ -76,9 +79,10 @@ void write_csv(std::ostream& out, const ResultsFile& file) {
 }  // namespace
 
 int export_command(const std::vector<std::string>& args) {
-    CLI::App app("Writes a results file as CSV: one row per task with its params, results and "
-                 "task info (status, attempts, worker, device, node, start, wall_s, exit_code, error).",
-                 "mpisweep export");
+    CLI::App app(
+        "Writes a results file as CSV: one row per task with its params, results and "
+        "task info (status, attempts, worker, device, node, start, wall_s, exit_code, error).",
+        "mpisweep export");
     std::string path, csv;
     app.add_option("FILE", path, "Results file")->required();
     app.add_option("--csv", csv, "CSV file to write ('-' for stdout)")->required();

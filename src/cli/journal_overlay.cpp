@@ -17,9 +17,18 @@ Column empty_result_column(const std::string& name, const ResultValue& value, st
     Column column;
     column.name = name;
     switch (value.index()) {
-        case 0: column.kind = Column::Kind::Float; column.floats.assign(rows, kNaN); break;
-        case 1: column.kind = Column::Kind::Int; column.ints.assign(rows, 0); break;
-        case 2: column.kind = Column::Kind::String; column.strings.assign(rows, ""); break;
+        case 0:
+            column.kind = Column::Kind::Float;
+            column.floats.assign(rows, kNaN);
+            break;
+        case 1:
+            column.kind = Column::Kind::Int;
+            column.ints.assign(rows, 0);
+            break;
+        case 2:
+            column.kind = Column::Kind::String;
+            column.strings.assign(rows, "");
+            break;
         default:
             column.kind = Column::Kind::FloatArray;
             column.width = std::get<std::vector<double>>(value).size();
@@ -44,7 +53,8 @@ void set_value(Column& column, std::size_t row, const ResultValue& value) {
         default: {
             const auto& array = std::get<std::vector<double>>(value);
             if (column.kind == Column::Kind::FloatArray && array.size() == column.width)
-                for (std::size_t j = 0; j < array.size(); ++j) column.floats.at(row * column.width + j) = array[j];
+                for (std::size_t j = 0; j < array.size(); ++j)
+                    column.floats.at(row * column.width + j) = array[j];
         }
     }
 }
@@ -83,10 +93,22 @@ ResultsFile results_from_journal_header(const std::string& path, const store::Jo
         Column column;
         column.name = axis.name();
         switch (axis.type()) {
-            case ValueType::Int: column.kind = Column::Kind::Int; column.ints.resize(n); break;
-            case ValueType::Float: column.kind = Column::Kind::Float; column.floats.resize(n); break;
-            case ValueType::String: column.kind = Column::Kind::String; column.strings.resize(n); break;
-            case ValueType::Bool: column.kind = Column::Kind::Bool; column.ints.resize(n); break;
+            case ValueType::Int:
+                column.kind = Column::Kind::Int;
+                column.ints.resize(n);
+                break;
+            case ValueType::Float:
+                column.kind = Column::Kind::Float;
+                column.floats.resize(n);
+                break;
+            case ValueType::String:
+                column.kind = Column::Kind::String;
+                column.strings.resize(n);
+                break;
+            case ValueType::Bool:
+                column.kind = Column::Kind::Bool;
+                column.ints.resize(n);
+                break;
         }
         out.params.push_back(std::move(column));
     }
@@ -97,13 +119,21 @@ ResultsFile results_from_journal_header(const std::string& path, const store::Jo
             Column& c = out.params[a];
             const Value& v = values[a];
             switch (c.kind) {
-                case Column::Kind::Int: c.ints[row] = std::get<std::int64_t>(v); break;
-                case Column::Kind::Float:
-                    c.floats[row] = v.index() == 0 ? static_cast<double>(std::get<std::int64_t>(v)) : std::get<double>(v);
+                case Column::Kind::Int:
+                    c.ints[row] = std::get<std::int64_t>(v);
                     break;
-                case Column::Kind::String: c.strings[row] = std::get<std::string>(v); break;
-                case Column::Kind::Bool: c.ints[row] = std::get<bool>(v) ? 1 : 0; break;
-                case Column::Kind::FloatArray: break;
+                case Column::Kind::Float:
+                    c.floats[row] =
+                        v.index() == 0 ? static_cast<double>(std::get<std::int64_t>(v)) : std::get<double>(v);
+                    break;
+                case Column::Kind::String:
+                    c.strings[row] = std::get<std::string>(v);
+                    break;
+                case Column::Kind::Bool:
+                    c.ints[row] = std::get<bool>(v) ? 1 : 0;
+                    break;
+                case Column::Kind::FloatArray:
+                    break;
             }
         }
     }
@@ -123,7 +153,8 @@ std::size_t overlay_journal(ResultsFile& file, const JournalView& journal, std::
     std::unordered_map<std::string, std::size_t> column_of;
     for (std::size_t c = 0; c < file.results.size(); ++c) column_of.emplace(file.results[c].name, c);
     std::unordered_map<std::string, std::int32_t> node_of;
-    for (std::size_t i = 0; i < file.nodes.size(); ++i) node_of.emplace(file.nodes[i], static_cast<std::int32_t>(i));
+    for (std::size_t i = 0; i < file.nodes.size(); ++i)
+        node_of.emplace(file.nodes[i], static_cast<std::int32_t>(i));
     const std::size_t n = file.status.size();
     std::size_t applied = 0;
     std::vector<TaskRecord> records;

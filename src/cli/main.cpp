@@ -35,8 +35,11 @@ int main(int argc, char** argv) {
         return mpisweep::kExitOk;
     }
     const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
-        {"run", run_command}, {"status", status_command}, {"best", best_command},
-        {"export", export_command}, {"show", show_command}};
+        {"run", run_command},
+        {"status", status_command},
+        {"best", best_command},
+        {"export", export_command},
+        {"show", show_command}};
     const auto command = commands.find(args[0]);
     if (command == commands.end()) {
         std::cerr << "mpisweep: unknown command '" << args[0]

@@ -30,7 +30,8 @@ bool to_long(const std::string& text, long& value) {
 int parse_int_option(const std::string& option, const std::string& text, int minimum) {
     long value = 0;
     if (!to_long(text, value) || value < minimum || value > INT_MAX) {
-        throw UsageError(option + ": expected an integer >= " + std::to_string(minimum) + ", got '" + text + "'");
+        throw UsageError(option + ": expected an integer >= " + std::to_string(minimum) + ", got '" + text +
+                         "'");
     }
     return static_cast<int>(value);
 }
@@ -54,9 +55,11 @@ std::vector<std::string> split_list_option(const std::string& option, const std:
     std::size_t begin = 0;
     while (true) {
         const std::size_t comma = text.find(',', begin);
-        std::string item = trimmed(text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin));
+        std::string item =
+            trimmed(text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin));
         if (item.empty()) {
-            throw UsageError(option + ": empty item in '" + text + "'; expected a comma-separated list such as a,b");
+            throw UsageError(option + ": empty item in '" + text +
+                             "'; expected a comma-separated list such as a,b");
         }
         items.push_back(std::move(item));
         if (comma == std::string::npos) return items;
@@ -69,8 +72,9 @@ std::vector<int> parse_int_list_option(const std::string& option, const std::str
     for (const std::string& item : split_list_option(option, text)) {
         long value = 0;
         if (!to_long(item, value) || value < 0 || value > INT_MAX) {
-            throw UsageError(option + ": expected a comma-separated list of device numbers such as 0,1, got '" +
-                             item + "' in '" + text + "'");
+            throw UsageError(option +
+                             ": expected a comma-separated list of device numbers such as 0,1, got '" + item +
+                             "' in '" + text + "'");
         }
         out.push_back(static_cast<int>(value));
     }

@@ -49,19 +49,22 @@ bool is_mpisweep_file(hid_t file) {
 h5::File open_for_reading(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
-        throw UsageError("cannot open '" + path + "': no such file; expected a results file written by 'mpisweep run'");
+        throw UsageError("cannot open '" + path +
+                         "': no such file; expected a results file written by 'mpisweep run'");
     }
     if (std::filesystem::is_directory(path, ec)) {
         throw UsageError("'" + path + "' is a folder; expected a results file written by 'mpisweep run'");
     }
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         h5::take_error_stack();
-        throw UsageError("'" + path + "' is not an HDF5 file; expected a results file written by 'mpisweep run'");
+        throw UsageError("'" + path +
+                         "' is not an HDF5 file; expected a results file written by 'mpisweep run'");
     }
     h5::PropList access = read_access();
     h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, access.get()));
     if (!is_mpisweep_file(file.get())) {
-        throw UsageError("'" + path + "' is not an mpisweep results file (no root attribute "
+        throw UsageError("'" + path +
+                         "' is not an mpisweep results file (no root attribute "
                          "format=\"mpisweep\")");
     }
     return file;
@@ -110,7 +113,8 @@ Column read_column(hid_t location, const std::string& name) {
     h5::Dataspace space(H5_CHECK(H5Dget_space, dataset.get()));
     const int rank = H5_CHECK(H5Sget_simple_extent_ndims, space.get());
     hsize_t dims[2] = {0, 0};
-    if (rank < 1 || rank > 2) throw std::runtime_error("dataset '" + name + "' has rank " + std::to_string(rank));
+    if (rank < 1 || rank > 2)
+        throw std::runtime_error("dataset '" + name + "' has rank " + std::to_string(rank));
     H5_CHECK(H5Sget_simple_extent_dims, space.get(), dims, nullptr);
     const auto rows = static_cast<std::size_t>(dims[0]);
     h5::Datatype type(H5_CHECK(H5Dget_type, dataset.get()));
@@ -120,14 +124,17 @@ Column read_column(hid_t location, const std::string& name) {
         case H5T_INTEGER:
             column.kind = Column::Kind::Int;
             column.ints.resize(rows);
-            if (rows) H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, column.ints.data());
+            if (rows)
+                H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                         column.ints.data());
             break;
         case H5T_FLOAT:
             column.kind = rank == 2 ? Column::Kind::FloatArray : Column::Kind::Float;
             column.width = rank == 2 ? static_cast<std::size_t>(dims[1]) : 0;
             column.floats.resize(rows * std::max<std::size_t>(column.width, 1));
             if (!column.floats.empty()) {
-                H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, column.floats.data());
+                H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                         column.floats.data());
             }
             break;
         case H5T_STRING:
@@ -182,10 +189,14 @@ std::string string_attribute_or_empty(hid_t file, const char* name) {
 
 std::string Column::text(std::size_t row, int digits) const {
     switch (kind) {
-        case Kind::Int: return std::to_string(ints.at(row));
-        case Kind::Bool: return ints.at(row) ? "true" : "false";
-        case Kind::String: return strings.at(row);
-        case Kind::Float: return digits > 0 ? rounded(floats.at(row), digits) : number_text(floats.at(row));
+        case Kind::Int:
+            return std::to_string(ints.at(row));
+        case Kind::Bool:
+            return ints.at(row) ? "true" : "false";
+        case Kind::String:
+            return strings.at(row);
+        case Kind::Float:
+            return digits > 0 ? rounded(floats.at(row), digits) : number_text(floats.at(row));
         case Kind::FloatArray: {
             std::string out = "[";
             for (std::size_t j = 0; j < width; ++j) {
@@ -205,7 +216,9 @@ double Column::number(std::size_t row) const {
 
 std::string ResultsFile::node_name(std::size_t row) const {
     const std::int32_t index = node.at(row);
-    return index >= 0 && static_cast<std::size_t>(index) < nodes.size() ? nodes[static_cast<std::size_t>(index)] : "";
+    return index >= 0 && static_cast<std::size_t>(index) < nodes.size()
+               ? nodes[static_cast<std::size_t>(index)]
+               : "";
 }
 
 std::string ResultsFile::params_text(std::size_t row) const {
@@ -223,9 +236,12 @@ const Column* ResultsFile::result(const std::string& name) const {
 
 const char* status_name(RowStatus status) {
     switch (status) {
-        case RowStatus::Pending: return "pending";
-        case RowStatus::Done: return "done";
-        case RowStatus::Failed: return "failed";
+        case RowStatus::Pending:
+            return "pending";
+        case RowStatus::Done:
+            return "done";
+        case RowStatus::Failed:
+            return "failed";
     }
     return "?";
 }

@@ -14,10 +14,10 @@ struct Column {
     enum class Kind { Int, Float, String, Bool, FloatArray };
     std::string name;
     Kind kind = Kind::Float;
-    std::size_t width = 0;              ///< FloatArray: doubles per row
-    std::vector<std::int64_t> ints;     ///< Int, Bool (0/1)
-    std::vector<double> floats;         ///< Float; FloatArray row-major
-    std::vector<std::string> strings;   ///< String
+    std::size_t width = 0;             ///< FloatArray: doubles per row
+    std::vector<std::int64_t> ints;    ///< Int, Bool (0/1)
+    std::vector<double> floats;        ///< Float; FloatArray row-major
+    std::vector<std::string> strings;  ///< String
 
     /// The value of row `row` as text: shortest round-trip form for numbers, "nan" for NaN,
     /// true/false for bools, "[a, b]" for arrays. `digits` > 0 rounds floats to that many

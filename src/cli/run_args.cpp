@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -53,7 +53,8 @@ public:
 // Characters a POSIX shell leaves alone outside quotes.
 bool shell_safe(const std::string& word) {
     return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_@%+=:,./{}-").find(c) != std::string_view::npos;
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("_@%+=:,./{}-").find(c) != std::string_view::npos;
     });
 }
 
@@ -67,7 +68,8 @@ std::string shell_quote(const std::string& word) {
 std::string read_spec_file(const std::string& path) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
-        throw UsageError("--spec '" + path + "': no such file; expected a JSON file such as "
+        throw UsageError("--spec '" + path +
+                         "': no such file; expected a JSON file such as "
                          "{\"params\": {\"lr\": [0.1, 0.01]}}");
     }
     std::ifstream in(path, std::ios::binary);
@@ -115,7 +117,8 @@ std::string trimmed_copy(const std::string& text) {
         throw UsageError("run: unknown option '" + first + "'; see 'mpisweep run --help' for the options");
     }
     if (has_separator) {
-        throw UsageError("run: unexpected argument '" + first + "' before '--'; expected options only "
+        throw UsageError("run: unexpected argument '" + first +
+                         "' before '--'; expected options only "
                          "there (give each parameter its own -p)");
     }
     throw UsageError("run: unexpected argument '" + first + "'; the program goes after '--': " + kUsage);
@@ -125,7 +128,8 @@ std::string trimmed_copy(const std::string& text) {
 
 std::string command_line(const CommandSpec& command) {
     std::string joined;
-    for (const auto& arg : command.argv) joined += (joined.empty() ? "" : " ") + (command.shell ? arg : shell_quote(arg));
+    for (const auto& arg : command.argv)
+        joined += (joined.empty() ? "" : " ") + (command.shell ? arg : shell_quote(arg));
     return command.shell ? "/bin/sh -c " + shell_quote(joined) : joined;
 }
 
@@ -136,23 +140,26 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     std::vector<std::string> own(args.begin(), separator);
     std::vector<std::string> program(has_separator ? separator + 1 : args.end(), args.end());
 
-    CLI::App app("Runs PROGRAM once per point of a parameter grid on the ranks of an MPI job; "
-                 "results in one HDF5 file.", "mpisweep run");
+    CLI::App app(
+        "Runs PROGRAM once per point of a parameter grid on the ranks of an MPI job; "
+        "results in one HDF5 file.",
+        "mpisweep run");
     app.formatter(std::make_shared<UsageFormatter>());
     app.allow_extras();
     app.footer(kFooter);
     std::string output = "mpisweep.h5", spec_file, log_dir;
     std::vector<std::string> params, zips;
-    std::string max_attempts, max_worker_errors, timeout, kill_grace, prefetch, devices, slots_per_gpu, progress;
+    std::string max_attempts, max_worker_errors, timeout, kill_grace, prefetch, devices, slots_per_gpu,
+        progress;
     std::string deadline, deadline_margin, drain_grace;
     bool resume = false, retry_failed = false, force = false, shell = false, stdout_json = false,
          no_speculation = false, cpu_only = false;
-    app.add_option("-o,--output", output, "Results file (default mpisweep.h5)")
-        ->type_name("FILE");
+    app.add_option("-o,--output", output, "Results file (default mpisweep.h5)")->type_name("FILE");
     app.add_option("-p,--param", params, "A parameter axis: name[:type]=SPEC (repeat for each)")
         ->allow_extra_args(false)
         ->type_name("NAME=SPEC");
-    app.add_option("--zip", zips, "Parameters that vary together: a,b (repeatable)")->allow_extra_args(false)
+    app.add_option("--zip", zips, "Parameters that vary together: a,b (repeatable)")
+        ->allow_extra_args(false)
         ->type_name("A,B");
     app.add_option("--spec", spec_file, "Parameters from a JSON file {\"params\": {...}, \"zip\": [[...]]}")
         ->type_name("FILE");
@@ -177,11 +184,11 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     app.add_flag("--no-speculation", no_speculation, "Never run speculative copies of slow tasks");
     app.add_option("--devices", devices, "GPUs to use, as CUDA ordinals: 0,1 (default: all)")
         ->type_name("LIST");
-    app.add_option("--slots-per-gpu", slots_per_gpu, "Workers sharing one GPU (default 1)")
-        ->type_name("N");
+    app.add_option("--slots-per-gpu", slots_per_gpu, "Workers sharing one GPU (default 1)")->type_name("N");
     app.add_flag("--cpu-only", cpu_only, "Run every worker on CPU, even on GPU nodes");
-    app.add_option("--progress", progress,
-                   "Seconds between progress lines on stderr; 0: none (default 1 on a terminal, 30 otherwise)")
+    app.add_option(
+           "--progress", progress,
+           "Seconds between progress lines on stderr; 0: none (default 1 on a terminal, 30 otherwise)")
         ->type_name("SECONDS");
     app.add_option("--deadline", deadline,
                    "Start no task that would not finish by then: auto (the batch job's end), "
@@ -190,8 +197,9 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     app.add_option("--deadline-margin", deadline_margin,
                    "Seconds before the deadline kept to stop and close the file (default 60)")
         ->type_name("SECONDS");
-    app.add_option("--drain-grace", drain_grace,
-                   "On a stop signal, seconds running tasks get to stop before the job is aborted (default 10)")
+    app.add_option(
+           "--drain-grace", drain_grace,
+           "On a stop signal, seconds running tasks get to stop before the job is aborted (default 10)")
         ->type_name("SECONDS");
     try {
         std::vector<std::string> reversed(own.rbegin(), own.rend());  // CLI11 takes them reversed
@@ -207,10 +215,12 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     if (program.empty()) throw UsageError(std::string("run: no program after '--': expected ") + kUsage);
     if (output.empty()) throw UsageError("-o: expected a file path, got ''");
     if (retry_failed && !resume) {
-        throw UsageError("--retry-failed: only with --resume (it reruns the failed tasks of an existing file)");
+        throw UsageError(
+            "--retry-failed: only with --resume (it reruns the failed tasks of an existing file)");
     }
     if (resume && force) {
-        throw UsageError("--resume and --force: choose one (--resume continues the file, --force replaces it)");
+        throw UsageError(
+            "--resume and --force: choose one (--resume continues the file, --force replaces it)");
     }
 
     RunPlan plan;
@@ -226,7 +236,8 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     if (!prefetch.empty()) o.scheduler.prefetch = parse_int_option("--prefetch", prefetch, 0);
     o.scheduler.speculate = !no_speculation;
     if (!devices.empty()) o.devices.devices = parse_int_list_option("--devices", devices);
-    if (!slots_per_gpu.empty()) o.devices.slots_per_gpu = parse_int_option("--slots-per-gpu", slots_per_gpu, 1);
+    if (!slots_per_gpu.empty())
+        o.devices.slots_per_gpu = parse_int_option("--slots-per-gpu", slots_per_gpu, 1);
     o.devices.cpu_only = cpu_only;
     o.progress_interval = progress.empty() ? (isatty(STDERR_FILENO) ? 1.0 : 30.0)
                                            : parse_seconds_option("--progress", progress, false);
@@ -237,17 +248,20 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
             o.deadline = parse_deadline(trimmed_copy(deadline), now);
             plan.deadline_auto = !o.deadline;
             if (o.deadline && *o.deadline <= now) {
-                throw UsageError("--deadline '" + deadline + "': that time has passed; expected a time in the future");
+                throw UsageError("--deadline '" + deadline +
+                                 "': that time has passed; expected a time in the future");
             }
         } catch (const DeadlineError& e) {
             throw UsageError(e.what());
         }
     }
     if (!deadline_margin.empty()) {
-        o.deadline_margin = std::chrono::duration<double>(parse_seconds_option("--deadline-margin", deadline_margin, false));
+        o.deadline_margin =
+            std::chrono::duration<double>(parse_seconds_option("--deadline-margin", deadline_margin, false));
     }
     if (!drain_grace.empty()) {
-        o.drain_grace = std::chrono::duration<double>(parse_seconds_option("--drain-grace", drain_grace, false));
+        o.drain_grace =
+            std::chrono::duration<double>(parse_seconds_option("--drain-grace", drain_grace, false));
     }
 
     CommandSpec& c = plan.command;
@@ -258,8 +272,8 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     if (!kill_grace.empty()) c.kill_grace_s = parse_seconds_option("--kill-grace", kill_grace, false);
     if ((!drain_grace.empty() || !kill_grace.empty()) && o.drain_grace.count() <= c.kill_grace_s) {
         std::ostringstream message;  // seconds as the user writes them (5, 0.5), not 5.000000
-        message << "--drain-grace " << o.drain_grace.count() << " must be more than --kill-grace " << c.kill_grace_s
-                << ": a task told to stop gets SIGKILL only after --kill-grace";
+        message << "--drain-grace " << o.drain_grace.count() << " must be more than --kill-grace "
+                << c.kill_grace_s << ": a task told to stop gets SIGKILL only after --kill-grace";
         throw UsageError(message.str());
     }
     // Absolute, so MPISWEEP_OUTPUT and the logs stay valid for a program that changes folder.

@@ -72,9 +72,10 @@ void check_log_folder(const std::string& log_dir) {
 void check_resumed_command(const RunPlan& plan) {
     const std::string recorded = read_command_attribute(plan.options.output);
     if (!recorded.empty() && recorded != plan.options.command) {
-        throw UsageError("cannot resume from '" + plan.options.output + "': it was made by the command `" +
-                         recorded + "`, this run gives `" + plan.options.command +
-                         "`; resume with the same command, or start a new file (-o, or --force to replace it)");
+        throw UsageError(
+            "cannot resume from '" + plan.options.output + "': it was made by the command `" + recorded +
+            "`, this run gives `" + plan.options.command +
+            "`; resume with the same command, or start a new file (-o, or --force to replace it)");
     }
 }
 

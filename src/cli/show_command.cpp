@@ -42,7 +42,8 @@ std::vector<std::string> log_files(const std::string& results_path, std::uint64_
     std::vector<std::string> found;
     std::error_code ec;
     const std::string prefix = "task-" + std::to_string(id) + ".attempt-";
-    for (fs::directory_iterator it(default_log_dir(results_path), ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(default_log_dir(results_path), ec), end; !ec && it != end;
+         it.increment(ec)) {
         const std::string name = it->path().filename().string();
         if (name.rfind(prefix, 0) == 0) found.push_back(it->path().string());
     }
@@ -62,12 +63,13 @@ int show_command(const std::vector<std::string>& args) {
 
     const ResultsFile file = read_results_file(path);
     if (id >= file.status.size()) {
-        throw UsageError("show: task " + std::to_string(id) + " is out of range: '" + path + "' holds tasks 0.." +
-                         std::to_string(file.status.size() - 1));
+        throw UsageError("show: task " + std::to_string(id) + " is out of range: '" + path +
+                         "' holds tasks 0.." + std::to_string(file.status.size() - 1));
     }
     const auto i = static_cast<std::size_t>(id);
     std::ostream& out = std::cout;
-    out << "task " << id << " of " << file.status.size() << " in " << path << ": " << status_name(file.status[i]);
+    out << "task " << id << " of " << file.status.size() << " in " << path << ": "
+        << status_name(file.status[i]);
     if (file.status[i] == RowStatus::Pending) out << " (not run yet, or its run was stopped)";
     out << "\nparams:\n";
     std::vector<std::vector<std::string>> params;
@@ -82,9 +84,11 @@ int show_command(const std::vector<std::string>& args) {
         out << "worker: rank " << file.worker[i];
         const std::string node = file.node_name(i);
         if (!node.empty()) out << " on " << node;
-        out << ", " << (file.device[i] >= 0 ? "GPU " + std::to_string(file.device[i]) : std::string("CPU")) << '\n';
+        out << ", " << (file.device[i] >= 0 ? "GPU " + std::to_string(file.device[i]) : std::string("CPU"))
+            << '\n';
         if (!std::isnan(file.start[i])) {
-            out << "start: " << utc_time(file.start[i]) << ", wall " << human_duration(file.wall_s[i]) << '\n';
+            out << "start: " << utc_time(file.start[i]) << ", wall " << human_duration(file.wall_s[i])
+                << '\n';
         }
         out << "exit code: " << file.exit_code[i] << '\n';
     }

@@ -81,9 +81,10 @@ int status_command(const std::vector<std::string>& args) {
     if (timed > 0) {
         out << "time: " << human_duration(task_time) << " in " << timed << " finished task"
             << (timed == 1 ? "" : "s") << " (mean " << human_duration(task_time / static_cast<double>(timed))
-            << ", longest " << human_duration(longest) << " for task " << longest_task << "), "
-            << attempts << " attempt" << (attempts == 1 ? "" : "s");
-        if (last_end > first_start) out << ", first start to last end " << human_duration(last_end - first_start);
+            << ", longest " << human_duration(longest) << " for task " << longest_task << "), " << attempts
+            << " attempt" << (attempts == 1 ? "" : "s");
+        if (last_end > first_start)
+            out << ", first start to last end " << human_duration(last_end - first_start);
         out << ", " << file.nodes.size() << " node" << (file.nodes.size() == 1 ? "" : "s") << '\n';
     } else {
         out << "time: no task has finished yet\n";

@@ -13,9 +13,7 @@ struct ColumnType {
     Kind kind = Kind::Float;
     std::uint64_t width = 0;  ///< number of doubles per row for Array, else 0
 
-    friend bool operator==(ColumnType a, ColumnType b) {
-        return a.kind == b.kind && a.width == b.width;
-    }
+    friend bool operator==(ColumnType a, ColumnType b) { return a.kind == b.kind && a.width == b.width; }
     friend bool operator!=(ColumnType a, ColumnType b) { return !(a == b); }
 };
 
@@ -34,9 +32,12 @@ bool fits(ColumnType value, ColumnType column);
 /// result of every record.
 inline bool value_fits(const ResultValue& value, ColumnType column) {
     switch (column.kind) {
-        case ColumnType::Kind::Float: return value.index() <= 1;
-        case ColumnType::Kind::Int: return value.index() == 1;
-        case ColumnType::Kind::String: return value.index() == 2;
+        case ColumnType::Kind::Float:
+            return value.index() <= 1;
+        case ColumnType::Kind::Int:
+            return value.index() == 1;
+        case ColumnType::Kind::String:
+            return value.index() == 2;
         case ColumnType::Kind::Array:
             return value.index() == 3 && std::get<std::vector<double>>(value).size() == column.width;
     }

@@ -63,9 +63,12 @@ struct ParamColumn {
 
     const void* data() {
         switch (axis->type()) {
-            case ValueType::Int: return ints.data();
-            case ValueType::Float: return doubles.data();
-            case ValueType::Bool: return bools.data();
+            case ValueType::Int:
+                return ints.data();
+            case ValueType::Float:
+                return doubles.data();
+            case ValueType::Bool:
+                return bools.data();
             case ValueType::String:
                 for (std::size_t i = 0; i < strings.size(); ++i) pointers[i] = strings[i].c_str();
                 return pointers.data();
@@ -74,7 +77,8 @@ struct ParamColumn {
     }
 
     static double as_double(const Value& value) {
-        return value.index() == 0 ? static_cast<double>(std::get<std::int64_t>(value)) : std::get<double>(value);
+        return value.index() == 0 ? static_cast<double>(std::get<std::int64_t>(value))
+                                  : std::get<double>(value);
     }
 
     void make_table() {
@@ -89,10 +93,17 @@ struct ParamColumn {
         for (std::uint64_t i = 0; i < axis->size(); ++i) {
             const Value value = axis->at(i);
             switch (axis->type()) {
-                case ValueType::Int: int_table.push_back(std::get<std::int64_t>(value)); break;
-                case ValueType::Float: double_table.push_back(as_double(value)); break;
-                case ValueType::Bool: bool_table.push_back(std::get<bool>(value) ? 1 : 0); break;
-                case ValueType::String: return;
+                case ValueType::Int:
+                    int_table.push_back(std::get<std::int64_t>(value));
+                    break;
+                case ValueType::Float:
+                    double_table.push_back(as_double(value));
+                    break;
+                case ValueType::Bool:
+                    bool_table.push_back(std::get<bool>(value) ? 1 : 0);
+                    break;
+                case ValueType::String:
+                    return;
             }
         }
     }
@@ -110,11 +121,13 @@ struct ParamColumn {
                 break;
             case ValueType::Bool:
                 std::fill_n(bools.begin() + static_cast<std::ptrdiff_t>(row), n,
-                            bool_table.empty() ? std::int8_t{std::get<bool>(axis->at(index)) ? std::int8_t{1} : std::int8_t{0}}
+                            bool_table.empty() ? std::int8_t{std::get<bool>(axis->at(index)) ? std::int8_t{1}
+                                                                                             : std::int8_t{0}}
                                                : bool_table[index]);
                 break;
             case ValueType::String:
-                std::fill_n(strings.begin() + static_cast<std::ptrdiff_t>(row), n, std::get<std::string>(axis->at(index)));
+                std::fill_n(strings.begin() + static_cast<std::ptrdiff_t>(row), n,
+                            std::get<std::string>(axis->at(index)));
                 break;
         }
     }
@@ -123,19 +136,25 @@ struct ParamColumn {
     bool copy_from_table(std::size_t row, std::size_t n, std::uint64_t index) {
         if (int_range) {
             std::uint64_t value = range_start + index * range_step;
-            for (std::size_t k = 0; k < n; ++k, value += range_step) ints[row + k] = static_cast<std::int64_t>(value);
+            for (std::size_t k = 0; k < n; ++k, value += range_step)
+                ints[row + k] = static_cast<std::int64_t>(value);
             return true;
         }
         auto copy = [&](const auto& table, auto& out) {
             if (table.empty()) return false;
-            std::copy_n(table.begin() + static_cast<std::ptrdiff_t>(index), n, out.begin() + static_cast<std::ptrdiff_t>(row));
+            std::copy_n(table.begin() + static_cast<std::ptrdiff_t>(index), n,
+                        out.begin() + static_cast<std::ptrdiff_t>(row));
             return true;
         };
         switch (axis->type()) {
-            case ValueType::Int: return copy(int_table, ints);
-            case ValueType::Float: return copy(double_table, doubles);
-            case ValueType::Bool: return copy(bool_table, bools);
-            case ValueType::String: return false;
+            case ValueType::Int:
+                return copy(int_table, ints);
+            case ValueType::Float:
+                return copy(double_table, doubles);
+            case ValueType::Bool:
+                return copy(bool_table, bools);
+            case ValueType::String:
+                return false;
         }
         return false;
     }
@@ -167,10 +186,14 @@ struct ParamColumn {
 
 h5::Datatype memory_type_of(ValueType type) {
     switch (type) {
-        case ValueType::Int: return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_INT64));
-        case ValueType::Float: return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_DOUBLE));
-        case ValueType::String: return h5::vlen_utf8_string();
-        case ValueType::Bool: return h5::bool_enum();
+        case ValueType::Int:
+            return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_INT64));
+        case ValueType::Float:
+            return h5::Datatype(H5_CHECK(H5Tcopy, H5T_NATIVE_DOUBLE));
+        case ValueType::String:
+            return h5::vlen_utf8_string();
+        case ValueType::Bool:
+            return h5::bool_enum();
     }
     return {};
 }
@@ -198,8 +221,8 @@ void create_params(hid_t file, const Grid& grid) {
         h5::Datatype type = memory_type_of(axis.type());
         const std::size_t element = H5Tget_size(type.get());
         if (!lazy) {
-            h5::create_rows_dataset(group.get(), axis.name().c_str(), type.get(), n, 0, element,
-                                    type.get(), nullptr);
+            h5::create_rows_dataset(group.get(), axis.name().c_str(), type.get(), n, 0, element, type.get(),
+                                    nullptr);
             continue;
         }
         hsize_t dims[1] = {n};
@@ -262,9 +285,15 @@ void ParamWriter::write_block() {
     for (auto& column : columns_) {
         ParamColumn& c = column->data;
         switch (c.axis->type()) {
-            case ValueType::Int: c.ints.resize(rows); break;
-            case ValueType::Float: c.doubles.resize(rows); break;
-            case ValueType::Bool: c.bools.resize(rows); break;
+            case ValueType::Int:
+                c.ints.resize(rows);
+                break;
+            case ValueType::Float:
+                c.doubles.resize(rows);
+                break;
+            case ValueType::Bool:
+                c.bools.resize(rows);
+                break;
             case ValueType::String:
                 c.strings.resize(rows);
                 c.pointers.resize(rows);
@@ -280,8 +309,8 @@ void ParamWriter::write_block() {
     h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
     for (auto& column : columns_) {
         ParamColumn& c = column->data;
-        H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(),
-                 H5P_DEFAULT, c.data());
+        H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+                 c.data());
     }
     written_ += rows;
 }
@@ -361,9 +390,8 @@ void check_same_sweep(hid_t file, const Grid& grid, const std::string& path) {
     if (!h5::has_attribute(file, "format") || h5::read_string_attribute(file, "format") != kFormatName)
         throw StoreError("'" + path + "' is not an mpisweep results file (no root attribute format=\"" +
                          kFormatName + "\")");
-    std::int64_t version = h5::has_attribute(file, "format_version")
-                               ? h5::read_int64_attribute(file, "format_version")
-                               : 0;
+    std::int64_t version =
+        h5::has_attribute(file, "format_version") ? h5::read_int64_attribute(file, "format_version") : 0;
     if (version != kFormatVersion)
         throw StoreError(not_resumable(path, "it has format_version " + std::to_string(version) +
                                                  ", this mpisweep reads version " +
@@ -382,11 +410,9 @@ void check_same_sweep(hid_t file, const Grid& grid, const std::string& path) {
 
 TaskDatasets open_task_datasets(hid_t file) {
     h5::PropList access = h5::written_dataset_access();
-    auto open = [&](const char* name) {
-        return h5::Dataset(H5_CHECK(H5Dopen2, file, name, access.get()));
-    };
-    return TaskDatasets{open("tasks/status"), open("tasks/attempts"), open("tasks/worker"),
-                        open("tasks/device"), open("tasks/node"),     open("tasks/start"),
+    auto open = [&](const char* name) { return h5::Dataset(H5_CHECK(H5Dopen2, file, name, access.get())); };
+    return TaskDatasets{open("tasks/status"), open("tasks/attempts"),  open("tasks/worker"),
+                        open("tasks/device"), open("tasks/node"),      open("tasks/start"),
                         open("tasks/wall_s"), open("tasks/exit_code"), open("tasks/error")};
 }
 

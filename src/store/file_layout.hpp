@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "mpisweep/grid.hpp"
-#include "mpisweep/store.hpp"
 #include "store/h5_check.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep::store {
 

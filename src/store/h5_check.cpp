@@ -31,7 +31,9 @@ herr_t append_frame(unsigned /*depth*/, const H5E_error2_t* frame, void* out) {
 H5Error::H5Error(std::string routine, long long code, std::string stack)
     : std::runtime_error("HDF5 " + routine + " failed (returned " + std::to_string(code) + ")" +
                          (stack.empty() ? std::string() : ": " + stack)),
-      routine_(std::move(routine)), code_(code), stack_(std::move(stack)) {}
+      routine_(std::move(routine)),
+      code_(code),
+      stack_(std::move(stack)) {}
 
 std::string take_error_stack() {
     std::string stack;
@@ -41,7 +43,9 @@ std::string take_error_stack() {
     return stack;
 }
 
-void silence_automatic_error_printing() { (void)H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_automatic_error_printing() {
+    (void)H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 void throw_h5_error(const char* routine, long long code) {
     throw H5Error(routine, code, take_error_stack());

@@ -19,15 +19,15 @@ Datatype int8_enum(std::initializer_list<std::pair<const char*, std::int8_t>> me
     return type;
 }
 
-Dataspace scalar_space() { return Dataspace(H5_CHECK(H5Screate, H5S_SCALAR)); }
+Dataspace scalar_space() {
+    return Dataspace(H5_CHECK(H5Screate, H5S_SCALAR));
+}
 
 // Replaces any attribute of that name.
-void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type,
-                     const void* value) {
+void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value) {
     if (has_attribute(object, name)) H5_CHECK(H5Adelete, object, name);
     Dataspace space = scalar_space();
-    Attribute attribute(
-        H5_CHECK(H5Acreate2, object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+    Attribute attribute(H5_CHECK(H5Acreate2, object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
     H5_CHECK(H5Awrite, attribute.get(), memory_type, value);
 }
 
@@ -43,9 +43,13 @@ Attribute open_attribute(hid_t object, const char* name, H5T_class_t expected, c
 
 }  // namespace
 
-Datatype bool_enum() { return int8_enum({{"FALSE", 0}, {"TRUE", 1}}); }
+Datatype bool_enum() {
+    return int8_enum({{"FALSE", 0}, {"TRUE", 1}});
+}
 
-Datatype status_enum() { return int8_enum({{"pending", 0}, {"done", 1}, {"failed", 2}}); }
+Datatype status_enum() {
+    return int8_enum({{"pending", 0}, {"done", 1}, {"failed", 2}});
+}
 
 void write_string_attribute(hid_t object, const char* name, const std::string& value) {
     Datatype type = vlen_utf8_string();
@@ -103,8 +107,7 @@ bool link_exists(hid_t location, const char* path) {
 
 Group create_ordered_group(hid_t parent, const char* name) {
     PropList creation(H5_CHECK(H5Pcreate, H5P_GROUP_CREATE));
-    H5_CHECK(H5Pset_link_creation_order, creation.get(),
-             H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5_CHECK(H5Pset_link_creation_order, creation.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
     return Group(H5_CHECK(H5Gcreate2, parent, name, H5P_DEFAULT, creation.get(), H5P_DEFAULT));
 }
 
@@ -122,8 +125,8 @@ hsize_t chunk_rows(hsize_t rows, std::size_t row_bytes) {
     return std::max<hsize_t>(1, std::min({rows, max_rows, by_bytes}));
 }
 
-PropList rows_dataset_creation(hsize_t rows, hsize_t columns, std::size_t row_bytes,
-                               hid_t fill_type, const void* fill) {
+PropList rows_dataset_creation(hsize_t rows, hsize_t columns, std::size_t row_bytes, hid_t fill_type,
+                               const void* fill) {
     PropList creation(H5_CHECK(H5Pcreate, H5P_DATASET_CREATE));
     hsize_t chunk[2] = {chunk_rows(rows, row_bytes), columns};
     H5_CHECK(H5Pset_chunk, creation.get(), columns > 0 ? 2 : 1, chunk);
@@ -134,15 +137,14 @@ PropList rows_dataset_creation(hsize_t rows, hsize_t columns, std::size_t row_by
     return creation;
 }
 
-Dataset create_rows_dataset(hid_t location, const char* path, hid_t file_type, hsize_t rows,
-                            hsize_t columns, std::size_t row_bytes, hid_t fill_type,
-                            const void* fill) {
+Dataset create_rows_dataset(hid_t location, const char* path, hid_t file_type, hsize_t rows, hsize_t columns,
+                            std::size_t row_bytes, hid_t fill_type, const void* fill) {
     hsize_t dims[2] = {rows, columns};
     Dataspace space(H5_CHECK(H5Screate_simple, columns > 0 ? 2 : 1, dims, nullptr));
     PropList creation = rows_dataset_creation(rows, columns, row_bytes, fill_type, fill);
     PropList access = written_dataset_access();
-    return Dataset(H5_CHECK(H5Dcreate2, location, path, file_type, space.get(), H5P_DEFAULT,
-                            creation.get(), access.get()));
+    return Dataset(H5_CHECK(H5Dcreate2, location, path, file_type, space.get(), H5P_DEFAULT, creation.get(),
+                            access.get()));
 }
 
 }  // namespace mpisweep::h5

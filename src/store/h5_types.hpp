@@ -39,16 +39,15 @@ PropList written_dataset_access();
 /// 64k rows and about 1 MiB per chunk), with `fill` (in memory type `fill_type`) as the
 /// fill value, or none when `fill` is null. Chunks are allocated on first write, so a
 /// dataset nobody writes costs no disk space.
-PropList rows_dataset_creation(hsize_t rows, hsize_t columns, std::size_t row_bytes,
-                               hid_t fill_type, const void* fill);
+PropList rows_dataset_creation(hsize_t rows, hsize_t columns, std::size_t row_bytes, hid_t fill_type,
+                               const void* fill);
 
 /// Rows of one chunk for a dataset of `rows` rows of `row_bytes` bytes (>= 1).
 hsize_t chunk_rows(hsize_t rows, std::size_t row_bytes);
 
 /// Creates `path` (relative to `location`) of type `file_type` and shape [rows], or
 /// [rows, columns] when columns > 0, laid out as rows_dataset_creation says.
-Dataset create_rows_dataset(hid_t location, const char* path, hid_t file_type, hsize_t rows,
-                            hsize_t columns, std::size_t row_bytes, hid_t fill_type,
-                            const void* fill);
+Dataset create_rows_dataset(hid_t location, const char* path, hid_t file_type, hsize_t rows, hsize_t columns,
+                            std::size_t row_bytes, hid_t fill_type, const void* fill);
 
 }  // namespace mpisweep::h5

@@ -51,7 +51,8 @@ public:
 
 private:
     void need(std::size_t size) const {
-        if (bytes_.size() - at_ < size) throw JournalError("journal frame is malformed (ends inside a field)");
+        if (bytes_.size() - at_ < size)
+            throw JournalError("journal frame is malformed (ends inside a field)");
     }
     std::string_view bytes_;
     std::size_t at_ = 0;
@@ -86,9 +87,12 @@ void finish_frame(std::size_t start, std::string& out) {
 
 ResultValue get_result(Reader& in) {
     switch (in.get<std::uint8_t>()) {
-        case 0: return in.get<double>();
-        case 1: return in.get<std::int64_t>();
-        case 2: return in.get_string();
+        case 0:
+            return in.get<double>();
+        case 1:
+            return in.get<std::int64_t>();
+        case 2:
+            return in.get_string();
         case 3: {
             const auto size = in.get<std::uint32_t>();
             std::vector<double> array;
@@ -96,7 +100,8 @@ ResultValue get_result(Reader& in) {
             for (std::uint32_t i = 0; i < size; ++i) array.push_back(in.get<double>());
             return array;
         }
-        default: throw JournalError("journal frame is malformed (unknown result type)");
+        default:
+            throw JournalError("journal frame is malformed (unknown result type)");
     }
 }
 
@@ -148,8 +153,7 @@ MPISWEEP_CLMUL inline __m128i fold(__m128i x, __m128i k, __m128i next) {
     return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x11), next), low);
 }
 
-MPISWEEP_CLMUL std::uint32_t crc32_folded(const unsigned char* buf, std::size_t len,
-                                                                 std::uint32_t crc) {
+MPISWEEP_CLMUL std::uint32_t crc32_folded(const unsigned char* buf, std::size_t len, std::uint32_t crc) {
     alignas(16) static const std::uint64_t k1k2[] = {0x0154442bd4, 0x01c6e41596};
     alignas(16) static const std::uint64_t k3k4[] = {0x01751997d0, 0x00ccaa009e};
     alignas(16) static const std::uint64_t k5k0[] = {0x0163cd6124, 0x0000000000};
@@ -285,9 +289,12 @@ char* store_bytes(char* at, T value) {
 std::size_t encoded_size(const ResultValue& value) {
     switch (value.index()) {
         case 0:
-        case 1: return 1 + 8;
-        case 2: return 1 + 4 + std::get<std::string>(value).size();
-        default: return 1 + 4 + 8 * std::get<std::vector<double>>(value).size();
+        case 1:
+            return 1 + 8;
+        case 2:
+            return 1 + 4 + std::get<std::string>(value).size();
+        default:
+            return 1 + 4 + 8 * std::get<std::vector<double>>(value).size();
     }
 }
 
@@ -391,7 +398,8 @@ JournalScan scan_journal(std::string_view bytes) {
     const std::size_t payload_at = kJournalMagic.size() + 8;
     if (bytes.size() - payload_at < length) throw JournalError("journal header is cut short");
     const std::string_view payload = bytes.substr(payload_at, length);
-    if (crc32_of(payload.data(), payload.size()) != crc) throw JournalError("journal header has a bad checksum");
+    if (crc32_of(payload.data(), payload.size()) != crc)
+        throw JournalError("journal header has a bad checksum");
     Reader in(payload);
     const auto version = in.get<std::uint32_t>();
     if (version != kJournalVersion)

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mpisweep/store.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep::store {
 
@@ -41,26 +41,26 @@ public:
 
 struct JournalHeader {
     std::uint64_t n_tasks = 0;
-    std::uint64_t file_id = 0;     ///< also the root attribute journal_id of the HDF5 file
-    bool since_creation = true;    ///< holds every record since the file was created (rebuildable)
+    std::uint64_t file_id = 0;   ///< also the root attribute journal_id of the HDF5 file
+    bool since_creation = true;  ///< holds every record since the file was created (rebuildable)
     std::int32_t mpi_size = 1;
-    std::string created;           ///< root attribute "created" of the file
-    std::string spec;              ///< canonical grid JSON
+    std::string created;  ///< root attribute "created" of the file
+    std::string spec;     ///< canonical grid JSON
     std::string command;
 };
 
 struct FrameInfo {
     FrameKind kind;
-    std::uint64_t offset;          ///< of the frame's first byte
-    std::uint64_t end;             ///< one past its last byte
-    std::string_view payload;      ///< into the scanned bytes
+    std::uint64_t offset;      ///< of the frame's first byte
+    std::uint64_t end;         ///< one past its last byte
+    std::string_view payload;  ///< into the scanned bytes
 };
 
 struct JournalScan {
     JournalHeader header;
-    std::vector<FrameInfo> frames;   ///< every valid frame, in order
-    std::uint64_t valid_end = 0;     ///< end of the header or of the last valid frame
-    bool torn_tail = false;          ///< bytes after valid_end (ignored)
+    std::vector<FrameInfo> frames;  ///< every valid frame, in order
+    std::uint64_t valid_end = 0;    ///< end of the header or of the last valid frame
+    bool torn_tail = false;         ///< bytes after valid_end (ignored)
     /// Index into frames of the last Commit, if any.
     std::optional<std::size_t> last_commit;
     /// True when no Records frame follows the last Commit (or there is none at all).

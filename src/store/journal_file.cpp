@@ -1,16 +1,16 @@
 #include "store/journal_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <sys/stat.h>
 #include <utility>
 
-#include "mpisweep/store.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep::store {
 
@@ -34,7 +34,9 @@ void write_all(int fd, const char* data, std::size_t size, const std::string& pa
 
 }  // namespace
 
-std::string journal_path_of(const std::string& results_path) { return results_path + ".journal"; }
+std::string journal_path_of(const std::string& results_path) {
+    return results_path + ".journal";
+}
 
 std::uint64_t new_journal_id() {
     std::random_device device;
@@ -116,7 +118,9 @@ JournalWriter& JournalWriter::operator=(JournalWriter&& other) noexcept {
     return *this;
 }
 
-JournalWriter::~JournalWriter() { close(); }
+JournalWriter::~JournalWriter() {
+    close();
+}
 
 void JournalWriter::append(std::string_view bytes) {
     write_all(fd_, bytes.data(), bytes.size(), path_);

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "mpisweep/store.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep::store {
 

@@ -2,9 +2,7 @@
 // batches (one H5Dwrite per dataset per flush). Every batch goes to the journal beside the
 // file first (store/journal_codec.hpp): a kill in the middle of an HDF5 write is repaired
 // on resume by rebuilding the file from the journal.
-#include "mpisweep/store.hpp"
-
-#include <sys/stat.h>
+#include "store/result_store.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <numeric>
+#include <sys/stat.h>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -21,8 +20,8 @@
 #include "store/h5_types.hpp"
 #include "store/journal_file.hpp"
 #include "store/pending_file.hpp"
-#include "store/spec_diff.hpp"
 #include "store/row_selection.hpp"
+#include "store/spec_diff.hpp"
 
 namespace mpisweep {
 
@@ -77,9 +76,12 @@ std::vector<std::string> read_all_strings(hid_t dataset) {
 const char* missing_value_note(ColumnType type) {
     switch (type.kind) {
         case ColumnType::Kind::Float:
-        case ColumnType::Kind::Array: return "NaN";
-        case ColumnType::Kind::Int: return "0 (use /tasks/status to tell a missing row from a 0)";
-        case ColumnType::Kind::String: return "empty string";
+        case ColumnType::Kind::Array:
+            return "NaN";
+        case ColumnType::Kind::Int:
+            return "0 (use /tasks/status to tell a missing row from a 0)";
+        case ColumnType::Kind::String:
+            return "empty string";
     }
     return "";
 }
@@ -320,8 +322,7 @@ void ResultStore::Impl::load_results_columns() {
         if (!column_type)
             throw StoreError("cannot resume from '" + path + "': /results/" + name +
                              " is not a column this mpisweep writes ([" + std::to_string(n_tasks) +
-                             "] float64, int64 or string, or [" + std::to_string(n_tasks) +
-                             ", k] float64)");
+                             "] float64, int64 or string, or [" + std::to_string(n_tasks) + ", k] float64)");
         column_index.emplace(name, columns.size());
         columns.push_back(Column{name, *column_type, std::move(dataset), {}});
     }
@@ -330,8 +331,7 @@ void ResultStore::Impl::load_results_columns() {
 void ResultStore::Impl::load_nodes() {
     nodes = read_all_strings(nodes_dataset.get());
     nodes_in_file = nodes.size();
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-        node_index.emplace(nodes[i], static_cast<std::int32_t>(i));
+    for (std::size_t i = 0; i < nodes.size(); ++i) node_index.emplace(nodes[i], static_cast<std::int32_t>(i));
 }
 
 void ResultStore::Impl::load_failed_rows() {
@@ -373,7 +373,8 @@ void ResultStore::Impl::validate(TaskRecord& record) {
         throw StoreError("task " + std::to_string(record.id.value()) +
                          ": a record must be done or failed, not pending");
     field_count = 0;
-    if (fields.size() < record.results.size()) fields.resize(record.results.size(), Field{nullptr, nullptr, kNewColumn});
+    if (fields.size() < record.results.size())
+        fields.resize(record.results.size(), Field{nullptr, nullptr, kNewColumn});
     Field* field = fields.data();
     for (auto& [name, value] : record.results) {
         field->name = &name;
@@ -382,7 +383,8 @@ void ResultStore::Impl::validate(TaskRecord& record) {
         ++field;
         // The usual case: the previous record's column for this field, and a value that fits.
         // (Its name was checked when the column was made.)
-        if (c < columns.size() && same_text(columns[c].name, name) && store::value_fits(value, columns[c].type))
+        if (c < columns.size() && same_text(columns[c].name, name) &&
+            store::value_fits(value, columns[c].type))
             continue;
         if (c >= columns.size() || !same_text(columns[c].name, name)) {
             store::check_field_name(name, "result field");
@@ -447,7 +449,9 @@ void ResultStore::Impl::stage(TaskRecord& record) {
         Staged& staged = column.staged;
         staged.positions.push_back(static_cast<std::uint32_t>(position));
         switch (value.index()) {
-            case 0: staged.doubles.push_back(std::get<double>(value)); break;
+            case 0:
+                staged.doubles.push_back(std::get<double>(value));
+                break;
             case 1: {
                 const auto integer = std::get<std::int64_t>(value);
                 if (column.type.kind == ColumnType::Kind::Float)
@@ -456,7 +460,9 @@ void ResultStore::Impl::stage(TaskRecord& record) {
                     staged.ints.push_back(integer);
                 break;
             }
-            case 2: staged.strings.push_back(std::move(std::get<std::string>(value))); break;
+            case 2:
+                staged.strings.push_back(std::move(std::get<std::string>(value)));
+                break;
             default: {
                 const auto& array = std::get<std::vector<double>>(value);
                 staged.doubles.insert(staged.doubles.end(), array.begin(), array.end());
@@ -509,16 +515,22 @@ void ResultStore::Impl::sort_batch() {
         std::vector<std::size_t> entries;  // into old, of kept records, in row order
         for (std::size_t e = 0; e < old.positions.size(); ++e)
             if (rank[old.positions[e]] != kDropped) entries.push_back(e);
-        std::sort(entries.begin(), entries.end(),
-                  [&](std::size_t a, std::size_t b) { return rank[old.positions[a]] < rank[old.positions[b]]; });
+        std::sort(entries.begin(), entries.end(), [&](std::size_t a, std::size_t b) {
+            return rank[old.positions[a]] < rank[old.positions[b]];
+        });
         Staged fresh;
         for (std::size_t e : entries) {
             fresh.positions.push_back(static_cast<std::uint32_t>(rank[old.positions[e]]));
             switch (column.type.kind) {
-                case ColumnType::Kind::Int: fresh.ints.push_back(old.ints[e]); break;
-                case ColumnType::Kind::String: fresh.strings.push_back(std::move(old.strings[e])); break;
+                case ColumnType::Kind::Int:
+                    fresh.ints.push_back(old.ints[e]);
+                    break;
+                case ColumnType::Kind::String:
+                    fresh.strings.push_back(std::move(old.strings[e]));
+                    break;
                 default:
-                    fresh.doubles.insert(fresh.doubles.end(), old.doubles.begin() + static_cast<std::ptrdiff_t>(e * width),
+                    fresh.doubles.insert(fresh.doubles.end(),
+                                         old.doubles.begin() + static_cast<std::ptrdiff_t>(e * width),
                                          old.doubles.begin() + static_cast<std::ptrdiff_t>((e + 1) * width));
             }
         }
@@ -601,7 +613,8 @@ void ResultStore::Impl::write_task_columns(hid_t file_space, hid_t memory_space)
         H5_CHECK(H5Dwrite, dataset.get(), type, memory_space, file_space, H5P_DEFAULT, data);
     };
     write(tasks.status, status_type.get(), batch.status.data());
-    write(tasks.attempts, H5T_NATIVE_INT32, batch.attempts.data());  // absolute: record() added those in the file
+    write(tasks.attempts, H5T_NATIVE_INT32,
+          batch.attempts.data());  // absolute: record() added those in the file
     write(tasks.worker, H5T_NATIVE_INT32, batch.worker.data());
     write(tasks.device, H5T_NATIVE_INT32, batch.device.data());
     write(tasks.node, H5T_NATIVE_INT32, batch.node.data());
@@ -658,9 +671,9 @@ void ResultStore::Impl::create_column_dataset(Column& column) {
                                                      n_tasks, 0, 16, string_type.get(), nullptr);
             break;
         case ColumnType::Kind::Array:
-            column.dataset = h5::create_rows_dataset(results_group.get(), name.c_str(), H5T_IEEE_F64LE,
-                                                     n_tasks, column.type.width, 8 * column.type.width,
-                                                     H5T_NATIVE_DOUBLE, &kNaN);
+            column.dataset =
+                h5::create_rows_dataset(results_group.get(), name.c_str(), H5T_IEEE_F64LE, n_tasks,
+                                        column.type.width, 8 * column.type.width, H5T_NATIVE_DOUBLE, &kNaN);
             break;
     }
     h5::write_string_attribute(column.dataset.get(), "missing", missing_value_note(column.type));
@@ -808,7 +821,8 @@ std::optional<store::JournalScan> scan_existing_journal(const std::string& journ
     try {
         return store::scan_journal(*bytes);
     } catch (const store::JournalError& e) {
-        std::cerr << "mpisweep: ignoring '" << journal_path << "' (" << e.what() << "); a new journal replaces it\n";
+        std::cerr << "mpisweep: ignoring '" << journal_path << "' (" << e.what()
+                  << "); a new journal replaces it\n";
         return std::nullopt;
     }
 }
@@ -898,14 +912,16 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
             const bool was_open = impl != nullptr;
             impl.reset();  // closes the torn file before it is replaced
             std::cerr << "mpisweep: '" << path << "' "
-                      << (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")")
+                      << (was_open ? "was killed in the middle of a write"
+                                   : "cannot be read (" + open_error + ")")
                       << "; rebuilding it from its journal '" << journal_path << "'\n";
             try {
                 Impl::rebuild_from_journal(grid, options, *scan);
             } catch (const StoreError&) {
                 throw;
             } catch (const std::exception& e) {
-                throw StoreError(not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
+                throw StoreError(
+                    not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
             }
             impl = Impl::open_existing(grid, options);
         }
@@ -927,10 +943,14 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     const std::uint64_t settled = impl->rows_done_at_open + impl->rows_failed_at_open;
     header.since_creation = settled == 0;
     hid_t file = impl->file.get();
-    header.mpi_size = h5::has_attribute(file, "mpi_size") ? static_cast<std::int32_t>(h5::read_int64_attribute(file, "mpi_size")) : options.mpi_size;
-    header.created = h5::has_attribute(file, "created") ? h5::read_string_attribute(file, "created") : store::utc_timestamp();
+    header.mpi_size = h5::has_attribute(file, "mpi_size")
+                          ? static_cast<std::int32_t>(h5::read_int64_attribute(file, "mpi_size"))
+                          : options.mpi_size;
+    header.created = h5::has_attribute(file, "created") ? h5::read_string_attribute(file, "created")
+                                                        : store::utc_timestamp();
     header.spec = grid.to_json();
-    header.command = h5::has_attribute(file, "command") ? h5::read_string_attribute(file, "command") : options.command;
+    header.command =
+        h5::has_attribute(file, "command") ? h5::read_string_attribute(file, "command") : options.command;
     store::write_journal_id(file, header.file_id);
     H5_CHECK(H5Fflush, file, H5F_SCOPE_GLOBAL);
     store::create_journal_file(journal_path, header);
@@ -967,8 +987,8 @@ std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_existing(const Grid& 
         impl->load_failed_rows();
         impl->start_params(grid);
     } catch (const std::exception& e) {
-        throw UnreadableFile("cannot resume from '" + path + "': it is not a complete mpisweep results file (" +
-                             e.what() + ")");
+        throw UnreadableFile("cannot resume from '" + path +
+                             "': it is not a complete mpisweep results file (" + e.what() + ")");
     }
     return impl;
 }
@@ -980,8 +1000,7 @@ std::vector<TaskStatus> ResultStore::statuses() const {
     static_assert(sizeof(TaskStatus) == sizeof(std::int8_t));
     for (hsize_t first = 0; first < impl_->n_tasks; first += kStatusBlockRows) {
         hsize_t count = std::min<hsize_t>(kStatusBlockRows, impl_->n_tasks - first);
-        read_rows(impl_->tasks.status.get(), impl_->status_type.get(), first, count,
-                  statuses.data() + first);
+        read_rows(impl_->tasks.status.get(), impl_->status_type.get(), first, count, statuses.data() + first);
     }
     const Impl::Batch& batch = impl_->batch;
     for (std::size_t i = 0; i < batch.size(); ++i)
@@ -989,7 +1008,9 @@ std::vector<TaskStatus> ResultStore::statuses() const {
     return statuses;
 }
 
-std::uint64_t ResultStore::size() const { return impl_ ? impl_->n_tasks : 0; }
+std::uint64_t ResultStore::size() const {
+    return impl_ ? impl_->n_tasks : 0;
+}
 
 void ResultStore::record(TaskRecord record) {
     if (!impl_) throw StoreError("results store was moved from");

@@ -28,8 +28,8 @@ void select_runs(hid_t file_space, const std::vector<Run>& runs, hsize_t columns
     for (const Run& run : runs) {
         hsize_t start[2] = {run.first, 0};
         hsize_t count[2] = {run.count, columns};
-        H5_CHECK(H5Sselect_hyperslab, file_space, first ? H5S_SELECT_SET : H5S_SELECT_OR, start,
-                 nullptr, count, nullptr);
+        H5_CHECK(H5Sselect_hyperslab, file_space, first ? H5S_SELECT_SET : H5S_SELECT_OR, start, nullptr,
+                 count, nullptr);
         first = false;
     }
 }
@@ -46,8 +46,7 @@ void select_points(hid_t file_space, const hsize_t* rows, std::size_t count, hsi
             if (rank == 2) coordinates.push_back(column);
         }
     }
-    H5_CHECK(H5Sselect_elements, file_space, H5S_SELECT_SET, count * width,
-             coordinates.data());
+    H5_CHECK(H5Sselect_elements, file_space, H5S_SELECT_SET, count * width, coordinates.data());
 }
 
 }  // namespace
@@ -63,8 +62,8 @@ Dataspace select_rows(hid_t file_space, const hsize_t* rows, std::size_t count, 
     if (method == RowSelectionMethod::Automatic) {
         // Measured on HDF5 1.10.8 (docs/hdf5-layout.md, "Write path"): a union of
         // hyperslabs wins while runs are few; OR-ing many small ones costs more than points.
-        method = runs.size() <= kMaxHyperslabRuns ? RowSelectionMethod::Hyperslabs
-                                                  : RowSelectionMethod::Points;
+        method =
+            runs.size() <= kMaxHyperslabRuns ? RowSelectionMethod::Hyperslabs : RowSelectionMethod::Points;
     }
     if (method == RowSelectionMethod::Hyperslabs)
         select_runs(file_space, runs, columns);

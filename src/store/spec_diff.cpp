@@ -1,8 +1,7 @@
 #include "store/spec_diff.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
@@ -97,8 +96,8 @@ std::string describe_axes_difference(const json& file_axes, const json& grid_axe
                join_names(grid_names) + " in this grid";
     for (std::size_t i = 0; i < file_axes.size(); ++i)
         if (file_axes[i] != grid_axes[i])
-            return "axis '" + file_names[i] + "' differs: " +
-                   describe_axis_difference(file_axes[i], grid_axes[i]);
+            return "axis '" + file_names[i] +
+                   "' differs: " + describe_axis_difference(file_axes[i], grid_axes[i]);
     return {};
 }
 

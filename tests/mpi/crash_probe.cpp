@@ -17,9 +17,12 @@ int main(int argc, char** argv) {
     probe::ArgReader reader("crash_probe", argc, argv);
     while (reader.next()) {
         if (reader.common(args)) continue;
-        if (reader.is("--sleep-us")) sleep_us = reader.integer();
-        else if (reader.is("--late-from")) late_from = reader.integer();
-        else reader.unknown();
+        if (reader.is("--sleep-us"))
+            sleep_us = reader.integer();
+        else if (reader.is("--late-from"))
+            late_from = reader.integer();
+        else
+            reader.unknown();
     }
     mpisweep::Options& options = args.options;
     const long long tasks = args.tasks;
@@ -28,16 +31,20 @@ int main(int argc, char** argv) {
     options.scheduler.speculate = false;  // every call is then one run of a task
     mpisweep::Grid grid;
     grid.add(mpisweep::Axis::range("x", 0, tasks));
-    return mpisweep::run(grid, [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
-        const std::int64_t x = ctx.params.get<std::int64_t>("x");
-        std::ofstream(log_dir + "/rank-" + std::to_string(ctx.worker.rank) + ".log", std::ios::app)
-            << x << '\n';
-        mpisweep::TaskResult result = {{"x2", 2.0 * static_cast<double>(x)},
-                                       {"x3", std::int64_t{3} * x},
-                                       {"s", "v" + std::to_string(x)},
-                                       {"arr", std::vector<double>{static_cast<double>(x), static_cast<double>(x) + 0.5}}};
-        if (x >= late_from) result.emplace("late", static_cast<double>(x + 1));
-        return result;
-    }, options);
+    return mpisweep::run(
+        grid,
+        [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+            const std::int64_t x = ctx.params.get<std::int64_t>("x");
+            std::ofstream(log_dir + "/rank-" + std::to_string(ctx.worker.rank) + ".log", std::ios::app)
+                << x << '\n';
+            mpisweep::TaskResult result = {
+                {"x2", 2.0 * static_cast<double>(x)},
+                {"x3", std::int64_t{3} * x},
+                {"s", "v" + std::to_string(x)},
+                {"arr", std::vector<double>{static_cast<double>(x), static_cast<double>(x) + 0.5}}};
+            if (x >= late_from) result.emplace("late", static_cast<double>(x + 1));
+            return result;
+        },
+        options);
 }

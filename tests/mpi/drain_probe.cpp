@@ -18,10 +18,14 @@ int main(int argc, char** argv) {
     probe::ArgReader reader("drain_probe", argc, argv);
     while (reader.next()) {
         if (reader.common(args)) continue;
-        if (reader.is("--task-ms")) task_ms = reader.integer();
-        else if (reader.is("--mode")) mode = reader.value();
-        else if (reader.is("--drain-grace")) args.options.drain_grace = std::chrono::duration<double>(std::stod(reader.value()));
-        else reader.unknown();
+        if (reader.is("--task-ms"))
+            task_ms = reader.integer();
+        else if (reader.is("--mode"))
+            mode = reader.value();
+        else if (reader.is("--drain-grace"))
+            args.options.drain_grace = std::chrono::duration<double>(std::stod(reader.value()));
+        else
+            reader.unknown();
     }
     if (mode != "poll" && mode != "ignore") reader.fail("--mode poll|ignore");
     mpisweep::Options& options = args.options;
@@ -31,15 +35,20 @@ int main(int argc, char** argv) {
     mpisweep::Grid grid;
     grid.add(mpisweep::Axis::range("x", 0, tasks));
     const bool poll = mode == "poll";
-    return mpisweep::run(grid, [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        const std::string rank = std::to_string(ctx.worker.rank);
-        std::ofstream(log_dir + "/start-" + rank + ".log", std::ios::app) << ctx.task_id.value() << std::endl;
-        const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(task_ms);
-        while (std::chrono::steady_clock::now() < end) {
-            if (poll && ctx.cancelled()) throw mpisweep::TaskCancelled();
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::ofstream(log_dir + "/finish-" + rank + ".log", std::ios::app) << ctx.task_id.value() << std::endl;
-        return {{"x2", static_cast<double>(ctx.params.get<std::int64_t>("x") * 2)}};
-    }, options);
+    return mpisweep::run(
+        grid,
+        [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            const std::string rank = std::to_string(ctx.worker.rank);
+            std::ofstream(log_dir + "/start-" + rank + ".log", std::ios::app)
+                << ctx.task_id.value() << std::endl;
+            const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(task_ms);
+            while (std::chrono::steady_clock::now() < end) {
+                if (poll && ctx.cancelled()) throw mpisweep::TaskCancelled();
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            std::ofstream(log_dir + "/finish-" + rank + ".log", std::ios::app)
+                << ctx.task_id.value() << std::endl;
+            return {{"x2", static_cast<double>(ctx.params.get<std::int64_t>("x") * 2)}};
+        },
+        options);
 }

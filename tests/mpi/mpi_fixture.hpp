@@ -1,17 +1,27 @@
 #pragma once
 // Helpers for tests that run a sweep on every rank: the rank and size, a results path unique
 // to the test and the rank count, and sums over ranks.
-#include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <string>
 
 namespace test_support {
 
-inline int world_rank() { int r = 0; MPI_Comm_rank(MPI_COMM_WORLD, &r); return r; }
-inline int world_size() { int s = 1; MPI_Comm_size(MPI_COMM_WORLD, &s); return s; }
-inline int workers() { return world_size() == 1 ? 1 : world_size() - 1; }
+inline int world_rank() {
+    int r = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+inline int world_size() {
+    int s = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &s);
+    return s;
+}
+inline int workers() {
+    return world_size() == 1 ? 1 : world_size() - 1;
+}
 
 inline long long sum_over_ranks(long long mine) {
     long long total = 0;

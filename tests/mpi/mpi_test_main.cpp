@@ -1,7 +1,8 @@
 // main() for MPI GoogleTest programs: every rank runs the tests (they are collective), only
 // rank 0 prints, and the exit code is the same on every rank.
-#include <gtest/gtest.h>
 #include <mpi.h>
+
+#include <gtest/gtest.h>
 
 int main(int argc, char** argv) {
     MPI_Init(&argc, &argv);

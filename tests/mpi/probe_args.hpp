@@ -34,14 +34,22 @@ public:
     /// Takes the current argument when it is one of CommonArgs'; false otherwise.
     bool common(CommonArgs& common) {
         mpisweep::Options& o = common.options;
-        if (is("--output")) o.output = value();
-        else if (is("--tasks")) common.tasks = integer();
-        else if (is("--log-dir")) common.log_dir = value();
-        else if (is("--resume")) o.resume = true;
-        else if (is("--force")) o.overwrite = true;
-        else if (is("--flush-rows")) o.flush_rows = static_cast<std::size_t>(integer());
-        else if (is("--flush-ms")) o.flush_interval = std::chrono::milliseconds(integer());
-        else return false;
+        if (is("--output"))
+            o.output = value();
+        else if (is("--tasks"))
+            common.tasks = integer();
+        else if (is("--log-dir"))
+            common.log_dir = value();
+        else if (is("--resume"))
+            o.resume = true;
+        else if (is("--force"))
+            o.overwrite = true;
+        else if (is("--flush-rows"))
+            o.flush_rows = static_cast<std::size_t>(integer());
+        else if (is("--flush-ms"))
+            o.flush_interval = std::chrono::milliseconds(integer());
+        else
+            return false;
         return true;
     }
 

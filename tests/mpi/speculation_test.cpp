@@ -1,9 +1,8 @@
 // A slow worker (rank 1 runs every task 20 times slower) draws speculative copies: the sweep
 // ends sooner with speculation than without, and the file says which copies won.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdio>
+#include <gtest/gtest.h>
 #include <thread>
 
 #include "mpi/mpi_fixture.hpp"

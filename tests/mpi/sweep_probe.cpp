@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
     probe::ArgReader reader("sweep_probe", argc, argv);
     while (reader.next()) {
         if (reader.common(args)) continue;
-        if (reader.is("--sleep-ms")) sleep_ms = reader.integer();
-        else reader.unknown();
+        if (reader.is("--sleep-ms"))
+            sleep_ms = reader.integer();
+        else
+            reader.unknown();
     }
     mpisweep::Options& options = args.options;
     const long long tasks = args.tasks;
@@ -25,10 +27,13 @@ int main(int argc, char** argv) {
     options.scheduler.speculate = false;  // every call is then one run of a task
     mpisweep::Grid grid;
     grid.add(mpisweep::Axis::range("x", 0, tasks));
-    return mpisweep::run(grid, [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
-        std::ofstream(log_dir + "/rank-" + std::to_string(ctx.worker.rank) + ".log", std::ios::app)
-            << ctx.task_id.value() << '\n';
-        return {{"x2", static_cast<double>(ctx.params.get<std::int64_t>("x") * 2)}};
-    }, options);
+    return mpisweep::run(
+        grid,
+        [&](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+            std::ofstream(log_dir + "/rank-" + std::to_string(ctx.worker.rank) + ".log", std::ios::app)
+                << ctx.task_id.value() << '\n';
+            return {{"x2", static_cast<double>(ctx.params.get<std::int64_t>("x") * 2)}};
+        },
+        options);
 }

@@ -1,10 +1,9 @@
 // The sweep engine on real MPI ranks (ctest runs this at 1, 2 and 5 ranks): every task done
 // exactly once, results by task id, exceptions retried then kept, hooks, refusals.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <iterator>
 #include <set>
 
@@ -41,15 +40,18 @@ TEST(Sweep, EveryTaskDoneExactlyOnceWithResultsInTaskIdOrder) {
     options.output = path;
     options.scheduler.speculate = false;  // so every task runs exactly once
     long long calls = 0;
-    const int code = run(grid, [&calls](const TaskContext& ctx) -> TaskResult {
-        ++calls;
-        const auto a = ctx.params.get<std::int64_t>("a");
-        const double b = ctx.params.get<double>("b");
-        return {{"f", static_cast<double>(a) * b},
-                {"id", static_cast<std::int64_t>(ctx.task_id.value())},
-                {"label", ctx.params.get<std::string>("c") + "#" + std::to_string(a)},
-                {"pair", std::vector<double>{static_cast<double>(a), b}}};
-    }, options);
+    const int code = run(
+        grid,
+        [&calls](const TaskContext& ctx) -> TaskResult {
+            ++calls;
+            const auto a = ctx.params.get<std::int64_t>("a");
+            const double b = ctx.params.get<double>("b");
+            return {{"f", static_cast<double>(a) * b},
+                    {"id", static_cast<std::int64_t>(ctx.task_id.value())},
+                    {"label", ctx.params.get<std::string>("c") + "#" + std::to_string(a)},
+                    {"pair", std::vector<double>{static_cast<double>(a), b}}};
+        },
+        options);
     EXPECT_EQ(code, kExitOk);
     EXPECT_EQ(test_support::sum_over_ranks(calls), static_cast<long long>(grid.size()));
     if (world_rank() != 0) return;
@@ -98,13 +100,16 @@ TEST(Sweep, ThrownExceptionsAreRetriedThenKeptAsFailuresWithTheirText) {
     options.scheduler.max_attempts = 3;
     options.scheduler.max_worker_errors = 1000;  // retirement is tested on its own
     options.scheduler.speculate = false;
-    const int code = run(grid, [](const TaskContext& ctx) -> TaskResult {
-        const auto x = ctx.params.get<std::int64_t>("x");
-        if (x % 7 == 3) throw std::runtime_error("x=" + std::to_string(x) + " always fails");
-        if (x % 5 == 1 && ctx.attempt == 1) throw std::runtime_error("first attempt fails");
-        if (x == 29) throw 42;  // not a std::exception
-        return {{"y", static_cast<double>(x)}};
-    }, options);
+    const int code = run(
+        grid,
+        [](const TaskContext& ctx) -> TaskResult {
+            const auto x = ctx.params.get<std::int64_t>("x");
+            if (x % 7 == 3) throw std::runtime_error("x=" + std::to_string(x) + " always fails");
+            if (x % 5 == 1 && ctx.attempt == 1) throw std::runtime_error("first attempt fails");
+            if (x == 29) throw 42;  // not a std::exception
+            return {{"y", static_cast<double>(x)}};
+        },
+        options);
     EXPECT_EQ(code, kExitTasksFailed);
     if (world_rank() != 0) return;
 
@@ -141,10 +146,13 @@ TEST(Sweep, WorkerThatAlwaysFailsIsRetiredAndOthersFinish) {
     options.output = path;
     options.scheduler.max_worker_errors = 3;
     options.scheduler.max_attempts = 100;  // tasks survive the bad worker
-    const int code = run(grid, [](const TaskContext& ctx) -> TaskResult {
-        if (ctx.worker.rank == 1 || world_size() == 1) throw std::runtime_error("broken node");
-        return {{"ok", 1.0}};
-    }, options);
+    const int code = run(
+        grid,
+        [](const TaskContext& ctx) -> TaskResult {
+            if (ctx.worker.rank == 1 || world_size() == 1) throw std::runtime_error("broken node");
+            return {{"ok", 1.0}};
+        },
+        options);
     // With 1 or 2 ranks the only worker is the broken one: the sweep stalls with tasks left.
     const bool only_bad_worker = world_size() <= 2;
     EXPECT_EQ(code, only_bad_worker ? kExitStalled : kExitOk);
@@ -175,10 +183,13 @@ TEST(Sweep, SetupRunsBeforeTheFirstTaskAndTeardownAfterTheLastOnEveryWorker) {
         EXPECT_EQ(info.device, -1);  // no GPU on the test machines
     };
     options.teardown = [](const WorkerInfo&) { ++teardowns; };
-    const int code = run(grid, [](const TaskContext& ctx) -> TaskResult {
-        if (setups != 1 || teardowns != 0) ++tasks_without_setup;
-        return {{"rank", static_cast<std::int64_t>(ctx.worker.rank)}};
-    }, options);
+    const int code = run(
+        grid,
+        [](const TaskContext& ctx) -> TaskResult {
+            if (setups != 1 || teardowns != 0) ++tasks_without_setup;
+            return {{"rank", static_cast<std::int64_t>(ctx.worker.rank)}};
+        },
+        options);
     EXPECT_EQ(code, kExitOk);
     EXPECT_EQ(test_support::sum_over_ranks(setups), test_support::workers());
     EXPECT_EQ(test_support::sum_over_ranks(teardowns), test_support::workers());
@@ -195,7 +206,13 @@ TEST(Sweep, FailingSetupTakesTheWorkerOutAndTheOthersRunItsShare) {
         if (info.rank == 1 || info.world_size == 1) throw std::runtime_error("no licence on this node");
     };
     long long calls = 0;
-    const int code = run(grid, [&calls](const TaskContext&) -> TaskResult { ++calls; return {}; }, options);
+    const int code = run(
+        grid,
+        [&calls](const TaskContext&) -> TaskResult {
+            ++calls;
+            return {};
+        },
+        options);
     const bool only_bad_worker = world_size() <= 2;
     EXPECT_EQ(code, only_bad_worker ? kExitStalled : kExitOk);
     if (world_rank() == 1 || world_size() == 1) {
@@ -249,7 +266,10 @@ TEST(Sweep, ResumeRunsOnlyPendingTasksAndRetryFailedRunsFailedOnes) {
 
     healed = true;
     long long calls = 0;
-    auto counting = [&calls, &task](const TaskContext& ctx) { ++calls; return task(ctx); };
+    auto counting = [&calls, &task](const TaskContext& ctx) {
+        ++calls;
+        return task(ctx);
+    };
     options.resume = true;
     EXPECT_EQ(run(grid, counting, options), kExitTasksFailed);  // failed ones stay failed
     EXPECT_EQ(test_support::sum_over_ranks(calls), 0);

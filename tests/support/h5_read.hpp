@@ -16,7 +16,9 @@ public:
         id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
         if (id_ < 0) throw std::runtime_error("cannot open " + path);
     }
-    ~H5File() { if (id_ >= 0) H5Fclose(id_); }
+    ~H5File() {
+        if (id_ >= 0) H5Fclose(id_);
+    }
     H5File(const H5File&) = delete;
     H5File& operator=(const H5File&) = delete;
 
@@ -44,8 +46,12 @@ public:
         if (status < 0) throw std::runtime_error("cannot read " + name);
         return out;
     }
-    std::vector<double> doubles(const std::string& name) const { return read<double>(name, H5T_NATIVE_DOUBLE); }
-    std::vector<long long> ints(const std::string& name) const { return read<long long>(name, H5T_NATIVE_LLONG); }
+    std::vector<double> doubles(const std::string& name) const {
+        return read<double>(name, H5T_NATIVE_DOUBLE);
+    }
+    std::vector<long long> ints(const std::string& name) const {
+        return read<long long>(name, H5T_NATIVE_LLONG);
+    }
 
     std::vector<std::string> strings(const std::string& name) const {
         hid_t ds = open(name);

@@ -1,9 +1,8 @@
 // The command runner with real child processes: small shell scripts written by each test.
-#include <gtest/gtest.h>
+#include "mpisweep/command.hpp"
+
 #include <signal.h>
 #include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,15 +12,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <memory>
 #include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 
-#include "core/child_process.hpp"
-#include "core/command_env.hpp"
-#include "core/command_output.hpp"
-#include "core/template.hpp"
-#include "mpisweep/command.hpp"
+#include "exec/command_env.hpp"
+#include "exec/command_output.hpp"
+#include "exec/template.hpp"
+#include "platform/child_process.hpp"
 
 extern char** environ;
 
@@ -150,7 +151,9 @@ EOF)");
 }
 
 TEST_F(CommandTest, PythonStyleNanAndInfinityAreAccepted) {
-    const auto prog = script("nan.sh", R"(echo '{"loss": NaN, "best": -Infinity, "s": "NaN", "v": [Infinity, 1]}' > "$MPISWEEP_OUTPUT")");
+    const auto prog = script(
+        "nan.sh",
+        R"(echo '{"loss": NaN, "best": -Infinity, "s": "NaN", "v": [Infinity, 1]}' > "$MPISWEEP_OUTPUT")");
     const TaskResult r = run_task(spec({prog}));
     EXPECT_TRUE(std::isnan(std::get<double>(r.at("loss"))));
     EXPECT_EQ(std::get<double>(r.at("best")), -INFINITY);
@@ -281,13 +284,14 @@ TEST_F(CommandTest, ProgramFoundInPathSeesItsNameAsTypedInArgv0) {
     // Multi-call programs (busybox) dispatch on argv[0]: it stays "sh", not "/usr/bin/sh".
     // \173 and \175 are the braces of the JSON object (braces are placeholders here).
     const TaskResult r = run_task(spec({"sh", "-c",
-        "printf '\\173\"argv0_is_sh\": %s\\175' $([ \"$0\" = sh ] && echo 1 || echo 0) > \"$MPISWEEP_OUTPUT\""}));
+                                        "printf '\\173\"argv0_is_sh\": %s\\175' $([ \"$0\" = sh ] && echo 1 "
+                                        "|| echo 0) > \"$MPISWEEP_OUTPUT\""}));
     EXPECT_EQ(std::get<double>(r.at("argv0_is_sh")), 1.0);
 }
 
 TEST_F(CommandTest, TimeoutKillsTheWholeProcessGroup) {
-    const auto prog = script("hang.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
-                                            "\nsleep 100");
+    const auto prog =
+        script("hang.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nsleep 100");
     auto s = spec({prog});
     s.timeout_s = 0.3;
     const auto start = std::chrono::steady_clock::now();
@@ -310,8 +314,8 @@ TEST_F(CommandTest, TimeoutEscalatesToSigkillWhenTermIsIgnored) {
 }
 
 TEST_F(CommandTest, CancelStopsTheGroupAndThrowsTaskCancelled) {
-    const auto prog = script("long.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
-                                            "\nsleep 100");
+    const auto prog =
+        script("long.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nsleep 100");
     const auto start = std::chrono::steady_clock::now();
     auto cancel = [start] { return seconds_since(start) > 0.2; };
     EXPECT_THROW(run_task(spec({prog}), {}, {}, cancel), TaskCancelled);
@@ -337,19 +341,16 @@ TEST_F(CommandTest, BackgroundProcessLeftAfterExitIsKilled) {
 TEST_F(CommandTest, ValuesWithShellCharactersArriveAsSingleArguments) {
     const auto args_file = dir_ / "args.bin";
     const auto prog = script("args.sh", "printf '%s\\0' \"$@\" > " + args_file.string());
-    const std::string m1 = (dir_ / "m1").string(), m2 = (dir_ / "m2").string(),
-                      m3 = (dir_ / "m3").string();
+    const std::string m1 = (dir_ / "m1").string(), m2 = (dir_ / "m2").string(), m3 = (dir_ / "m3").string();
     const std::vector<std::string> names = {"a", "b", "c", "d"};
-    const std::vector<Value> values = {std::string("x y; touch " + m1),
-                                       std::string("$(touch " + m2 + ")"),
+    const std::vector<Value> values = {std::string("x y; touch " + m1), std::string("$(touch " + m2 + ")"),
                                        std::string("`touch " + m3 + "`"),
                                        std::string("it's \"quoted\" | cat > /dev/null &")};
     run_task(spec({prog, "{a}", "--b={b}", "{c}", "{d}", "plain"}), names, values);
     const std::string got = read_text(args_file);
-    const std::string expected = std::get<std::string>(values[0]) + '\0' + "--b=" +
-                                 std::get<std::string>(values[1]) + '\0' +
-                                 std::get<std::string>(values[2]) + '\0' +
-                                 std::get<std::string>(values[3]) + '\0' + "plain" + '\0';
+    const std::string expected =
+        std::get<std::string>(values[0]) + '\0' + "--b=" + std::get<std::string>(values[1]) + '\0' +
+        std::get<std::string>(values[2]) + '\0' + std::get<std::string>(values[3]) + '\0' + "plain" + '\0';
     EXPECT_EQ(got, expected);
     EXPECT_FALSE(fs::exists(m1));
     EXPECT_FALSE(fs::exists(m2));
@@ -364,8 +365,8 @@ TEST_F(CommandTest, ShellModeRunsAPipeline) {
 }
 
 TEST_F(CommandTest, BuiltinPlaceholdersAndTypedValues) {
-    auto s = spec({script("p.sh", R"(printf '{"args": "%s"}' "$*" > "$MPISWEEP_OUTPUT")"),
-                   "{task_id}", "{attempt}", "{device}", "{lr}", "{n}", "{flag}", "{{lit}}"});
+    auto s = spec({script("p.sh", R"(printf '{"args": "%s"}' "$*" > "$MPISWEEP_OUTPUT")"), "{task_id}",
+                   "{attempt}", "{device}", "{lr}", "{n}", "{flag}", "{{lit}}"});
     const TaskResult r = run_task(s, {"lr", "n", "flag"}, {0.1, std::int64_t{-3}, true}, {}, 42, 2);
     EXPECT_EQ(std::get<std::string>(r.at("args")), "42 2 -1 0.1 -3 true {lit}");
 }
@@ -409,7 +410,8 @@ TEST(CommandEnvironment, CudaVisibleDevicesFollowsTheWorker) {
     Point point(names, {std::int64_t{1}});
     auto find = [](const detail::EnvironmentOverrides& env, const std::string& key) -> const std::string* {
         const std::string* found = nullptr;
-        for (const auto& kv : env) if (kv.first == key) found = &kv.second;  // the last one wins
+        for (const auto& kv : env)
+            if (kv.first == key) found = &kv.second;  // the last one wins
         return found;
     };
     WorkerInfo gpu;
@@ -434,15 +436,15 @@ TEST(CommandEnvironment, CudaVisibleDevicesFollowsTheWorker) {
 
 TEST(CommandEnvironment, LauncherVariablesAreNotInherited) {
     // What mpirun and PMIx give a rank: an MPI program run as a task must not see it.
-    for (const char* name : {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_MCA_orte_hnp_uri", "OMPI_MCA_ess",
-                             "OMPI_MCA_ess_base_jobid", "OMPI_MCA_pmix", "OMPI_UNIVERSE_SIZE", "PMIX_RANK",
-                             "PMIX_SERVER_URI41", "PMI_FD", "PMI_RANK"}) {
+    for (const char* name : {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_MCA_orte_hnp_uri",
+                             "OMPI_MCA_ess", "OMPI_MCA_ess_base_jobid", "OMPI_MCA_pmix", "OMPI_UNIVERSE_SIZE",
+                             "PMIX_RANK", "PMIX_SERVER_URI41", "PMI_FD", "PMI_RANK"}) {
         EXPECT_TRUE(detail::is_launcher_variable(name)) << name;
     }
     // The user's own settings and everything else stay.
-    for (const char* name : {"OMPI_MCA_btl_vader_single_copy_mechanism", "OMPI_MCA_plm", "OMPI_ALLOW_RUN_AS_ROOT",
-                             "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "PATH", "SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES",
-                             "PMIXED"}) {
+    for (const char* name :
+         {"OMPI_MCA_btl_vader_single_copy_mechanism", "OMPI_MCA_plm", "OMPI_ALLOW_RUN_AS_ROOT",
+          "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "PATH", "SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", "PMIXED"}) {
         EXPECT_FALSE(detail::is_launcher_variable(name)) << name;
     }
 }
@@ -450,7 +452,9 @@ TEST(CommandEnvironment, LauncherVariablesAreNotInherited) {
 TEST_F(CommandTest, DroppedVariablesDoNotReachTheChild) {
     ::setenv("OMPI_COMM_WORLD_RANK", "3", 1);
     ::setenv("MPISWEEP_TEST_KEPT", "yes", 1);
-    const auto prog = script("env.sh", R"(printf '{"rank": "%s", "kept": "%s"}' "${OMPI_COMM_WORLD_RANK-unset}" "$MPISWEEP_TEST_KEPT" > "$MPISWEEP_OUTPUT")");
+    const auto prog = script(
+        "env.sh",
+        R"(printf '{"rank": "%s", "kept": "%s"}' "${OMPI_COMM_WORLD_RANK-unset}" "$MPISWEEP_TEST_KEPT" > "$MPISWEEP_OUTPUT")");
     const TaskResult r = run_task(spec({prog}));
     ::unsetenv("OMPI_COMM_WORLD_RANK");
     ::unsetenv("MPISWEEP_TEST_KEPT");
@@ -492,8 +496,7 @@ TEST(CommandTemplate, BraceErrorsNameTheArgument) {
 
 TEST(CommandTemplate, ExpandsPiecesInPlace) {
     detail::CommandTemplate t({"{a}-{b}", "{{{a}}}", "x"}, {"a", "b"});
-    EXPECT_EQ(t.expand({std::string("p q"), 2.5}, {}),
-              (std::vector<std::string>{"p q-2.5", "{p q}", "x"}));
+    EXPECT_EQ(t.expand({std::string("p q"), 2.5}, {}), (std::vector<std::string>{"p q-2.5", "{p q}", "x"}));
     EXPECT_TRUE(t.has_placeholder(0));
     EXPECT_FALSE(t.has_placeholder(2));
 }
@@ -530,8 +533,8 @@ TEST_F(CommandTest, FileTailKeepsWholeLastLines) {
 }
 
 TEST_F(CommandTest, DestroyingARunningChildKillsItsGroup) {
-    const auto prog = script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
-                                          "\nsleep 100");
+    const auto prog =
+        script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nsleep 100");
     pid_t leader = 0;
     {
         detail::SpawnRequest request;
@@ -584,7 +587,8 @@ void exit_42_on_hangup() {
 }
 
 TEST_F(CommandTest, TerminationSignalKeepsAHandlerInstalledBefore) {
-    const auto prog = script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nwait");
+    const auto prog =
+        script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nwait");
     const pid_t runner = fork_runner(prog, exit_42_on_hangup);
     ASSERT_GT(runner, 0);
     const pid_t grandchild = read_pid(dir_ / "grandchild.pid");
@@ -602,8 +606,8 @@ TEST_F(CommandTest, WaiterThreadFallbackReportsExitAndKillsGroupOnTimeout) {
     request.argv = {script("three.sh", "exit 3")};
     EXPECT_EQ(detail::ChildProcess::spawn(request).wait().exit_code, 3);
 
-    request.argv = {script("hang.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
-                                          "\nsleep 100")};
+    request.argv = {
+        script("hang.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() + "\nsleep 100")};
     detail::WaitOptions options;
     options.timeout_s = 0.2;
     const auto result = detail::ChildProcess::spawn(request).wait(options);

@@ -1,13 +1,16 @@
 // --deadline values: every accepted form, and bad ones rejected with the accepted forms named.
 #include "mpisweep/deadline.hpp"
 
-#include <gtest/gtest.h>
 #include <stdlib.h>
+
+#include <gtest/gtest.h>
 
 namespace mpisweep {
 namespace {
 
-double unix_of(WallTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+double unix_of(WallTime t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
 
 const WallTime kNow = WallTime(std::chrono::seconds(1'750'000'000));
 
@@ -31,7 +34,9 @@ TEST(Deadline, AbsoluteTimes) {
     EXPECT_DOUBLE_EQ(unix_of(*parse_deadline("2025-06-15T14:40", kNow)), 1'749'998'400.0);
 }
 
-TEST(Deadline, AutoIsLeftToJobEndTime) { EXPECT_FALSE(parse_deadline("auto", kNow).has_value()); }
+TEST(Deadline, AutoIsLeftToJobEndTime) {
+    EXPECT_FALSE(parse_deadline("auto", kNow).has_value());
+}
 
 TEST(Deadline, BadValuesNameTheOptionAndTheAcceptedForms) {
     for (const char* bad : {"", "tomorrow", "+", "+5x", "+-5s", "2025-13-01T00:00", "2025-06-01", "12:30",

@@ -1,10 +1,9 @@
 // GPU binding: which device each worker of a node gets, for given GPU counts (no GPU needed).
-#include <gtest/gtest.h>
+#include "platform/device.hpp"
 
 #include <cstdlib>
+#include <gtest/gtest.h>
 #include <map>
-
-#include "mpisweep/device.hpp"
 
 using mpisweep::choose_device;
 
@@ -35,7 +34,7 @@ TEST(DeviceMapping, SlotsPerGpuSpreadWorkersEvenlyWithinTheCap) {
             for (int w = 0; w < 2 * n_gpus * slots; ++w) ++load[choose_device(w, gpus, slots)];
             SCOPED_TRACE(std::to_string(n_gpus) + " GPUs, " + std::to_string(slots) + " slots");
             for (int g = 0; g < n_gpus; ++g) EXPECT_EQ(load[g], slots);  // every GPU full, none over
-            EXPECT_EQ(load[-1], n_gpus * slots);                          // the rest on CPU
+            EXPECT_EQ(load[-1], n_gpus * slots);                         // the rest on CPU
         }
     }
 }

@@ -1,13 +1,12 @@
 // The grid: axes, zip groups, lazy decoding of task ids, typed access, canonical JSON.
-#include <gtest/gtest.h>
+#include "mpisweep/grid.hpp"
 
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <gtest/gtest.h>
 #include <limits>
 #include <nlohmann/json.hpp>
-
-#include "mpisweep/grid.hpp"
 
 namespace mpisweep {
 namespace {
@@ -39,21 +38,24 @@ std::string spec_error(const std::function<void()>& body) {
 Axis test_axis(std::size_t index, std::uint64_t size) {
     std::string name = std::string(1, static_cast<char>('a' + index));
     switch (index % 3) {
-        case 0: return Axis::range(name, static_cast<std::int64_t>(index) * 100,
-                                   static_cast<std::int64_t>(index * 100 + size));
+        case 0:
+            return Axis::range(name, static_cast<std::int64_t>(index) * 100,
+                               static_cast<std::int64_t>(index * 100 + size));
         case 1: {
             std::vector<Value> values;
             for (std::uint64_t i = 0; i < size; ++i) values.emplace_back(name + std::to_string(i));
             return Axis::list(name, values);
         }
-        default: return Axis::linspace(name, static_cast<double>(index), static_cast<double>(index) + 1, size);
+        default:
+            return Axis::linspace(name, static_cast<double>(index), static_cast<double>(index) + 1, size);
     }
 }
 
 // Reference enumeration by nested loops, one loop per digit (an axis, or a zip group at the
 // place of its first axis), the innermost fastest. Independent of the mixed-radix arithmetic.
 void nested_loops(const std::vector<Axis>& axes, const std::vector<std::vector<std::size_t>>& digits,
-                  std::size_t level, std::vector<std::uint64_t>& index, std::vector<std::vector<Value>>& points) {
+                  std::size_t level, std::vector<std::uint64_t>& index,
+                  std::vector<std::vector<Value>>& points) {
     if (level == digits.size()) {
         std::vector<Value> point;
         for (std::size_t k = 0; k < axes.size(); ++k) point.push_back(axes[k].at(index[k]));
@@ -292,17 +294,21 @@ TEST(AxisRange, StepZeroAndEmptyRangesAreSpecErrorsNamingTheAxis) {
 }
 
 TEST(AxisLinspace, EndpointsAreExactAndValuesEvenlySpaced) {
-    struct Case { double a, b; std::uint64_t n; };
-    for (auto c : {Case{0, 1, 7}, Case{0.1, 0.7, 3}, Case{-3.3, 1e10, 11}, Case{2, -2, 5}, Case{0.1, 0.3, 1000},
-                   Case{-7.3, 6.9, 4}}) {  // -7.3 + (6.9 - -7.3) != 6.9 in doubles
+    struct Case {
+        double a, b;
+        std::uint64_t n;
+    };
+    for (auto c : {Case{0, 1, 7}, Case{0.1, 0.7, 3}, Case{-3.3, 1e10, 11}, Case{2, -2, 5},
+                   Case{0.1, 0.3, 1000}, Case{-7.3, 6.9, 4}}) {  // -7.3 + (6.9 - -7.3) != 6.9 in doubles
         Axis axis = Axis::linspace("x", c.a, c.b, c.n);
         ASSERT_EQ(axis.size(), c.n);
         EXPECT_EQ(std::get<double>(axis.at(0)), c.a);
         EXPECT_EQ(std::get<double>(axis.at(c.n - 1)), c.b) << c.a << " " << c.b << " " << c.n;
         for (std::uint64_t i = 0; i < c.n; ++i) {
             long double exact = c.a + (static_cast<long double>(c.b) - c.a) * i / (c.n - 1);
-            EXPECT_NEAR(std::get<double>(axis.at(i)), static_cast<double>(exact),
-                        4 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(c.a), std::fabs(c.b)));
+            EXPECT_NEAR(
+                std::get<double>(axis.at(i)), static_cast<double>(exact),
+                4 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(c.a), std::fabs(c.b)));
         }
     }
     // Integral steps come out exact.
@@ -312,7 +318,8 @@ TEST(AxisLinspace, EndpointsAreExactAndValuesEvenlySpaced) {
 }
 
 TEST(AxisLinspace, ZeroPointsAndNonFiniteBoundsAreSpecErrors) {
-    EXPECT_TRUE(contains(spec_error([] { Axis::linspace("lr", 0, 1, 0); }), "param 'lr': n must be at least 1"));
+    EXPECT_TRUE(
+        contains(spec_error([] { Axis::linspace("lr", 0, 1, 0); }), "param 'lr': n must be at least 1"));
     EXPECT_TRUE(contains(spec_error([] { Axis::linspace("lr", 0, INFINITY, 3); }), "param 'lr'"));
     EXPECT_TRUE(contains(spec_error([] { Axis::linspace("lr", -1e308, 1e308, 3); }), "overflows"));
 }
@@ -341,7 +348,10 @@ TEST(AxisList, IntsMixedWithFloatsBecomeFloatsOtherMixesAreErrors) {
     Axis mixed = Axis::list("x", {Value(std::int64_t{1}), Value(2.5)});
     EXPECT_EQ(mixed.type(), ValueType::Float);
     EXPECT_EQ(axis_values(mixed), (std::vector<Value>{1.0, 2.5}));
-    EXPECT_TRUE(contains(spec_error([] { Axis::list("x", {Value(std::int64_t{1}), Value("a")}); }), "param 'x': mixed value types int and str"));
+    EXPECT_TRUE(contains(spec_error([] {
+                             Axis::list("x", {Value(std::int64_t{1}), Value("a")});
+                         }),
+                         "param 'x': mixed value types int and str"));
     EXPECT_TRUE(contains(spec_error([] { Axis::list("x", {}); }), "param 'x': empty axis"));
     EXPECT_TRUE(contains(spec_error([] { Axis::list("x", {Value(NAN)}); }), "not a finite number"));
 }
@@ -358,11 +368,14 @@ TEST(AxisAsType, ListsConvertEachValueAndNameTheOneThatDoesNot) {
     Axis ints = Axis::list("n", {Value(std::int64_t{1}), Value(std::int64_t{20})});
     EXPECT_EQ(axis_values(ints.as_type(ValueType::String)), (std::vector<Value>{"1", "20"}));
     EXPECT_EQ(axis_values(ints.as_type(ValueType::Float)), (std::vector<Value>{1.0, 20.0}));
-    EXPECT_TRUE(contains(spec_error([&] { ints.as_type(ValueType::Bool); }), "param 'n': value '20' does not convert to bool"));
+    EXPECT_TRUE(contains(spec_error([&] { ints.as_type(ValueType::Bool); }),
+                         "param 'n': value '20' does not convert to bool"));
     Axis floats = Axis::list("x", {Value(2.0), Value(0.5)});
-    EXPECT_TRUE(contains(spec_error([&] { floats.as_type(ValueType::Int); }), "param 'x': value '0.5' does not convert to int"));
+    EXPECT_TRUE(contains(spec_error([&] { floats.as_type(ValueType::Int); }),
+                         "param 'x': value '0.5' does not convert to int"));
     Axis texts = Axis::list("s", {Value("3"), Value("1e2")});
-    EXPECT_EQ(axis_values(texts.as_type(ValueType::Int)), (std::vector<Value>{std::int64_t{3}, std::int64_t{100}}));
+    EXPECT_EQ(axis_values(texts.as_type(ValueType::Int)),
+              (std::vector<Value>{std::int64_t{3}, std::int64_t{100}}));
     EXPECT_EQ(ints.type(), ValueType::Int);  // as_type returns a copy
 }
 
@@ -373,12 +386,15 @@ TEST(AxisAsType, GeneratedAxesStayLazyAndCheckTheirValues) {
     EXPECT_EQ(r.at(7), Value(7.0));
     EXPECT_EQ(Axis::range("n", 5, 7).as_type(ValueType::String).at(1), Value("6"));
     EXPECT_EQ(Axis::range("b", 0, 2).as_type(ValueType::Bool).at(1), Value(true));
-    EXPECT_TRUE(contains(spec_error([] { Axis::range("b", 0, 3).as_type(ValueType::Bool); }), "param 'b': value '2' does not convert to bool"));
-    EXPECT_TRUE(contains(spec_error([] { Axis::range("n", 0, (std::int64_t{1} << 53) + 2).as_type(ValueType::Float); }),
-                         "param 'n': value '9007199254740993' does not convert to float"));
+    EXPECT_TRUE(contains(spec_error([] { Axis::range("b", 0, 3).as_type(ValueType::Bool); }),
+                         "param 'b': value '2' does not convert to bool"));
+    EXPECT_TRUE(contains(
+        spec_error([] { Axis::range("n", 0, (std::int64_t{1} << 53) + 2).as_type(ValueType::Float); }),
+        "param 'n': value '9007199254740993' does not convert to float"));
     EXPECT_EQ(axis_values(Axis::linspace("k", 0, 10, 3).as_type(ValueType::Int)),
               (std::vector<Value>{std::int64_t{0}, std::int64_t{5}, std::int64_t{10}}));
-    EXPECT_TRUE(contains(spec_error([] { Axis::linspace("k", 0, 1, 3).as_type(ValueType::Int); }), "param 'k': value '0.5' does not convert to int"));
+    EXPECT_TRUE(contains(spec_error([] { Axis::linspace("k", 0, 1, 3).as_type(ValueType::Int); }),
+                         "param 'k': value '0.5' does not convert to int"));
     EXPECT_EQ(Axis::logspace("s", -1, 0, 2).as_type(ValueType::String).at(0), Value("0.1"));
 }
 
@@ -386,7 +402,9 @@ TEST(AxisAsType, GeneratedAxesStayLazyAndCheckTheirValues) {
 
 TEST(PointGet, TypedAccessConvertsIntToDoubleOnlyAndNamesParamAndTypesOnMismatch) {
     Grid grid;
-    grid.add(Axis::range("n", 3, 4)).add(Axis::list("s", {Value("hi")})).add(Axis::list("b", {Value(true)}))
+    grid.add(Axis::range("n", 3, 4))
+        .add(Axis::list("s", {Value("hi")}))
+        .add(Axis::list("b", {Value(true)}))
         .add(Axis::range("big", std::int64_t{1} << 40, (std::int64_t{1} << 40) + 1));
     Point p = grid.at(TaskId{0});
     EXPECT_EQ(p.get<std::int64_t>("n"), 3);
@@ -432,13 +450,17 @@ TEST(GridCopies, AddingToACopyLeavesTheOriginalAndItsPointsUnchanged) {
 TEST(GridErrors, DuplicateNameIsASpecError) {
     Grid grid;
     grid.add(Axis::range("lr", 0, 2));
-    EXPECT_TRUE(contains(spec_error([&] { grid.add(Axis::list("lr", {Value(1.0)})); }), "param 'lr' is given twice"));
+    EXPECT_TRUE(
+        contains(spec_error([&] { grid.add(Axis::list("lr", {Value(1.0)})); }), "param 'lr' is given twice"));
     EXPECT_EQ(grid.axes().size(), 1u);
 }
 
 TEST(GridErrors, ZipErrorsNameTheParamsAndLeaveTheGridUnchanged) {
     Grid grid;
-    grid.add(Axis::range("a", 0, 3)).add(Axis::range("b", 0, 3)).add(Axis::range("c", 0, 4)).add(Axis::range("d", 0, 3));
+    grid.add(Axis::range("a", 0, 3))
+        .add(Axis::range("b", 0, 3))
+        .add(Axis::range("c", 0, 4))
+        .add(Axis::range("d", 0, 3));
     EXPECT_TRUE(contains(spec_error([&] { grid.zip({"a", "zz"}); }), "unknown param 'zz'"));
     EXPECT_TRUE(contains(spec_error([&] { grid.zip({"a"}); }), "zip a: a zip needs at least two params"));
     EXPECT_TRUE(contains(spec_error([&] { grid.zip({"a", "a"}); }), "param 'a' is listed twice"));
@@ -492,7 +514,7 @@ TEST(GridJson, EqualGridsGiveTheSameStringAndEveryDifferenceChangesIt) {
     EXPECT_NE(variant("seed", Axis::range("seed", 0, 10, 2)), canonical);
     EXPECT_NE(variant("seed", Axis::range("seed", 0, 10, 3).as_type(ValueType::Float)), canonical);
     EXPECT_NE(variant("seed", Axis::list("seed", {Value(std::int64_t{0}), Value(std::int64_t{3}),
-                                                   Value(std::int64_t{6}), Value(std::int64_t{9})})),
+                                                  Value(std::int64_t{6}), Value(std::int64_t{9})})),
               canonical);
     EXPECT_NE(variant("x", Axis::linspace("x", 0, 2, 3)), canonical);
     EXPECT_NE(variant("y", Axis::linspace("y", -2, 0, 3)), canonical);
@@ -510,8 +532,14 @@ TEST(GridJson, EqualGridsGiveTheSameStringAndEveryDifferenceChangesIt) {
 }
 
 TEST(GridJson, DoublesRoundTripExactlyThroughTheCanonicalForm) {
-    std::vector<double> values{0.1, 1.0 / 3, 1e-300, std::nextafter(1.0, 2.0), -0.0, 123456789.123456789,
-                               std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min()};
+    std::vector<double> values{0.1,
+                               1.0 / 3,
+                               1e-300,
+                               std::nextafter(1.0, 2.0),
+                               -0.0,
+                               123456789.123456789,
+                               std::numeric_limits<double>::max(),
+                               std::numeric_limits<double>::denorm_min()};
     std::vector<Value> list(values.begin(), values.end());
     Grid grid;
     grid.add(Axis::list("x", list)).add(Axis::linspace("l", 0.1, 1.0 / 7, 2));

@@ -1,19 +1,19 @@
 // The journal beside a results file: its codec (torn tails, bad checksums), and the store's
 // use of it on resume (a torn file rebuilt, replay idempotent, foreign journals ignored).
 // Files are read back with the HDF5 C API.
-#include <gtest/gtest.h>
 #include <hdf5.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <iterator>
 
-#include "mpisweep/store.hpp"
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
 #include "store/journal_codec.hpp"
 #include "store/journal_file.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep {
 namespace {

@@ -1,13 +1,12 @@
 // The hot messages in the wire archive (src/mpi/wire_archive.hpp): what goes in comes out,
 // and a short, long or corrupt message is an error, never a read past its end.
-#include <gtest/gtest.h>
+#include "transport/messages.hpp"
 
 #include <cstring>
+#include <gtest/gtest.h>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "mpi/messages.hpp"
 
 using namespace mpisweep;
 

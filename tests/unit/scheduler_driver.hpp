@@ -3,11 +3,10 @@
 // worker holds, and checks after every event that the scheduler's decisions make sense from
 // the outside (no copy sent to a retired worker or twice to one worker, cancellations only
 // for copies held, every task settled at most once) and that its own invariants hold.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <gtest/gtest.h>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -15,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "mpisweep/scheduler.hpp"
+#include "schedule/scheduler.hpp"
 
 namespace mpisweep::testing {
 
@@ -53,10 +52,8 @@ public:
         for (const Assignment& a : out) {
             const int w = a.worker.value();
             auto found = held_.find(w);
-            if (found == held_.end())
-                violation("assignment to unknown worker " + std::to_string(w));
-            if (retired_.count(w) != 0)
-                violation("assignment to retired worker " + std::to_string(w));
+            if (found == held_.end()) violation("assignment to unknown worker " + std::to_string(w));
+            if (retired_.count(w) != 0) violation("assignment to retired worker " + std::to_string(w));
             for (const HeldCopy& c : found->second) {
                 if (c.task == a.task.value()) {
                     violation("worker " + std::to_string(w) + " got a second copy of task " +
@@ -87,18 +84,15 @@ public:
         DoneOutcome out = scheduler_.on_done(WorkerId(worker), TaskId(task), now);
         if (out.accepted == was_settled) {
             violation("a result for task " + std::to_string(task) +
-                      (was_settled ? " was accepted after it settled"
-                                   : " was dropped before it settled"));
+                      (was_settled ? " was accepted after it settled" : " was dropped before it settled"));
         }
         if (out.accepted) {
             settled_[task] = true;
-            if (++accepted_[task] > 1)
-                violation("task " + std::to_string(task) + " accepted twice");
+            if (++accepted_[task] > 1) violation("task " + std::to_string(task) + " accepted twice");
             if (failed_for_good_[task] != 0) {
                 violation("task " + std::to_string(task) + " accepted after failing for good");
             }
-            if (scheduler_.status(TaskId(task)) != TaskStatus::Done)
-                violation("accepted but not done");
+            if (scheduler_.status(TaskId(task)) != TaskStatus::Done) violation("accepted but not done");
             if (scheduler_.attempts(TaskId(task)) < 1)
                 violation("task " + std::to_string(task) + " done, but its attempts read 0");
         } else {
@@ -121,17 +115,14 @@ public:
         const bool at_limit = live_failures_[task] >= options_.max_attempts;
         if ((out.verdict == FailVerdict::FailedForGood && !at_limit) ||
             (out.verdict == FailVerdict::Retry && at_limit)) {
-            violation("task " + std::to_string(task) + " has failed " +
-                      std::to_string(live_failures_[task]) + " times: wrong verdict");
+            violation("task " + std::to_string(task) + " has failed " + std::to_string(live_failures_[task]) +
+                      " times: wrong verdict");
         }
         if (out.verdict == FailVerdict::FailedForGood) {
             settled_[task] = true;
-            if (++failed_for_good_[task] > 1)
-                violation("task " + std::to_string(task) + " failed twice");
-            if (accepted_[task] != 0)
-                violation("task " + std::to_string(task) + " failed after done");
-            if (scheduler_.status(TaskId(task)) != TaskStatus::Failed)
-                violation("failed but not failed");
+            if (++failed_for_good_[task] > 1) violation("task " + std::to_string(task) + " failed twice");
+            if (accepted_[task] != 0) violation("task " + std::to_string(task) + " failed after done");
+            if (scheduler_.status(TaskId(task)) != TaskStatus::Failed) violation("failed but not failed");
         }
         if (out.worker_retired) {
             if (!retired_.insert(worker).second) violation("worker retired twice");
@@ -224,8 +215,7 @@ private:
     /// waits.
     void check_no_slot_left_free() const {
         for (const auto& [w, queue] : held_) {
-            if (retired_.count(w) != 0 ||
-                queue.size() > static_cast<std::size_t>(options_.prefetch)) {
+            if (retired_.count(w) != 0 || queue.size() > static_cast<std::size_t>(options_.prefetch)) {
                 continue;
             }
             for (std::uint64_t t = 0; t < n_tasks_; ++t) {
@@ -267,16 +257,15 @@ private:
         for (std::uint64_t t = 0; t < n_tasks_; ++t) {
             if (scheduler_.is_held(TaskId(t)) != live[t]) {
                 violation("task " + std::to_string(t) +
-                          (live[t] ? " has a live copy but is not held"
-                                   : " is held without a live copy"));
+                          (live[t] ? " has a live copy but is not held" : " is held without a live copy"));
             }
             const bool settled = scheduler_.status(TaskId(t)) != TaskStatus::Pending;
             if (settled != settled_[t]) violation("task " + std::to_string(t) + " settled unseen");
         }
         const SchedulerCounts c = scheduler_.counts();
         if (c.in_flight != copies_held()) {
-            violation("scheduler counts " + std::to_string(c.in_flight) +
-                      " copies in flight, workers hold " + std::to_string(copies_held()));
+            violation("scheduler counts " + std::to_string(c.in_flight) + " copies in flight, workers hold " +
+                      std::to_string(copies_held()));
         }
         if (c.pending + c.running + c.done + c.failed != c.total) violation("counts do not add up");
     }

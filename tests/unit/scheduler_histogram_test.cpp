@@ -1,10 +1,9 @@
 // The duration histogram behind the scheduler's median: O(1) memory, about 3 % resolution.
-#include "core/scheduler_histogram.hpp"
-
-#include <gtest/gtest.h>
+#include "schedule/scheduler_histogram.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <gtest/gtest.h>
 #include <random>
 #include <vector>
 
@@ -88,7 +87,8 @@ TEST(DurationHistogram, EveryValueLandsInTheBucketThatHoldsIt) {
     std::vector<double> values;
     std::mt19937_64 rng(7);
     std::uniform_real_distribution<double> exponent(0.0, 40.0);
-    for (int i = 0; i < 100000; ++i) values.push_back(DurationHistogram::kSmallest * std::exp2(exponent(rng)));
+    for (int i = 0; i < 100000; ++i)
+        values.push_back(DurationHistogram::kSmallest * std::exp2(exponent(rng)));
     for (int k = 0; k < 24 * 40; ++k) {  // the edges, and just either side of them
         const double edge = DurationHistogram::kSmallest * std::exp2(k / 24.0);
         values.push_back(edge);

@@ -1,16 +1,15 @@
 // Scale: 10^7 tasks on 10^3 workers, simulated with a fake clock, must run to completion with
 // counts that add up. It pins down that the hot path does not scan all workers or all tasks
 // per event (that would take hours here), not any particular speed.
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <gtest/gtest.h>
 #include <queue>
 #include <utility>
 #include <vector>
 
-#include "mpisweep/scheduler.hpp"
+#include "schedule/scheduler.hpp"
 
 namespace mpisweep {
 namespace {
@@ -57,8 +56,7 @@ TEST(SchedulerLarge, TenMillionTasksOnAThousandWorkersRunToCompletion) {
     std::uint64_t accepted = 0, events_handled = 0;
     assign(now);
     while (!scheduler.finished()) {
-        ASSERT_FALSE(events.empty())
-            << "nothing in flight with " << kTasks - accepted << " tasks left";
+        ASSERT_FALSE(events.empty()) << "nothing in flight with " << kTasks - accepted << " tasks left";
         const auto [at, w] = events.top();
         events.pop();
         now = at;
@@ -105,7 +103,8 @@ TEST(SchedulerLarge, ATrillionTaskSweepStartsAtOnceAndRunsItsFirstTasks) {
         }
         now += 1;
         for (std::size_t w = 1; w <= 2; ++w) {
-            ASSERT_TRUE(scheduler.on_done(WorkerId(static_cast<int>(w)), TaskId(held[w].front()), now).accepted);
+            ASSERT_TRUE(
+                scheduler.on_done(WorkerId(static_cast<int>(w)), TaskId(held[w].front()), now).accepted);
             held[w].pop_front();
             ++done;
         }

@@ -3,12 +3,11 @@
 // outside retirements and drains. The driver checks the invariants after every event; at
 // the end every task must be settled exactly once, or still pending if the run stalled.
 #include <gtest/gtest.h>
-
 #include <random>
 #include <string>
 #include <vector>
 
-#include "mpisweep/scheduler.hpp"
+#include "schedule/scheduler.hpp"
 #include "unit/scheduler_driver.hpp"
 
 namespace mpisweep {
@@ -29,8 +28,7 @@ public:
         o.max_worker_errors = pick(0, 4);
         o.prefetch = pick(0, 3);
         o.speculate = chance(0.7);
-        o.speculate_after =
-            std::vector<double>{0.5, 1.0, 1.5, 3.0}[static_cast<std::size_t>(pick(0, 3))];
+        o.speculate_after = std::vector<double>{0.5, 1.0, 1.5, 3.0}[static_cast<std::size_t>(pick(0, 3))];
         o.max_copies = pick(0, 2);
         o.max_speculative = pick(0, 3);
         o.min_samples = pick(1, 3);
@@ -47,8 +45,7 @@ public:
 
         std::vector<double> fail_rate(n_tasks);
         for (double& r : fail_rate)
-            r = std::vector<double>{
-                0.0, 0.0, 0.0, 0.1, 0.3, 1.0}[static_cast<std::size_t>(pick(0, 5))];
+            r = std::vector<double>{0.0, 0.0, 0.0, 0.1, 0.3, 1.0}[static_cast<std::size_t>(pick(0, 5))];
         std::vector<bool> broken(static_cast<std::size_t>(n_workers) + 1);
         for (int w = 1; w <= n_workers; ++w) broken[static_cast<std::size_t>(w)] = chance(0.1);
 

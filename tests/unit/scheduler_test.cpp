@@ -1,9 +1,8 @@
 // The scheduling policy, played event by event with a fake clock. Every event goes through
 // SchedulerDriver, which checks the scheduler's invariants after it.
-#include "mpisweep/scheduler.hpp"
+#include "schedule/scheduler.hpp"
 
 #include <gtest/gtest.h>
-
 #include <utility>
 #include <vector>
 
@@ -553,8 +552,8 @@ TEST(SchedulerDeadline, BeforeAnyDurationIsKnownTasksAreDispatched) {
 TEST(SchedulerDeadline, NoTaskStartsThatWouldEndAfterTheDeadline) {
     SchedulerDriver d(10, 2, plain());
     d.set_deadline(10.0);
-    d.assign(0);                         // 1: 0, 2: 1
-    d.done(1, 0, 3.0);                   // longest so far: 3 s
+    d.assign(0);        // 1: 0, 2: 1
+    d.done(1, 0, 3.0);  // longest so far: 3 s
     EXPECT_EQ(pairs(d.assign(3.0)), (Pairs{{1, 2}})) << "3 + 3 <= 10";
     d.done(2, 1, 4.0);
     EXPECT_EQ(pairs(d.assign(4.0)), (Pairs{{2, 3}})) << "4 + 4 (the longest now) <= 10";
@@ -595,8 +594,8 @@ TEST(SchedulerDeadline, RetriesAndSpeculativeCopiesRespectTheDeadline) {
     o.max_attempts = 3;
     SchedulerDriver d(3, 2, o);
     d.set_deadline(12.0);
-    d.assign(0);                 // 1: 0, 2: 1
-    d.done(2, 1, 5.0);           // longest 5 s
+    d.assign(0);        // 1: 0, 2: 1
+    d.done(2, 1, 5.0);  // longest 5 s
     EXPECT_EQ(pairs(d.assign(5.0)), (Pairs{{2, 2}}));
     EXPECT_EQ(d.fail(1, 0, 7.0).verdict, FailVerdict::Retry);
     EXPECT_TRUE(d.assign(7.0).empty()) << "a retry would end after 12";
@@ -621,9 +620,8 @@ TEST(SchedulerDeadline, NoDeadlineAgainRestoresDispatch) {
 // ---- resume -----------------------------------------------------------------------------
 
 TEST(SchedulerResume, DoneAndFailedTasksFromTheFileAreSettled) {
-    const std::vector<TaskStatus> initial = {TaskStatus::Done, TaskStatus::Failed,
-                                             TaskStatus::Pending, TaskStatus::Done,
-                                             TaskStatus::Pending};
+    const std::vector<TaskStatus> initial = {TaskStatus::Done, TaskStatus::Failed, TaskStatus::Pending,
+                                             TaskStatus::Done, TaskStatus::Pending};
     SchedulerDriver d(5, 3, plain(), initial);
     SchedulerCounts c = d.scheduler().counts();
     EXPECT_EQ(c.done, 2u);
@@ -701,8 +699,7 @@ TEST(SchedulerOptionsValidation, BadOptionsAreRejectedNamingTheOptionAndValue) {
 TEST(SchedulerOptionsValidation, DuplicateWorkersAndMismatchedStatusesAreRejected) {
     EXPECT_THROW(Scheduler(3, {WorkerId(1), WorkerId(2), WorkerId(1)}, {}), std::invalid_argument);
     EXPECT_THROW(Scheduler(3, {WorkerId(1)}, {}, {TaskStatus::Done}), std::invalid_argument);
-    EXPECT_THROW(Scheduler(1, {WorkerId(1)}, {}, {static_cast<TaskStatus>(7)}),
-                 std::invalid_argument);
+    EXPECT_THROW(Scheduler(1, {WorkerId(1)}, {}, {static_cast<TaskStatus>(7)}), std::invalid_argument);
 }
 
 TEST(SchedulerOptionsValidation, RepliesForCopiesNotHeldAreRejected) {

@@ -1,12 +1,11 @@
 // Parsing grids from `name[:type]=SPEC` strings and from JSON documents.
-#include <gtest/gtest.h>
+#include "mpisweep/spec.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include "mpisweep/spec.hpp"
 
 namespace mpisweep {
 namespace {
@@ -34,7 +33,9 @@ std::vector<Value> values_of(const Axis& axis) {
     return out;
 }
 
-Value i64(std::int64_t i) { return Value(i); }
+Value i64(std::int64_t i) {
+    return Value(i);
+}
 
 // Parsing `text` fails with one line that contains every part.
 void expect_axis_error(const std::string& text, const std::vector<std::string>& parts) {
@@ -83,7 +84,8 @@ TEST(SpecList, WhitespaceAroundItemsIsTrimmedAndInnerSpaceKept) {
 
 TEST(SpecList, QuotedItemsKeepCommasAndSpacesAndAreStrings) {
     EXPECT_EQ(values_of(parse_axis(R"J(msg='a,b',"c d")J")), (std::vector<Value>{"a,b", "c d"}));
-    EXPECT_EQ(values_of(parse_axis(R"J(q="it's", 'say "hi"')J")), (std::vector<Value>{"it's", R"J(say "hi")J"}));
+    EXPECT_EQ(values_of(parse_axis(R"J(q="it's", 'say "hi"')J")),
+              (std::vector<Value>{"it's", R"J(say "hi")J"}));
     EXPECT_EQ(values_of(parse_axis("s=' padded ',''")), (std::vector<Value>{" padded ", ""}));
     Axis quoted_numbers = parse_axis("seed='1','2'");
     EXPECT_EQ(quoted_numbers.type(), ValueType::String);
@@ -144,7 +146,8 @@ TEST(SpecSyntax, BadQuotingIsAnErrorNamingTheText) {
 // ---- functions ----
 
 TEST(SpecFunctions, RangeLinspaceAndLogspaceGiveTheirValues) {
-    EXPECT_EQ(values_of(parse_axis("n=range(0,5)")), (std::vector<Value>{i64(0), i64(1), i64(2), i64(3), i64(4)}));
+    EXPECT_EQ(values_of(parse_axis("n=range(0,5)")),
+              (std::vector<Value>{i64(0), i64(1), i64(2), i64(3), i64(4)}));
     EXPECT_EQ(values_of(parse_axis("n=range( 10 , 0 , -4 )")), (std::vector<Value>{i64(10), i64(6), i64(2)}));
     Axis lin = parse_axis("x=linspace(0,1,5)");
     EXPECT_EQ(lin.kind(), Axis::Kind::Linspace);
@@ -164,17 +167,20 @@ TEST(SpecFunctions, BadArgumentsAreErrorsNamingTheAxisAndTheText) {
     expect_axis_error("lr=linspace(0,1,0)", {"param 'lr'", "n must be at least 1", "'0'"});
     expect_axis_error("lr=logspace(0,1,-2)", {"param 'lr'", "n must be at least 1", "'-2'"});
     expect_axis_error("lr=linspace(0,1,2.5)", {"param 'lr'", "expected an integer n", "'2.5'"});
-    expect_axis_error("n=range(0,1.5)", {"param 'n': expected an integer in range(start,stop[,step]), got '1.5'"});
+    expect_axis_error("n=range(0,1.5)",
+                      {"param 'n': expected an integer in range(start,stop[,step]), got '1.5'"});
     expect_axis_error("n=range(0,10,0)", {"param 'n'", "step must not be 0", "'range(0,10,0)'"});
     expect_axis_error("n=range(5,0)", {"param 'n'", "empty axis", "'range(5,0)'"});
     expect_axis_error("n=range(0,5,-1)", {"param 'n'", "empty axis", "'range(0,5,-1)'"});
 }
 
 TEST(SpecFunctions, WrongArgumentCountsAreErrorsSayingHowMany) {
-    expect_axis_error("n=range(5)", {"param 'n'", "range(start,stop[,step]) takes 2 or 3 arguments, got 1", "'range(5)'"});
+    expect_axis_error("n=range(5)",
+                      {"param 'n'", "range(start,stop[,step]) takes 2 or 3 arguments, got 1", "'range(5)'"});
     expect_axis_error("n=range()", {"param 'n'", "got 0", "'range()'"});
     expect_axis_error("n=range(1,2,3,4)", {"param 'n'", "got 4"});
-    expect_axis_error("x=linspace(0,1)", {"param 'x'", "linspace(a,b,n) takes 3 arguments, got 2", "'linspace(0,1)'"});
+    expect_axis_error("x=linspace(0,1)",
+                      {"param 'x'", "linspace(a,b,n) takes 3 arguments, got 2", "'linspace(0,1)'"});
     expect_axis_error("x=logspace(0,1,2,3)", {"param 'x'", "takes 3 arguments, got 4"});
     expect_axis_error("f=files(data)", {"param 'f'", "files takes 2 arguments", "'files(data)'"});
 }
@@ -191,12 +197,11 @@ TEST(SpecFunctions, UnknownFunctionAndMissingParenthesisAreErrors) {
 class SpecFiles : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("mpisweep_spec_files_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ = fs::temp_directory_path() / ("mpisweep_spec_files_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
-        for (auto rel : {"b.txt", "a.txt", "notes.csv", "sub/c.txt", "sub/deeper/d.txt", "sub/e.csv", "z/a1.txt",
-                         "z/a22.txt"}) {
+        for (auto rel : {"b.txt", "a.txt", "notes.csv", "sub/c.txt", "sub/deeper/d.txt", "sub/e.csv",
+                         "z/a1.txt", "z/a22.txt"}) {
             fs::create_directories((dir_ / rel).parent_path());
             std::ofstream(dir_ / rel) << rel;
         }
@@ -210,8 +215,9 @@ protected:
 TEST_F(SpecFiles, MatchesRegularFilesRecursivelyByRelativePathSorted) {
     Axis axis = parse_axis("f=files(" + dir_.string() + ",.*\\.txt)");
     EXPECT_EQ(axis.type(), ValueType::String);
-    EXPECT_EQ(values_of(axis), (std::vector<Value>{path("a.txt"), path("b.txt"), path("sub/c.txt"),
-                                                   path("sub/deeper/d.txt"), path("z/a1.txt"), path("z/a22.txt")}));
+    EXPECT_EQ(values_of(axis),
+              (std::vector<Value>{path("a.txt"), path("b.txt"), path("sub/c.txt"), path("sub/deeper/d.txt"),
+                                  path("z/a1.txt"), path("z/a22.txt")}));
 }
 
 TEST_F(SpecFiles, RegexMustMatchTheWholeRelativePathAndMayContainCommas) {
@@ -225,7 +231,8 @@ TEST_F(SpecFiles, RegexMustMatchTheWholeRelativePathAndMayContainCommas) {
 
 TEST_F(SpecFiles, MissingDirectoryNoMatchAndBadRegexAreErrorsNamingThem) {
     auto missing = (dir_ / "nope").string();
-    expect_axis_error("f=files(" + missing + ",.*)", {"param 'f'", "directory '" + missing + "' does not exist"});
+    expect_axis_error("f=files(" + missing + ",.*)",
+                      {"param 'f'", "directory '" + missing + "' does not exist"});
     expect_axis_error("f=files(" + dir_.string() + ",.*\\.json)", {"param 'f'", "empty axis", ".*\\.json"});
     expect_axis_error("f=files(" + dir_.string() + ",a)", {"param 'f'", "empty axis"});  // 'a' is not 'a.txt'
     expect_axis_error("f=files(" + dir_.string() + ",(a)", {"param 'f'", "invalid regex '(a'"});
@@ -248,8 +255,13 @@ TEST(SpecGrid, DuplicateNamesAndZipMistakesAreErrorsNamingTheParams) {
     EXPECT_TRUE(contains(spec_error([] { parse_grid({"lr=1", "lr=2"}, {}); }), "param 'lr' is given twice"));
     EXPECT_TRUE(contains(spec_error([] { parse_grid({"a=1,2", "b=3,4"}, {"a,zz"}); }), "unknown param 'zz'"));
     EXPECT_TRUE(contains(spec_error([] { parse_grid({"a=1,2", "b=3,4"}, {"a"}); }), "at least two params"));
-    EXPECT_TRUE(contains(spec_error([] { parse_grid({"a=1,2", "b=3,4"}, {"a,"}); }), "zip 'a,': empty param name"));
-    EXPECT_TRUE(contains(spec_error([] { parse_grid({"a=1,2", "b=3,4", "c=5,6"}, {"a,b", "c,a"}); }),
+    EXPECT_TRUE(contains(spec_error([] {
+                             parse_grid({"a=1,2", "b=3,4"}, {"a,"});
+                         }),
+                         "zip 'a,': empty param name"));
+    EXPECT_TRUE(contains(spec_error([] {
+                             parse_grid({"a=1,2", "b=3,4", "c=5,6"}, {"a,b", "c,a"});
+                         }),
                          "param 'a' is already zipped"));
     auto unequal = spec_error([] { parse_grid({"a=1,2", "b=3,4,5"}, {"a,b"}); });
     EXPECT_TRUE(contains(unequal, "a has 2"));
@@ -294,7 +306,8 @@ TEST(SpecJson, ArraysSpecStringsTypedObjectsAndZipsInDocumentOrder) {
 }
 
 TEST(SpecJson, JsonStringsStayStringsAndMixedValuesBecomeStrings) {
-    Grid grid = parse_grid_json(R"J({"params": {"s": {"values": ["1", "2"]}, "m": ["a", 1, true], "f": [1, 2.5]}})J");
+    Grid grid =
+        parse_grid_json(R"J({"params": {"s": {"values": ["1", "2"]}, "m": ["a", 1, true], "f": [1, 2.5]}})J");
     EXPECT_EQ(values_of(grid.axes()[0]), (std::vector<Value>{"1", "2"}));
     EXPECT_EQ(values_of(grid.axes()[1]), (std::vector<Value>{"a", "1", "true"}));
     EXPECT_EQ(values_of(grid.axes()[2]), (std::vector<Value>{1.0, 2.5}));
@@ -317,14 +330,16 @@ TEST(SpecJson, StructuralMistakesAreErrorsNamingTheKeyOrParam) {
     EXPECT_TRUE(contains(error(R"J({"params": {"a": null}})J"), "param 'a'"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": [1, null]}})J"), "param 'a': value 2 is null"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": []}})J"), "param 'a': empty axis"));
-    EXPECT_TRUE(contains(error(R"J({"params": {"a": {"values": [1], "typ": "str"}}})J"), "param 'a': unknown key 'typ'"));
+    EXPECT_TRUE(contains(error(R"J({"params": {"a": {"values": [1], "typ": "str"}}})J"),
+                         "param 'a': unknown key 'typ'"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": {"type": "str"}}})J"), "param 'a': give exactly one of"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": {"values": ["x"], "type": "int"}}})J"),
                          "param 'a': value 'x' does not convert to int"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a-b": [1]}})J"), "param 'a-b': invalid name"));
     EXPECT_TRUE(contains(error(R"J({"params": {"lr": "linspace(0,x,3)"}})J"),
                          "param 'lr': expected a number in linspace(a,b,n), got 'x'"));
-    EXPECT_TRUE(contains(error(R"J({"params": {"a": [1,2], "b": [1,2,3]}, "zip": [["a","b"]]})J"), "b has 3"));
+    EXPECT_TRUE(
+        contains(error(R"J({"params": {"a": [1,2], "b": [1,2,3]}, "zip": [["a","b"]]})J"), "b has 3"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": [1,2]}, "zip": [["a","q"]]})J"), "unknown param 'q'"));
     EXPECT_TRUE(contains(error(R"J({"params": {"a": [18446744073709551615]}})J"), "'18446744073709551615'"));
 }
@@ -341,10 +356,11 @@ TEST(SpecJson, TextAndJsonGiveTheSameCanonicalFormForEqualAxes) {
 }
 
 TEST(SpecJson, CanonicalFormReadsBackToAnIdenticalGrid) {
-    Grid grid = parse_grid({"lr=0.1,0.3333333333333333,1e-300", "n=range(9223372036854775806,9223372036854775807)",
-                            "m=range(10,-10,-7)", "x=linspace(0.1,0.7,4)", "y:str=logspace(-2,0,3)",
-                            "f:float=range(0,3)", "s='a,b',c", "b=true,false", "k=1,2,3,4"},
-                           {"x,k"});
+    Grid grid =
+        parse_grid({"lr=0.1,0.3333333333333333,1e-300", "n=range(9223372036854775806,9223372036854775807)",
+                    "m=range(10,-10,-7)", "x=linspace(0.1,0.7,4)", "y:str=logspace(-2,0,3)",
+                    "f:float=range(0,3)", "s='a,b',c", "b=true,false", "k=1,2,3,4"},
+                   {"x,k"});
     std::string canonical = grid.to_json();
     Grid back = parse_grid_json(canonical);
     EXPECT_EQ(back.to_json(), canonical);

@@ -1,7 +1,7 @@
 // Telling the user what differs between the grid of a results file and the grid given now.
-#include "store/spec_diff.hpp"
-
 #include <gtest/gtest.h>
+
+#include "store/spec_diff.hpp"
 
 namespace mpisweep::store {
 namespace {
@@ -37,7 +37,8 @@ TEST(SpecDiff, KindIsReportedBeforeTheParametersItExplains) {
 TEST(SpecDiff, AxisMissingOnEitherSide) {
     std::string renamed = with(kSpec, R"("name":"seed")", R"("name":"run")");
     EXPECT_EQ(describe_spec_difference(kSpec, renamed), "axis 'run' is in this grid but not in the file");
-    std::string one_axis = R"({"axes":[{"name":"lr","kind":"list","type":"float","size":2,"values":[0.1,0.2]}],"zip":[]})";
+    std::string one_axis =
+        R"({"axes":[{"name":"lr","kind":"list","type":"float","size":2,"values":[0.1,0.2]}],"zip":[]})";
     EXPECT_EQ(describe_spec_difference(kSpec, one_axis), "axis 'seed' is in the file but not in this grid");
 }
 

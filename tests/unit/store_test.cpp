@@ -1,8 +1,5 @@
 // The HDF5 result store: files are read back with the HDF5 C API (and h5dump, h5py where
 // installed), so each test checks what a user analysing the file would see.
-#include "mpisweep/store.hpp"
-
-#include <gtest/gtest.h>
 #include <hdf5.h>
 
 #include <chrono>
@@ -11,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <iterator>
 #include <regex>
 #include <thread>
@@ -18,6 +16,7 @@
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
 #include "store/pending_file.hpp"
+#include "store/result_store.hpp"
 
 namespace mpisweep {
 namespace {
@@ -42,7 +41,8 @@ public:
     const fs::path& path() const { return path_; }
     std::vector<std::string> entries() const {
         std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path_)) names.push_back(entry.path().filename().string());
+        for (const auto& entry : fs::directory_iterator(path_))
+            names.push_back(entry.path().filename().string());
         std::sort(names.begin(), names.end());
         return names;
     }
@@ -75,8 +75,12 @@ public:
         return values;
     }
     std::vector<double> doubles(const char* path) const { return read<double>(path, H5T_NATIVE_DOUBLE); }
-    std::vector<std::int64_t> int64s(const char* path) const { return read<std::int64_t>(path, H5T_NATIVE_INT64); }
-    std::vector<std::int32_t> int32s(const char* path) const { return read<std::int32_t>(path, H5T_NATIVE_INT32); }
+    std::vector<std::int64_t> int64s(const char* path) const {
+        return read<std::int64_t>(path, H5T_NATIVE_INT64);
+    }
+    std::vector<std::int32_t> int32s(const char* path) const {
+        return read<std::int32_t>(path, H5T_NATIVE_INT32);
+    }
     std::vector<TaskStatus> statuses() const {
         h5::Datatype type = h5::status_enum();
         return read<TaskStatus>("tasks/status", type.get());
@@ -99,11 +103,14 @@ public:
     std::vector<hsize_t> shape(const char* path) const {
         h5::Dataset dataset(H5_CHECK(H5Dopen2, file_.get(), path, H5P_DEFAULT));
         h5::Dataspace space(H5_CHECK(H5Dget_space, dataset.get()));
-        std::vector<hsize_t> dims(static_cast<std::size_t>(H5_CHECK(H5Sget_simple_extent_ndims, space.get())));
+        std::vector<hsize_t> dims(
+            static_cast<std::size_t>(H5_CHECK(H5Sget_simple_extent_ndims, space.get())));
         H5_CHECK(H5Sget_simple_extent_dims, space.get(), dims.data(), nullptr);
         return dims;
     }
-    std::string string_attribute(const char* name) const { return h5::read_string_attribute(file_.get(), name); }
+    std::string string_attribute(const char* name) const {
+        return h5::read_string_attribute(file_.get(), name);
+    }
     std::int64_t int_attribute(const char* name) const { return h5::read_int64_attribute(file_.get(), name); }
 
 private:
@@ -182,8 +189,8 @@ TEST(Store, RootAttributesDescribeTheSweep) {
     EXPECT_EQ(file.string_attribute("command"), "mpisweep a=range(0,4) b=x,y,z -- ./task");
     EXPECT_EQ(file.int_attribute("n_tasks"), 12);
     EXPECT_EQ(file.int_attribute("mpi_size"), 5);
-    EXPECT_TRUE(std::regex_match(file.string_attribute("created"),
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+    EXPECT_TRUE(
+        std::regex_match(file.string_attribute("created"), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
         << file.string_attribute("created");
 }
 
@@ -252,8 +259,7 @@ TEST(Store, RecordsOutOfOrderLandInTheirTaskRows) {
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
     // Completion order differs from id order; 2, 5 and 11 stay pending; 7 fails.
     for (std::uint64_t id : {9, 0, 4, 10, 1, 8, 3, 6})
-        store.record(done(id, {{"loss", 0.5 * static_cast<double>(id)},
-                               {"count", std::int64_t(3 * id)}}));
+        store.record(done(id, {{"loss", 0.5 * static_cast<double>(id)}, {"count", std::int64_t(3 * id)}}));
     store.record(failed(7, 3, "task 7 crashed", -11));
     store.close();
 
@@ -312,7 +318,8 @@ TEST(Store, RecordsOutOfOrderLandInTheirTaskRows) {
 TEST(Store, TheLastRecordOfAnIdInABatchIsItsRow) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
-    store.record(done(5, {{"loss", 5.0}, {"label", std::string("five, first")}, {"curve", std::vector<double>{1, 2}}}));
+    store.record(done(
+        5, {{"loss", 5.0}, {"label", std::string("five, first")}, {"curve", std::vector<double>{1, 2}}}));
     store.record(done(2, {{"loss", 2.0}, {"curve", std::vector<double>{2, 20}}}));
     store.record(failed(3, 1, "task 3 crashed"));
     store.record(done(3, {{"label", std::string("three")}}));
@@ -530,7 +537,8 @@ TEST(Store, ResumeRefusesAnotherGridNamingTheAxis) {
 TEST(Store, ResumeRefusesFilesThatAreNotMpisweepFiles) {
     TempDir dir;
     {
-        h5::File plain(H5_CHECK(H5Fcreate, dir.file("plain.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+        h5::File plain(
+            H5_CHECK(H5Fcreate, dir.file("plain.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     }
     std::ofstream(dir.file("text.h5")) << "not hdf5 at all\n";
     for (const char* name : {"plain.h5", "text.h5"}) {
@@ -711,9 +719,9 @@ TEST(Store, H5dumpShowsTheLayout) {
     char buffer[4096];
     while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
     EXPECT_EQ(::pclose(pipe), 0) << output;
-    for (const char* expected : {"GROUP \"params\"", "GROUP \"results\"", "GROUP \"tasks\"",
-                                 "DATASET \"loss\"", "DATASET \"status\"", "DATASET \"nodes\"",
-                                 "ATTRIBUTE \"spec\""})
+    for (const char* expected :
+         {"GROUP \"params\"", "GROUP \"results\"", "GROUP \"tasks\"", "DATASET \"loss\"",
+          "DATASET \"status\"", "DATASET \"nodes\"", "ATTRIBUTE \"spec\""})
         EXPECT_NE(output.find(expected), std::string::npos) << expected << " not in\n" << output;
 }
 
@@ -807,13 +815,12 @@ TEST(Store, DISABLED_RecordThroughput) {
     auto store = ResultStore::create(grid, options_for(dir.file("r.h5")));
     const auto begin = std::chrono::steady_clock::now();
     for (std::uint64_t id = 0; id < n; ++id)
-        store.record(done(id, {{"loss", 1.0 / static_cast<double>(id + 1)},
-                               {"steps", std::int64_t(id)},
-                               {"acc", 0.5}}));
+        store.record(done(
+            id, {{"loss", 1.0 / static_cast<double>(id + 1)}, {"steps", std::int64_t(id)}, {"acc", 0.5}}));
     store.close();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-    std::printf("%.0f records/s (%llu records, 3 result columns, %.2f s)\n",
-                static_cast<double>(n) / seconds, static_cast<unsigned long long>(n), seconds);
+    std::printf("%.0f records/s (%llu records, 3 result columns, %.2f s)\n", static_cast<double>(n) / seconds,
+                static_cast<unsigned long long>(n), seconds);
 }
 
 }  // namespace

@@ -3,9 +3,8 @@
 //   mpirun -n 2 ./outside_sweep out.h5
 #include <cstdint>
 #include <iostream>
-#include <string>
-
 #include <mpisweep/mpisweep.hpp>
+#include <string>
 
 int main(int argc, char** argv) {
     if (argc != 2) {
@@ -19,9 +18,12 @@ int main(int argc, char** argv) {
     options.output = argv[1];
     options.overwrite = true;
     options.command = "outside_sweep";
-    return mpisweep::run(grid, [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
-        const auto a = ctx.params.get<std::int64_t>("a");
-        const auto b = ctx.params.get<std::int64_t>("b");
-        return {{"sum", static_cast<double>(a + b)}, {"b_seen", b}};
-    }, options);
+    return mpisweep::run(
+        grid,
+        [](const mpisweep::TaskContext& ctx) -> mpisweep::TaskResult {
+            const auto a = ctx.params.get<std::int64_t>("a");
+            const auto b = ctx.params.get<std::int64_t>("b");
+            return {{"sum", static_cast<double>(a + b)}, {"b_seen", b}};
+        },
+        options);
 }

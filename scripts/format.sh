@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Formats every C++ source with the root .clang-format; --check only reports (exit 1 if any
+# file would change).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=(-i)
+[ "${1:-}" = "--check" ] && mode=(--dry-run -Werror)
+git ls-files '*.cpp' '*.hpp' '*.cu' '*.h' | xargs clang-format "${mode[@]}"

@@ -1,0 +1,25 @@
+#pragma once
+// What running one copy of a task gives: its outcome, timing and results (or error).
+#include <cstdint>
+#include <string>
+
+#include "mpisweep/ids.hpp"
+#include "mpisweep/task.hpp"
+
+namespace mpisweep {
+
+enum class Outcome : std::uint8_t { Done = 0, Failed = 1, Cancelled = 2 };
+
+/// What a worker says about one copy it ran or dropped.
+struct TaskReport {
+    TaskId task;
+    int attempt = 1;
+    Outcome outcome = Outcome::Done;
+    double start = 0;  ///< unix seconds
+    double wall_s = 0;
+    int exit_code = 0;
+    std::string error;
+    TaskResult results;
+};
+
+}  // namespace mpisweep

@@ -1,0 +1,416 @@
+#include "platform/child_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace mpisweep::detail {
+namespace {
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// How often the cancel check and the clock are looked at while the program runs; with a
+// pidfd the exit itself wakes the wait at once.
+constexpr double kCheckInterval = 0.05;
+
+std::string errno_text(int error_number) {
+    return std::strerror(error_number);
+}
+
+// A file descriptor closed on scope exit.
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+int open_output(const std::string& path) {
+    const char* target = path.empty() ? "/dev/null" : path.c_str();
+    int fd = ::open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        const int e = errno;
+        throw SpawnError("cannot open log file '" + std::string(target) + "': " + errno_text(e), e);
+    }
+    return fd;
+}
+
+// RAII for the posix_spawn attribute objects.
+struct SpawnAttributes {
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    SpawnAttributes() {
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_init(&actions);
+    }
+    ~SpawnAttributes() {
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnAttributes(const SpawnAttributes&) = delete;
+    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+};
+
+// The parent's environment without the names `drop` selects, with `overrides` set on top.
+std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
+                                            const std::function<bool(std::string_view)>& drop) {
+    std::vector<std::string> out;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const char* eq = std::strchr(*e, '=');
+        const std::size_t key_len = eq ? static_cast<std::size_t>(eq - *e) : std::strlen(*e);
+        if (drop && drop(std::string_view(*e, key_len))) continue;
+        const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const auto& kv) {
+            return kv.first.size() == key_len && std::strncmp(kv.first.c_str(), *e, key_len) == 0;
+        });
+        if (!overridden) out.emplace_back(*e);
+    }
+    // Of several overrides of one name the last wins.
+    for (std::size_t i = 0; i < overrides.size(); ++i) {
+        const bool later =
+            std::any_of(overrides.begin() + static_cast<std::ptrdiff_t>(i) + 1, overrides.end(),
+                        [&](const auto& kv) { return kv.first == overrides[i].first; });
+        if (!later) out.push_back(overrides[i].first + "=" + overrides[i].second);
+    }
+    return out;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+// The process groups of the running children, for the signal handler: a fixed array of
+// lock-free atomics, the only kind of state a handler may read.
+constexpr std::size_t kTrackedGroups = 256;
+std::atomic<pid_t> running_groups[kTrackedGroups];
+
+void track_group(pid_t group) {
+    for (auto& slot : running_groups) {
+        pid_t empty = 0;
+        if (slot.compare_exchange_strong(empty, group)) return;
+    }
+    // More than kTrackedGroups children at once: the extra ones are not stopped by a signal.
+}
+
+void untrack_group(pid_t group) {
+    for (auto& slot : running_groups) {
+        pid_t expected = group;
+        if (slot.compare_exchange_strong(expected, 0)) return;
+    }
+}
+
+}  // namespace
+
+void stop_running_children_now() noexcept {
+    bool any = false;
+    for (auto& slot : running_groups) {
+        const pid_t group = slot.load();
+        if (group > 0) {
+            ::kill(-group, SIGTERM);
+            any = true;
+        }
+    }
+    if (!any) return;
+    timespec grace{0, 300'000'000};
+    ::nanosleep(&grace, nullptr);
+    for (auto& slot : running_groups) {
+        const pid_t group = slot.load();
+        if (group > 0) ::kill(-group, SIGKILL);
+    }
+}
+
+namespace {
+
+constexpr int kTerminationSignals[] = {SIGTERM, SIGINT, SIGHUP};
+struct sigaction previous_actions[NSIG];
+
+extern "C" void stop_children_then_terminate(int sig, siginfo_t* info, void* context) {
+    const int saved_errno = errno;
+    stop_running_children_now();
+    const struct sigaction& previous = previous_actions[sig];
+    if (previous.sa_flags & SA_SIGINFO) {
+        previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+        previous.sa_handler(sig);
+    } else {
+        // Default action: delivered again once this handler returns (it is blocked meanwhile).
+        struct sigaction default_action {};
+        default_action.sa_handler = SIG_DFL;
+        ::sigaction(sig, &default_action, nullptr);
+        ::raise(sig);
+    }
+    errno = saved_errno;
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+    const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+    return fd >= 0 ? static_cast<int>(fd) : -1;
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+int exit_code_of(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return -WTERMSIG(status);
+    return -1;
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
+    if (request.argv.empty() || request.argv.front().empty()) {
+        throw SpawnError("cannot run an empty command: expected a program name", EINVAL);
+    }
+    Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (in.get() < 0) {
+        const int e = errno;
+        throw SpawnError("cannot open /dev/null: " + errno_text(e), e);
+    }
+    Fd out(open_output(request.stdout_path));
+    // The same file for both streams must share one offset, or they overwrite each other.
+    Fd err(request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
+                                                      : open_output(request.stderr_path));
+
+    SpawnAttributes sa;
+    posix_spawn_file_actions_adddup2(&sa.actions, in.get(), STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&sa.actions, out.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&sa.actions, err.get(), STDERR_FILENO);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // MPI keeps sockets and shared-memory files open; the task must not inherit them.
+    posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
+#endif
+    // Own process group (pgid = its pid), so a timeout or cancel reaches everything the
+    // program starts; default signal handling and an empty mask whatever the rank set up.
+    sigset_t empty_set, all_signals;
+    sigemptyset(&empty_set);
+    sigfillset(&all_signals);
+    posix_spawnattr_setflags(
+        &sa.attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+    posix_spawnattr_setpgroup(&sa.attr, 0);
+    posix_spawnattr_setsigmask(&sa.attr, &empty_set);
+    posix_spawnattr_setsigdefault(&sa.attr, &all_signals);
+
+    std::vector<std::string> args = request.argv;
+    std::vector<std::string> env = merged_environment(request.env, request.drop_env);
+    std::vector<char*> argv = pointers_to(args);
+    std::vector<char*> envp = pointers_to(env);
+
+    const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;
+    pid_t pid = -1;
+    const int rc =
+        program.find('/') != std::string::npos
+            ? ::posix_spawn(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(), envp.data())
+            : ::posix_spawnp(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(), envp.data());
+    if (rc != 0) {
+        throw SpawnError("cannot run '" + program + "': " + errno_text(rc), rc);
+    }
+    track_group(pid);
+    ChildProcess child(pid, now_s());
+    child.watch_exit(request.use_pidfd);  // on failure child's destructor kills the program
+    return child;
+}
+
+void ChildProcess::watch_exit(bool use_pidfd) {
+    if (use_pidfd) pidfd_ = open_pidfd(pid_);
+    if (pidfd_ >= 0) return;
+    exit_flag_ = std::make_shared<ExitFlag>();
+    waiter_ = std::thread([flag = exit_flag_, pid = pid_] {
+        siginfo_t info{};
+        while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+        std::lock_guard<std::mutex> lock(flag->mutex);
+        flag->exited = true;
+        flag->changed.notify_all();
+    });
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::exchange(other.pidfd_, -1)),
+      exit_flag_(std::move(other.exit_flag_)),
+      waiter_(std::move(other.waiter_)),
+      started_(other.started_) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+    if (this != &other) {
+        release();
+        pid_ = std::exchange(other.pid_, -1);
+        pidfd_ = std::exchange(other.pidfd_, -1);
+        exit_flag_ = std::move(other.exit_flag_);
+        waiter_ = std::move(other.waiter_);
+        started_ = other.started_;
+    }
+    return *this;
+}
+
+ChildProcess::~ChildProcess() {
+    release();
+}
+
+void ChildProcess::release() noexcept {
+    if (pid_ > 0) {
+        ::kill(-pid_, SIGKILL);
+        untrack_group(pid_);
+        if (waiter_.joinable()) waiter_.join();  // returns once the killed program is a zombie
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+        pid_ = -1;
+    }
+    if (waiter_.joinable()) waiter_.join();
+    if (pidfd_ >= 0) {
+        ::close(pidfd_);
+        pidfd_ = -1;
+    }
+}
+
+bool ChildProcess::wait_exit_for(double seconds) {
+    seconds = std::max(seconds, 0.0);
+    if (pidfd_ >= 0) {
+        pollfd p{pidfd_, POLLIN, 0};
+        timespec ts{};
+        ts.tv_sec = static_cast<time_t>(seconds);
+        ts.tv_nsec = static_cast<long>((seconds - static_cast<double>(ts.tv_sec)) * 1e9);
+        return ::ppoll(&p, 1, &ts, nullptr) > 0;
+    }
+    std::unique_lock<std::mutex> lock(exit_flag_->mutex);
+    return exit_flag_->changed.wait_for(lock, std::chrono::duration<double>(seconds),
+                                        [this] { return exit_flag_->exited; });
+}
+
+int ChildProcess::reap() {
+    ::kill(-pid_, SIGKILL);  // whatever the program left behind in its group
+    untrack_group(pid_);
+    if (waiter_.joinable()) waiter_.join();
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+        if (errno != EINTR) {
+            status = 0;
+            break;
+        }
+    }
+    pid_ = -1;
+    if (pidfd_ >= 0) {
+        ::close(pidfd_);
+        pidfd_ = -1;
+    }
+    return exit_code_of(status);
+}
+
+WaitResult ChildProcess::wait(const WaitOptions& options) {
+    if (!running()) throw std::logic_error("ChildProcess::wait: no running process");
+    constexpr double never = std::numeric_limits<double>::infinity();
+    WaitResult result;
+    const double deadline = options.timeout_s > 0 ? started_ + options.timeout_s : never;
+    double kill_at = never;
+    bool stopping = false;
+    while (true) {
+        const double now = now_s();
+        if (!stopping) {
+            if (options.cancel_check && options.cancel_check()) {
+                result.cancelled = true;
+            } else if (now >= deadline) {
+                result.timed_out = true;
+            }
+            if (result.cancelled || result.timed_out) {
+                ::kill(-pid_, SIGTERM);
+                stopping = true;
+                kill_at = now + std::max(options.kill_grace_s, 0.0);
+            }
+        }
+        if (now >= kill_at) {
+            ::kill(-pid_, SIGKILL);
+            kill_at = never;
+        }
+        // Once stopping, the deadline is spent; only the SIGKILL time matters.
+        const double slice = std::min({kCheckInterval, stopping ? never : deadline - now, kill_at - now});
+        if (wait_exit_for(slice)) break;
+    }
+    result.exit_code = reap();
+    result.wall_s = now_s() - started_;
+    return result;
+}
+
+void stop_children_on_termination_signals() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (int sig : kTerminationSignals) {
+            struct sigaction current {};
+            if (::sigaction(sig, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+            previous_actions[sig] = current;
+            struct sigaction action {};
+            action.sa_sigaction = stop_children_then_terminate;
+            action.sa_flags = SA_SIGINFO | SA_RESTART;
+            sigemptyset(&action.sa_mask);
+            ::sigaction(sig, &action, nullptr);
+        }
+    });
+}
+
+std::string find_executable(const std::string& program) {
+    if (program.empty()) return "";
+    if (program.find('/') != std::string::npos) return is_executable_file(program) ? program : "";
+    const char* path_env = std::getenv("PATH");
+    // posix_spawnp's default search path when PATH is unset.
+    const std::string path = path_env ? path_env : "/bin:/usr/bin";
+    std::size_t begin = 0;
+    while (true) {
+        const std::size_t end = path.find(':', begin);
+        std::string dir = path.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+        if (is_executable_file(candidate)) return candidate;
+        if (end == std::string::npos) return "";
+        begin = end + 1;
+    }
+}
+
+std::string describe_exit(int exit_code) {
+    if (exit_code >= 0) return "exit code " + std::to_string(exit_code);
+    const int sig = -exit_code;
+    static const std::pair<int, const char*> names[] = {
+        {SIGHUP, "SIGHUP"},   {SIGINT, "SIGINT"},   {SIGQUIT, "SIGQUIT"}, {SIGILL, "SIGILL"},
+        {SIGTRAP, "SIGTRAP"}, {SIGABRT, "SIGABRT"}, {SIGBUS, "SIGBUS"},   {SIGFPE, "SIGFPE"},
+        {SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"}, {SIGSEGV, "SIGSEGV"}, {SIGUSR2, "SIGUSR2"},
+        {SIGPIPE, "SIGPIPE"}, {SIGALRM, "SIGALRM"}, {SIGTERM, "SIGTERM"}, {SIGXCPU, "SIGXCPU"},
+        {SIGXFSZ, "SIGXFSZ"}};
+    for (const auto& [number, name] : names) {
+        if (number == sig) return "signal " + std::to_string(sig) + " (" + name + ")";
+    }
+    return "signal " + std::to_string(sig);
+}
+
+}  // namespace mpisweep::detail

@@ -1,0 +1,22 @@
+// Built when no CUDA toolkit was found: every worker runs on CPU.
+#include <stdexcept>
+#include <string>
+
+#include "platform/device.hpp"
+
+namespace mpisweep {
+
+bool built_with_cuda() {
+    return false;
+}
+int cuda_device_count() {
+    return 0;
+}
+void bind_cuda_device(int device) {
+    if (device >= 0) {
+        throw std::invalid_argument("device " + std::to_string(device) +
+                                    ": this mpisweep was built without CUDA");
+    }
+}
+
+}  // namespace mpisweep

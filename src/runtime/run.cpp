@@ -1,0 +1,248 @@
+// mpisweep::run: the collective start-up (same grid everywhere, the file opened on rank 0,
+// devices bound, setup hooks run), then the master or worker loop, then one exit code on
+// every rank.
+#include <mpi.h>
+#include <sched.h>
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/serialization/vector.hpp>
+#include <iostream>
+#include <optional>
+
+#include "mpisweep/mpisweep.hpp"
+#include "platform/interrupt.hpp"
+#include "runtime/master.hpp"
+#include "runtime/worker.hpp"
+#include "store/result_store.hpp"
+#include "transport/mpi_check.hpp"
+#include "transport/node.hpp"
+
+namespace mpisweep {
+namespace {
+
+constexpr int kRoot = 0;
+
+/// Initializes MPI unless the caller did, and then finalizes it on the way out.
+class MpiSession {
+public:
+    MpiSession() {
+        int initialized = 0;
+        MPISWEEP_MPI_CHECK(MPI_Initialized(&initialized));
+        if (!initialized) {
+            MPISWEEP_MPI_CHECK(MPI_Init(nullptr, nullptr));
+            owned_ = true;
+        }
+    }
+    ~MpiSession() {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (owned_ && !finalized) MPI_Finalize();
+    }
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+
+private:
+    bool owned_ = false;
+};
+
+std::uint64_t fnv1a(const std::string& text) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
+/// How long a waiting rank yield-polls before it sleeps. With a core per rank on this node,
+/// polling costs nobody anything and keeps round trips short; with more ranks than cores
+/// (oversubscribed), an idle worker that polls takes the core the master needs, so workers
+/// sleep soon there. The master always polls a while: every worker waits on it. Collective.
+std::chrono::microseconds spin_time(const boost::mpi::communicator& comm, bool is_master) {
+    MPI_Comm node = MPI_COMM_NULL;
+    MPISWEEP_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    int ranks_here = 1;
+    MPI_Comm_size(node, &ranks_here);
+    MPI_Comm_free(&node);
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    const bool oversubscribed = ranks_here > cores;
+    return std::chrono::microseconds(is_master || !oversubscribed ? 200 : 0);
+}
+
+/// Options checked before anything is created; throws std::invalid_argument naming the option.
+void validate(const Grid& grid, const Options& options) {
+    if (grid.size() == 0) throw std::invalid_argument("the grid is empty: give at least one parameter");
+    if (options.output.empty()) throw std::invalid_argument("output: expected a file path, got ''");
+    if (options.retry_failed && !options.resume) {
+        throw std::invalid_argument("retry_failed: only meaningful with resume");
+    }
+    if (options.resume && options.overwrite) {
+        throw std::invalid_argument(
+            "resume and overwrite: choose one (resume keeps the file, overwrite replaces it)");
+    }
+    if (options.batch_target.count() < 0) {
+        throw std::invalid_argument("batch_target: expected >= 0 microseconds, got " +
+                                    std::to_string(options.batch_target.count()));
+    }
+    if (options.flush_rows == 0) throw std::invalid_argument("flush_rows: expected >= 1, got 0");
+    if (options.progress_interval < 0) {
+        throw std::invalid_argument("progress_interval: expected >= 0 seconds, got " +
+                                    std::to_string(options.progress_interval));
+    }
+    if (options.devices.slots_per_gpu < 1) {
+        throw std::invalid_argument("slots_per_gpu: expected >= 1, got " +
+                                    std::to_string(options.devices.slots_per_gpu));
+    }
+    if (!(options.drain_grace.count() >= 0)) {
+        throw std::invalid_argument("drain_grace: expected >= 0 seconds, got " +
+                                    std::to_string(options.drain_grace.count()));
+    }
+    if (!(options.deadline_margin.count() >= 0)) {
+        throw std::invalid_argument("deadline_margin: expected >= 0 seconds, got " +
+                                    std::to_string(options.deadline_margin.count()));
+    }
+    // The scheduler checks its own options, with the same code that uses them.
+    Scheduler probe(0, {WorkerId(0)}, options.scheduler);
+}
+
+/// Rank 0 checks the options and opens the file; every rank learns whether that worked.
+bool open_store(const boost::mpi::communicator& comm, const Grid& grid, const Options& options,
+                std::optional<ResultStore>& store) {
+    bool ok = true;
+    if (comm.rank() == kRoot) {
+        try {
+            validate(grid, options);
+            StoreOptions so;
+            so.path = options.output;
+            so.command = options.command;
+            so.mpi_size = comm.size();
+            so.overwrite = options.overwrite;
+            so.flush_rows = options.flush_rows;
+            so.flush_interval = options.flush_interval;
+            store.emplace(options.resume ? ResultStore::open_for_resume(grid, so)
+                                         : ResultStore::create(grid, so));
+        } catch (const std::exception& e) {
+            std::cerr << "mpisweep: " << e.what() << '\n';
+            ok = false;
+        }
+    }
+    boost::mpi::broadcast(comm, ok, kRoot);
+    return ok;
+}
+
+/// Binds the worker's device and runs its setup hook; failures make it "not ready".
+WorkerHello prepare_worker(WorkerInfo& info, const Options& options) {
+    WorkerHello hello;
+    hello.host = info.host;
+    try {
+        hello.node_devices = bind_device(info, options.devices);
+        hello.device = info.device;
+        if (options.setup) options.setup(info);
+    } catch (const std::exception& e) {
+        hello.ready = false;
+        hello.error = e.what();
+    }
+    return hello;
+}
+
+std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Options& options) {
+    std::vector<WorkerSlot> slots(hellos.size());
+    for (std::size_t rank = 0; rank < hellos.size(); ++rank) {
+        slots[rank] = {hellos[rank].host, hellos[rank].device, hellos[rank].ready};
+    }
+    for (std::size_t rank = hellos.size() > 1 ? 1 : 0; rank < hellos.size(); ++rank) {
+        const WorkerHello& h = hellos[rank];
+        if (!h.ready) {
+            std::cerr << "mpisweep: rank " << rank << " on " << h.host << " takes no tasks: " << h.error
+                      << '\n';
+        } else if (h.device < 0 && h.node_devices > 0) {
+            std::cerr << "mpisweep: rank " << rank << " on " << h.host << " runs on CPU: its node has "
+                      << h.node_devices << " GPU(s) and slots_per_gpu is " << options.devices.slots_per_gpu
+                      << '\n';
+        }
+    }
+    return slots;
+}
+
+int run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
+               const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
+               const WorkerInfo& info, std::chrono::microseconds spin) {
+    const bool alone = comm.size() == 1;
+    std::vector<WorkerId> ids;
+    for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
+    // A new file has every task pending: reading N statuses back would only cost time.
+    Scheduler scheduler(grid.size(), ids, options.scheduler,
+                        options.resume ? store.statuses() : std::vector<TaskStatus>{}, options.retry_failed);
+    std::vector<WorkerSlot> slots = worker_slots(hellos, options);
+    for (WorkerId id : ids) {
+        if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);
+    }
+    Master master(comm, grid, options, store, scheduler, std::move(slots), alone ? &task : nullptr,
+                  alone ? &info : nullptr, spin);
+    const int code = master.run();
+    store.close();
+    return code;
+}
+
+}  // namespace
+
+int run(const Grid& grid, const TaskFunction& task, const Options& options) {
+    MpiSession session;
+    // Our own communicator: our messages never match the application's.
+    boost::mpi::communicator comm(MPI_COMM_WORLD, boost::mpi::comm_duplicate);
+    const bool is_master = comm.rank() == kRoot;
+    // After MPI_Init, so that no handler of the MPI library replaces ours. The master, which
+    // saves the file, gets less patience than the workers: it ends the job itself.
+    std::optional<detail::InterruptScope> interrupts;
+    if (options.handle_signals) interrupts.emplace(is_master ? 2.0 : 5.0);
+    const bool is_worker = comm.size() == 1 || !is_master;
+
+    // Every rank must decode the same grid: compare a hash of its canonical form.
+    std::uint64_t root_hash = fnv1a(grid.to_json());
+    const std::uint64_t my_hash = root_hash;
+    boost::mpi::broadcast(comm, root_hash, kRoot);
+    if (!boost::mpi::all_reduce(comm, my_hash == root_hash, std::logical_and<bool>())) {
+        if (is_master) {
+            std::cerr << "mpisweep: the ranks were given different grids; build the grid the same"
+                         " way on every rank\n";
+        }
+        return kExitUsage;
+    }
+
+    std::optional<ResultStore> store;
+    if (!open_store(comm, grid, options, store)) return kExitUsage;
+
+    WorkerInfo info = describe_rank(comm);
+    const std::chrono::microseconds spin = spin_time(comm, is_master);
+    WorkerHello hello;
+    if (is_worker) hello = prepare_worker(info, options);
+    std::vector<WorkerHello> hellos;
+    boost::mpi::gather(comm, hello, hellos, kRoot);
+
+    int exit_code = kExitOk;
+    try {
+        if (is_master) {
+            exit_code = run_master(comm, grid, task, options, *store, hellos, info, spin);
+        } else {
+            // Reports go back about twice per batch, so freed slots are refilled in time.
+            const double report_interval = std::chrono::duration<double>(options.batch_target).count() / 2;
+            Worker(comm, grid, task, info, report_interval, spin).run();
+        }
+    } catch (const std::exception& e) {
+        // The others would wait for this rank forever: end the whole job. The file keeps
+        // what was flushed, and --resume continues from it.
+        std::cerr << "mpisweep: rank " << comm.rank() << ": " << e.what() << '\n';
+        comm.abort(kExitError);
+    }
+    if (is_worker && hello.ready && options.teardown) {
+        try {
+            options.teardown(info);
+        } catch (const std::exception& e) {
+            std::cerr << "mpisweep: rank " << comm.rank() << ": teardown failed: " << e.what() << '\n';
+        }
+    }
+    boost::mpi::broadcast(comm, exit_code, kRoot);
+    return exit_code;
+}
+
+}  // namespace mpisweep

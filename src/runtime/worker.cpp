@@ -1,0 +1,176 @@
+#include "runtime/worker.hpp"
+
+#include <algorithm>
+
+#include "exec/execute.hpp"
+#include "platform/backoff.hpp"
+#include "platform/clock.hpp"
+#include "platform/interrupt.hpp"
+
+namespace mpisweep {
+
+namespace {
+constexpr int kMaster = 0;
+// A task may call cancelled() in a tight loop: look for messages at most this often.
+constexpr double kCancelPollInterval = 1e-3;
+}  // namespace
+
+Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
+               const WorkerInfo& info, double report_interval_s, std::chrono::microseconds spin)
+    : comm_(comm),
+      grid_(grid),
+      task_(task),
+      info_(info),
+      report_interval_(report_interval_s),
+      spin_(spin),
+      cancel_check_([this] { return running_task_cancelled(); }),
+      sends_(comm) {}
+
+void Worker::run() {
+    last_report_ = monotonic_seconds();
+    while (!stop_) {
+        if (check_interrupt() || draining_) drop_queue();
+        if (queue_.empty()) {
+            send_reports();  // nothing left to run: the master must hear of everything now
+            poll(true);
+            continue;
+        }
+        // Look for messages (cancels of queued copies, new tasks) only as often as reports go
+        // out, or, when each report goes out at once, every kCancelPollInterval: a probe
+        // (~600 instructions in Open MPI 4.1) before each tiny task would cost more than the
+        // task. Tasks longer than that interval still poll before each one.
+        const double now = monotonic_seconds();
+        const bool due = report_interval_ > 0 ? now - last_report_ >= report_interval_
+                                              : now - last_cancel_poll_ >= kCancelPollInterval;
+        if (due) {
+            last_cancel_poll_ = now;
+            poll(false);
+            send_reports();
+            if (stop_ || queue_.empty()) continue;
+        }
+        const TaskAssignmentMsg next = queue_.front();
+        queue_.pop_front();
+        running_ = next.task;
+        running_cancelled_ = false;
+        TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_, cancel_check_);
+        // A copy told to stop that finished anyway: a loser of a race gives way, but in a
+        // drain the result is as good as any and is kept. A copy that fails in a drain was
+        // most likely killed by the same signal (Slurm signals every process of the step).
+        if (running_cancelled_ && !draining_ && report.outcome == Outcome::Done)
+            report.outcome = Outcome::Cancelled;
+        if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
+        running_.reset();
+        outbox_.add(std::move(report));
+        if (report_interval_ <= 0) send_reports();
+    }
+    // After Stop the master has settled every task: queued copies are simply dropped.
+    send_reports();
+    sends_.post_empty(kMaster, static_cast<int>(Tag::Bye));
+    sends_.wait_all();
+}
+
+void Worker::poll(bool wait) {
+    std::optional<Backoff> backoff;  // made only when there is nothing to do
+    for (;;) {
+        sends_.reap();
+        const std::optional<Envelope> envelope = probe(comm_, kMaster);
+        if (!envelope) {
+            if (!wait) return;
+            check_interrupt();
+            if (!backoff) backoff.emplace(std::chrono::microseconds(1000), spin_);
+            backoff->idle();
+            continue;
+        }
+        if (backoff) backoff->reset();
+        switch (static_cast<Tag>(envelope->tag)) {
+            case Tag::Tasks: {
+                receive(comm_, *envelope, incoming_);
+                for (std::size_t i = 0; i < incoming_.size(); ++i) queue_.push_back(incoming_.at(i));
+                // Run them now: one more probe that finds nothing (~600 instructions in
+                // Open MPI 4.1) would sit between the task's arrival and its report. A message
+                // behind this one waits for the next poll, before the next task at the latest.
+                return;
+            }
+            case Tag::Cancel: {
+                CancelRequest request;
+                receive(comm_, *envelope, request);
+                on_cancel(request);
+                break;
+            }
+            case Tag::Drain:
+                receive_empty(comm_, *envelope);
+                draining_ = true;
+                break;
+            case Tag::Stop:
+                receive_empty(comm_, *envelope);
+                stop_ = true;
+                break;
+            default:
+                throw std::runtime_error("worker: unexpected message tag " + std::to_string(envelope->tag));
+        }
+        wait = false;  // got one: drain the rest without waiting
+    }
+}
+
+void Worker::on_cancel(const CancelRequest& request) {
+    for (std::uint64_t raw : request.tasks) {
+        const TaskId id(raw);
+        if (running_ && *running_ == id) {
+            running_cancelled_ = true;
+            continue;
+        }
+        auto it = std::find_if(queue_.begin(), queue_.end(),
+                               [id](const TaskAssignmentMsg& a) { return a.task == id; });
+        if (it == queue_.end()) continue;  // already answered: the master has our report
+        TaskReport report;
+        report.task = id;
+        report.attempt = it->attempt;
+        report.outcome = Outcome::Cancelled;
+        outbox_.add(std::move(report));
+        queue_.erase(it);
+    }
+}
+
+bool Worker::check_interrupt() {
+    const int sig = detail::interrupt_signal();
+    if (sig == 0) return false;
+    const int count = detail::interrupt_urgent() ? 2 : 1;
+    if (count > signals_reported_) {
+        signals_reported_ = count;
+        sends_.post(kMaster, static_cast<int>(Tag::Interrupt), InterruptNotice{sig, count >= 2});
+    }
+    draining_ = true;
+    return true;
+}
+
+void Worker::drop_queue() {
+    for (const TaskAssignmentMsg& a : queue_) {
+        TaskReport report;
+        report.task = a.task;
+        report.attempt = a.attempt;
+        report.outcome = Outcome::Cancelled;
+        outbox_.add(std::move(report));
+    }
+    queue_.clear();
+    send_reports();
+}
+
+bool Worker::running_task_cancelled() {
+    if (check_interrupt()) return true;
+    const double now = monotonic_seconds();
+    if (now - last_cancel_poll_ >= kCancelPollInterval) {
+        last_cancel_poll_ = now;
+        poll(false);
+        send_reports();  // queued copies dropped meanwhile free their slots at once
+    }
+    return running_cancelled_ || stop_ || draining_;
+}
+
+void Worker::send_reports() {
+    if (outbox_.empty()) return;
+    sends_.post(kMaster, static_cast<int>(Tag::Reports), outbox_);
+    outbox_.clear();
+    if (report_interval_ > 0) last_report_ = monotonic_seconds();
+}
+
+}  // namespace mpisweep

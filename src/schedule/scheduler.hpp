@@ -1,0 +1,147 @@
+#pragma once
+// The scheduling policy: a plain class with no MPI and no clock of its own. Events go in
+// (assign, on_done, on_failed, on_cancelled), decisions come out (assignments, cancellations).
+// The master loop only carries these between MPI, the store and this class.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mpisweep/ids.hpp"
+#include "mpisweep/options.hpp"
+#include "schedule/task_status.hpp"
+
+namespace mpisweep {
+
+/// Seconds on a monotonic clock chosen by the caller (tests pass a fake one).
+using Seconds = double;
+
+/// Send task `task` to `worker`; `attempt` counts the copies started in this run (1-based).
+struct Assignment {
+    WorkerId worker;
+    TaskId task;
+    int attempt = 1;
+    bool speculative = false;  ///< a copy of a task that another worker holds
+    /// Set when an idle worker takes a copy that sat queued (not started) on another worker:
+    /// send that worker a cancellation for `task`; the move keeps the same attempt number.
+    std::optional<WorkerId> moved_from;
+};
+
+/// Tell `worker` to drop or stop its copy of `task`. The worker still answers that copy
+/// (cancelled, or a result that arrived first), which frees its slot.
+struct Cancellation {
+    WorkerId worker;
+    TaskId task;
+};
+
+struct DoneOutcome {
+    bool accepted = false;              ///< first result of the task: store it. false: a duplicate, drop it
+    std::vector<Cancellation> cancels;  ///< the other copies still held elsewhere
+};
+
+enum class FailVerdict : std::uint8_t {
+    Retry,          ///< back to the pool
+    FailedForGood,  ///< max_attempts reached: store the failure
+    Waiting,        ///< another copy still runs; its outcome decides
+    Ignored,        ///< the task was already settled (a late copy)
+};
+
+struct FailOutcome {
+    FailVerdict verdict = FailVerdict::Retry;
+    bool worker_retired = false;        ///< this failure retired the worker
+    std::vector<Cancellation> cancels;  ///< queued copies taken back from a retired worker
+};
+
+struct SchedulerCounts {
+    std::uint64_t total = 0, done = 0, failed = 0, pending = 0;
+    std::uint64_t running = 0;     ///< tasks with a copy held and not being cancelled
+    std::uint64_t duplicates = 0;  ///< results dropped because another copy won
+    std::uint64_t speculative_started = 0, speculative_won = 0;
+    int workers = 0, retired = 0;
+    std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
+};
+
+class Scheduler {
+public:
+    /// `initial` holds each task's status from a results file (resume); empty means all
+    /// pending. With `retry_failed`, failed tasks are pending again. An empty worker list is
+    /// allowed: the scheduler is then stalled from the start if any task is left. Throws
+    /// std::invalid_argument for a bad option, a worker listed twice or a bad `initial`.
+    Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers, SchedulerOptions options,
+              const std::vector<TaskStatus>& initial = {}, bool retry_failed = false);
+    ~Scheduler();
+    Scheduler(Scheduler&&) noexcept;
+    Scheduler& operator=(Scheduler&&) noexcept;
+
+    /// Fills free worker slots: idle workers first, lowest pending id first, then up to
+    /// `prefetch` more per worker; when nothing is pending, idle workers get speculative
+    /// copies of the running task with the largest estimated time left, or take over a copy
+    /// queued on a busy worker (see Assignment::moved_from).
+    std::vector<Assignment> assign(Seconds now);
+    /// The same, appending to `out` (not cleared): the master polls this every turn and
+    /// reuses one vector, so that a poll allocates nothing.
+    void assign(Seconds now, std::vector<Assignment>& out);
+
+    /// A reply for a copy the worker does not hold, or from an unknown worker, throws
+    /// std::invalid_argument. A result for a task not yet settled is accepted even from a copy
+    /// that was being cancelled (it finished first).
+    DoneOutcome on_done(WorkerId worker, TaskId task, Seconds now);
+    /// A failure of a copy that was being cancelled is Ignored and counts for nothing.
+    FailOutcome on_failed(WorkerId worker, TaskId task, Seconds now);
+    /// The worker dropped or stopped a copy it was told to cancel (or dropped one on its own:
+    /// the task then goes back to the pool unless held elsewhere, no failure counted).
+    void on_cancelled(WorkerId worker, TaskId task, Seconds now);
+    /// Takes a worker out (its setup failed, or it died): returns cancellations for its
+    /// copies, whose tasks go back to the pool unless held elsewhere.
+    std::vector<Cancellation> retire(WorkerId worker);
+    /// Stops all dispatching (a drain before the walltime): returns a cancellation for every
+    /// copy held; their tasks stay pending.
+    std::vector<Cancellation> drain();
+    /// From now on a copy (first, retry or speculative) goes to a worker only if it is
+    /// expected to finish by `stop_by` (on the clock passed to assign()): after the copies
+    /// queued there before it, each taking the longest duration seen so far (the running one
+    /// less its elapsed time). Before any task finished, nothing is held back. Once not even
+    /// an idle worker could finish a task in time, nothing more is dispatched, and
+    /// stalled() turns true when nothing runs. nullopt: no deadline.
+    void set_deadline(std::optional<Seconds> stop_by);
+    /// The deadline held back a task from an idle worker: nothing more will be dispatched.
+    bool deadline_reached() const;
+    /// Changes the prefetch depth from now on (the master raises it to batch short tasks).
+    /// Copies already queued stay; a worker above the new depth gets nothing until it is
+    /// below. Throws std::invalid_argument for a negative depth.
+    void set_prefetch(int prefetch);
+    int prefetch() const;
+
+    bool finished() const;  ///< nothing pending or held: every task done or failed
+    /// Tasks left, no copy still running, and no way to run more: draining, the deadline
+    /// reached, or every worker retired (a worker retired after failures finishes the copy
+    /// it runs first).
+    bool stalled() const;
+    SchedulerCounts counts() const;
+    TaskStatus status(TaskId task) const;
+    bool is_held(TaskId task) const;
+    /// Number of copies started in this run for a task: 0 if never dispatched; queued copies
+    /// cancelled before they could start do not count. Still readable right after the
+    /// on_done/on_failed that settles the task; 0 from the next event on.
+    int attempts(TaskId task) const;
+    /// Median duration of finished tasks (from a log-bucketed histogram: O(1) memory, ~3 %
+    /// resolution); nullopt before min_samples.
+    std::optional<Seconds> median_duration() const;
+    /// The longest duration of a finished task (histogram resolution, rounded up); nullopt
+    /// before any. What the deadline check expects a task to take.
+    std::optional<Seconds> longest_duration() const;
+
+    /// Throws std::logic_error describing the first broken invariant: every held copy is in
+    /// exactly one worker's queue, no worker holds more than 1 + prefetch copies
+    /// (the largest prefetch set so far), settled tasks
+    /// are held nowhere, copies per task <= 1 + max_copies, counts add up to the total.
+    /// For tests: O(n_tasks + held copies + workers).
+    void check_invariants() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mpisweep

@@ -1,0 +1,88 @@
+#pragma once
+// The results file: one HDF5 file written by rank 0 only, in the layout of docs/hdf5-layout.md
+// (DESIGN.md). Rows are indexed by task id. Writes are buffered and flushed in batches.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mpisweep/grid.hpp"
+#include "mpisweep/ids.hpp"
+#include "mpisweep/task.hpp"
+#include "schedule/task_status.hpp"
+
+namespace mpisweep {
+
+/// A results file that cannot be used as asked: exists without overwrite, made by another
+/// grid, not an mpisweep file. The message names the path and what differs. (A failing HDF5
+/// call itself throws a std::runtime_error naming the routine and HDF5's error stack.)
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Everything the file keeps about one settled task.
+struct TaskRecord {
+    TaskId id;
+    TaskStatus status = TaskStatus::Done;
+    int attempts = 0;  ///< attempts made in this run (added to those already in the file)
+    int worker = -1;   ///< rank that produced the kept result
+    int device = -1;   ///< CUDA device of that worker, -1 for CPU
+    std::string node;  ///< host name; stored as an index into /nodes
+    double start = 0;  ///< unix seconds
+    double wall_s = 0;
+    int exit_code = 0;  ///< for commands; -signal for a signal
+    std::string error;  ///< last error; empty when done
+    TaskResult results;
+};
+
+struct StoreOptions {
+    std::string path;
+    std::string command;  ///< the command line, kept in the root attribute "command"
+    int mpi_size = 1;
+    bool overwrite = false;         ///< replace an existing file (create only)
+    std::size_t flush_rows = 4096;  ///< flush once this many records are buffered (0 acts as 1)
+    std::chrono::milliseconds flush_interval{2000};  ///< or once the oldest is this old
+};
+
+class ResultStore {
+public:
+    /// Creates a new file for `grid`, with /params written and every task pending. An
+    /// existing file is refused unless options.overwrite; then it is replaced only once the
+    /// new file is complete (written beside it, then renamed), so a failure loses nothing.
+    static ResultStore create(const Grid& grid, const StoreOptions& options);
+    /// Opens an existing file to resume. Refuses a file that is not an mpisweep file or was
+    /// made by a different grid (the message says which axis differs).
+    static ResultStore open_for_resume(const Grid& grid, const StoreOptions& options);
+
+    ResultStore(ResultStore&&) noexcept;
+    ResultStore& operator=(ResultStore&&) noexcept;
+    ~ResultStore();  ///< flushes and closes; never throws (errors are reported on stderr)
+
+    /// Status of every task as in the file (for the scheduler on resume), with the records
+    /// buffered but not yet written applied on top.
+    std::vector<TaskStatus> statuses() const;
+    std::uint64_t size() const;
+
+    /// Buffers a record; flushes when a batch is full. A result field whose type conflicts
+    /// with its column throws StoreError naming the field and both types, before buffering;
+    /// so do an invalid field name, a task id >= size() and a pending status.
+    void record(TaskRecord record);
+    /// Flushes when the oldest buffered record is older than flush_interval.
+    void maybe_flush();
+    /// Writes buffered records and H5Fflush-es the file.
+    void flush();
+    /// Flushes and closes; the object is unusable afterwards.
+    void close();
+
+    const std::string& path() const;
+
+private:
+    struct Impl;
+    explicit ResultStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mpisweep

@@ -1,0 +1,89 @@
+#include "transport/node.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/mpi/collectives.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include "transport/mpi_check.hpp"
+
+namespace mpisweep {
+namespace {
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+    return name;
+}
+
+// Ranks that share this node's memory, as a communicator we own.
+class NodeComm {
+public:
+    explicit NodeComm(MPI_Comm parent) {
+        MPISWEEP_MPI_CHECK(MPI_Comm_split_type(parent, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm_));
+    }
+    ~NodeComm() {
+        if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+    }
+    NodeComm(const NodeComm&) = delete;
+    NodeComm& operator=(const NodeComm&) = delete;
+    MPI_Comm get() const { return comm_; }
+
+private:
+    MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
+}  // namespace
+
+WorkerInfo describe_rank(const boost::mpi::communicator& comm) {
+    WorkerInfo info;
+    info.rank = comm.rank();
+    info.world_size = comm.size();
+    info.host = host_name();
+
+    NodeComm node(comm);
+    int local_size = 1;
+    MPISWEEP_MPI_CHECK(MPI_Comm_rank(node.get(), &info.node_local_rank));
+    MPISWEEP_MPI_CHECK(MPI_Comm_size(node.get(), &local_size));
+    std::vector<int> ranks_on_node(static_cast<std::size_t>(local_size));
+    int my_rank = info.rank;
+    MPISWEEP_MPI_CHECK(MPI_Allgather(&my_rank, 1, MPI_INT, ranks_on_node.data(), 1, MPI_INT, node.get()));
+    // Workers are numbered on their node in rank order, skipping the master (rank 0) when a
+    // sweep has workers at all; a single rank is its own worker.
+    std::sort(ranks_on_node.begin(), ranks_on_node.end());
+    const bool master_takes_no_device = comm.size() > 1;
+    int index = 0;
+    for (int r : ranks_on_node) {
+        if (r == info.rank) break;
+        if (r == 0 && master_takes_no_device) continue;
+        ++index;
+    }
+    info.local_worker_index = index;
+
+    return info;
+}
+
+int bind_device(WorkerInfo& info, const DeviceOptions& options) {
+    const std::vector<int> devices = available_devices(options);
+    // The job was given GPUs (Slurm sets CUDA_VISIBLE_DEVICES) that CUDA cannot see: say so
+    // once per node, or a GPU job runs on CPU without a word.
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    if (devices.empty() && !options.cpu_only && visible != nullptr && *visible != '\0' &&
+        info.local_worker_index == 0) {
+        std::cerr << "mpisweep: rank " << info.rank << " on " << info.host
+                  << ": CUDA_VISIBLE_DEVICES=" << visible << " but "
+                  << (built_with_cuda() ? "CUDA reports no device (no driver?)"
+                                        : "this mpisweep was built without CUDA")
+                  << "; the workers of this node run on CPU\n";
+    }
+    info.device = choose_device(info.local_worker_index, devices, options.slots_per_gpu);
+    bind_cuda_device(info.device);
+    info.visible_device = visible_device_name(info.device, std::getenv("CUDA_VISIBLE_DEVICES"));
+    return static_cast<int>(devices.size());
+}
+
+}  // namespace mpisweep
