@@ -3,6 +3,7 @@
 #include <string>
 
 #include "platform/device.hpp"
+#include "platform/gpu_backend.hpp"
 
 namespace mpisweep {
 
@@ -17,6 +18,10 @@ void bind_cuda_device(int device) {
         throw std::invalid_argument("device " + std::to_string(device) +
                                     ": this mpisweep was built without CUDA");
     }
+}
+
+std::unique_ptr<GpuBackend> open_cuda_backend() {
+    return nullptr;
 }
 
 }  // namespace mpisweep

@@ -155,12 +155,15 @@ def case_mpirun(case):
 
 
 def case_gpu(case, per_gpu):
-    ranks = 4 * per_gpu + 1
-    # One worker per GPU is the script's own #SBATCH line; more per GPU: more ranks per node.
-    options = [] if per_gpu == 1 else [f"--ntasks-per-node={ranks}"]
+    # The layout rule: 4 GPUs, 4 x per_gpu workers on the node, and the master one rank more.
+    workers = 4 * per_gpu
+    ranks = workers + 1
+    # One worker per GPU is the script's own #SBATCH line; more per GPU: more tasks per node.
+    options = [] if per_gpu == 1 else [f"--ntasks-per-node={workers}"]
     code, text = case.sbatch_wait("gpu-sweep.sbatch", *options)
     check(code == 0, f"sbatch --wait: exit {code}")
-    check(f"4 GPU(s) and {ranks - 1} worker(s) per node, {per_gpu} worker(s) per GPU" in text,
+    check(f"1 node(s), 4 GPU(s) and {workers} worker(s) per node, {per_gpu} worker(s) per GPU; "
+          f"{ranks} ranks, the master an extra one on {socket.gethostname()}" in text,
           "the script did not size the workers per GPU from the allocation")
     # The fake GPUs have no CUDA device behind them: the workers fall back to CPU, and say so.
     check(re.search(r"CUDA_VISIBLE_DEVICES=0,1,2,3 but .*the workers of this node run on CPU", text),
