@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import sweeps
-import mpisweep_results as msr
+from mpisweep import results as msr
 
 sys.path.insert(0, os.path.join(sweeps.HERE, "..", "support"))
 import journal_reader  # noqa: E402

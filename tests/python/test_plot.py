@@ -17,7 +17,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-import mpisweep_plot  # noqa: E402
+from mpisweep import plot as mpisweep_plot  # noqa: E402
 
 PLOT = os.path.join(sweeps.HERE, "..", "..", "python", "mpisweep_plot.py")
 
@@ -81,7 +81,7 @@ class Plots(unittest.TestCase):
         self.assertIn("lr", ax.get_xlabel())
         self.assertIn("mean over seed", ax.get_title())
         # the mean over the 4 seeds, per lr, for momentum 0.9
-        import mpisweep_results as msr
+        from mpisweep import results as msr
         steps = msr.grid_array(self.basic, "steps", xarray=False)
         self.assertEqual(ax.get_lines()[2].get_ydata().tolist(), steps[:, 2, :].mean(axis=1).tolist())
 
@@ -115,6 +115,18 @@ class Plots(unittest.TestCase):
         self.assertEqual(result.stderr.strip(),
                          "mpisweep_plot: no axis 'beta' in the grid (axes: lr, momentum, seed)")
         self.assertFalse(os.path.exists(self.work / "none.png"))
+
+    def test_module_and_old_script_draw_the_same(self):
+        """`python3 -m mpisweep.plot` (the package) and python/mpisweep_plot.py (the alias
+        kept for old scripts) are one program."""
+        out = self.work / "module.png"
+        env = dict(os.environ, PYTHONPATH=os.path.join(sweeps.HERE, "..", "..", "python"))
+        result = subprocess.run([sys.executable, "-m", "mpisweep.plot", self.basic, "--metric", "loss",
+                                 "--x", "lr", "-o", out], capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.check_png(out, (800, 500))
+        import mpisweep_plot as old
+        self.assertIs(old, mpisweep_plot)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import mpisweep_results as msr  # noqa: E402
+from mpisweep import results as msr  # noqa: E402
 
 
 class BasicSweepFile(unittest.TestCase):
@@ -45,6 +45,14 @@ class BasicSweepFile(unittest.TestCase):
         for task, (lr, m, s) in enumerate(points):
             self.assertTrue(math.isclose(df.at[task, "lr"], lr, rel_tol=1e-15), (task, df.at[task, "lr"], lr))
             self.assertEqual((df.at[task, "momentum"], df.at[task, "seed"]), (m, s))
+
+    def test_package_names_and_old_module_name_are_the_reader(self):
+        import mpisweep
+        import mpisweep_results
+        self.assertIs(mpisweep_results, msr)
+        self.assertIs(mpisweep.load, msr.load)
+        self.assertIs(mpisweep.grid_array, msr.grid_array)
+        pd.testing.assert_frame_equal(mpisweep_results.load(self.path), self.df)
 
     def test_results_and_array_columns(self):
         df = self.df
