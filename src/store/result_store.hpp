@@ -79,9 +79,12 @@ public:
 
     const std::string& path() const;
 
-private:
+    /// The state behind the store (store/store_impl.hpp), named here so that the store's own
+    /// files can share it.
     struct Impl;
     explicit ResultStore(std::unique_ptr<Impl> impl);
+
+private:
     std::unique_ptr<Impl> impl_;
 };
 

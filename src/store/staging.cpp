@@ -1,0 +1,202 @@
+#include "store/staging.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace mpisweep::store {
+
+void NodeTable::load(std::vector<std::string> names) {
+    names_ = std::move(names);
+    index_.clear();
+    for (std::size_t i = 0; i < names_.size(); ++i) index_.emplace(names_[i], static_cast<std::int32_t>(i));
+    written_ = names_.size();
+    last_ = -1;
+}
+
+std::int32_t NodeTable::find(const std::string& host) {
+    if (host.empty()) return -1;
+    // Look up first: emplace would build (allocate) a node per record only to drop it.
+    if (const auto it = index_.find(host); it != index_.end()) return last_ = it->second;
+    const auto index = static_cast<std::int32_t>(names_.size());
+    index_.emplace(host, index);
+    names_.push_back(host);
+    return last_ = index;
+}
+
+void TaskRows::resize_columns(std::size_t rows) {
+    ids.resize(rows);
+    status.resize(rows);
+    attempts.resize(rows);
+    worker.resize(rows);
+    device.resize(rows);
+    node.resize(rows);
+    exit_code.resize(rows);
+    start.resize(rows);
+    wall_s.resize(rows);
+}
+
+void Staging::add_column(std::string name, ColumnType type) {
+    column_index_.emplace(name, columns.size());
+    columns.push_back(ResultColumn{std::move(name), type, {}});
+}
+
+void Staging::validate(TaskRecord& record) {
+    field_count_ = 0;
+    if (fields_.size() < record.results.size())
+        fields_.resize(record.results.size(), Field{nullptr, nullptr, kNewColumn});
+    Field* field = fields_.data();
+    for (auto& [name, value] : record.results) {
+        field->name = &name;
+        field->value = &value;
+        std::size_t c = field->column;
+        ++field;
+        // The usual case: the previous record's column for this field, and a value that fits.
+        // (Its name was checked when the column was made.)
+        if (c < columns.size() && same_text(columns[c].name, name) && value_fits(value, columns[c].type))
+            continue;
+        if (c >= columns.size() || !same_text(columns[c].name, name)) {
+            check_field_name(name, "result field");
+            const auto it = column_index_.find(name);
+            c = it == column_index_.end() ? kNewColumn : it->second;
+        }
+        const ColumnType type = column_type_of(value);
+        if (type.kind == ColumnType::Kind::Array && type.width == 0)
+            throw StoreError("result field '" + name + "' is an empty array: expected at least one value");
+        if (c != kNewColumn) {
+            const ColumnType column = columns[c].type;
+            if (!fits(type, column))
+                throw StoreError("result field '" + name + "' is " + describe(type) +
+                                 ", but column /results/" + name + " holds " + describe(column) +
+                                 " (fixed by its first value)");
+        }
+        (field - 1)->column = c;
+    }
+    field_count_ = record.results.size();
+}
+
+void Staging::stage(TaskRecord& record) {
+    const std::uint64_t id = record.id.value();
+    const std::size_t position = rows.add_row();
+    if (position > 0 && id <= rows.ids[position - 1]) rows.ascending = false;
+    rows.ids[position] = id;
+    rows.status[position] = static_cast<std::int8_t>(record.status);
+    rows.attempts[position] = record.attempts;
+    rows.worker[position] = record.worker;
+    rows.device[position] = record.device;
+    rows.node[position] = nodes.index_of(record.node);
+    rows.start[position] = record.start;
+    rows.wall_s[position] = record.wall_s;
+    rows.exit_code[position] = record.exit_code;
+    if (record.status == TaskStatus::Failed) rows.errors.emplace_back(position, std::move(record.error));
+    for (std::size_t k = 0; k < field_count_; ++k) stage_value(position, fields_[k]);
+}
+
+void Staging::stage_value(std::size_t position, Field& field) {
+    ResultValue& value = *field.value;
+    std::size_t& c = field.column;
+    if (c == kNewColumn) {
+        c = columns.size();
+        add_column(*field.name, column_type_of(value));
+    }
+    ResultColumn& column = columns[c];
+    StagedValues& staged = column.staged;
+    staged.positions.push_back(static_cast<std::uint32_t>(position));
+    switch (value.index()) {
+        case 0:
+            staged.doubles.push_back(std::get<double>(value));
+            break;
+        case 1: {
+            const auto integer = std::get<std::int64_t>(value);
+            if (column.type.kind == ColumnType::Kind::Float)
+                staged.doubles.push_back(static_cast<double>(integer));
+            else
+                staged.ints.push_back(integer);
+            break;
+        }
+        case 2:
+            staged.strings.push_back(std::move(std::get<std::string>(value)));
+            break;
+        default: {
+            const auto& array = std::get<std::vector<double>>(value);
+            staged.doubles.insert(staged.doubles.end(), array.begin(), array.end());
+        }
+    }
+}
+
+namespace {
+
+constexpr std::size_t kDropped = std::numeric_limits<std::size_t>::max();
+
+// The staged values of one column, reordered: `rank` gives each old record position its new
+// one (kDropped for a record replaced by a later one of its id).
+StagedValues reorder(StagedValues& old, const std::vector<std::size_t>& rank, ColumnType type) {
+    const std::size_t width = type.kind == ColumnType::Kind::Array ? type.width : 1;
+    std::vector<std::size_t> entries;  // into old, of kept records, in row order
+    for (std::size_t e = 0; e < old.positions.size(); ++e)
+        if (rank[old.positions[e]] != kDropped) entries.push_back(e);
+    std::sort(entries.begin(), entries.end(),
+              [&](std::size_t a, std::size_t b) { return rank[old.positions[a]] < rank[old.positions[b]]; });
+    StagedValues fresh;
+    for (std::size_t e : entries) {
+        fresh.positions.push_back(static_cast<std::uint32_t>(rank[old.positions[e]]));
+        switch (type.kind) {
+            case ColumnType::Kind::Int:
+                fresh.ints.push_back(old.ints[e]);
+                break;
+            case ColumnType::Kind::String:
+                fresh.strings.push_back(std::move(old.strings[e]));
+                break;
+            default:
+                fresh.doubles.insert(fresh.doubles.end(),
+                                     old.doubles.begin() + static_cast<std::ptrdiff_t>(e * width),
+                                     old.doubles.begin() + static_cast<std::ptrdiff_t>((e + 1) * width));
+        }
+    }
+    return fresh;
+}
+
+}  // namespace
+
+void Staging::sort() {
+    const std::size_t n = rows.size();
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rows.ids[a] < rows.ids[b]; });
+    std::vector<std::size_t> kept;
+    kept.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (i + 1 == n || rows.ids[order[i + 1]] != rows.ids[order[i]]) kept.push_back(order[i]);
+    std::vector<std::size_t> rank(n, kDropped);  // new position of each old one
+    for (std::size_t j = 0; j < kept.size(); ++j) rank[kept[j]] = j;
+
+    TaskRows sorted;
+    sorted.resize_columns(kept.size());
+    sorted.n = kept.size();
+    for (std::size_t j = 0; j < kept.size(); ++j) {
+        const std::size_t b = kept[j];
+        sorted.ids[j] = rows.ids[b];
+        sorted.status[j] = rows.status[b];
+        sorted.attempts[j] = rows.attempts[b];
+        sorted.worker[j] = rows.worker[b];
+        sorted.device[j] = rows.device[b];
+        sorted.node[j] = rows.node[b];
+        sorted.start[j] = rows.start[b];
+        sorted.wall_s[j] = rows.wall_s[b];
+        sorted.exit_code[j] = rows.exit_code[b];
+    }
+    for (auto& [position, message] : rows.errors)
+        if (rank[position] != kDropped) sorted.errors.emplace_back(rank[position], std::move(message));
+    std::sort(sorted.errors.begin(), sorted.errors.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    rows = std::move(sorted);
+    for (ResultColumn& column : columns)
+        if (!column.staged.positions.empty()) column.staged = reorder(column.staged, rank, column.type);
+}
+
+void Staging::clear() {
+    rows.clear();
+    for (ResultColumn& column : columns) column.staged.clear();
+}
+
+}  // namespace mpisweep::store

@@ -1,0 +1,160 @@
+#pragma once
+// Ingestion: records checked against the /results columns and staged column by column for
+// the next flush, so that a flush writes arrays already in row order. Nothing here touches
+// HDF5; store/file_writer.hpp writes what is staged.
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/column_type.hpp"
+#include "store/result_store.hpp"
+
+namespace mpisweep::store {
+
+/// a == b for the short strings of every record (host, field names): no call to memcmp.
+inline bool same_text(const std::string& a, const std::string& b) {
+    const std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    if (n >= 8 && n <= 16) {
+        std::uint64_t x[2], y[2];  // the first 8 bytes and the last 8 (they may overlap)
+        std::memcpy(&x[0], p, 8);
+        std::memcpy(&x[1], p + n - 8, 8);
+        std::memcpy(&y[0], q, 8);
+        std::memcpy(&y[1], q + n - 8, 8);
+        return x[0] == y[0] && x[1] == y[1];
+    }
+    if (n >= 4 && n < 8) {
+        std::uint32_t x[2], y[2];
+        std::memcpy(&x[0], p, 4);
+        std::memcpy(&x[1], p + n - 4, 4);
+        std::memcpy(&y[0], q, 4);
+        std::memcpy(&y[1], q + n - 4, 4);
+        return x[0] == y[0] && x[1] == y[1];
+    }
+    if (n < 4) return n == 0 || (p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1]);
+    return std::memcmp(p, q, n) == 0;
+}
+
+/// The host names of /nodes: index = value in /tasks/node. Results come from a few hosts, so
+/// most look-ups hit the last one, inline.
+class NodeTable {
+public:
+    /// The index of `host` (-1 for ""), added when new.
+    std::int32_t index_of(const std::string& host) {
+        if (last_ >= 0 && same_text(names_[static_cast<std::size_t>(last_)], host)) return last_;
+        return find(host);
+    }
+    /// Names read from the file (all written already).
+    void load(std::vector<std::string> names);
+    const std::vector<std::string>& names() const { return names_; }
+    /// Names added since the last mark_written().
+    std::size_t written() const { return written_; }
+    void mark_written() { written_ = names_.size(); }
+
+private:
+    std::int32_t find(const std::string& host);
+    std::vector<std::string> names_;
+    std::unordered_map<std::string, std::int32_t> index_;
+    std::size_t written_ = 0;
+    std::int32_t last_ = -1;
+};
+
+/// Values of one column staged for the next flush, one per staged record that has one.
+struct StagedValues {
+    std::vector<std::uint32_t> positions;  ///< of those records in the batch, ascending
+    std::vector<double> doubles;           ///< Float (ints converted) and Array (width each)
+    std::vector<std::int64_t> ints;
+    std::vector<std::string> strings;
+    void clear() {
+        positions.clear();
+        doubles.clear();
+        ints.clear();
+        strings.clear();
+    }
+};
+
+/// One /results/<name> column: its type is fixed by the first value.
+struct ResultColumn {
+    std::string name;
+    ColumnType type;
+    StagedValues staged;
+};
+
+/// A row of the file (a task id) as HDF5 selects it: hsize_t, checked in file_writer.cpp.
+using RowId = unsigned long long;
+
+/// The /tasks fields of the staged records, column by column in arrival order: written as
+/// they are when the ids ascend (the usual case); otherwise Staging::sort() orders them
+/// first. Each column holds at least n entries, sized ahead, so that adding a record is one
+/// capacity check and plain stores.
+struct TaskRows {
+    std::size_t n = 0;
+    std::vector<RowId> ids;
+    std::vector<std::int8_t> status;
+    std::vector<std::int32_t> attempts, worker, device, node, exit_code;
+    std::vector<double> start, wall_s;
+    std::vector<std::pair<std::size_t, std::string>> errors;  ///< (position, message) of failures
+    bool ascending = true;  ///< ids strictly increasing: in row order, no id twice
+
+    std::size_t size() const { return n; }
+    bool empty() const { return n == 0; }
+    /// The position of a new record, room made for it.
+    std::size_t add_row() {
+        if (n == ids.size()) resize_columns(std::max<std::size_t>(1024, 2 * n));
+        return n++;
+    }
+    void resize_columns(std::size_t rows);
+    void clear() {
+        n = 0;
+        errors.clear();
+        ascending = true;
+    }
+};
+
+/// The records of the next flush, and the result columns they go to.
+class Staging {
+public:
+    /// Checks `record` against the columns without changing anything: throws StoreError for
+    /// a bad field name, an empty array or a value that does not fit its column. Keeps a
+    /// pointer to each result for stage().
+    void validate(TaskRecord& record);
+    /// Stages the record validate() accepted just before (strings moved out of it); creates
+    /// the columns of new fields.
+    void stage(TaskRecord& record);
+    /// Puts the rows in id order, keeping only the last record of an id (its results too).
+    void sort();
+    /// Empties the rows and every column's staged values (the columns stay).
+    void clear();
+
+    /// A column found in the file on resume.
+    void add_column(std::string name, ColumnType type);
+
+    TaskRows rows;
+    std::vector<ResultColumn> columns;
+    NodeTable nodes;
+
+private:
+    // One result of the record being added: validate() fills these, stage() reads them, so
+    // the record's map is walked once. `column` (kNewColumn: none yet) stays as the hint for
+    // the next record, which usually has the same fields: a name compare then replaces a
+    // hash look-up.
+    struct Field {
+        const std::string* name;
+        ResultValue* value;
+        std::size_t column;
+    };
+    static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();
+    void stage_value(std::size_t position, Field& field);
+
+    std::unordered_map<std::string, std::size_t> column_index_;
+    std::vector<Field> fields_;
+    std::size_t field_count_ = 0;
+};
+
+}  // namespace mpisweep::store

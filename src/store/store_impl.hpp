@@ -1,0 +1,71 @@
+#pragma once
+// The state behind a ResultStore, shared by its files: result_store.cpp (recording and
+// flushing), store_open.cpp (create, open an existing file) and store_resume.cpp (resume
+// with the journal). Ingestion is store/staging.hpp, the HDF5 writes store/file_writer.hpp.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "store/file_writer.hpp"
+#include "store/journal_file.hpp"
+#include "store/result_store.hpp"
+#include "store/staging.hpp"
+
+namespace mpisweep {
+
+/// A results file that exists but cannot be read as one: a journal may repair it.
+class UnreadableFile : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
+struct ResultStore::Impl {
+    using Clock = std::chrono::steady_clock;
+
+    std::string path;
+    StoreOptions options;
+    std::uint64_t n_tasks = 0;
+    bool closed = false;
+
+    store::FileWriter writer;
+    store::Staging staging;
+    Clock::time_point oldest_staged{};
+
+    // Resume: what the file held when opened; attempts of its failed rows (only those run
+    // again, and a record's attempts are added to them).
+    store::RowsAtOpen at_open;
+
+    // The journal (closed, false, while replaying it into a rebuilt file); the staged records
+    // encoded as they arrive, and a buffer for Commit frames.
+    store::JournalWriter journal;
+    store::RecordsFrame frame;
+    std::string commit_frame;
+
+    void check_open() const {
+        if (closed) throw StoreError("results file '" + path + "' is already closed");
+    }
+    /// Throws StoreError for an id outside the grid or a pending record.
+    void check_record(const TaskRecord& record) const;
+    /// Encodes a record that Staging::validate accepted into the journal frame and stages it.
+    void stage_validated(TaskRecord& record);
+    /// Checks, validates and stages one record whose attempts are absolute (as the journal
+    /// holds them).
+    void add(TaskRecord& record);
+    /// Journal, HDF5 rows, H5Fflush, Commit: one flush.
+    void write_buffer();
+    void journal_records();
+    void journal_commit();
+    /// Writes what is staged and closes the file (and removes the journal once every task is
+    /// done). The object is unusable afterwards.
+    void finish();
+
+    /// A store writing the complete file at `path` (made by store::write_new_file).
+    static std::unique_ptr<Impl> open_new(const std::string& path, const StoreOptions& options,
+                                          const Grid& grid);
+    /// Opens `options.path` as it is. Throws UnreadableFile when it cannot be read (maybe torn
+    /// by a kill), StoreError when it is another grid's file or not an mpisweep file.
+    static std::unique_ptr<Impl> open_existing(const Grid& grid, const StoreOptions& options);
+};
+
+}  // namespace mpisweep

@@ -1,0 +1,105 @@
+// Creating a results file, and opening an existing one as it is.
+#include <sys/stat.h>
+
+#include "store/pending_file.hpp"
+#include "store/store_impl.hpp"
+
+namespace mpisweep {
+
+namespace {
+
+bool path_exists(const std::string& path) {
+    struct stat info {};
+    return ::lstat(path.c_str(), &info) == 0;
+}
+
+bool is_directory(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+store::FileIdentity identity_of(const store::JournalHeader& header) {
+    return store::FileIdentity{header.file_id, header.created, header.mpi_size, header.command};
+}
+
+}  // namespace
+
+std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_new(const std::string& path,
+                                                               const StoreOptions& options,
+                                                               const Grid& grid) {
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->options = options;
+    impl->n_tasks = grid.size();
+    impl->writer.open(path, grid.size());
+    impl->writer.start_params(grid);
+    return impl;
+}
+
+ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
+    h5::silence_automatic_error_printing();
+    const std::string& path = options.path;
+    if (path.empty()) throw StoreError("results file: expected a path, got ''");
+    if (grid.size() == 0) throw StoreError("cannot create '" + path + "': the grid has no tasks");
+    if (is_directory(path)) throw StoreError("results file '" + path + "' is a folder: expected a file path");
+    if (path_exists(path) && !options.overwrite)
+        throw StoreError("results file '" + path +
+                         "' already exists: use --resume to continue it or --force to replace it");
+    store::JournalHeader header;
+    header.n_tasks = grid.size();
+    header.file_id = store::new_journal_id();
+    header.since_creation = true;
+    header.mpi_size = options.mpi_size;
+    header.created = store::utc_timestamp();
+    header.spec = grid.to_json();
+    header.command = options.command;
+    {
+        store::PendingFile pending(path);
+        try {
+            store::write_new_file(pending.path(), grid, identity_of(header));
+        } catch (const h5::H5Error& e) {
+            throw StoreError("cannot create results file '" + path + "': " + e.what());
+        }
+        pending.commit();
+    }
+    // After the file: a kill in between leaves an old journal whose id does not match the
+    // new file (ignored and replaced on resume) or none (the file has no rows yet).
+    const std::string journal_path = store::journal_path_of(path);
+    store::create_journal_file(journal_path, header);
+    std::unique_ptr<Impl> impl = Impl::open_new(path, options, grid);
+    impl->journal = store::JournalWriter(journal_path, store::encode_header(header).size());
+    return ResultStore(std::move(impl));
+}
+
+std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_existing(const Grid& grid,
+                                                                    const StoreOptions& options) {
+    const std::string& path = options.path;
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        (void)h5::take_error_stack();
+        throw UnreadableFile("'" + path + "' is not an mpisweep results file (not an HDF5 file)");
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    impl->options = options;
+    impl->n_tasks = grid.size();
+    h5::File file;
+    try {
+        file = h5::File(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    } catch (const h5::H5Error& e) {
+        throw UnreadableFile("cannot open results file '" + path + "' for writing: " + e.what());
+    }
+    // Another grid or not an mpisweep file: the file speaks for itself, nothing is touched.
+    store::check_same_sweep(file.get(), grid, path);
+    file.close();
+    try {
+        impl->writer.open(path, grid.size());
+        impl->at_open = impl->writer.load(impl->staging, path);
+        impl->writer.start_params(grid);
+    } catch (const std::exception& e) {
+        throw UnreadableFile("cannot resume from '" + path +
+                             "': it is not a complete mpisweep results file (" + e.what() + ")");
+    }
+    return impl;
+}
+
+}  // namespace mpisweep

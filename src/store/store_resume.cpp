@@ -1,0 +1,182 @@
+// Resuming a results file with its journal: the file as it is when its journal says no write
+// was under way; otherwise repaired from the journal (replayed on top, or the file rebuilt).
+#include <iostream>
+#include <sys/stat.h>
+
+#include "store/pending_file.hpp"
+#include "store/spec_diff.hpp"
+#include "store/store_impl.hpp"
+
+namespace mpisweep {
+
+namespace {
+
+std::string not_resumable(const std::string& path, const std::string& why) {
+    return "cannot resume from '" + path + "': " + why;
+}
+
+store::FileIdentity identity_of(const store::JournalHeader& header) {
+    return store::FileIdentity{header.file_id, header.created, header.mpi_size, header.command};
+}
+
+// The journal beside a results file, with the bytes its scan points into.
+struct ExistingJournal {
+    std::string path;
+    std::string bytes;
+    store::JournalScan scan;
+};
+
+// The journal beside `path`, if there is one that can be read. A damaged header means the
+// file is not ours to use: say so and carry on without it.
+std::optional<ExistingJournal> read_existing_journal(const std::string& journal_path) {
+    std::optional<std::string> bytes = store::read_whole_file(journal_path);
+    if (!bytes) return std::nullopt;
+    ExistingJournal journal{journal_path, std::move(*bytes), {}};
+    try {
+        journal.scan = store::scan_journal(journal.bytes);
+    } catch (const store::JournalError& e) {
+        std::cerr << "mpisweep: ignoring '" << journal_path << "' (" << e.what()
+                  << "); a new journal replaces it\n";
+        return std::nullopt;
+    }
+    return journal;
+}
+
+// Refuses a journal made by another grid, touching nothing.
+void check_journal_grid(const ExistingJournal& journal, const Grid& grid, const std::string& path) {
+    const store::JournalHeader& header = journal.scan.header;
+    std::string difference = store::describe_spec_difference(header.spec, grid.to_json());
+    if (difference.empty() && header.n_tasks != grid.size())
+        difference = "it holds " + std::to_string(header.n_tasks) + " tasks, this grid has " +
+                     std::to_string(grid.size());
+    if (!difference.empty())
+        throw StoreError(not_resumable(
+            path, "its journal '" + journal.path + "' was made by a different grid: " + difference +
+                      " (give the same parameters to resume, or --force to start over)"));
+}
+
+// Every record of the journal's Records frames, in order, staged into `impl`; `flush_every`
+// records written at a time (0: all at the end).
+void replay(ResultStore::Impl& impl, const store::JournalScan& scan, std::size_t flush_every) {
+    std::vector<TaskRecord> records;
+    for (const store::FrameInfo& frame : scan.frames) {
+        if (frame.kind != store::FrameKind::Records) continue;
+        records.clear();
+        store::decode_records(frame.payload, records);
+        for (TaskRecord& record : records) impl.add(record);
+        if (flush_every > 0 && impl.staging.rows.size() >= flush_every) impl.writer.write(impl.staging);
+    }
+    impl.writer.write(impl.staging);
+}
+
+// Writes a fresh file from `grid` beside the path, replays every record of the journal into
+// it in order, and renames it onto the path: the torn file's settled rows all come back.
+void rebuild_from_journal(const Grid& grid, const StoreOptions& options, const store::JournalScan& scan) {
+    store::PendingFile pending(options.path);
+    store::write_new_file(pending.path(), grid, identity_of(scan.header));
+    std::unique_ptr<ResultStore::Impl> rebuilt = ResultStore::Impl::open_new(pending.path(), options, grid);
+    replay(*rebuilt, scan, 65536);
+    rebuilt->finish();
+    pending.commit();
+}
+
+// The file needs the journal's records after its last Commit (or cannot be read at all):
+// replays them on top of it, or rebuilds it. Returns the repaired file, opened.
+std::unique_ptr<ResultStore::Impl> repair(std::unique_ptr<ResultStore::Impl> impl,
+                                          const std::string& open_error, const ExistingJournal& journal,
+                                          const Grid& grid, const StoreOptions& options) {
+    const std::string& path = options.path;
+    if (!journal.scan.header.since_creation) {
+        if (!impl)
+            throw StoreError(not_resumable(path, open_error + "; its journal '" + journal.path +
+                                                     "' started after rows were already written, so the "
+                                                     "file cannot be rebuilt from it"));
+        // The journal covers this file's rows written since it started: replay it on top.
+        replay(*impl, journal.scan, 0);
+        impl->writer.flush();
+        return impl;
+    }
+    const bool was_open = impl != nullptr;
+    impl.reset();  // closes the torn file before it is replaced
+    std::cerr << "mpisweep: '" << path << "' "
+              << (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")")
+              << "; rebuilding it from its journal '" << journal.path << "'\n";
+    try {
+        rebuild_from_journal(grid, options, journal.scan);
+    } catch (const StoreError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw StoreError(
+            not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
+    }
+    return ResultStore::Impl::open_existing(grid, options);
+}
+
+// No journal (a file from before journals, or one created but killed before its journal
+// was): starts one. It can rebuild the file only if no row was written before it.
+void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions& options) {
+    store::JournalHeader header;
+    header.n_tasks = grid.size();
+    header.file_id = store::new_journal_id();
+    const std::uint64_t settled = impl.at_open.done + impl.at_open.failed;
+    header.since_creation = settled == 0;
+    const hid_t file = impl.writer.file();
+    header.mpi_size = h5::has_attribute(file, "mpi_size")
+                          ? static_cast<std::int32_t>(h5::read_int64_attribute(file, "mpi_size"))
+                          : options.mpi_size;
+    header.created = h5::has_attribute(file, "created") ? h5::read_string_attribute(file, "created")
+                                                        : store::utc_timestamp();
+    header.spec = grid.to_json();
+    header.command =
+        h5::has_attribute(file, "command") ? h5::read_string_attribute(file, "command") : options.command;
+    store::write_journal_id(file, header.file_id);
+    impl.writer.flush();
+    const std::string journal_path = store::journal_path_of(options.path);
+    store::create_journal_file(journal_path, header);
+    if (settled > 0 && impl.at_open.done < impl.n_tasks)
+        std::cerr << "mpisweep: '" << options.path
+                  << "' has no journal (made by an older mpisweep); a new one is "
+                  << "started, but if this run is killed in the middle of a write, the " << settled
+                  << " rows written before cannot be rebuilt\n";
+    impl.journal = store::JournalWriter(journal_path, store::encode_header(header).size());
+}
+
+}  // namespace
+
+ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& options) {
+    h5::silence_automatic_error_printing();
+    const std::string& path = options.path;
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0)
+        throw StoreError("cannot resume from '" + path +
+                         "': no such file (leave out --resume to start a new sweep)");
+    std::optional<ExistingJournal> journal = read_existing_journal(store::journal_path_of(path));
+    if (journal) check_journal_grid(*journal, grid, path);
+
+    // The file as it is; an error here may be a torn file that the journal repairs.
+    std::unique_ptr<Impl> impl;
+    std::string open_error;
+    try {
+        impl = Impl::open_existing(grid, options);
+    } catch (const UnreadableFile& e) {
+        if (!journal) throw;
+        open_error = e.what();
+    }
+    if (impl && journal && store::read_journal_id(impl->writer.file()) != journal->scan.header.file_id) {
+        // The journal of another file at this path (a --force run killed between its two
+        // renames): it says nothing about this file.
+        std::cerr << "mpisweep: '" << journal->path << "' belongs to another results file; replacing it\n";
+        journal.reset();
+    }
+    if (!journal) {
+        start_journal(*impl, grid, options);
+        return ResultStore(std::move(impl));
+    }
+    const bool needs_repair = !impl || !journal->scan.settled_in_file();
+    if (needs_repair) impl = repair(std::move(impl), open_error, *journal, grid, options);
+    impl->journal = store::JournalWriter(journal->path, journal->scan.valid_end);
+    if (needs_repair) impl->journal_commit();
+    return ResultStore(std::move(impl));
+}
+
+}  // namespace mpisweep
