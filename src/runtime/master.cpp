@@ -263,7 +263,9 @@ void Master::handle_report(WorkerId worker, TaskReport& report) {
                 // Store before telling the scheduler: a result the file cannot take (a field
                 // whose type changed) is a failed attempt, not a done task.
                 try {
-                    store_.record(make_record(worker, report, TaskStatus::Done));
+                    // Before on_done, the task's copies started so far: this one included.
+                    store_.record(make_record(worker, report, TaskStatus::Done,
+                                              std::max(scheduler_.attempts(report.task), report.attempt)));
                 } catch (const StoreError& e) {
                     report.outcome = Outcome::Failed;
                     report.error = e.what();
@@ -295,7 +297,7 @@ void Master::handle_report(WorkerId worker, TaskReport& report) {
 void Master::handle_failure(WorkerId worker, TaskReport& report) {
     const FailOutcome outcome = scheduler_.on_failed(worker, report.task, monotonic_seconds());
     if (outcome.verdict == FailVerdict::FailedForGood) {
-        store_.record(make_record(worker, report, TaskStatus::Failed));
+        store_.record(make_record(worker, report, TaskStatus::Failed, outcome.attempts));
     }
     if (outcome.worker_retired) {
         std::cerr << "mpisweep: rank " << worker.value() << " on " << workers_[worker.value()].host
@@ -305,11 +307,11 @@ void Master::handle_failure(WorkerId worker, TaskReport& report) {
     send_cancels(outcome.cancels);
 }
 
-TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus status) const {
+TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus status, int attempts) const {
     TaskRecord record;
     record.id = report.task;
     record.status = status;
-    record.attempts = std::max(scheduler_.attempts(report.task), report.attempt);
+    record.attempts = attempts;
     record.worker = worker.value();
     const WorkerSlot& slot = workers_[static_cast<std::size_t>(worker.value())];
     record.device = slot.device;

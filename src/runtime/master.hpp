@@ -60,7 +60,7 @@ private:
     void handle_failure(WorkerId worker, TaskReport& report);
     void run_local_task();
     void stop_workers();
-    TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status) const;
+    TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status, int attempts) const;
 
     const boost::mpi::communicator& comm_;
     const Grid& grid_;

@@ -172,7 +172,8 @@ int run_master(const boost::mpi::communicator& comm, const Grid& grid, const Tas
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
     // A new file has every task pending: reading N statuses back would only cost time.
     Scheduler scheduler(grid.size(), ids, options.scheduler,
-                        options.resume ? store.statuses() : std::vector<TaskStatus>{}, options.retry_failed);
+                        options.resume ? SettledTasks::from_statuses(store.statuses()) : SettledTasks{},
+                        options.retry_failed);
     std::vector<WorkerSlot> slots = worker_slots(hellos, options);
     for (WorkerId id : ids) {
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);

@@ -10,6 +10,7 @@
 
 #include "mpisweep/ids.hpp"
 #include "mpisweep/options.hpp"
+#include "schedule/settled_tasks.hpp"
 #include "schedule/task_status.hpp"
 
 namespace mpisweep {
@@ -36,7 +37,10 @@ struct Cancellation {
 };
 
 struct DoneOutcome {
-    bool accepted = false;              ///< first result of the task: store it. false: a duplicate, drop it
+    bool accepted = false;  ///< first result of the task: store it. false: a duplicate, drop it
+    /// Accepted: copies of the task started in this run, the winning one included (what the
+    /// results file records as its attempts). 0 for a duplicate.
+    int attempts = 0;
     std::vector<Cancellation> cancels;  ///< the other copies still held elsewhere
 };
 
@@ -49,6 +53,9 @@ enum class FailVerdict : std::uint8_t {
 
 struct FailOutcome {
     FailVerdict verdict = FailVerdict::Retry;
+    /// Copies of the task started in this run, the failed one included (what the results
+    /// file records for a task failed for good); 0 when Ignored.
+    int attempts = 0;
     bool worker_retired = false;        ///< this failure retired the worker
     std::vector<Cancellation> cancels;  ///< queued copies taken back from a retired worker
 };
@@ -64,12 +71,14 @@ struct SchedulerCounts {
 
 class Scheduler {
 public:
-    /// `initial` holds each task's status from a results file (resume); empty means all
-    /// pending. With `retry_failed`, failed tasks are pending again. An empty worker list is
+    /// `settled` holds the tasks a results file settled (resume); every other task is
+    /// pending. With `retry_failed`, failed tasks are pending again. Memory then grows with
+    /// the settled runs and the tasks dispatched, not with n_tasks. An empty worker list is
     /// allowed: the scheduler is then stalled from the start if any task is left. Throws
-    /// std::invalid_argument for a bad option, a worker listed twice or a bad `initial`.
+    /// std::invalid_argument for a bad option, a worker listed twice or a settled id out of
+    /// range.
     Scheduler(std::uint64_t n_tasks, std::vector<WorkerId> workers, SchedulerOptions options,
-              const std::vector<TaskStatus>& initial = {}, bool retry_failed = false);
+              const SettledTasks& settled = {}, bool retry_failed = false);
     ~Scheduler();
     Scheduler(Scheduler&&) noexcept;
     Scheduler& operator=(Scheduler&&) noexcept;
@@ -121,9 +130,9 @@ public:
     SchedulerCounts counts() const;
     TaskStatus status(TaskId task) const;
     bool is_held(TaskId task) const;
-    /// Number of copies started in this run for a task: 0 if never dispatched; queued copies
-    /// cancelled before they could start do not count. Still readable right after the
-    /// on_done/on_failed that settles the task; 0 from the next event on.
+    /// Number of copies started in this run for a task not settled yet: 0 if never
+    /// dispatched; queued copies cancelled before they could start do not count. 0 once
+    /// settled: the outcome that settled it carries the count.
     int attempts(TaskId task) const;
     /// Median duration of finished tasks (from a log-bucketed histogram: O(1) memory, ~3 %
     /// resolution); nullopt before min_samples.
@@ -136,8 +145,11 @@ public:
     /// exactly one worker's queue, no worker holds more than 1 + prefetch copies
     /// (the largest prefetch set so far), settled tasks
     /// are held nowhere, copies per task <= 1 + max_copies, counts add up to the total.
-    /// For tests: O(n_tasks + held copies + workers).
+    /// For tests: O(tasks dispatched + settled runs + held copies + workers), whatever n_tasks.
     void check_invariants() const;
+    /// Bytes of per-task state (pages of task bytes and the settled runs): for tests of the
+    /// memory bound on resume.
+    std::uint64_t task_state_bytes() const;
 
 private:
     struct Impl;

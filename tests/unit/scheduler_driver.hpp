@@ -31,7 +31,7 @@ public:
     SchedulerDriver(std::uint64_t n_tasks, int n_workers, SchedulerOptions options,
                     const std::vector<TaskStatus>& initial = {}, bool retry_failed = false)
         : options_(options),
-          scheduler_(n_tasks, ranks(n_workers), options, initial, retry_failed),
+          scheduler_(n_tasks, ranks(n_workers), options, SettledTasks::from_statuses(initial), retry_failed),
           n_tasks_(n_tasks),
           accepted_(n_tasks, 0),
           failed_for_good_(n_tasks, 0),
@@ -93,7 +93,7 @@ public:
                 violation("task " + std::to_string(task) + " accepted after failing for good");
             }
             if (scheduler_.status(TaskId(task)) != TaskStatus::Done) violation("accepted but not done");
-            if (scheduler_.attempts(TaskId(task)) < 1)
+            if (out.attempts < 1)
                 violation("task " + std::to_string(task) + " done, but its attempts read 0");
         } else {
             ++duplicates_;
@@ -117,6 +117,10 @@ public:
             (out.verdict == FailVerdict::Retry && at_limit)) {
             violation("task " + std::to_string(task) + " has failed " + std::to_string(live_failures_[task]) +
                       " times: wrong verdict");
+        }
+        if (out.verdict != FailVerdict::Ignored && out.attempts < live_failures_[task]) {
+            violation("task " + std::to_string(task) + " failed " + std::to_string(live_failures_[task]) +
+                      " times in " + std::to_string(out.attempts) + " attempts");
         }
         if (out.verdict == FailVerdict::FailedForGood) {
             settled_[task] = true;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "schedule/scheduler.hpp"
+#include "schedule/settled_tasks.hpp"
 
 namespace mpisweep {
 namespace {
@@ -118,6 +119,90 @@ TEST(SchedulerLarge, ATrillionTaskSweepStartsAtOnceAndRunsItsFirstTasks) {
     EXPECT_FALSE(scheduler.is_held(TaskId(kTasks - 1)));
     EXPECT_EQ(scheduler.attempts(TaskId(kTasks - 1)), 0);
     EXPECT_EQ(scheduler.status(TaskId(0)), TaskStatus::Done);
+}
+
+/// 10^15 tasks with 10^6 settled: region A, [0, 10^6), has every odd id settled (one in ten
+/// of them failed); region B, the next 10^8 ids, is one done run; region C, the rest, has
+/// 499,999 ids settled, one every 2 * 10^9 ids, the first 50,000 ids into C.
+constexpr std::uint64_t kQuadrillion = 1'000'000'000'000'000;
+constexpr std::uint64_t kRegionB = 1'000'000, kRegionC = kRegionB + 100'000'000;
+
+SettledTasks scattered_settled() {
+    SettledTasks settled;
+    for (std::uint64_t id = 1; id < kRegionB; id += 2) {
+        settled.add(TaskId(id), id % 20 == 1 ? TaskStatus::Failed : TaskStatus::Done);
+    }
+    settled.add(kRegionB, kRegionC - kRegionB, TaskStatus::Done);
+    for (std::uint64_t i = 0; i < 499'999; ++i)
+        settled.add(TaskId(kRegionC + 50'000 + i * 2'000'000'000), TaskStatus::Done);
+    return settled;
+}
+
+/// Runs `n` tasks on 2 workers with prefetch 3, all done; returns the ids in dispatch order.
+std::vector<std::uint64_t> run_first(Scheduler& scheduler, std::uint64_t n) {
+    std::vector<std::deque<std::uint64_t>> held(3);
+    std::vector<std::uint64_t> order;
+    double now = 0;
+    while (order.size() < n) {
+        for (const Assignment& a : scheduler.assign(now)) {
+            held[static_cast<std::size_t>(a.worker.value())].push_back(a.task.value());
+            order.push_back(a.task.value());
+        }
+        now += 1;
+        for (int w = 1; w <= 2; ++w) {
+            auto& queue = held[static_cast<std::size_t>(w)];
+            EXPECT_EQ(scheduler.on_done(WorkerId(w), TaskId(queue.front()), now).attempts, 1);
+            queue.pop_front();
+        }
+        if (order.size() % 100'000 < 8) scheduler.check_invariants();
+    }
+    scheduler.check_invariants();
+    return order;
+}
+
+TEST(SchedulerLarge, AQuadrillionTaskGridResumedWithAMillionSettledIdsCostsWhatIsSettled) {
+    const SettledTasks settled = scattered_settled();
+    ASSERT_EQ(settled.done() + settled.failed(), 500'000 + 100'000'000 + 499'999u);
+    SchedulerOptions options;
+    options.prefetch = 3;
+    Scheduler scheduler(kQuadrillion, {WorkerId(1), WorkerId(2)}, options, settled);
+    scheduler.check_invariants();
+    const SchedulerCounts start = scheduler.counts();
+    EXPECT_EQ(start.failed, 50'000u);
+    EXPECT_EQ(start.done, settled.done());
+    EXPECT_EQ(start.pending, kQuadrillion - settled.done() - settled.failed());
+
+    const std::vector<std::uint64_t> order = run_first(scheduler, 600'000);
+    // The even ids of A, then C from its start, skipping the settled id 50,000 into C.
+    for (std::uint64_t i = 0; i < 500'000; ++i) ASSERT_EQ(order[i], 2 * i) << "dispatch " << i;
+    for (std::uint64_t i = 500'000; i < order.size(); ++i) {
+        const std::uint64_t into_c = i - 500'000;
+        ASSERT_EQ(order[i], kRegionC + into_c + (into_c >= 50'000 ? 1 : 0)) << "dispatch " << i;
+    }
+    EXPECT_EQ(scheduler.status(TaskId(3)), TaskStatus::Done);
+    EXPECT_EQ(scheduler.status(TaskId(21)), TaskStatus::Failed);
+    EXPECT_EQ(scheduler.status(TaskId(kRegionC + 50'000 + 7 * std::uint64_t{2'000'000'000})),
+              TaskStatus::Done);
+    EXPECT_EQ(scheduler.status(TaskId(kQuadrillion - 1)), TaskStatus::Pending);
+    EXPECT_EQ(scheduler.counts().done, start.done + 600'000 - scheduler.counts().running);
+    // Runs (24 bytes each) and pages for the ~1.1M ids the cursor passed outside region B:
+    // tens of MB, where a byte per task would be 10^15.
+    EXPECT_LT(scheduler.task_state_bytes(), 40'000'000u);
+}
+
+TEST(SchedulerLarge, AResumeWithRetryFailedRunsTheFailedIdsAgainAmongThePendingOnes) {
+    SchedulerOptions options;
+    options.prefetch = 3;
+    Scheduler scheduler(kQuadrillion, {WorkerId(1), WorkerId(2)}, options, scattered_settled(),
+                        /*retry_failed=*/true);
+    EXPECT_EQ(scheduler.counts().failed, 0u);
+    const std::vector<std::uint64_t> order = run_first(scheduler, 30'000);
+    // Below 20,000: the even ids and the failed odd ones (id % 20 == 1), in id order.
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t id = 0; expected.size() < order.size(); ++id) {
+        if (id % 2 == 0 || id % 20 == 1) expected.push_back(id);
+    }
+    EXPECT_EQ(order, expected);
 }
 
 }  // namespace

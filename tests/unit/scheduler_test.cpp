@@ -131,15 +131,20 @@ TEST(SchedulerDispatch, APrefetchChangeRelistsWorkersByTheirLoad) {
     EXPECT_EQ(d.held(2).size(), 8u);
 }
 
-TEST(SchedulerDispatch, AttemptsOfATaskDoneByItsOnlyCopyAreOneUntilTheNextEvent) {
+TEST(SchedulerDispatch, TheOutcomeThatSettlesATaskCarriesItsAttempts) {
     SchedulerDriver d(4, 1, plain());
     d.assign(0);
     EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 1) << "running";
     EXPECT_EQ(d.scheduler().attempts(TaskId(1)), 0) << "never dispatched";
-    d.done(1, 0, 1.0);
-    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 1) << "readable right after";
+    EXPECT_EQ(d.done(1, 0, 1.0).attempts, 1) << "done by its only copy";
+    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 0) << "settled: nothing kept";
+
     d.assign(1.0);
-    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 0) << "forgotten from the next event on";
+    EXPECT_EQ(d.fail(1, 1, 2.0).attempts, 1);
+    d.assign(2.0);
+    const DoneOutcome second = d.done(1, 1, 3.0);
+    EXPECT_TRUE(second.accepted);
+    EXPECT_EQ(second.attempts, 2) << "a retry that succeeded";
 }
 
 TEST(SchedulerDispatch, EveryTaskIsDispatchedOnceWhenAllSucceed) {
@@ -172,8 +177,10 @@ TEST(SchedulerFailures, RetriesUntilMaxAttemptsThenFailsForGoodAndKeepsCounts) {
         EXPECT_EQ(d.scheduler().status(TaskId(0)), TaskStatus::Pending);
     }
     ASSERT_EQ(pairs(d.assign(3)), (Pairs{{1, 0}}));
-    EXPECT_EQ(d.fail(1, 0, 3.5).verdict, FailVerdict::FailedForGood);
-    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 3) << "readable right after the failure";
+    const FailOutcome last = d.fail(1, 0, 3.5);
+    EXPECT_EQ(last.verdict, FailVerdict::FailedForGood);
+    EXPECT_EQ(last.attempts, 3);
+    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 0) << "settled: the outcome carried it";
     EXPECT_EQ(d.scheduler().status(TaskId(0)), TaskStatus::Failed);
     SchedulerCounts c = d.scheduler().counts();
     EXPECT_EQ(c.failed, 1u);
@@ -181,7 +188,6 @@ TEST(SchedulerFailures, RetriesUntilMaxAttemptsThenFailsForGoodAndKeepsCounts) {
     EXPECT_EQ(c.running, 0u);
 
     EXPECT_EQ(pairs(d.assign(4)), (Pairs{{1, 1}}));
-    EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 0) << "forgotten from the next event on";
     d.done(1, 1, 5);
     EXPECT_TRUE(d.scheduler().finished());
     c = d.scheduler().counts();
@@ -442,8 +448,9 @@ TEST(SchedulerSpeculation, AnIdleWorkerTakesOverAQueuedCopyAndTheOriginalIsCance
     EXPECT_EQ(d.scheduler().counts().running, 2u);
 
     d.cancelled(1, 2, 1.5);
-    EXPECT_TRUE(d.done(2, 2, 2).accepted);
-    EXPECT_EQ(d.scheduler().attempts(TaskId(2)), 1);
+    const DoneOutcome won = d.done(2, 2, 2);
+    EXPECT_TRUE(won.accepted);
+    EXPECT_EQ(won.attempts, 1) << "a moved copy is the same attempt";
     EXPECT_EQ(d.scheduler().counts().speculative_won, 1u);
     d.done(1, 0, 3);
     EXPECT_TRUE(d.scheduler().finished());
@@ -696,10 +703,17 @@ TEST(SchedulerOptionsValidation, BadOptionsAreRejectedNamingTheOptionAndValue) {
     expect_rejected(o, "min_samples", "0");
 }
 
-TEST(SchedulerOptionsValidation, DuplicateWorkersAndMismatchedStatusesAreRejected) {
+TEST(SchedulerOptionsValidation, DuplicateWorkersAndSettledIdsOutOfRangeAreRejected) {
     EXPECT_THROW(Scheduler(3, {WorkerId(1), WorkerId(2), WorkerId(1)}, {}), std::invalid_argument);
-    EXPECT_THROW(Scheduler(3, {WorkerId(1)}, {}, {TaskStatus::Done}), std::invalid_argument);
-    EXPECT_THROW(Scheduler(1, {WorkerId(1)}, {}, {static_cast<TaskStatus>(7)}), std::invalid_argument);
+    SettledTasks beyond;
+    beyond.add(TaskId(3), TaskStatus::Done);
+    try {
+        Scheduler(3, {WorkerId(1)}, {}, beyond);
+        ADD_FAILURE() << "task 3 of 3 accepted as settled";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("settled task 3 out of range (3 tasks)"), std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(SchedulerOptionsValidation, RepliesForCopiesNotHeldAreRejected) {
