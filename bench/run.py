@@ -19,6 +19,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from file_events import FileEvents  # noqa: E402
 
 
 def mpi_env():
@@ -136,7 +138,9 @@ def main():
         peers[np] = (raw, py)
 
     # -- external commands -------------------------------------------------------------------
-    for np in (2, 5):
+    # np = cores + 1 is one worker per core plus the master: the target's case.
+    cores = os.cpu_count()
+    for np in sorted({2, cores + 1, 5}):
         workers = np - 1
         n = 1000 // q
 
@@ -174,6 +178,22 @@ def main():
               yes(ours >= 0.8 * spawn))
         t.add(f"`mpisweep run -- true`, np={np}", rate(ours), f"GNU Parallel -j{workers}", rate(par),
               f"{ours / par:.1f}x", ">= 5x", yes(ours >= 5 * par))
+
+    # Files made in the output folder by 10^4 `true` tasks at np = cores + 1: counted with
+    # inotify on the output folder and on the log folder (made beforehand, so it is watched).
+    n = 10000 // q
+    np = cores + 1
+    out_dir = tempfile.mkdtemp(prefix="files-", dir=tmp)
+    os.makedirs(f"{out_dir}/cmd.h5.logs")
+    with FileEvents([out_dir, f"{out_dir}/cmd.h5.logs"]) as events:
+        mpirun(np, cli, "run", "-o", f"{out_dir}/cmd.h5", "--progress", "0", "-p", f"x=range(0,{n})", "--", "true")
+    # Files made (a temporary file renamed into place counts once: renames make no file).
+    made = sum(len(v) for v in events.created.values())
+    gone = sum(len(v) for v in events.deleted.values())
+    limit = 2 + 2 * (np - 1)
+    t.add(f"files created in the output folder by {n} `true` tasks, np={np} ({gone} deleted again"
+          f"{'; inotify lost events' if events.overflowed else ''})", str(made),
+          "2 + 2 x workers", str(limit), f"{made / limit:.2f}x", "<= 2 + 2 x workers", yes(made <= limit))
 
     # -- makespan and straggler --------------------------------------------------------------
     for np in (2, 5):

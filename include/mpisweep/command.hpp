@@ -8,11 +8,13 @@
 //   mpisweep::run(grid, task, options);
 //
 // Each attempt runs in its own process group, with argv (no shell unless `shell`), stdin from
-// /dev/null, stdout and stderr in <log_dir>/task-<id>.attempt-<k>.out and .err. The child's
-// environment is the worker's plus:
+// /dev/null, stdout and stderr read through pipes into the worker's output stream in
+// <log_dir> (two files per worker and run: no file per task; `mpisweep log` prints one
+// task's output). The child's environment is the worker's plus:
 //   MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE (-1 on CPU),
 //   MPISWEEP_PARAM_<NAME> for each parameter (NAME upper-cased, other than A-Z 0-9 -> '_'),
-//   MPISWEEP_OUTPUT: a path where the program may write its results as one JSON object,
+//   MPISWEEP_OUTPUT: a path where the program may write its results as one JSON object, on
+//     node-local storage ($MPISWEEP_TMPDIR, else /dev/shm, $TMPDIR, /tmp),
 //   CUDA_VISIBLE_DEVICES: the worker's GPU; "" for a CPU worker on a node that has GPUs.
 // and minus the launcher's variables of the rank (OMPI_COMM_WORLD_*, PMIX_*, PMI_*, ...), so
 // that an MPI program run as a task starts as an MPI job of its own.
@@ -49,8 +51,16 @@ struct CommandSpec {
     /// Take the results from the last non-empty line of stdout (a JSON object) instead of
     /// the file at $MPISWEEP_OUTPUT.
     bool stdout_json = false;
-    /// Folder of the per-task logs (created when needed); see default_log_dir().
+    /// Folder of the output streams (created when the first task runs); see default_log_dir().
     std::string log_dir = "mpisweep.h5.logs";
+    /// Also one file per attempt, <per_task_log_dir>/<log_run>/task-<id>.attempt-<k>.out and
+    /// .err (without log_run: in per_task_log_dir itself); empty: none.
+    std::string per_task_log_dir;
+    /// The run's name (it names the stream files) and start (unix seconds), the same on every
+    /// rank: `mpisweep log` numbers a task's attempts across runs by them. The CLI sets both;
+    /// empty: each process names its own stream and attempts are ordered by their start time.
+    std::string log_run;
+    double log_run_start = 0;
     /// Seconds an attempt may run; <= 0: no limit. Then the process group gets SIGTERM and,
     /// kill_grace_s later, SIGKILL. Cancelled copies are stopped the same way.
     double timeout_s = 0;
@@ -62,7 +72,7 @@ struct CommandSpec {
     std::size_t error_tail_lines = 20;
 };
 
-/// "<results file>.logs": where the CLI keeps logs unless told otherwise.
+/// "<results file>.logs": where the CLI keeps the output streams unless told otherwise.
 std::string default_log_dir(const std::string& results_path);
 
 /// Checks every placeholder of `spec.argv` against the grid's parameter names and the

@@ -14,5 +14,7 @@ int status_command(const std::vector<std::string>& args);
 int best_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 int show_command(const std::vector<std::string>& args);
+/// `mpisweep log ...`: one task's output from the sweep's output streams.
+int log_command(const std::vector<std::string>& args);
 
 }  // namespace mpisweep::cli

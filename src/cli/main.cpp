@@ -17,6 +17,7 @@ constexpr const char* kUsage = R"(usage: mpisweep COMMAND [ARGS...]
   best FILE --metric NAME [--max] [-n K]   the best parameter sets by one result
   export FILE --csv OUT                one CSV row per task: params, results, task info
   show FILE --task ID                  everything the file holds about one task
+  log FILE --task ID [--attempt K] [--stderr]   one task's stdout (or stderr)
 
 'mpisweep COMMAND --help' describes each command.
 )";
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
     using namespace mpisweep::cli;
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
-        std::cerr << "mpisweep: no command given; expected run, status, best, export or show\n\n" << kUsage;
+        std::cerr << "mpisweep: no command given; expected run, status, best, export, show or log\n\n"
+                  << kUsage;
         return mpisweep::kExitUsage;
     }
     if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -35,15 +37,12 @@ int main(int argc, char** argv) {
         return mpisweep::kExitOk;
     }
     const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
-        {"run", run_command},
-        {"status", status_command},
-        {"best", best_command},
-        {"export", export_command},
-        {"show", show_command}};
+        {"run", run_command},       {"status", status_command}, {"best", best_command},
+        {"export", export_command}, {"show", show_command},     {"log", log_command}};
     const auto command = commands.find(args[0]);
     if (command == commands.end()) {
         std::cerr << "mpisweep: unknown command '" << args[0]
-                  << "'; expected run, status, best, export or show (see mpisweep --help)\n";
+                  << "'; expected run, status, best, export, show or log (see mpisweep --help)\n";
         return mpisweep::kExitUsage;
     }
     try {

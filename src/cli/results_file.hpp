@@ -70,6 +70,9 @@ ResultsFile read_results_file(const std::string& path);
 /// not an mpisweep file or has no such attribute (resume reports those cases itself).
 std::string read_command_attribute(const std::string& path);
 
+/// The root attribute "spec" (the grid's canonical JSON) likewise, for `run --dry-run`.
+std::string read_spec_attribute(const std::string& path);
+
 /// Shortest text that reads back to the same double; "nan", "inf", "-inf".
 std::string number_text(double d);
 

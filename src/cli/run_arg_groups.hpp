@@ -49,11 +49,11 @@ struct StopArgs {
     void apply(RunPlan& plan) const;
 };
 
-/// The program and how it runs: --timeout, --kill-grace, --shell, --stdout-json, --log-dir.
-/// Applied after the other groups (it checks --kill-grace against --drain-grace and the
-/// placeholders against the grid).
+/// The program and how it runs: --timeout, --kill-grace, --shell, --stdout-json, --log-dir,
+/// --per-task-logs. Applied after the other groups (it checks --kill-grace against
+/// --drain-grace and the placeholders against the grid).
 struct CommandArgs {
-    std::string timeout, kill_grace, log_dir;
+    std::string timeout, kill_grace, log_dir, per_task_logs;
     bool shell = false, stdout_json = false;
     void add(CLI::App& app);
     void apply(RunPlan& plan, std::vector<std::string> program, bool drain_grace_given) const;

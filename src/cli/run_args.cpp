@@ -29,8 +29,9 @@ The program also finds MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE,
 MPISWEEP_PARAM_<NAME> and CUDA_VISIBLE_DEVICES (its worker's GPU) in its environment, and
 may write its results as one JSON object to the file named by MPISWEEP_OUTPUT, e.g.
 {"loss": 0.25, "curve": [1, 0.5]}. A non-zero exit, a signal, a timeout or malformed JSON is
-a failed attempt; the task is retried up to --max-attempts times. stdout and stderr of each
-attempt are kept in the log folder as task-<id>.attempt-<k>.out and .err.
+a failed attempt; the task is retried up to --max-attempts times. stdout and stderr of every
+attempt go to the log folder, two files per worker (no file per task); 'mpisweep log FILE
+--task ID' prints them. --dry-run shows what would run without running it.
 
 SPEC: a list 0.1,0.01 | range(start,stop[,step]) | linspace(a,b,n) | logspace(a,b,n) |
 files(DIR,REGEX); name:type=SPEC forces int, float, str or bool.
@@ -106,6 +107,10 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     DeviceArgs devices;
     StopArgs stop;
     CommandArgs command;
+    bool dry_run = false;
+    app.add_flag("--dry-run", dry_run,
+                 "Print the number of tasks, the axes and the first commands, check the program and the "
+                 "folders; start nothing, write nothing (no MPI needed)");
     file.add(app);
     grid.add(app);
     schedule.add(app);
@@ -131,6 +136,7 @@ std::optional<RunPlan> parse_run_arguments(const std::vector<std::string>& args,
     devices.apply(plan);
     stop.apply(plan);
     command.apply(plan, std::move(program), !stop.drain_grace.empty());
+    plan.dry_run = dry_run;
     return plan;
 }
 

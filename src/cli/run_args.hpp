@@ -17,6 +17,8 @@ struct RunPlan {
     Options options;
     /// --deadline auto: rank 0 asks the batch system for the job's end before the start.
     bool deadline_auto = false;
+    /// --dry-run: describe the sweep and its first commands; start nothing, touch nothing.
+    bool dry_run = false;
 };
 
 /// Parses the arguments after `run`. Returns nullopt after printing help to `help_out`

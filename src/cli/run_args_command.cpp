@@ -14,7 +14,11 @@ void CommandArgs::add(CLI::App& app) {
         ->type_name("SECONDS");
     app.add_flag("--shell", shell, "Run '/bin/sh -c \"PROGRAM ARGS...\"' (pipes, redirections)");
     app.add_flag("--stdout-json", stdout_json, "Results are the JSON object on the last line of stdout");
-    app.add_option("--log-dir", log_dir, "Folder of the per-task logs (default <results file>.logs)")
+    app.add_option("--log-dir", log_dir,
+                   "Folder of the tasks' output streams, two files per worker (default <results file>.logs)")
+        ->type_name("DIR");
+    app.add_option("--per-task-logs", per_task_logs,
+                   "Also keep one file per attempt: DIR/<run>/task-<id>.attempt-<k>.out and .err")
         ->type_name("DIR");
 }
 
@@ -32,11 +36,14 @@ void CommandArgs::apply(RunPlan& plan, std::vector<std::string> program, bool dr
                 << c.kill_grace_s << ": a task told to stop gets SIGKILL only after --kill-grace";
         throw UsageError(message.str());
     }
-    // Absolute, so MPISWEEP_OUTPUT and the logs stay valid for a program that changes folder.
-    std::error_code ec;
-    const std::string logs = log_dir.empty() ? default_log_dir(o.output) : log_dir;
-    const auto absolute = std::filesystem::absolute(logs, ec);
-    c.log_dir = ec ? logs : absolute.lexically_normal().string();
+    // Absolute, so the logs stay where they are for a program that changes folder.
+    auto absolute = [](const std::string& path) {
+        std::error_code ec;
+        const auto a = std::filesystem::absolute(path, ec);
+        return ec ? path : a.lexically_normal().string();
+    };
+    c.log_dir = absolute(log_dir.empty() ? default_log_dir(o.output) : log_dir);
+    if (!per_task_logs.empty()) c.per_task_log_dir = absolute(per_task_logs);
     try {
         check_command_template(c, plan.grid.names());
     } catch (const CommandError& e) {

@@ -5,16 +5,21 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/dry_run.hpp"
 #include "cli/results_file.hpp"
 #include "cli/run_args.hpp"
 #include "cli/usage_error.hpp"
+#include "exec/task_log_format.hpp"
 #include "mpisweep/deadline.hpp"
+#include "platform/clock.hpp"
 
 namespace mpisweep::cli {
 namespace {
@@ -53,19 +58,19 @@ void check_output_folder(const std::string& output) {
 
 // The log folder is created by the workers when the first task starts; here only what
 // would make that impossible: a part of its path that is a file, or no write permission.
-void check_log_folder(const std::string& log_dir) {
+void check_log_folder(const std::string& log_dir, const std::string& option) {
     std::error_code ec;
     fs::path existing = log_dir;
     while (!existing.empty() && !fs::exists(existing, ec)) existing = existing.parent_path();
     if (existing.empty()) return;
     if (!fs::is_directory(existing, ec)) {
         throw UsageError("log folder '" + log_dir + "': '" + existing.string() +
-                         "' is a file; expected a folder (see --log-dir)");
+                         "' is a file; expected a folder (see " + option + ")");
     }
     const bool creating = existing != fs::path(log_dir);
     if (::access(existing.c_str(), W_OK | X_OK) != 0) {
         throw UsageError("log folder '" + log_dir + "': '" + existing.string() + "' is not writable" +
-                         (creating ? " (the log folder is created there)" : "") + "; see --log-dir");
+                         (creating ? " (the log folder is created there)" : "") + "; see " + option);
     }
 }
 
@@ -91,7 +96,43 @@ void check_before_start(const RunPlan& plan) {
     } else {
         check_output_folder(plan.options.output);
     }
-    check_log_folder(plan.command.log_dir);
+    check_log_folder(plan.command.log_dir, "--log-dir");
+    if (!plan.command.per_task_log_dir.empty())
+        check_log_folder(plan.command.per_task_log_dir, "--per-task-logs");
+}
+
+// Checks what rank 0 checks before a run and prints what would run; no MPI, no file written.
+int dry_run(const RunPlan& plan) {
+    try {
+        check_before_start(plan);
+        check_results_file_choice(plan);
+    } catch (const std::exception& e) {
+        std::cerr << "mpisweep: " << e.what() << '\n';
+        return kExitUsage;
+    }
+    print_dry_run(plan, std::cout);
+    return kExitOk;
+}
+
+// Rank 0 names the run and tells every rank, with whether the checks passed: the workers'
+// output streams carry the name, and `mpisweep log` orders a task's attempts by it.
+bool share_readiness_and_run(bool ready, CommandSpec& command, int rank) {
+    struct {
+        double start;
+        char ready;
+        char name[55];
+    } shared{};
+    if (rank == 0) {
+        shared.start = unix_seconds();
+        shared.ready = ready ? 1 : 0;
+        std::random_device random;
+        const std::string name = detail::make_run_name(shared.start, random());
+        std::snprintf(shared.name, sizeof shared.name, "%s", name.c_str());
+    }
+    MPI_Bcast(&shared, sizeof shared, MPI_BYTE, 0, MPI_COMM_WORLD);
+    command.log_run = shared.name;
+    command.log_run_start = shared.start;
+    return shared.ready != 0;
 }
 
 // Rank 0 alone asks the batch system (one squeue call, not one per rank).
@@ -123,6 +164,7 @@ int run_command(const std::vector<std::string>& args) {
         return kExitUsage;
     }
     if (!plan) return kExitOk;  // --help
+    if (plan->dry_run) return dry_run(*plan);
 
     MPI_Init(nullptr, nullptr);
     // After MPI_Init, so no handler of the MPI library replaces ours.
@@ -139,9 +181,8 @@ int run_command(const std::vector<std::string>& args) {
             ready = 0;
         }
     }
-    MPI_Bcast(&ready, 1, MPI_INT, 0, MPI_COMM_WORLD);
     int exit_code = kExitUsage;
-    if (ready) {
+    if (share_readiness_and_run(ready != 0, plan->command, rank)) {
         const TaskFunction task = make_command_task(plan->command, plan->grid.names());
         exit_code = run(plan->grid, task, plan->options);
     }

@@ -11,6 +11,7 @@
 #include "cli/results_file.hpp"
 #include "cli/subcommand_args.hpp"
 #include "cli/table.hpp"
+#include "cli/task_logs.hpp"
 #include "cli/usage_error.hpp"
 #include "mpisweep/command.hpp"
 
@@ -34,21 +35,6 @@ std::string utc_time(double unix_seconds) {
     char text[40];
     std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
     return text;
-}
-
-// Logs of the task in the default log folder (beside the file), if they are there.
-std::vector<std::string> log_files(const std::string& results_path, std::uint64_t id) {
-    namespace fs = std::filesystem;
-    std::vector<std::string> found;
-    std::error_code ec;
-    const std::string prefix = "task-" + std::to_string(id) + ".attempt-";
-    for (fs::directory_iterator it(default_log_dir(results_path), ec), end; !ec && it != end;
-         it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (name.rfind(prefix, 0) == 0) found.push_back(it->path().string());
-    }
-    std::sort(found.begin(), found.end());
-    return found;
 }
 
 }  // namespace
@@ -97,11 +83,7 @@ int show_command(const std::vector<std::string>& args) {
         std::istringstream lines(file.error[i]);
         for (std::string line; std::getline(lines, line);) out << "  " << line << '\n';
     }
-    const auto logs = log_files(path, id);
-    if (!logs.empty()) {
-        out << "logs:\n";
-        for (const auto& log : logs) out << "  " << log << '\n';
-    }
+    print_task_logs(out, path, id);
     return 0;
 }
 

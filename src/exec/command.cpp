@@ -4,15 +4,20 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <system_error>
 #include <unordered_map>
 
+#include "exec/command_capture.hpp"
 #include "exec/command_env.hpp"
 #include "exec/command_output.hpp"
+#include "exec/command_scratch.hpp"
+#include "exec/task_log_writer.hpp"
 #include "exec/template.hpp"
 #include "platform/child_process.hpp"
+#include "platform/clock.hpp"
 #include "platform/device.hpp"
 
 namespace mpisweep {
@@ -35,6 +40,14 @@ std::string seconds_text(double s) {
     return buf;
 }
 
+// How an attempt ended, before it is recorded and reported.
+struct Verdict {
+    detail::AttemptEnd end = detail::AttemptEnd::Done;
+    int exit_code = 0;
+    std::string error;  ///< the failure's text
+    TaskResult results;
+};
+
 // State shared by every call of one task function (the function object is copied freely).
 class CommandRunner {
 public:
@@ -43,29 +56,63 @@ public:
         if (spec_.argv.empty()) {
             throw CommandError("no command given: expected PROGRAM [ARGS...]");
         }
-        // Absolute, so MPISWEEP_OUTPUT still points at the file after the program changes folder.
-        std::error_code ec;
-        const auto absolute = std::filesystem::absolute(spec_.log_dir, ec);
-        if (!ec) spec_.log_dir = absolute.lexically_normal().string();
+        spec_.log_dir = absolute(spec_.log_dir);
+        if (!spec_.per_task_log_dir.empty()) spec_.per_task_log_dir = absolute(spec_.per_task_log_dir);
     }
 
     TaskResult run(const TaskContext& ctx) {
         if (ctx.cancelled()) throw TaskCancelled();
-        ensure_log_dir();
+        detail::TaskLogWriter& stream = stream_for(ctx.worker);
         std::vector<std::string> argv =
             template_.expand(ctx.params.values(), {ctx.task_id.value(), ctx.attempt, ctx.worker.device});
         if (spec_.shell) argv = {"/bin/sh", "-c", join(argv, " ")};
 
-        const std::string stem = spec_.log_dir + "/task-" + std::to_string(ctx.task_id.value()) +
-                                 ".attempt-" + std::to_string(ctx.attempt);
+        const detail::AttemptKey key{ctx.task_id.value(), ctx.attempt, unix_seconds()};
+        const double t0 = monotonic_seconds();
+        std::optional<detail::AttemptCapture> capture;
+        try {
+            capture.emplace(stream, key, per_task_stem(key), spec_.stdout_json ? kStdoutJsonKeep : 0,
+                            spec_.error_tail_bytes);
+        } catch (const std::exception& e) {
+            throw TaskFailure(e.what(), kExitCannotRun);
+        }
+        Verdict verdict = attempt(ctx, std::move(argv), *capture);
+        try {
+            capture->finish(verdict.end, verdict.exit_code, monotonic_seconds() - t0);
+        } catch (const std::exception& e) {
+            // The output of this attempt is lost: say so rather than report a quiet success.
+            throw TaskFailure(e.what(), kExitCannotRun);
+        }
+        if (verdict.end == detail::AttemptEnd::Cancelled) throw TaskCancelled();
+        if (verdict.end != detail::AttemptEnd::Done) throw TaskFailure(verdict.error, verdict.exit_code);
+        return std::move(verdict.results);
+    }
+
+private:
+    // How much of stdout's end --stdout-json looks at for its last line.
+    static constexpr std::size_t kStdoutJsonKeep = 1 << 20;
+
+    static std::string absolute(const std::string& path) {
+        // Absolute, so the paths stay valid for a program that changes folder.
+        std::error_code ec;
+        const auto a = std::filesystem::absolute(path, ec);
+        return ec ? path : a.lexically_normal().string();
+    }
+
+    // Spawns the program, passes its output to `capture` while it runs, and reads its results.
+    Verdict attempt(const TaskContext& ctx, std::vector<std::string> argv, detail::AttemptCapture& capture) {
+        std::string output_path;
+        try {
+            output_path = scratch_.result_path(ctx.task_id.value(), ctx.attempt);
+        } catch (const std::exception& e) {
+            return not_started(capture, e.what());
+        }
+        // A file left by an earlier call for this task and attempt must not pass for this one's.
+        ::unlink(output_path.c_str());
         detail::SpawnRequest request;
         if (!spec_.shell) request.program_path = resolve_program(argv.front());
         request.argv = std::move(argv);
-        request.stdout_path = stem + ".out";
-        request.stderr_path = stem + ".err";
-        const std::string output_path = stem + ".json";
-        // A file left by an earlier run of this task and attempt must not pass for this one's.
-        ::unlink(output_path.c_str());
+        request.pipe_output = true;
         request.env = detail::task_environment(ctx, output_path, node_has_gpus(), spec_.env);
         request.drop_env = detail::is_launcher_variable;
 
@@ -73,12 +120,18 @@ public:
         try {
             child.emplace(ChildProcess::spawn(request));
         } catch (const detail::SpawnError& e) {
-            throw TaskFailure(e.what(), kExitCannotRun);
+            return not_started(capture, e.what());
         }
         detail::WaitOptions wait;
         wait.timeout_s = spec_.timeout_s;
         wait.kill_grace_s = spec_.kill_grace_s;
-        wait.cancel_check = [&ctx] { return ctx.cancelled(); };
+        wait.on_output = [&capture](int stream, const char* data, std::size_t size) {
+            capture.on_output(stream, data, size);
+        };
+        wait.cancel_check = [&ctx, &capture] {
+            capture.tick();  // polled at least every 50 ms: a second-old chunk gets written
+            return ctx.cancelled();
+        };
         const detail::WaitResult outcome = child->wait(wait);
 
         // Read (or drop) the output file whatever happened, so none is left behind.
@@ -90,45 +143,104 @@ public:
             output_error = e.what();
         }
         ::unlink(output_path.c_str());
+        return judge(outcome, capture, output, output_error, output_path);
+    }
 
-        if (outcome.cancelled) throw TaskCancelled();
+    Verdict judge(const detail::WaitResult& outcome, const detail::AttemptCapture& capture,
+                  const std::optional<std::string>& output, const std::string& output_error,
+                  const std::string& output_path) const {
+        Verdict v;
+        v.exit_code = outcome.exit_code;
+        if (outcome.cancelled) {
+            v.end = detail::AttemptEnd::Cancelled;
+            return v;
+        }
         if (outcome.timed_out) {
-            throw TaskFailure("timed out after " + seconds_text(spec_.timeout_s) + " s (ended by " +
-                                  detail::describe_exit(outcome.exit_code) + ")" +
-                                  stderr_tail(request.stderr_path),
-                              outcome.exit_code);
+            v.end = detail::AttemptEnd::TimedOut;
+            v.error = "timed out after " + seconds_text(spec_.timeout_s) + " s (ended by " +
+                      detail::describe_exit(outcome.exit_code) + ")" + stderr_tail(capture);
+            return v;
         }
+        v.end = detail::AttemptEnd::Failed;
         if (outcome.exit_code != 0) {
-            throw TaskFailure(detail::describe_exit(outcome.exit_code) + stderr_tail(request.stderr_path),
-                              outcome.exit_code);
+            v.error = detail::describe_exit(outcome.exit_code) + stderr_tail(capture);
+            return v;
         }
+        v.exit_code = 0;
         try {
             if (spec_.stdout_json) {
-                const std::string line = detail::last_nonempty_line(request.stdout_path);
-                const std::string source = "last line of stdout (" + request.stdout_path + ")";
+                const std::string line = detail::last_nonempty_line(capture.stdout_tail().text());
+                const std::string source = "last line of stdout";
                 if (line.empty()) {
                     throw std::runtime_error(source +
                                              ": stdout is empty; expected a JSON object "
                                              "such as {\"loss\": 0.5} on its last line");
                 }
-                return detail::parse_result_json(line, source);
+                v.results = detail::parse_result_json(line, source);
+            } else if (!output_error.empty()) {
+                throw std::runtime_error(output_error);
+            } else if (output) {
+                v.results = detail::parse_result_json(*output, "result file " + output_path);
             }
-            if (!output_error.empty()) throw std::runtime_error(output_error);
-            if (!output) return {};
-            return detail::parse_result_json(*output, "result file " + output_path);
         } catch (const std::runtime_error& e) {
-            throw TaskFailure(e.what(), 0);
+            v.error = e.what();
+            return v;
         }
+        v.end = detail::AttemptEnd::Done;
+        return v;
     }
 
-private:
-    void ensure_log_dir() {
-        std::call_once(log_dir_once_, [this] {
+    // The attempt could not start: its error goes into its stderr too (`mpisweep log --stderr`).
+    static Verdict not_started(detail::AttemptCapture& capture, const std::string& why) {
+        const std::string line = "mpisweep: " + why + "\n";
+        capture.on_output(2, line.data(), line.size());
+        Verdict v;
+        v.end = detail::AttemptEnd::NotStarted;
+        v.exit_code = kExitCannotRun;
+        v.error = why;
+        return v;
+    }
+
+    // The stream of the rank running this task, made on its first task. Failures to create
+    // it fail the attempt before the program starts.
+    detail::TaskLogWriter& stream_for(const WorkerInfo& worker) {
+        std::lock_guard<std::mutex> lock(streams_mutex_);
+        auto it = streams_.find(worker.rank);
+        if (it == streams_.end()) {
+            detail::StreamHeader header;
+            header.run = spec_.log_run;
+            header.run_start = spec_.log_run.empty() ? unix_seconds() : spec_.log_run_start;
+            header.rank = worker.rank;
+            header.pid = static_cast<std::int32_t>(::getpid());
+            header.host = worker.host.empty() ? host_name() : worker.host;
+            it = streams_.emplace(worker.rank, std::make_unique<detail::TaskLogWriter>(spec_.log_dir, header))
+                     .first;
+        }
+        try {
+            it->second->open();
+        } catch (const std::exception& e) {
+            throw TaskFailure(e.what(), kExitCannotRun);
+        }
+        return *it->second;
+    }
+
+    // <per-task folder>/task-<id>.attempt-<k>, the folder made once; "" without per-task logs.
+    std::string per_task_stem(const detail::AttemptKey& key) {
+        if (spec_.per_task_log_dir.empty()) return "";
+        const std::string dir =
+            spec_.log_run.empty() ? spec_.per_task_log_dir : spec_.per_task_log_dir + "/" + spec_.log_run;
+        std::call_once(per_task_dir_once_, [&] {
             std::error_code ec;
-            std::filesystem::create_directories(spec_.log_dir, ec);
-            if (ec) log_dir_error_ = "cannot create log folder '" + spec_.log_dir + "': " + ec.message();
+            std::filesystem::create_directories(dir, ec);
+            if (ec) per_task_dir_error_ = "cannot create per-task log folder '" + dir + "': " + ec.message();
         });
-        if (!log_dir_error_.empty()) throw TaskFailure(log_dir_error_, kExitCannotRun);
+        if (!per_task_dir_error_.empty()) throw std::runtime_error(per_task_dir_error_);
+        return dir + "/task-" + std::to_string(key.task) + ".attempt-" + std::to_string(key.attempt);
+    }
+
+    static std::string host_name() {
+        char name[256] = {};
+        return ::gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("?");
     }
 
     // The PATH search once per program name: posix_spawnp tries each folder of PATH in the
@@ -153,16 +265,20 @@ private:
         return node_has_gpus_;
     }
 
-    std::string stderr_tail(const std::string& path) const {
-        const std::string tail = detail::file_tail(path, spec_.error_tail_bytes, spec_.error_tail_lines);
-        if (tail.empty()) return "; stderr (" + path + ") is empty";
-        return "; stderr (" + path + ") ends with:\n" + tail;
+    std::string stderr_tail(const detail::AttemptCapture& capture) const {
+        const detail::StreamTail& err = capture.stderr_tail();
+        const std::string tail = detail::last_lines(err.text(), err.cut(), spec_.error_tail_lines);
+        if (tail.empty()) return "; stderr is empty";
+        return "; stderr ends with:\n" + tail;
     }
 
     CommandSpec spec_;
     CommandTemplate template_;
-    std::once_flag log_dir_once_;
-    std::string log_dir_error_;
+    detail::ScratchFolder scratch_;
+    std::mutex streams_mutex_;
+    std::map<int, std::unique_ptr<detail::TaskLogWriter>> streams_;  ///< by rank
+    std::once_flag per_task_dir_once_;
+    std::string per_task_dir_error_;
     std::once_flag gpu_probe_once_;
     bool node_has_gpus_ = false;
     std::mutex resolved_mutex_;

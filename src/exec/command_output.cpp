@@ -9,7 +9,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace mpisweep::detail {
 namespace {
@@ -77,43 +76,8 @@ std::string parse_error_text(std::string_view text) {
     return "unknown error";
 }
 
-// Reads `length` bytes at `offset` of an open file.
-std::string read_range(int fd, off_t offset, std::size_t length) {
-    std::string data(length, '\0');
-    std::size_t got = 0;
-    while (got < length) {
-        const ssize_t n = ::pread(fd, data.data() + got, length - got, offset + static_cast<off_t>(got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    data.resize(got);
-    return data;
-}
-
-// The last `max_bytes` of the file and whether that is the whole file; nullopt if it cannot
-// be opened.
-std::optional<std::pair<std::string, bool>> read_tail(const std::string& path, std::size_t max_bytes) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    struct stat st {};
-    std::optional<std::pair<std::string, bool>> out;
-    if (::fstat(fd, &st) == 0) {
-        const auto size = static_cast<std::size_t>(st.st_size);
-        const std::size_t start = size > max_bytes ? size - max_bytes : 0;
-        out.emplace(read_range(fd, static_cast<off_t>(start), size - start), start == 0);
-    }
-    ::close(fd);
-    return out;
-}
-
 bool is_blank(std::string_view line) {
     return line.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
-}
-
-std::string_view trim_trailing_space(std::string_view s) {
-    const auto end = s.find_last_not_of(" \t\r\n\f\v");
-    return end == std::string_view::npos ? std::string_view() : s.substr(0, end + 1);
 }
 
 }  // namespace
@@ -200,43 +164,6 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
     }
     ::close(fd);
     return data;
-}
-
-std::string last_nonempty_line(const std::string& path, std::size_t max_bytes) {
-    auto tail = read_tail(path, max_bytes);
-    if (!tail) return "";
-    std::string_view text = trim_trailing_space(tail->first);
-    const auto newline = text.find_last_of('\n');
-    return std::string(newline == std::string_view::npos ? text : text.substr(newline + 1));
-}
-
-std::string file_tail(const std::string& path, std::size_t max_bytes, std::size_t max_lines) {
-    auto tail = read_tail(path, max_bytes);
-    if (!tail) return "";
-    std::string_view text = tail->first;
-    if (!tail->second) {
-        // Started mid-line: drop the partial first line if there is a later one.
-        const auto newline = text.find('\n');
-        if (newline != std::string_view::npos) text.remove_prefix(newline + 1);
-    }
-    text = trim_trailing_space(text);
-    if (max_lines == 0) return "";
-    std::size_t begin = text.size();
-    std::size_t lines = 0;
-    while (begin > 0) {
-        const auto newline = text.rfind('\n', begin - 1);  // the end of the line before
-        ++lines;
-        if (newline == std::string_view::npos) {
-            begin = 0;
-        } else if (lines == max_lines) {
-            begin = newline + 1;
-        } else {
-            begin = newline;
-            continue;
-        }
-        break;
-    }
-    return std::string(text.substr(begin));
 }
 
 }  // namespace mpisweep::detail

@@ -1,7 +1,6 @@
 #pragma once
-// What a command leaves behind: its JSON results (a file or the last line of stdout) and the
-// tail of its stderr for the error text of a failed attempt.
-#include <cstddef>
+// The results a command leaves: a JSON object (in its result file or on the last line of
+// its stdout) turned into result fields.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,13 +18,5 @@ TaskResult parse_result_json(std::string_view text, const std::string& source);
 /// The file's text, or nullopt when it does not exist. Throws std::runtime_error naming
 /// the file on any other error.
 std::optional<std::string> read_file_if_exists(const std::string& path);
-
-/// The last line of the file that is not blank (without its newline), looking at most at
-/// its last `max_bytes`; "" when there is none. Missing file: "".
-std::string last_nonempty_line(const std::string& path, std::size_t max_bytes = 1 << 20);
-
-/// The end of the file: at most `max_bytes` and `max_lines` whole lines, trailing blank
-/// lines dropped. Missing or unreadable file: "".
-std::string file_tail(const std::string& path, std::size_t max_bytes, std::size_t max_lines);
 
 }  // namespace mpisweep::detail

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <utility>
 
 extern char** environ;
 
@@ -48,6 +49,31 @@ public:
 
 private:
     int fd_;
+};
+
+// A pipe whose read end does not block (the waiter reads what is there, never more) and
+// whose ends are closed unless taken.
+class Pipe {
+public:
+    Pipe() = default;
+    Pipe(const Pipe&) = delete;
+    Pipe& operator=(const Pipe&) = delete;
+    ~Pipe() {
+        for (int fd : ends_)
+            if (fd >= 0) ::close(fd);
+    }
+    void open() {
+        if (::pipe2(ends_, O_CLOEXEC) != 0) {
+            const int e = errno;
+            throw SpawnError("cannot create a pipe for the program's output: " + errno_text(e), e);
+        }
+        ::fcntl(ends_[0], F_SETFL, ::fcntl(ends_[0], F_GETFL) | O_NONBLOCK);
+    }
+    int take_read() { return std::exchange(ends_[0], -1); }
+    int take_write() { return std::exchange(ends_[1], -1); }
+
+private:
+    int ends_[2] = {-1, -1};
 };
 
 int open_output(const std::string& path) {
@@ -202,10 +228,18 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
         const int e = errno;
         throw SpawnError("cannot open /dev/null: " + errno_text(e), e);
     }
-    Fd out(open_output(request.stdout_path));
+    // With pipes, `out` and `err` hold the write ends (the child's); the read ends go to the
+    // ChildProcess.
+    Pipe out_pipe, err_pipe;
+    if (request.pipe_output) {
+        out_pipe.open();
+        err_pipe.open();
+    }
+    Fd out(request.pipe_output ? out_pipe.take_write() : open_output(request.stdout_path));
     // The same file for both streams must share one offset, or they overwrite each other.
-    Fd err(request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
-                                                      : open_output(request.stderr_path));
+    Fd err(request.pipe_output                          ? err_pipe.take_write()
+           : request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
+                                                        : open_output(request.stderr_path));
 
     SpawnAttributes sa;
     posix_spawn_file_actions_adddup2(&sa.actions, in.get(), STDIN_FILENO);
@@ -242,6 +276,8 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     }
     track_group(pid);
     ChildProcess child(pid, now_s());
+    child.pipes_[0] = out_pipe.take_read();
+    child.pipes_[1] = err_pipe.take_read();
     child.watch_exit(request.use_pidfd);  // on failure child's destructor kills the program
     return child;
 }
@@ -264,7 +300,9 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
       pidfd_(std::exchange(other.pidfd_, -1)),
       exit_flag_(std::move(other.exit_flag_)),
       waiter_(std::move(other.waiter_)),
-      started_(other.started_) {}
+      started_(other.started_) {
+    for (int i = 0; i < 2; ++i) pipes_[i] = std::exchange(other.pipes_[i], -1);
+}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     if (this != &other) {
@@ -274,6 +312,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
         exit_flag_ = std::move(other.exit_flag_);
         waiter_ = std::move(other.waiter_);
         started_ = other.started_;
+        for (int i = 0; i < 2; ++i) pipes_[i] = std::exchange(other.pipes_[i], -1);
     }
     return *this;
 }
@@ -296,20 +335,61 @@ void ChildProcess::release() noexcept {
         ::close(pidfd_);
         pidfd_ = -1;
     }
+    close_pipes();
 }
 
-bool ChildProcess::wait_exit_for(double seconds) {
-    seconds = std::max(seconds, 0.0);
-    if (pidfd_ >= 0) {
-        pollfd p{pidfd_, POLLIN, 0};
-        timespec ts{};
-        ts.tv_sec = static_cast<time_t>(seconds);
-        ts.tv_nsec = static_cast<long>((seconds - static_cast<double>(ts.tv_sec)) * 1e9);
-        return ::ppoll(&p, 1, &ts, nullptr) > 0;
+void ChildProcess::close_pipes() noexcept {
+    for (int& fd : pipes_) {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
     }
-    std::unique_lock<std::mutex> lock(exit_flag_->mutex);
-    return exit_flag_->changed.wait_for(lock, std::chrono::duration<double>(seconds),
-                                        [this] { return exit_flag_->exited; });
+}
+
+bool ChildProcess::read_pipes(const WaitOptions& options) {
+    char buffer[65536];
+    for (int i = 0; i < 2; ++i) {
+        while (pipes_[i] >= 0) {
+            const ssize_t n = ::read(pipes_[i], buffer, sizeof buffer);
+            if (n > 0) {
+                if (options.on_output) options.on_output(i + 1, buffer, static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EAGAIN) break;
+            ::close(pipes_[i]);  // the end (or an error no retry mends)
+            pipes_[i] = -1;
+        }
+    }
+    return pipes_[0] >= 0 || pipes_[1] >= 0;
+}
+
+bool ChildProcess::exited_flag() {
+    std::lock_guard<std::mutex> lock(exit_flag_->mutex);
+    return exit_flag_->exited;
+}
+
+bool ChildProcess::wait_exit_for(double seconds, const WaitOptions& options) {
+    seconds = std::max(seconds, 0.0);
+    const bool piping = pipes_[0] >= 0 || pipes_[1] >= 0;
+    if (pidfd_ < 0 && !piping) {
+        std::unique_lock<std::mutex> lock(exit_flag_->mutex);
+        return exit_flag_->changed.wait_for(lock, std::chrono::duration<double>(seconds),
+                                            [this] { return exit_flag_->exited; });
+    }
+    // Without a pidfd the waiter thread cannot wake a poll: look at its flag every 10 ms.
+    if (pidfd_ < 0) seconds = std::min(seconds, 0.01);
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (pidfd_ >= 0) fds[n++] = {pidfd_, POLLIN, 0};
+    for (int fd : pipes_)
+        if (fd >= 0) fds[n++] = {fd, POLLIN, 0};
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(seconds);
+    ts.tv_nsec = static_cast<long>((seconds - static_cast<double>(ts.tv_sec)) * 1e9);
+    const int ready = ::ppoll(fds, n, &ts, nullptr);
+    if (piping && ready > 0) read_pipes(options);
+    if (pidfd_ >= 0) return ready > 0 && (fds[0].revents & POLLIN) != 0;
+    return exited_flag();
 }
 
 int ChildProcess::reap() {
@@ -358,9 +438,13 @@ WaitResult ChildProcess::wait(const WaitOptions& options) {
         }
         // Once stopping, the deadline is spent; only the SIGKILL time matters.
         const double slice = std::min({kCheckInterval, stopping ? never : deadline - now, kill_at - now});
-        if (wait_exit_for(slice)) break;
+        if (wait_exit_for(slice, options)) break;
     }
     result.exit_code = reap();
+    // What the program and its group wrote before they ended; a process that left the group
+    // and keeps a pipe open is not waited for.
+    read_pipes(options);
+    close_pipes();
     result.wall_s = now_s() - started_;
     return result;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // One external program run in its own process group: spawned with posix_spawn (no shell),
-// stdout/stderr to files, stdin from /dev/null, waited for with a timeout and a cancel check.
+// stdout/stderr to files or to pipes read while it runs, stdin from /dev/null, waited for
+// with a timeout and a cancel check.
 // The object owns the process: destroying it while the program runs kills the whole group.
 #include <condition_variable>
 #include <functional>
@@ -41,6 +42,10 @@ struct SpawnRequest {
     /// Files that receive stdout and stderr (created or truncated); empty: /dev/null.
     std::string stdout_path;
     std::string stderr_path;
+    /// stdout and stderr to pipes instead, handed to WaitOptions::on_output as the program
+    /// writes (the paths above are then unused). Read while waiting, so a program that
+    /// writes a lot never blocks on a full pipe.
+    bool pipe_output = false;
     /// Wait on a pidfd (Linux >= 5.3) when the kernel has them; false forces the fallback
     /// of older kernels, a thread blocked in waitid (for tests).
     bool use_pidfd = true;
@@ -51,8 +56,13 @@ struct WaitOptions {
     /// then SIGKILL after kill_grace_s.
     double timeout_s = 0;
     double kill_grace_s = 5;
-    /// Polled while waiting; once it returns true the group is stopped like on a timeout.
+    /// Polled while waiting (at least every 50 ms); once it returns true the group is
+    /// stopped like on a timeout.
     std::function<bool()> cancel_check;
+    /// With SpawnRequest::pipe_output: each piece the program writes, in order per stream
+    /// (1 stdout, 2 stderr), until both pipes close or the program and its group have ended
+    /// (what is still buffered in the pipes then is passed too).
+    std::function<void(int stream, const char* data, std::size_t size)> on_output;
 };
 
 struct WaitResult {
@@ -92,13 +102,19 @@ private:
     };
 
     ChildProcess(pid_t pid, double started) : pid_(pid), started_(started) {}
-    void watch_exit(bool use_pidfd);     // opens the pidfd or starts the waiter thread
-    bool wait_exit_for(double seconds);  // true once the program has exited (not yet reaped)
-    int reap();                          // kills leftovers, reaps, returns exit_code form
+    void watch_exit(bool use_pidfd);  // opens the pidfd or starts the waiter thread
+    // True once the program has exited (not yet reaped); passes what the pipes hold meanwhile.
+    bool wait_exit_for(double seconds, const WaitOptions& options);
+    bool exited_flag();
+    // Reads what the pipes hold now; closes a pipe at its end. Returns false once both are closed.
+    bool read_pipes(const WaitOptions& options);
+    int reap();  // kills leftovers, reaps, returns exit_code form
+    void close_pipes() noexcept;
     void release() noexcept;
 
     pid_t pid_ = -1;
     int pidfd_ = -1;
+    int pipes_[2] = {-1, -1};  ///< read ends of stdout and stderr with pipe_output
     std::shared_ptr<ExitFlag> exit_flag_;
     std::thread waiter_;
     double started_ = 0;

@@ -64,6 +64,8 @@ def main():
             (["-o", new, "-p", "x=1", "--retry-failed"] + ok_cmd, ["--retry-failed: only with --resume"]),
             (["-o", existing, "-p", "x=1,2", "--resume", "--force"] + ok_cmd, ["--resume and --force: choose one"]),
             (["-o", new, "-p", "x=1", "--log-dir", work / "a-file/logs"] + ok_cmd, ["log folder", "is a file"]),
+            (["-o", new, "-p", "x=1", "--per-task-logs", work / "a-file"] + ok_cmd,
+             ["log folder", "a-file' is a file", "--per-task-logs"]),
             # The existing results file: never replaced without --force, resumed only by its own sweep.
             (["-o", existing, "-p", "x=1,2"] + ok_cmd, ["already exists", "--resume", "--force"]),
             (["-o", existing, "-p", "x=1,3", "--resume"] + ok_cmd, ["cannot resume", "different grid", "axis 'x'"]),
@@ -84,7 +86,8 @@ def main():
              ["--drain-grace 1 must be more than --kill-grace 5"]),
         ]
         before = listing(work.path)
-        for cli_args, phrases in cases:
+        # Each case as it is, and with --dry-run: the dry run refuses what the run would.
+        for cli_args, phrases in cases + [(["--dry-run"] + a, p) for a, p in cases]:
             result = run_cli(args.mpisweep, ["run"] + cli_args)
             lines = result.stderr.splitlines()
             where = " ".join(str(a) for a in cli_args)

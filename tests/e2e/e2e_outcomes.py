@@ -55,11 +55,11 @@ def main():
                 check(phrase in error[task], f"{where}: error lacks '{phrase}':\n{error[task]}")
             if want_status == 1:
                 check(error[task] == "", f"{where}: done but error '{error[task]}'")
-            # Every attempt's stdout and stderr are kept.
-            for attempt in range(1, want_attempts + 1):
-                for stream in ("out", "err"):
-                    log = work / f"sweep.h5.logs/task-{task}.attempt-{attempt}.{stream}"
-                    check(os.path.exists(log), f"{where}: missing log {log}")
+            # Every attempt's stdout and stderr are kept: `mpisweep log --list` has one line each.
+            listed = run_cli(args.mpisweep, ["log", out, "--task", str(task), "--list"])
+            check(listed.returncode == 0, f"{where}: log --list\n{describe(listed)}")
+            lines = listed.stdout.splitlines()
+            check(len(lines) == want_attempts, f"{where}: {len(lines)} attempts listed:\n{listed.stdout}")
         # The program ran exactly as often as the file says.
         ran = read_counts(counts, n)
         check(list(ran) == list(attempts), f"invocations {list(ran)} != attempts {list(attempts)}")
@@ -86,9 +86,17 @@ def main():
         # The hung task's background child died with its process group.
         grandchild = int(open(os.path.join(counts, "grandchild-5")).read())
         check(not process_alive(grandchild), f"grandchild {grandchild} of the hung task is still alive")
-        # Result files are read and removed; only the logs stay.
-        leftovers = [name for name in os.listdir(work / "sweep.h5.logs") if name.endswith(".json")]
-        check(not leftovers, f"result files left behind: {leftovers}")
+        # Output as the programs wrote it, stdout and stderr apart.
+        for task, stream, text in ((0, [], "ok 1\n"), (3, ["--stderr"], "about to crash on 4\n"),
+                                   (5, ["--stderr"], "hanging\n")):
+            shown = run_cli(args.mpisweep, ["log", out, "--task", str(task)] + stream)
+            check(shown.returncode == 0 and shown.stdout == text, f"log --task {task} {stream}:\n{describe(shown)}")
+        # No file per task: two stream files per worker that ran a task, nothing else (the
+        # result files went to node-local storage and were removed).
+        logs = sorted(os.listdir(work / "sweep.h5.logs"))
+        workers = max(args.ranks - 1, 1)
+        check(len(logs) <= 2 * workers and all(n.endswith((".log", ".idx")) for n in logs),
+              f"log folder holds {logs}; expected at most two stream files per worker")
 
         # --resume alone has nothing to do; --retry-failed reruns exactly the failed tasks.
         sweep_args = result.args[result.args.index("run") + 1:]
@@ -106,6 +114,18 @@ def main():
                   f"task {task} ({mode}): attempts {retried['tasks']['attempts'][task]} after the retry, expected {want}")
             check(read_counts(counts, n)[task] == want, f"task {task} ({mode}) ran {read_counts(counts, n)[task]} times")
             check(retried["tasks"]["status"][task] == expected[mode][0], f"task {task}: status changed")
+        # `mpisweep log` numbers the attempts across the runs: the failing task ran twice in
+        # the first run and twice in the retry, and attempt k prints its k-th invocation.
+        fail_task = [m for m, _ in CASES].index("fail")
+        listed = run_cli(args.mpisweep, ["log", out, "--task", str(fail_task), "--list"])
+        check(len(listed.stdout.splitlines()) == 2 * MAX_ATTEMPTS, f"attempts after the retry:\n{listed.stdout}")
+        for k in range(1, 2 * MAX_ATTEMPTS + 1):
+            shown = run_cli(args.mpisweep, ["log", out, "--task", str(fail_task), "--attempt", str(k)])
+            check(shown.returncode == 0 and shown.stdout == f"invocation {k}\n", f"--attempt {k}:\n{describe(shown)}")
+            err = run_cli(args.mpisweep, ["log", out, "--task", str(fail_task), "--attempt", str(k), "--stderr"])
+            check("something went wrong with 5" in err.stdout, f"--attempt {k} --stderr:\n{describe(err)}")
+        last = run_cli(args.mpisweep, ["log", out, "--task", str(fail_task)])
+        check(last.stdout == f"invocation {2 * MAX_ATTEMPTS}\n", f"the last attempt by default:\n{describe(last)}")
     print("ok")
 
 

@@ -86,7 +86,7 @@ def main():
         m = run_cli(args.mpisweep, ["show", out, "--task", "3"])
         check(m.returncode == 0, describe(m))
         for phrase in ("task 3 of 10", ": done", "x = 1", "y = 1.5", "loss = 2.5", "tag = t1", "attempts: 1",
-                       "exit code: 0", "sweep.h5.logs/task-3.attempt-1.out"):
+                       "exit code: 0", f"mpisweep log {out} --task 3", "attempt 1: run run-"):
             check(phrase in m.stdout, f"show --task 3 lacks '{phrase}':\n{m.stdout}")
         m = run_cli(args.mpisweep, ["show", out, "--task", str(failed_task)])
         for phrase in (": failed", "exit code: 3", "error:", "refusing x=4, y=1.5"):
@@ -110,7 +110,7 @@ def main():
             (["status", work / "text.h5"], "is not an HDF5 file", "expected a results file"),
             (["status", out, "--bogus"], "unknown option '--bogus'", "mpisweep status --help"),
             (["export", out, "--csv", work / "no/such/dir/x.csv"], "folder", "does not exist"),
-            (["frobnicate"], "unknown command 'frobnicate'", "expected run, status, best, export or show"),
+            (["frobnicate"], "unknown command 'frobnicate'", "expected run, status, best, export, show or log"),
         ]
         for cli_args, *phrases in cases:
             m = run_cli(args.mpisweep, cli_args)

@@ -27,6 +27,8 @@ case "$mode" in
         kill -SEGV $$
         ;;
     fail)
+        # Which invocation of this task this is (1, 2, ... across runs), for `mpisweep log`.
+        if [ -n "$COUNT_DIR" ]; then echo "invocation $(wc -l < "$COUNT_DIR/task-$MPISWEEP_TASK_ID")"; fi
         echo "first line of stderr" >&2
         echo "something went wrong with $value" >&2
         exit 3

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Where a sweep's task output goes: no file per task in the output folder (counted with
+inotify: the results file, its journal and two stream files per worker), every task's stdout
+and stderr back from `mpisweep log`, one file per attempt with --per-task-logs, and
+`run --dry-run`, which prints the sweep and touches nothing."""
+import os
+import sys
+
+from e2e_common import Workspace, check, describe, parse_args, read_results, run_cli
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from file_events import FileEvents  # noqa: E402
+
+N = 600
+
+
+def snapshot(root):
+    return sorted(os.path.join(d, n) for d, dirs, files in os.walk(root) for n in dirs + files)
+
+
+def main():
+    args = parse_args(__doc__)
+    with Workspace("task-output") as work:
+        out = work / "sweep.h5"
+        sweep = ["-o", out, "--progress", "0", "-p", f"x=range(0,{N // 2})", "-p", "y=a,b", "--",
+                 "/bin/sh", "-c", 'echo "out $0 $1"; echo "err $0 $1" >&2', "{x}", "{y}"]
+
+        # --dry-run: the count, the axes, the first commands; nothing written, no MPI.
+        before = snapshot(work.path)
+        dry = run_cli(args.mpisweep, ["run", "--dry-run"] + sweep)
+        check(dry.returncode == 0, f"--dry-run:\n{describe(dry)}")
+        for phrase in (f"tasks: {N}", "x  int, 300 values: 0, 1, 2, 3, ..., 299", "y  str, 2 values: a, b",
+                       "task 0: /bin/sh -c 'echo \"out $0 $1\"; echo \"err $0 $1\" >&2' 0 a",
+                       "task 1: /bin/sh -c 'echo \"out $0 $1\"; echo \"err $0 $1\" >&2' 0 b",
+                       "task 4: ", f"... and {N - 5} more", "sweep.h5.logs"):
+            check(phrase in dry.stdout, f"--dry-run output lacks {phrase!r}:\n{dry.stdout}")
+        check(snapshot(work.path) == before, f"--dry-run wrote files: {snapshot(work.path)}")
+
+        # The sweep, with every file created in the output folder and the log folder counted.
+        logs = work / "sweep.h5.logs"
+        os.makedirs(logs)  # made here so that inotify watches it from the start
+        with FileEvents([work.path, logs]) as events:
+            result = run_cli(args.mpisweep, ["run"] + sweep, ranks=args.ranks)
+        check(result.returncode == 0, describe(result))
+        check(not events.overflowed, "inotify lost events")
+        # The results file and its journal (each made under a temporary name and renamed).
+        made_here = events.created[work.path]
+        check(len(made_here) <= 2 and all(n.startswith("sweep.h5") for n in made_here),
+              f"created in the output folder: {made_here}")
+        workers = max(args.ranks - 1, 1)
+        made_in_logs = events.created[logs]
+        check(len(made_in_logs) <= 2 * workers and all(n.endswith((".log", ".idx")) for n in made_in_logs),
+              f"{N} tasks created {len(made_in_logs)} files in the log folder: {made_in_logs}")
+        check(not events.deleted[logs], f"files deleted in the log folder: {events.deleted[logs]}")
+        check((read_results(out)["tasks"]["status"] == 1).all(), "every task done")
+
+        # Each task's output, stdout and stderr apart.
+        for task in (0, 1, 77, N - 1):
+            x, y = task // 2, "ab"[task % 2]
+            for stream, flag in (("out", []), ("err", ["--stderr"])):
+                shown = run_cli(args.mpisweep, ["log", out, "--task", str(task)] + flag)
+                check(shown.returncode == 0 and shown.stdout == f"{stream} {x} {y}\n",
+                      f"log --task {task} {flag}:\n{describe(shown)}")
+        listed = run_cli(args.mpisweep, ["log", out, "--task", "3", "--list"])
+        check(listed.returncode == 0 and listed.stdout.startswith("attempt 1: run run-") and
+              ", done after " in listed.stdout and "stdout 8 B, stderr 8 B" in listed.stdout,
+              f"log --list:\n{describe(listed)}")
+
+        # Wrong use of `mpisweep log`: one line, exit code 2.
+        for log_args, phrase in ((["--task", str(N + 5)], f"task {N + 5} has no recorded attempt"),
+                                 (["--task", "3", "--attempt", "2"], "--attempt 2 is not one of 1..1"),
+                                 (["--task", "x"], "--task: expected an integer >= 0, got 'x'"),
+                                 (["--task", "3", "--attempt", "0"], "--attempt: expected an integer >= 1"),
+                                 (["--task", "3", "--log-dir", work / "nowhere"], "folder")):
+            bad = run_cli(args.mpisweep, ["log", out] + log_args)
+            lines = bad.stderr.splitlines()
+            check(bad.returncode == 2 and len(lines) == 1 and phrase in lines[0], f"log {log_args}:\n{describe(bad)}")
+
+        # --per-task-logs: one file per attempt as well, in a folder per run.
+        per_task = work / "per-task"
+        small = ["-o", work / "small.h5", "--progress", "0", "--per-task-logs", per_task, "-p", "x=0,1,2", "--",
+                 "/bin/sh", "-c", 'echo "hello $0"; echo "oops $0" >&2', "{x}"]
+        result = run_cli(args.mpisweep, ["run"] + small, ranks=args.ranks)
+        check(result.returncode == 0, describe(result))
+        runs = os.listdir(per_task)
+        check(len(runs) == 1 and runs[0].startswith("run-"), f"per-task folder holds {runs}")
+        for x in range(3):
+            stem = os.path.join(per_task, runs[0], f"task-{x}.attempt-1")
+            with open(stem + ".out") as f_out, open(stem + ".err") as f_err:
+                check(f_out.read() == f"hello {x}\n" and f_err.read() == f"oops {x}\n", f"per-task files of task {x}")
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

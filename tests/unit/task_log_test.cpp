@@ -1,0 +1,259 @@
+// The output streams of command tasks with real child processes: what goes in comes back out
+// per task, attempt and stream; the folder holds two files per worker whatever the number of
+// tasks; a killed worker's stream stays readable; attempts are numbered across runs.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+
+#include "exec/task_log_format.hpp"
+#include "exec/task_log_reader.hpp"
+#include "mpisweep/command.hpp"
+
+namespace fs = std::filesystem;
+using namespace mpisweep;
+using detail::EntryKind;
+
+namespace {
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+    std::vector<fs::path> out;
+    if (!fs::exists(dir)) return out;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) out.push_back(entry.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+class TaskLogTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string pattern = (fs::temp_directory_path() / "mpisweep-tasklog-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+        dir_ = pattern;
+        // Result files go to a folder of the test's own, so the test can see them come and go.
+        fs::create_directories(dir_ / "scratch");
+        ::setenv("MPISWEEP_TMPDIR", (dir_ / "scratch").c_str(), 1);
+        worker_.rank = 3;
+        worker_.host = "node7";
+    }
+    void TearDown() override {
+        ::unsetenv("MPISWEEP_TMPDIR");
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    std::string script(const std::string& name, const std::string& body) {
+        const fs::path path = dir_ / name;
+        std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+        fs::permissions(path, fs::perms::owner_all);
+        return path.string();
+    }
+
+    CommandSpec spec(std::vector<std::string> argv, const std::string& run = "run-a",
+                     double run_start = 1000) {
+        CommandSpec s;
+        s.argv = std::move(argv);
+        s.log_dir = (dir_ / "logs").string();
+        s.kill_grace_s = 0.3;
+        s.log_run = run;
+        s.log_run_start = run_start;
+        return s;
+    }
+
+    // Runs task `id`, attempt `attempt` of `task`; a failure is swallowed (its output counts).
+    void run(const TaskFunction& task, std::uint64_t id, int attempt = 1) {
+        auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"x"});
+        Point point(names, {std::int64_t(id)});
+        TaskContext ctx(TaskId(id), attempt, point, worker_);
+        try {
+            task(ctx);
+        } catch (const TaskFailure&) {}
+    }
+
+    // One stream of attempt `k` (1-based across runs; 0: the last) of task `id`.
+    std::string output(std::uint64_t id, EntryKind stream = EntryKind::Stdout, std::size_t k = 0) {
+        const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), id);
+        EXPECT_TRUE(log.unreadable.empty());
+        if (log.attempts.empty()) return "<no attempt>";
+        std::ostringstream out;
+        detail::copy_output(log.attempts[k == 0 ? log.attempts.size() - 1 : k - 1], stream, out);
+        return out.str();
+    }
+
+    fs::path dir_;
+    WorkerInfo worker_;
+};
+
+TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromTwoFilesPerWorker) {
+    const TaskFunction task = make_command_task(
+        spec({script("p.sh",
+                     "echo \"out of $MPISWEEP_TASK_ID\"; echo \"err of $MPISWEEP_TASK_ID\" >&2\n"
+                     "echo '{\"v\": 1}' > \"$MPISWEEP_OUTPUT\"")}),
+        {"x"});
+    for (std::uint64_t id = 0; id < 300; ++id) run(task, id);
+    for (std::uint64_t id : {0, 1, 150, 299}) {
+        EXPECT_EQ(output(id), "out of " + std::to_string(id) + "\n");
+        EXPECT_EQ(output(id, EntryKind::Stderr), "err of " + std::to_string(id) + "\n");
+    }
+    // 300 tasks: one data file and one index in the log folder; no result file anywhere.
+    const auto logs = files_in(dir_ / "logs");
+    ASSERT_EQ(logs.size(), 2u);
+    EXPECT_EQ(logs[0].filename(), "run-a.rank-3.idx");
+    EXPECT_EQ(logs[1].filename(), "run-a.rank-3.log");
+    for (const fs::path& p : files_in(dir_ / "scratch")) EXPECT_TRUE(fs::is_directory(p)) << p;
+}
+
+TEST_F(TaskLogTest, TheScratchFolderOfResultsGoesWithTheRunner) {
+    {
+        const TaskFunction task = make_command_task(
+            spec({script("p.sh", "echo '{\"v\": 1}' > \"$MPISWEEP_OUTPUT\"; echo \"$MPISWEEP_OUTPUT\"")}),
+            {"x"});
+        run(task, 4);
+        const std::string path = output(4);
+        EXPECT_EQ(path.rfind((dir_ / "scratch").string(), 0), 0u) << path;
+        EXPECT_FALSE(fs::exists(path.substr(0, path.size() - 1)));  // read and removed
+    }
+    EXPECT_TRUE(files_in(dir_ / "scratch").empty());
+}
+
+TEST_F(TaskLogTest, AProgramWritingMegabytesToBothStreamsNeverBlocks) {
+    // 8 MB to each stream, interleaved: far more than a pipe holds (64 kB).
+    const TaskFunction task =
+        make_command_task(spec({script("big.sh",
+                                       "i=0; while [ $i -lt 64 ]; do head -c 131072 /dev/zero | tr '\\0' o; "
+                                       "head -c 131072 /dev/zero | tr '\\0' e >&2; i=$((i+1)); done")}),
+                          {"x"});
+    run(task, 1);
+    const std::string out = output(1), err = output(1, EntryKind::Stderr);
+    EXPECT_EQ(out.size(), 64u * 131072);
+    EXPECT_EQ(err.size(), 64u * 131072);
+    EXPECT_EQ(out.find_first_not_of('o'), std::string::npos);
+    EXPECT_EQ(err.find_first_not_of('e'), std::string::npos);
+}
+
+TEST_F(TaskLogTest, FailedAttemptKeepsItsOutputAndTheErrorTextItsStderrTail) {
+    const TaskFunction task =
+        make_command_task(spec({script("f.sh", "echo partial; echo 'bad thing' >&2; exit 4")}), {"x"});
+    auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"x"});
+    Point point(names, {std::int64_t(2)});
+    TaskContext ctx(TaskId(2), 1, point, worker_);
+    try {
+        task(ctx);
+        ADD_FAILURE() << "exit 4 must fail";
+    } catch (const TaskFailure& f) {
+        EXPECT_EQ(f.exit_code(), 4);
+        EXPECT_NE(std::string(f.what()).find("stderr ends with:\nbad thing"), std::string::npos) << f.what();
+    }
+    EXPECT_EQ(output(2), "partial\n");
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 2);
+    ASSERT_EQ(log.attempts.size(), 1u);
+    ASSERT_TRUE(log.attempts[0].end.has_value());
+    EXPECT_EQ(log.attempts[0].end->end, detail::AttemptEnd::Failed);
+    EXPECT_EQ(log.attempts[0].end->exit_code, 4);
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[0]), "failed (exit code 4)");
+    EXPECT_EQ(log.attempts[0].writer.host, "node7");
+    EXPECT_EQ(log.attempts[0].writer.rank, 3);
+}
+
+TEST_F(TaskLogTest, AProgramThatCannotStartIsAnAttemptWithTheReasonOnItsStderr) {
+    const TaskFunction task = make_command_task(spec({(dir_ / "no-such-program").string()}), {"x"});
+    run(task, 5);
+    EXPECT_NE(output(5, EntryKind::Stderr).find("no-such-program"), std::string::npos);
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 5);
+    ASSERT_EQ(log.attempts.size(), 1u);
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[0]), "did not start");
+}
+
+TEST_F(TaskLogTest, AttemptsAreNumberedAcrossRuns) {
+    const auto prog = script("a.sh", "echo \"$RUN attempt $MPISWEEP_ATTEMPT\"; exit 1");
+    auto first = spec({prog}, "run-b-first", 2000);
+    first.env = {{"RUN", "first"}};
+    auto second = spec({prog}, "run-a-second", 3000);  // named to sort before the first: the start decides
+    second.env = {{"RUN", "second"}};
+    const TaskFunction one = make_command_task(first, {"x"});
+    run(one, 9, 1);
+    run(one, 9, 2);
+    worker_.rank = 1;  // another worker in the second run
+    run(make_command_task(second, {"x"}), 9, 1);
+    EXPECT_EQ(output(9, EntryKind::Stdout, 1), "first attempt 1\n");
+    EXPECT_EQ(output(9, EntryKind::Stdout, 2), "first attempt 2\n");
+    EXPECT_EQ(output(9, EntryKind::Stdout, 3), "second attempt 1\n");
+    EXPECT_EQ(output(9), "second attempt 1\n");
+    EXPECT_EQ(files_in(dir_ / "logs").size(), 4u);
+}
+
+TEST_F(TaskLogTest, PerTaskLogsAreKeptWhenAsked) {
+    auto s = spec({script("p.sh", "echo to-out; echo to-err >&2")});
+    s.per_task_log_dir = (dir_ / "per-task").string();
+    run(make_command_task(s, {"x"}), 3, 2);
+    std::ifstream out(dir_ / "per-task" / "run-a" / "task-3.attempt-2.out");
+    std::ifstream err(dir_ / "per-task" / "run-a" / "task-3.attempt-2.err");
+    std::string line;
+    ASSERT_TRUE(std::getline(out, line));
+    EXPECT_EQ(line, "to-out");
+    ASSERT_TRUE(std::getline(err, line));
+    EXPECT_EQ(line, "to-err");
+    EXPECT_EQ(output(3), "to-out\n");  // and in the stream as always
+}
+
+TEST_F(TaskLogTest, TornAndZeroedIndexTailsAreSkipped) {
+    const TaskFunction task =
+        make_command_task(spec({script("p.sh", "echo \"task $MPISWEEP_TASK_ID\"")}), {"x"});
+    run(task, 1);
+    run(task, 2);
+    const fs::path index = dir_ / "logs" / "run-a.rank-3.idx";
+    const auto size = fs::file_size(index);
+    // Half of task 2's End entry torn off, then a block of zeros (what a crash may leave).
+    fs::resize_file(index, size - 20);
+    fs::resize_file(index, size + 4096);
+    EXPECT_EQ(output(1), "task 1\n");
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 2);
+    ASSERT_EQ(log.attempts.size(), 1u);
+    EXPECT_FALSE(log.attempts[0].end.has_value());  // its chunk is there, its end is not
+    EXPECT_EQ(output(2), "task 2\n");
+    // Data cut short: what is there comes back, the rest is counted as missing.
+    fs::resize_file(dir_ / "logs" / "run-a.rank-3.log", 10);  // "task 1\n" and 3 bytes of "task 2\n"
+    std::ostringstream partial;
+    EXPECT_EQ(detail::copy_output(log.attempts[0], EntryKind::Stdout, partial), 4u);
+    EXPECT_EQ(partial.str(), "tas");
+}
+
+TEST_F(TaskLogTest, AKilledWorkerLeavesAReadableStream) {
+    // A worker process runs a finished task, then one that prints a line every 50 ms; once
+    // its first lines are in the stream (written within a second), the worker is killed.
+    const auto prog = script("p.sh",
+                             "[ \"$MPISWEEP_TASK_ID\" = 1 ] && { echo finished; exit 0; }\n"
+                             "i=0; while :; do echo \"line $i\"; i=$((i+1)); sleep 0.05; done");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const TaskFunction task = make_command_task(spec({prog}), {"x"});
+        run(task, 1);
+        run(task, 2);
+        ::_exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    std::string seen;
+    for (int i = 0; i < 1000 && seen.find("line 3\n") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        seen = fs::exists(dir_ / "logs") ? output(2) : "";
+        if (seen == "<no attempt>") seen.clear();
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ASSERT_NE(seen.find("line 3\n"), std::string::npos)
+        << "the running task's output never reached the stream";
+    EXPECT_EQ(output(1), "finished\n");
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 2);
+    ASSERT_EQ(log.attempts.size(), 1u);
+    EXPECT_FALSE(log.attempts[0].end.has_value());
+    EXPECT_EQ(output(2).rfind("line 0\nline 1\nline 2\nline 3\n", 0), 0u);
+}
+
+}  // namespace
