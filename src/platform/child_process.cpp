@@ -31,6 +31,9 @@ double now_s() {
 // How often the cancel check and the clock are looked at while the program runs; with a
 // pidfd the exit itself wakes the wait at once.
 constexpr double kCheckInterval = 0.05;
+// Pieces (up to 64 KiB each) read from a pipe per wake-up, and after the program has ended.
+constexpr int kReadsPerWake = 16;
+constexpr int kReadsAfterExit = 64;
 
 std::string errno_text(int error_number) {
     return std::strerror(error_number);
@@ -345,13 +348,14 @@ void ChildProcess::close_pipes() noexcept {
     }
 }
 
-bool ChildProcess::read_pipes(const WaitOptions& options) {
+void ChildProcess::read_pipes(const WaitOptions& options, int max_reads) {
     char buffer[65536];
     for (int i = 0; i < 2; ++i) {
-        while (pipes_[i] >= 0) {
+        for (int reads = 0; pipes_[i] >= 0 && reads < max_reads;) {
             const ssize_t n = ::read(pipes_[i], buffer, sizeof buffer);
             if (n > 0) {
                 if (options.on_output) options.on_output(i + 1, buffer, static_cast<std::size_t>(n));
+                ++reads;
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
@@ -360,7 +364,6 @@ bool ChildProcess::read_pipes(const WaitOptions& options) {
             pipes_[i] = -1;
         }
     }
-    return pipes_[0] >= 0 || pipes_[1] >= 0;
 }
 
 bool ChildProcess::exited_flag() {
@@ -387,7 +390,7 @@ bool ChildProcess::wait_exit_for(double seconds, const WaitOptions& options) {
     ts.tv_sec = static_cast<time_t>(seconds);
     ts.tv_nsec = static_cast<long>((seconds - static_cast<double>(ts.tv_sec)) * 1e9);
     const int ready = ::ppoll(fds, n, &ts, nullptr);
-    if (piping && ready > 0) read_pipes(options);
+    if (piping && ready > 0) read_pipes(options, kReadsPerWake);
     if (pidfd_ >= 0) return ready > 0 && (fds[0].revents & POLLIN) != 0;
     return exited_flag();
 }
@@ -441,9 +444,9 @@ WaitResult ChildProcess::wait(const WaitOptions& options) {
         if (wait_exit_for(slice, options)) break;
     }
     result.exit_code = reap();
-    // What the program and its group wrote before they ended; a process that left the group
-    // and keeps a pipe open is not waited for.
-    read_pipes(options);
+    // What the program and its group wrote before they ended (at most what a pipe holds,
+    // 64 KiB, unless a process that left the group keeps writing: it is not waited for).
+    read_pipes(options, kReadsAfterExit);
     close_pipes();
     result.wall_s = now_s() - started_;
     return result;

@@ -106,8 +106,9 @@ private:
     // True once the program has exited (not yet reaped); passes what the pipes hold meanwhile.
     bool wait_exit_for(double seconds, const WaitOptions& options);
     bool exited_flag();
-    // Reads what the pipes hold now; closes a pipe at its end. Returns false once both are closed.
-    bool read_pipes(const WaitOptions& options);
+    // Reads what the pipes hold now, at most `max_reads` pieces per pipe (a program writing
+    // without pause must not keep the waiter from its clock); closes a pipe at its end.
+    void read_pipes(const WaitOptions& options, int max_reads);
     int reap();  // kills leftovers, reaps, returns exit_code form
     void close_pipes() noexcept;
     void release() noexcept;
