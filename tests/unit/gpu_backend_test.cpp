@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "platform/gpu_fake.hpp"
+#include "platform/gpu_usage.hpp"
 
 using namespace mpisweep;
 
@@ -159,4 +161,69 @@ TEST(GpuBackendChoice, CpuOnlyAndNoDriverMeanNoGpu) {
     EXPECT_TRUE(backend->devices().empty());
     EXPECT_TRUE(backend->free_memory().empty());
     EXPECT_FALSE(open_nvml_backend(std::nullopt));
+}
+
+TEST(GpuUsage, TheSweepsShareAndEachCopysFromTheProcessTree) {
+    // This process stands for a worker; a child for a copy, with a grandchild of its own;
+    // another process (not below the worker) for another user.
+    const std::string dir = temp_dir();
+    GpuEnvironment env;
+    env.fake_gpus = "2x16G";
+    env.fake_dir = dir;
+    env.host = "n1";
+    auto backend = open_gpu_backend(env);
+    FakeGpuLedger ledger(dir, "n1");
+    // Every holder is a process of this test (the copy, its grandchild, the outsider): end
+    // them however the test ends.
+    struct EndHolders {
+        const FakeGpuLedger& ledger;
+        std::string dir;
+        ~EndHolders() {
+            for (std::size_t gpu : {0u, 1u}) {
+                for (const auto& holder : ledger.holders(gpu)) kill(static_cast<pid_t>(holder.first), SIGKILL);
+            }
+            std::filesystem::remove_all(dir);
+        }
+    } end_holders{ledger, dir};
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    const pid_t copy = fork();
+    if (copy == 0) {
+        const pid_t grandchild = fork();
+        if (grandchild == 0) {
+            ledger.allocate(1, 16 * GiB, getpid(), 2 * GiB);
+            pause();
+            _exit(0);
+        }
+        ledger.allocate(0, 16 * GiB, getpid(), 3 * GiB);
+        while (ledger.holders(1).empty()) usleep(1000);
+        (void)!write(ready[1], "x", 1);
+        pause();
+        _exit(0);
+    }
+    char byte;
+    ASSERT_EQ(read(ready[0], &byte, 1), 1);
+    // Another user: a process that is not below this one (its parent is init after the double fork).
+    const pid_t outsider_parent = fork();
+    if (outsider_parent == 0) {
+        if (fork() == 0) {
+            setsid();
+            ledger.allocate(1, 16 * GiB, getpid(), 5 * GiB);
+            (void)!write(ready[1], "y", 1);
+            pause();
+            _exit(0);
+        }
+        _exit(0);
+    }
+    waitpid(outsider_parent, nullptr, 0);
+    ASSERT_EQ(read(ready[0], &byte, 1), 1);
+
+    const GpuSnapshot s = read_gpus(*backend, 2, {getpid()}, {copy, getpid() + 0L});
+    EXPECT_EQ(s.free, (std::vector<Bytes>{13 * GiB, 9 * GiB}));
+    ASSERT_TRUE(s.ours && s.held);
+    EXPECT_EQ(*s.ours, (std::vector<Bytes>{3 * GiB, 2 * GiB}));         // the outsider's 5 GiB is not ours
+    EXPECT_EQ((*s.held)[0], (std::vector<Bytes>{3 * GiB, 2 * GiB}));    // the copy with its grandchild
+    EXPECT_EQ((*s.held)[1], (std::vector<Bytes>{3 * GiB, 2 * GiB}));    // the worker's tree holds the same
+    kill(copy, SIGKILL);
+    waitpid(copy, nullptr, 0);
 }
