@@ -69,6 +69,18 @@ struct SchedulerCounts {
     std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
 };
 
+/// Asked by assign() before a copy goes to a worker: whether it may start there now (GPU
+/// placement: a GPU of the worker's node has room for it). A refused task stays pending, first
+/// in line, for the next worker. admit() returning true commits: the copy is placed.
+class AdmissionGate {
+public:
+    virtual ~AdmissionGate() = default;
+    virtual bool admit(WorkerId worker, TaskId task, bool speculative, Seconds now) = 0;
+    /// Changes whenever an answer of admit() may have changed (room freed or measured);
+    /// assign() does not ask again while neither this nor the scheduler's state changed.
+    virtual std::uint64_t version() const = 0;
+};
+
 class Scheduler {
 public:
     /// `settled` holds the tasks a results file settled (resume); every other task is
@@ -120,6 +132,10 @@ public:
     /// Copies already queued stay; a worker above the new depth gets nothing until it is
     /// below. Throws std::invalid_argument for a negative depth.
     void set_prefetch(int prefetch);
+    /// Every copy from now on passes `gate` first (nullptr: none). Not owned; it must outlive
+    /// the scheduler or be reset. Tasks then start in id order: a task the gate refuses
+    /// everywhere holds back the ones after it.
+    void set_gate(AdmissionGate* gate);
     int prefetch() const;
 
     bool finished() const;  ///< nothing pending or held: every task done or failed

@@ -20,6 +20,12 @@ std::optional<std::uint64_t> Scheduler::Impl::take_pending_for(std::int32_t w) {
     return tasks.take_fresh();
 }
 
+bool Scheduler::Impl::admit(std::int32_t w, std::uint64_t t, bool speculative, Seconds now) {
+    if (gate == nullptr || gate->admit(worker(w).id, TaskId(t), speculative, now)) return true;
+    if (!speculative) returned.insert(t);  // still pending, first in line
+    return false;
+}
+
 Assignment& Scheduler::Impl::place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
                                         bool speculative, bool extra, std::vector<Assignment>& out) {
     WorkerState& ws = worker(w);
@@ -76,7 +82,7 @@ std::size_t Scheduler::Impl::place_fresh(std::int32_t w, std::size_t want, Secon
 /// pending; returns the level reached (below `stop` if it was skipped there).
 std::size_t Scheduler::Impl::fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
                                         std::vector<Assignment>& out) {
-    while (level < stop && returned.empty() && !stop_by) {
+    while (level < stop && returned.empty() && !stop_by && gate == nullptr) {
         // The common case: fresh ids in a row, no deadline to check copy by copy.
         const std::size_t placed = place_fresh(w, stop - level, now, out);
         if (placed == 0) return level;
@@ -85,7 +91,7 @@ std::size_t Scheduler::Impl::fill_alone(std::int32_t w, std::size_t level, std::
     for (; level < stop && counts.pending > 0; ++level) {
         if (!fits_deadline(w, now)) break;
         const std::optional<std::uint64_t> t = take_pending_for(w);
-        if (!t) break;
+        if (!t || !admit(w, *t, false, now)) break;
         place_pending(w, *t, now, out);
     }
     return level;
@@ -113,7 +119,7 @@ void Scheduler::Impl::fill_level(std::size_t level, Seconds now, std::vector<Ass
             continue;
         }
         const std::optional<std::uint64_t> t = take_pending_for(w);
-        if (!t) continue;
+        if (!t || !admit(w, *t, false, now)) continue;
         place_pending(w, *t, now, out);
         if (carry_up) carry_next.push_back(w);
     }
@@ -159,7 +165,7 @@ void Scheduler::assign(Seconds now, std::vector<Assignment>& out) {
 }
 
 void Scheduler::Impl::assign(Seconds now, std::vector<Assignment>& out) {
-    if (nothing_to_assign()) return;
+    if (nothing_to_assign() || gate_unchanged()) return;
     if (draining || deadline_reached) {
         refresh_stale_levels();
         return;
@@ -179,6 +185,16 @@ void Scheduler::Impl::assign(Seconds now, std::vector<Assignment>& out) {
     refresh_stale_levels();
     if (deadline_reached) return;
     if (options.speculate && counts.pending == 0) speculate_on_idle(now, out);
+    if (gate != nullptr) {
+        gate_seen = true;
+        gate_seen_version = gate->version();
+        gate_seen_generation = generation;
+    }
+}
+
+void Scheduler::set_gate(AdmissionGate* gate) {
+    impl_->gate = gate;
+    impl_->gate_seen = false;
 }
 
 void Scheduler::Impl::set_prefetch(int prefetch) {

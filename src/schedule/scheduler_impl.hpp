@@ -87,6 +87,11 @@ struct Scheduler::Impl {
     int max_prefetch_seen = 0;  // queues may hold 1 + this after set_prefetch lowered it
     int live_extra = 0;         // live duplicate copies
     bool draining = false;
+    AdmissionGate* gate = nullptr;
+    // The gate's version and `generation` when a walk last asked the gate: nothing to ask
+    // again until one of them changes.
+    std::uint64_t gate_seen_version = 0, gate_seen_generation = 0;
+    bool gate_seen = false;
     std::optional<Seconds> stop_by;  // the deadline of dispatching
     bool deadline_reached = false;
     SchedulerCounts counts;
@@ -151,6 +156,15 @@ struct Scheduler::Impl {
     /// Gives every worker in `level` (and those carried up to it) one pending task.
     void fill_level(std::size_t level, Seconds now, std::vector<Assignment>& out);
     std::optional<std::uint64_t> take_pending_for(std::int32_t w);
+    /// The gate's answer for a copy of t on w (true without a gate). A refused pending task
+    /// goes back to the pool.
+    bool admit(std::int32_t w, std::uint64_t t, bool speculative, Seconds now);
+    bool gate_unchanged() const {
+        // Only while tasks wait: speculation and the deadline also change with time alone.
+        return gate != nullptr && gate_seen && counts.pending > 0 && !stop_by &&
+               gate->version() == gate_seen_version && generation == gate_seen_generation &&
+               free.stale_workers().empty();
+    }
     /// A task already running must be tracked before a second copy is placed. The
     /// assignment goes to the end of `out`.
     Assignment& place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt, bool speculative,

@@ -21,6 +21,7 @@ void Scheduler::Impl::speculate_on_idle(Seconds now, std::vector<Assignment>& ou
             quiet_until = wake;
             break;
         }
+        if (!admit(w, choice->task, true, now)) continue;  // no room for it there: try the next idle worker
         speculate(w, *choice, now, out);
     }
     refresh_stale_levels();
