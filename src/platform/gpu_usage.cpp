@@ -28,10 +28,12 @@ std::optional<long> parent_of(long pid) {
     return ppid;
 }
 
-std::vector<Bytes> held_by(const std::vector<GpuProcessMemory>& use, int gpus, const std::unordered_set<long>& pids) {
+std::vector<Bytes> held_by(const std::vector<GpuProcessMemory>& use, int gpus,
+                           const std::unordered_set<long>& pids) {
     std::vector<Bytes> held(static_cast<std::size_t>(gpus), 0);
     for (const GpuProcessMemory& u : use) {
-        if (u.ordinal >= 0 && u.ordinal < gpus && pids.count(u.pid) > 0) held[static_cast<std::size_t>(u.ordinal)] += u.bytes;
+        if (u.ordinal >= 0 && u.ordinal < gpus && pids.count(u.pid) > 0)
+            held[static_cast<std::size_t>(u.ordinal)] += u.bytes;
     }
     return held;
 }

@@ -2,12 +2,12 @@
 // backend and its memory ledger, and the choice of backend.
 #include "platform/gpu_backend.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 
 #include "platform/gpu_fake.hpp"
@@ -180,7 +180,8 @@ TEST(GpuUsage, TheSweepsShareAndEachCopysFromTheProcessTree) {
         std::string dir;
         ~EndHolders() {
             for (std::size_t gpu : {0u, 1u}) {
-                for (const auto& holder : ledger.holders(gpu)) kill(static_cast<pid_t>(holder.first), SIGKILL);
+                for (const auto& holder : ledger.holders(gpu))
+                    kill(static_cast<pid_t>(holder.first), SIGKILL);
             }
             std::filesystem::remove_all(dir);
         }
@@ -221,9 +222,9 @@ TEST(GpuUsage, TheSweepsShareAndEachCopysFromTheProcessTree) {
     const GpuSnapshot s = read_gpus(*backend, 2, {getpid()}, {copy, getpid() + 0L});
     EXPECT_EQ(s.free, (std::vector<Bytes>{13 * GiB, 9 * GiB}));
     ASSERT_TRUE(s.ours && s.held);
-    EXPECT_EQ(*s.ours, (std::vector<Bytes>{3 * GiB, 2 * GiB}));         // the outsider's 5 GiB is not ours
-    EXPECT_EQ((*s.held)[0], (std::vector<Bytes>{3 * GiB, 2 * GiB}));    // the copy with its grandchild
-    EXPECT_EQ((*s.held)[1], (std::vector<Bytes>{3 * GiB, 2 * GiB}));    // the worker's tree holds the same
+    EXPECT_EQ(*s.ours, (std::vector<Bytes>{3 * GiB, 2 * GiB}));       // the outsider's 5 GiB is not ours
+    EXPECT_EQ((*s.held)[0], (std::vector<Bytes>{3 * GiB, 2 * GiB}));  // the copy with its grandchild
+    EXPECT_EQ((*s.held)[1], (std::vector<Bytes>{3 * GiB, 2 * GiB}));  // the worker's tree holds the same
     kill(copy, SIGKILL);
     waitpid(copy, nullptr, 0);
 }
