@@ -23,8 +23,8 @@ bool GpuGate::admit(WorkerId worker, TaskId task, bool /*speculative*/, Seconds 
 const std::vector<int>& GpuGate::devices(WorkerId worker, TaskId task) const {
     const auto it = placed_.find({worker.value(), task.value()});
     if (it == placed_.end()) {
-        throw std::logic_error("GpuGate: task " + std::to_string(task.value()) + " was not admitted on worker " +
-                               std::to_string(worker.value()));
+        throw std::logic_error("GpuGate: task " + std::to_string(task.value()) +
+                               " was not admitted on worker " + std::to_string(worker.value()));
     }
     return it->second;
 }
@@ -37,8 +37,8 @@ void GpuGate::finish(WorkerId worker, TaskId task, CopyEnd how, std::optional<By
     ++version_;
 }
 
-void GpuGate::report_free(int node, const std::vector<Bytes>& free, const std::optional<std::vector<Bytes>>& ours,
-                          Seconds measured_at) {
+void GpuGate::report_free(int node, const std::vector<Bytes>& free,
+                          const std::optional<std::vector<Bytes>>& ours, Seconds measured_at) {
     placement_.report_free(node, free, ours, measured_at);
     ++version_;
 }

@@ -3,9 +3,8 @@
 // only where there is room, and the gate is not asked again while nothing changed.
 #include "schedule/gpu_gate.hpp"
 
-#include <gtest/gtest.h>
-
 #include <functional>
+#include <gtest/gtest.h>
 #include <map>
 #include <random>
 
@@ -26,8 +25,11 @@ struct Layout {
 class Simulation {
 public:
     Simulation(const Layout& layout, std::uint64_t n_tasks, std::function<double(std::uint64_t)> duration,
-               std::function<std::optional<Bytes>(TaskId)> declared, SchedulerOptions options = no_speculation())
-        : layout_(layout), duration_(std::move(duration)), declared_(declared),
+               std::function<std::optional<Bytes>(TaskId)> declared,
+               SchedulerOptions options = no_speculation())
+        : layout_(layout),
+          duration_(std::move(duration)),
+          declared_(declared),
           gate_(make_placement(layout, workers_), declared),
           scheduler_(n_tasks, worker_ids(), options) {
         scheduler_.set_gate(&gate_);
@@ -143,8 +145,9 @@ std::vector<PlacementGpu> gpus(int n, Bytes total, int cap = 0) {
 
 TEST(GpuGate, TwoHundredTasksOf3GOnFourGpusOf16GReachThePackingBound) {
     // 5 copies of 3 GiB fit a 16 GiB GPU: 20 at once on 4 GPUs, 200 tasks of 1 s: 10 s.
-    Simulation sim({{gpus(4, 16 * GiB)}, {24}}, 200, [](std::uint64_t) { return 1.0; },
-                   [](TaskId) { return std::optional<Bytes>(3 * GiB); });
+    Simulation sim(
+        {{gpus(4, 16 * GiB)}, {24}}, 200, [](std::uint64_t) { return 1.0; },
+        [](TaskId) { return std::optional<Bytes>(3 * GiB); });
     EXPECT_DOUBLE_EQ(sim.run(), 10.0);
     for (int g = 0; g < 4; ++g) EXPECT_EQ(sim.peak(0, g), 5);
     EXPECT_TRUE(std::is_sorted(sim.starts().begin(), sim.starts().end()));
@@ -156,10 +159,12 @@ TEST(GpuGate, MixedDeclarationsOnUnequalNodesNeverOversubscribe) {
     std::vector<double> duration(300);
     for (auto& n : need) n = (1 + rng() % 10) * GiB;
     for (auto& d : duration) d = 0.5 + static_cast<double>(rng() % 100) / 50.0;
-    Layout layout{{{{16 * GiB, 16 * GiB, 0}, {24 * GiB, 20 * GiB, 3}}, {{12 * GiB, 12 * GiB, 0}}, gpus(3, 40 * GiB)},
-                  {6, 3, 8}};
-    Simulation sim(layout, need.size(), [&](std::uint64_t t) { return duration[t]; },
-                   [&](TaskId t) { return std::optional<Bytes>(need[t.value()]); });
+    Layout layout{
+        {{{16 * GiB, 16 * GiB, 0}, {24 * GiB, 20 * GiB, 3}}, {{12 * GiB, 12 * GiB, 0}}, gpus(3, 40 * GiB)},
+        {6, 3, 8}};
+    Simulation sim(
+        layout, need.size(), [&](std::uint64_t t) { return duration[t]; },
+        [&](TaskId t) { return std::optional<Bytes>(need[t.value()]); });
     sim.run();
     EXPECT_EQ(sim.scheduler().counts().done, need.size());
     EXPECT_TRUE(std::is_sorted(sim.starts().begin(), sim.starts().end()));  // in id order
@@ -168,8 +173,9 @@ TEST(GpuGate, MixedDeclarationsOnUnequalNodesNeverOversubscribe) {
 
 TEST(GpuGate, WorkersWithoutRoomWaitOrFallBackToCpu) {
     // One GPU with one slot, three workers: one copy at a time on the GPU; worker 3 may use CPU.
-    Simulation sim({{gpus(1, 16 * GiB, 1)}, {3}}, 6, [](std::uint64_t) { return 1.0; },
-                   [](TaskId) { return std::nullopt; });
+    Simulation sim(
+        {{gpus(1, 16 * GiB, 1)}, {3}}, 6, [](std::uint64_t) { return 1.0; },
+        [](TaskId) { return std::nullopt; });
     sim.gate().allow_cpu(WorkerId(3));
     const std::vector<Assignment> first = sim.scheduler().assign(0);
     ASSERT_EQ(first.size(), 2u);
@@ -183,10 +189,12 @@ TEST(GpuGate, WorkersWithoutRoomWaitOrFallBackToCpu) {
 
 TEST(GpuGate, NotAskedAgainWhileNothingChanged) {
     int asked = 0;
-    Simulation sim({{gpus(1, 16 * GiB)}, {4}}, 10, [](std::uint64_t) { return 1.0; }, [&](TaskId) {
-        ++asked;
-        return std::optional<Bytes>(10 * GiB);
-    });
+    Simulation sim(
+        {{gpus(1, 16 * GiB)}, {4}}, 10, [](std::uint64_t) { return 1.0; },
+        [&](TaskId) {
+            ++asked;
+            return std::optional<Bytes>(10 * GiB);
+        });
     ASSERT_EQ(sim.scheduler().assign(0).size(), 1u);
     const int after_first = asked;
     EXPECT_GE(after_first, 2);  // the others were asked and refused
@@ -205,8 +213,9 @@ TEST(GpuGate, SpeculativeCopiesNeedRoomToo) {
     o.min_samples = 1;
     o.max_speculative = 4;
     // One GPU of 16 GiB, two workers, two tasks of 6 GiB: task 0 is slow, task 1 quick.
-    Simulation sim({{gpus(1, 16 * GiB)}, {2}}, 2, [](std::uint64_t t) { return t == 0 ? 100.0 : 1.0; },
-                   [](TaskId) { return std::optional<Bytes>(6 * GiB); }, o);
+    Simulation sim(
+        {{gpus(1, 16 * GiB)}, {2}}, 2, [](std::uint64_t t) { return t == 0 ? 100.0 : 1.0; },
+        [](TaskId) { return std::optional<Bytes>(6 * GiB); }, o);
     const auto first = sim.scheduler().assign(0);
     ASSERT_EQ(first.size(), 2u);
     const Assignment quick = first[0].task.value() == 1 ? first[0] : first[1];
