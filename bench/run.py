@@ -87,8 +87,11 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
+    ap.add_argument("--only", default="mpi,commands,makespan,hdf5,grid",
+                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, hdf5, grid")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
+    sections = set(args.only.split(","))
     missing = [what for what, ok in (
         ("parallel (apt-get install parallel)", shutil.which("parallel")),
         ("mpirun (apt-get install openmpi-bin)", shutil.which("mpirun")),
@@ -115,146 +118,151 @@ def main():
         return mpirun(np, f"{b}/e2e_sweep", mode, str(n), "--out", f"{tmp}/{mode}.h5", *opts)
 
     # -- in-process empty tasks -------------------------------------------------------------
-    peers = {}
-    for np in (2, 5):
-        raw = median(lambda: field(mpirun(np, f"{b}/raw_mpi_loop", str(200000 // q), "2"), "rate"), rep)
-        one = median(lambda: field(sweep(np, "empty", 200000 // q, "--batch-us", "0"), "rate"), rep)
-        t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, 2 in flight/worker",
-              rate(raw), f"{one / raw:.2f}x", ">= 0.8x", yes(one >= 0.8 * raw))
-        py = {}
-        for chunk, n in ((1, 20000 // q), (64, 500000 // q), (1024, 1000000 // q)):
-            py[chunk] = median(lambda: field(mpirun(np, sys.executable, "-m", "mpi4py.futures",
-                                                    os.path.join(ROOT, "bench", "mpi4py_pool.py"),
-                                                    str(n), str(chunk)), "rate"), rep)
-        best_chunk = max(py, key=py.get)
-        batched = median(lambda: field(sweep(np, "empty", 2000000 // q), "rate"), rep)
-        t.add(f"empty tasks, automatic batching, np={np}", rate(batched),
-              f"mpi4py.futures best (chunksize {best_chunk}; chunksize 1: {rate(py[1])})",
-              rate(py[best_chunk]), f"{batched / py[best_chunk]:.1f}x", ">= 3x",
-              yes(batched >= 3 * py[best_chunk]))
-        t.add(f"empty tasks, automatic batching, np={np}", rate(batched), "raw MPI loop (1 task/message)",
-              rate(raw), f"{batched / raw:.1f}x", ">= 1,000,000/s at np=5" if np == 5 else "-",
-              yes(batched >= 1e6) if np == 5 else "-")
-        peers[np] = (raw, py)
+    if "mpi" in sections:
+        peers = {}
+        for np in (2, 5):
+            raw = median(lambda: field(mpirun(np, f"{b}/raw_mpi_loop", str(200000 // q), "2"), "rate"), rep)
+            one = median(lambda: field(sweep(np, "empty", 200000 // q, "--batch-us", "0"), "rate"), rep)
+            t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, 2 in flight/worker",
+                  rate(raw), f"{one / raw:.2f}x", ">= 0.8x", yes(one >= 0.8 * raw))
+            py = {}
+            for chunk, n in ((1, 20000 // q), (64, 500000 // q), (1024, 1000000 // q)):
+                py[chunk] = median(lambda: field(mpirun(np, sys.executable, "-m", "mpi4py.futures",
+                                                        os.path.join(ROOT, "bench", "mpi4py_pool.py"),
+                                                        str(n), str(chunk)), "rate"), rep)
+            best_chunk = max(py, key=py.get)
+            batched = median(lambda: field(sweep(np, "empty", 2000000 // q), "rate"), rep)
+            t.add(f"empty tasks, automatic batching, np={np}", rate(batched),
+                  f"mpi4py.futures best (chunksize {best_chunk}; chunksize 1: {rate(py[1])})",
+                  rate(py[best_chunk]), f"{batched / py[best_chunk]:.1f}x", ">= 3x",
+                  yes(batched >= 3 * py[best_chunk]))
+            t.add(f"empty tasks, automatic batching, np={np}", rate(batched), "raw MPI loop (1 task/message)",
+                  rate(raw), f"{batched / raw:.1f}x", ">= 1,000,000/s at np=5" if np == 5 else "-",
+                  yes(batched >= 1e6) if np == 5 else "-")
+            peers[np] = (raw, py)
 
     # -- external commands -------------------------------------------------------------------
-    # np = cores + 1 is one worker per core plus the master: the target's case.
-    cores = os.cpu_count()
-    for np in sorted({2, cores + 1, 5}):
-        workers = np - 1
-        n = 1000 // q
+    if "commands" in sections:
+        # np = cores + 1 is one worker per core plus the master: the target's case.
+        cores = os.cpu_count()
+        for np in sorted({2, cores + 1, 5}):
+            workers = np - 1
+            n = 1000 // q
 
-        def cli_rate():
-            # The sweep's own span from the file (first start to last end), like the raw loop
-            # that has no launcher to start either; the rate with mpirun's start is kept too.
-            out_file = f"{tmp}/cmd.h5"
-            t0 = time.perf_counter()
-            mpirun(np, cli, "run", "-o", out_file, "--force", "--progress", "0", "-p",
-                   f"x=range(0,{n})", "--", "true")
-            with_launch.append(n / (time.perf_counter() - t0))
-            import h5py
-            with h5py.File(out_file, "r") as f:
-                start, wall = f["tasks/start"][:], f["tasks/wall_s"][:]
-                assert (f["tasks/status"][:] == 1).all(), "some `true` tasks did not succeed"
-            return n / ((start + wall).max() - start.min())
+            def cli_rate():
+                # The sweep's own span from the file (first start to last end), like the raw loop
+                # that has no launcher to start either; the rate with mpirun's start is kept too.
+                out_file = f"{tmp}/cmd.h5"
+                t0 = time.perf_counter()
+                mpirun(np, cli, "run", "-o", out_file, "--force", "--progress", "0", "-p",
+                       f"x=range(0,{n})", "--", "true")
+                with_launch.append(n / (time.perf_counter() - t0))
+                import h5py
+                with h5py.File(out_file, "r") as f:
+                    start, wall = f["tasks/start"][:], f["tasks/wall_s"][:]
+                    assert (f["tasks/status"][:] == 1).all(), "some `true` tasks did not succeed"
+                return n / ((start + wall).max() - start.min())
 
-        def spawn_rate():
-            return field(run([f"{b}/raw_spawn", str(n), str(workers), "/bin/true"]), "rate")
+            def spawn_rate():
+                return field(run([f"{b}/raw_spawn", str(n), str(workers), "/bin/true"]), "rate")
 
-        def parallel_rate():
-            m = 300 // q
-            t0 = time.perf_counter()
-            subprocess.run(["parallel", "-j", str(workers), "true", ":::"] + [str(i) for i in range(m)],
-                           check=True, capture_output=True, env=ENV)
-            return m / (time.perf_counter() - t0)
+            def parallel_rate():
+                m = 300 // q
+                t0 = time.perf_counter()
+                subprocess.run(["parallel", "-j", str(workers), "true", ":::"] + [str(i) for i in range(m)],
+                               check=True, capture_output=True, env=ENV)
+                return m / (time.perf_counter() - t0)
 
-        with_launch = []
-        ours = median(cli_rate, rep)
-        spawn = median(spawn_rate, rep)
-        par = median(parallel_rate, rep)
-        t.add(f"`mpisweep run -- true`, np={np} (with mpirun's start: {rate(statistics.median(with_launch))})",
-              rate(ours),
-              f"raw posix_spawn, {workers} loop(s)", rate(spawn), f"{ours / spawn:.2f}x", ">= 0.8x",
-              yes(ours >= 0.8 * spawn))
-        t.add(f"`mpisweep run -- true`, np={np}", rate(ours), f"GNU Parallel -j{workers}", rate(par),
-              f"{ours / par:.1f}x", ">= 5x", yes(ours >= 5 * par))
+            with_launch = []
+            ours = median(cli_rate, rep)
+            spawn = median(spawn_rate, rep)
+            par = median(parallel_rate, rep)
+            t.add(f"`mpisweep run -- true`, np={np} (with mpirun's start: {rate(statistics.median(with_launch))})",
+                  rate(ours),
+                  f"raw posix_spawn, {workers} loop(s)", rate(spawn), f"{ours / spawn:.2f}x", ">= 0.8x",
+                  yes(ours >= 0.8 * spawn))
+            t.add(f"`mpisweep run -- true`, np={np}", rate(ours), f"GNU Parallel -j{workers}", rate(par),
+                  f"{ours / par:.1f}x", ">= 5x", yes(ours >= 5 * par))
 
-    # Files made in the output folder by 10^4 `true` tasks at np = cores + 1: counted with
-    # inotify on the output folder and on the log folder (made beforehand, so it is watched).
-    n = 10000 // q
-    np = cores + 1
-    out_dir = tempfile.mkdtemp(prefix="files-", dir=tmp)
-    os.makedirs(f"{out_dir}/cmd.h5.logs")
-    with FileEvents([out_dir, f"{out_dir}/cmd.h5.logs"]) as events:
-        mpirun(np, cli, "run", "-o", f"{out_dir}/cmd.h5", "--progress", "0", "-p", f"x=range(0,{n})", "--", "true")
-    # Files made (a temporary file renamed into place counts once: renames make no file).
-    made = sum(len(v) for v in events.created.values())
-    gone = sum(len(v) for v in events.deleted.values())
-    limit = 2 + 2 * (np - 1)
-    t.add(f"files created in the output folder by {n} `true` tasks, np={np} ({gone} deleted again"
-          f"{'; inotify lost events' if events.overflowed else ''})", str(made),
-          "2 + 2 x workers", str(limit), f"{made / limit:.2f}x", "<= 2 + 2 x workers", yes(made <= limit))
+        # Files made in the output folder by 10^4 `true` tasks at np = cores + 1: counted with
+        # inotify on the output folder and on the log folder (made beforehand, so it is watched).
+        n = 10000 // q
+        np = cores + 1
+        out_dir = tempfile.mkdtemp(prefix="files-", dir=tmp)
+        os.makedirs(f"{out_dir}/cmd.h5.logs")
+        with FileEvents([out_dir, f"{out_dir}/cmd.h5.logs"]) as events:
+            mpirun(np, cli, "run", "-o", f"{out_dir}/cmd.h5", "--progress", "0", "-p", f"x=range(0,{n})", "--", "true")
+        # Files made (a temporary file renamed into place counts once: renames make no file).
+        made = sum(len(v) for v in events.created.values())
+        gone = sum(len(v) for v in events.deleted.values())
+        limit = 2 + 2 * (np - 1)
+        t.add(f"files created in the output folder by {n} `true` tasks, np={np} ({gone} deleted again"
+              f"{'; inotify lost events' if events.overflowed else ''})", str(made),
+              "2 + 2 x workers", str(limit), f"{made / limit:.2f}x", "<= 2 + 2 x workers", yes(made <= limit))
 
     # -- makespan and straggler --------------------------------------------------------------
-    for np in (2, 5):
-        n = 400 // q
-        out = sweep(np, "sleep", n)
-        span, bound = field(out, "seconds"), field(out, "bound")
-        t.add(f"makespan, {n} sleeps of 10-100 ms, np={np}", secs(span), "max(total/workers, longest)",
-              secs(bound), f"{span / bound:.3f}x", "<= 1.05x", yes(span <= 1.05 * bound))
-    for np in (2, 5):
-        n = (40 * (np - 1)) // q
-        with_spec = sweep(np, "straggler", n)
-        without = sweep(np, "straggler", n, "--no-speculation")
-        ideal = field(with_spec, "bound")
-        a, w = field(with_spec, "seconds"), field(without, "seconds")
-        t.add(f"straggler (rank 1 5x slower), {n} x 20 ms, np={np}, with speculation", secs(a),
-              "ideal (fluid bound)", secs(ideal), f"{a / ideal:.2f}x", "<= 1.15x", yes(a <= 1.15 * ideal))
-        t.add(f"straggler, np={np}, without speculation", secs(w), "ideal (fluid bound)", secs(ideal),
-              f"{w / ideal:.2f}x", "-", "-")
+    if "makespan" in sections:
+        for np in (2, 5):
+            n = 400 // q
+            out = sweep(np, "sleep", n)
+            span, bound = field(out, "seconds"), field(out, "bound")
+            t.add(f"makespan, {n} sleeps of 10-100 ms, np={np}", secs(span), "max(total/workers, longest)",
+                  secs(bound), f"{span / bound:.3f}x", "<= 1.05x", yes(span <= 1.05 * bound))
+        for np in (2, 5):
+            n = (40 * (np - 1)) // q
+            with_spec = sweep(np, "straggler", n)
+            without = sweep(np, "straggler", n, "--no-speculation")
+            ideal = field(with_spec, "bound")
+            a, w = field(with_spec, "seconds"), field(without, "seconds")
+            t.add(f"straggler (rank 1 5x slower), {n} x 20 ms, np={np}, with speculation", secs(a),
+                  "ideal (fluid bound)", secs(ideal), f"{a / ideal:.2f}x", "<= 1.15x", yes(a <= 1.15 * ideal))
+            t.add(f"straggler, np={np}, without speculation", secs(w), "ideal (fluid bound)", secs(ideal),
+                  f"{w / ideal:.2f}x", "-", "-")
 
     # -- HDF5 --------------------------------------------------------------------------------
-    micro = run([f"{b}/mpisweep_micro", "--benchmark_filter=StoreRecordBatched/4096",
-                 "--benchmark_format=console"])
-    m = re.search(r"items_per_second=([0-9.]+)([kMG]?)/s", micro)
-    store_alone = float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
-    for np in (2, 5):
-        res = median(lambda: field(sweep(np, "results", 2000000 // q), "rate"), rep)
-        t.add(f"results written to HDF5 end to end, np={np}", rate(res),
-              "store alone (record + batched writes)", rate(store_alone), f"{res / store_alone:.2f}x",
-              ">= 1,000,000/s", yes(res >= 1e6))
+    if "hdf5" in sections:
+        micro = run([f"{b}/mpisweep_micro", "--benchmark_filter=StoreRecordBatched/4096",
+                     "--benchmark_format=console"])
+        m = re.search(r"items_per_second=([0-9.]+)([kMG]?)/s", micro)
+        store_alone = float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
+        for np in (2, 5):
+            res = median(lambda: field(sweep(np, "results", 2000000 // q), "rate"), rep)
+            t.add(f"results written to HDF5 end to end, np={np}", rate(res),
+                  "store alone (record + batched writes)", rate(store_alone), f"{res / store_alone:.2f}x",
+                  ">= 1,000,000/s", yes(res >= 1e6))
 
     # -- 10^8-point grid ---------------------------------------------------------------------
-    n = 10**8 // (100 if args.quick else 1)
-    proc = subprocess.Popen(["mpirun", "-n", "2", f"{b}/e2e_sweep", "big", str(n), "--out",
-                             f"{tmp}/big.h5"], env=ENV, stdout=subprocess.PIPE, text=True, cwd=tmp)
-    pid = t0 = first = None
-    hwm_kb = 0
-    deadline = time.time() + 300
-    try:
-        for line in proc.stdout:
-            if line.startswith("pid="):
-                pid, t0 = int(field(line, "pid")), field(line, "t0")
-            if line.startswith("first_task="):
-                first = field(line, "first_task")
-                time.sleep(1.0)  # let the master run a while: the peak includes the steady state
-                with open(f"/proc/{pid}/status") as f:
-                    hwm_kb = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
-                break
-            if time.time() > deadline:
-                break
-    finally:
-        proc.terminate()
+    if "grid" in sections:
+        n = 10**8 // (100 if args.quick else 1)
+        proc = subprocess.Popen(["mpirun", "-n", "2", f"{b}/e2e_sweep", "big", str(n), "--out",
+                                 f"{tmp}/big.h5"], env=ENV, stdout=subprocess.PIPE, text=True, cwd=tmp)
+        pid = t0 = first = None
+        hwm_kb = 0
+        deadline = time.time() + 300
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    if first is not None:
-        start = first - t0
-        t.add(f"start of a {n:.0e}-point grid (to the first task)", secs(start), "target", "1 s",
-              f"{start:.2f}x", "< 1 s", yes(start < 1))
-        t.add(f"master peak RSS, {n:.0e}-point grid", f"{hwm_kb / 1024:.0f} MB", "target", "300 MB",
-              f"{hwm_kb / 1024 / 300:.2f}x", "< 300 MB", yes(hwm_kb < 300 * 1024))
+            for line in proc.stdout:
+                if line.startswith("pid="):
+                    pid, t0 = int(field(line, "pid")), field(line, "t0")
+                if line.startswith("first_task="):
+                    first = field(line, "first_task")
+                    time.sleep(1.0)  # let the master run a while: the peak includes the steady state
+                    with open(f"/proc/{pid}/status") as f:
+                        hwm_kb = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+                    break
+                if time.time() > deadline:
+                    break
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if first is not None:
+            start = first - t0
+            t.add(f"start of a {n:.0e}-point grid (to the first task)", secs(start), "target", "1 s",
+                  f"{start:.2f}x", "< 1 s", yes(start < 1))
+            t.add(f"master peak RSS, {n:.0e}-point grid", f"{hwm_kb / 1024:.0f} MB", "target", "300 MB",
+                  f"{hwm_kb / 1024 / 300:.2f}x", "< 300 MB", yes(hwm_kb < 300 * 1024))
     shutil.rmtree(tmp, ignore_errors=True)
     load_after = open("/proc/loadavg").read().split()[:3]
     print(f"\nmachine: {os.cpu_count()} cores, {os.uname().release}; {time.strftime('%Y-%m-%d %H:%M')}; "

@@ -70,7 +70,7 @@ public:
             const int e = errno;
             throw SpawnError("cannot create a pipe for the program's output: " + errno_text(e), e);
         }
-        ::fcntl(ends_[0], F_SETFL, ::fcntl(ends_[0], F_GETFL) | O_NONBLOCK);
+        ::fcntl(ends_[0], F_SETFL, O_NONBLOCK);  // a new pipe has no other status flag to keep
     }
     int take_read() { return std::exchange(ends_[0], -1); }
     int take_write() { return std::exchange(ends_[1], -1); }
