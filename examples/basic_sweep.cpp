@@ -41,7 +41,7 @@ mpisweep::TaskResult descend(const mpisweep::TaskContext& ctx) {
 int main(int argc, char** argv) {
     mpisweep::Options options;
     options.output = "basic_sweep.h5";
-    options.progress_interval = 1.0;
+    options.progress_interval = std::chrono::seconds(1);
     if (!examples::parse_args(argc, argv, options)) return mpisweep::kExitUsage;
 
     mpisweep::Grid grid;

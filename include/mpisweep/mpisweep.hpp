@@ -12,6 +12,7 @@
 #include "mpisweep/command.hpp"
 #include "mpisweep/deadline.hpp"
 #include "mpisweep/grid.hpp"
+#include "mpisweep/observer.hpp"
 #include "mpisweep/options.hpp"
 #include "mpisweep/spec.hpp"
 #include "mpisweep/task.hpp"
@@ -34,8 +35,9 @@ enum ExitCode : int {
 /// Runs `task` over every point of `grid` and returns an ExitCode. Call it on every rank with
 /// the same grid (rank 0 checks that the grids agree). Initializes MPI if the caller has not,
 /// and then finalizes it before returning. With one rank, that rank runs the tasks itself.
-/// Errors in the options or the file (existing file, other grid) are reported on rank 0's
-/// stderr as one line and return kExitUsage on every rank.
+/// Errors in the options or the file (existing file, other grid) are told to rank 0's
+/// Options::observer as one message and return kExitUsage on every rank. run() itself never
+/// prints (the default observer does).
 int run(const Grid& grid, const TaskFunction& task, const Options& options);
 
 }  // namespace mpisweep

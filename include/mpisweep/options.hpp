@@ -3,13 +3,20 @@
 // holds.
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "mpisweep/observer.hpp"
 #include "mpisweep/task.hpp"
 
 namespace mpisweep {
+
+/// Every time span in Options: seconds as a double. Any std::chrono duration converts to it
+/// (`options.batch_target = std::chrono::microseconds(500);`), and so does a plain number of
+/// seconds written as Duration(2.5).
+using Duration = std::chrono::duration<double>;
 
 struct SchedulerOptions {
     int max_attempts = 3;          ///< failed attempts after which a task is failed for good
@@ -28,7 +35,7 @@ struct DeviceOptions {
     /// Devices to use, as CUDA ordinals; empty: every device the runtime reports.
     std::vector<int> devices;
     /// Workers that may share one GPU. Workers beyond devices x slots_per_gpu on a node run on
-    /// CPU (rank 0 says so on stderr).
+    /// CPU (rank 0 tells the observer).
     int slots_per_gpu = 1;
     /// Never touch CUDA, even when it is there.
     bool cpu_only = false;
@@ -48,12 +55,17 @@ struct Options {
     /// on each worker about this much work, sent as few messages; workers report back
     /// about as often. Tasks longer than this still go one by one (plus prefetch). 0: one
     /// task per message and one report per task.
-    std::chrono::microseconds batch_target{2000};
+    Duration batch_target = std::chrono::milliseconds(2);
 
-    std::size_t flush_rows = 4096;
-    std::chrono::milliseconds flush_interval{2000};
-    /// Seconds between progress lines on rank 0's stderr; 0 turns progress off.
-    double progress_interval = 0;
+    std::size_t flush_rows = 4096;                      ///< results written in batches of rows
+    Duration flush_interval = std::chrono::seconds(2);  ///< or at least this often
+    /// Time between Observer::on_progress calls (progress lines of a StderrObserver); 0: none.
+    Duration progress_interval{0};
+
+    /// Receives messages, progress and task events on rank 0 (see observer.hpp). The default
+    /// prints them on stderr as the mpisweep command does; nullptr: run() says nothing (its
+    /// return value still tells how the sweep ended).
+    std::shared_ptr<Observer> observer = std::make_shared<StderrObserver>();
 
     /// Stopping early. SIGTERM, SIGINT, SIGUSR1 or SIGHUP reaching any rank during run()
     /// make the whole sweep drain: no new tasks, running copies cancelled (commands get
@@ -65,13 +77,13 @@ struct Options {
     /// After a drain began, how long the master waits for running copies to stop (a task
     /// that ignores cancelled() keeps its worker busy); then it closes the file and ends the
     /// job with MPI_Abort(75). Keep it above CommandSpec::kill_grace_s.
-    std::chrono::duration<double> drain_grace{10.0};
+    Duration drain_grace{10.0};
     /// Walltime: no task is started that is not expected to finish by deadline -
     /// deadline_margin (expected: the longest task so far; before any finished, tasks start).
     /// At that time a drain begins; when nothing runs and nothing fits, run() returns
     /// kExitInterrupted with the rest pending. See deadline.hpp for the job's end time.
     std::optional<std::chrono::system_clock::time_point> deadline;
-    std::chrono::duration<double> deadline_margin{60.0};
+    Duration deadline_margin{60.0};
 
     WorkerHook setup;     ///< once per worker, before its first task
     WorkerHook teardown;  ///< once per worker, after its last task

@@ -38,8 +38,8 @@ void StopArgs::add(CLI::App& app) {
 
 void StopArgs::apply(RunPlan& plan) const {
     Options& o = plan.options;
-    o.progress_interval = progress.empty() ? (isatty(STDERR_FILENO) ? 1.0 : 30.0)
-                                           : parse_seconds_option("--progress", progress, false);
+    o.progress_interval = Duration(progress.empty() ? (isatty(STDERR_FILENO) ? 1.0 : 30.0)
+                                                    : parse_seconds_option("--progress", progress, false));
     if (!deadline.empty()) {
         try {
             const auto now = std::chrono::system_clock::now();
@@ -54,12 +54,10 @@ void StopArgs::apply(RunPlan& plan) const {
         }
     }
     if (!deadline_margin.empty()) {
-        o.deadline_margin =
-            std::chrono::duration<double>(parse_seconds_option("--deadline-margin", deadline_margin, false));
+        o.deadline_margin = Duration(parse_seconds_option("--deadline-margin", deadline_margin, false));
     }
     if (!drain_grace.empty()) {
-        o.drain_grace =
-            std::chrono::duration<double>(parse_seconds_option("--drain-grace", drain_grace, false));
+        o.drain_grace = Duration(parse_seconds_option("--drain-grace", drain_grace, false));
     }
 }
 

@@ -165,6 +165,8 @@ int run_command(const std::vector<std::string>& args) {
     }
     if (!plan) return kExitOk;  // --help
     if (plan->dry_run) return dry_run(*plan);
+    // What run() reports (usage errors, progress, warnings, how to resume) goes to stderr.
+    plan->options.observer = std::make_shared<StderrObserver>();
 
     MPI_Init(nullptr, nullptr);
     // After MPI_Init, so no handler of the MPI library replaces ours.

@@ -1,10 +1,7 @@
 #include "runtime/master.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -27,7 +24,8 @@ Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Opt
       local_task_(local_task),
       local_info_(local_info),
       sends_(comm),
-      sizer_(std::chrono::duration<double>(options.batch_target).count(), options.scheduler.prefetch),
+      sizer_(options.batch_target.count(), options.scheduler.prefetch),
+      notify_(options.observer),
       spin_(spin) {
     if (options_.deadline) {
         // On the monotonic clock, which does not jump when the wall clock is set.
@@ -39,10 +37,9 @@ Master::Master(const boost::mpi::communicator& comm, const Grid& grid, const Opt
 }
 
 int Master::run() {
-    const Seconds start = monotonic_seconds();
-    const SchedulerCounts initial = scheduler_.counts();
-    ProgressReporter progress(std::cerr, options_.progress_interval, isatty(STDERR_FILENO) != 0, start,
-                              initial.done + initial.failed);
+    start_ = monotonic_seconds();
+    next_progress_ = start_ + options_.progress_interval.count();
+    notify_.start(scheduler_.counts());
     Backoff backoff(std::chrono::microseconds(200), spin_);
     // Messages handled per turn before assigning again: enough to drain a burst, few enough
     // that freed slots are refilled soon.
@@ -78,13 +75,13 @@ int Master::run() {
         }
         sends_.reap();
         store_.maybe_flush();
-        progress.maybe_report(scheduler_.counts(), monotonic_seconds());
+        report_progress(monotonic_seconds(), false);
     }
     // Results first: a copy that does not poll cancelled() may keep its worker busy a while.
     store_.flush();
     stop_workers();
     const SchedulerCounts counts = scheduler_.counts();
-    progress.finish(counts, monotonic_seconds());
+    report_progress(monotonic_seconds(), true);
     if (stop_reason_ == StopReason::None && !scheduler_.finished() && scheduler_.deadline_reached()) {
         stop_reason_ = StopReason::Deadline;
     }
@@ -93,12 +90,20 @@ int Master::run() {
         return kExitInterrupted;
     }
     if (!scheduler_.finished()) {
-        std::cerr << "mpisweep: " << (counts.total - counts.done - counts.failed)
-                  << " task(s) left pending: no worker can take them (setup failed, or too many"
-                     " failures in a row); fix the cause and run again with --resume\n";
+        notify_.message(MessageLevel::Error,
+                        std::to_string(counts.total - counts.done - counts.failed) +
+                            " task(s) left pending: no worker can take them (setup failed, or too many"
+                            " failures in a row); fix the cause and run again with --resume");
         return kExitStalled;
     }
     return counts.failed > 0 ? kExitTasksFailed : kExitOk;
+}
+
+void Master::report_progress(Seconds now, bool last) {
+    const Seconds interval = options_.progress_interval.count();
+    if (interval <= 0 || (!last && now < next_progress_)) return;
+    next_progress_ = now + interval;
+    notify_.progress(scheduler_.counts(), now - start_);
 }
 
 void Master::check_stop(Seconds now) {
@@ -141,7 +146,6 @@ void Master::begin_drain(StopReason reason, Seconds now) {
 void Master::report_stop(const char* how) const {
     const SchedulerCounts counts = scheduler_.counts();
     std::ostringstream line;
-    line << "mpisweep: ";
     if (stop_reason_ == StopReason::Deadline) {
         line << "stopped before the deadline (--deadline less " << options_.deadline_margin.count()
              << " s of --deadline-margin)";
@@ -153,8 +157,8 @@ void Master::report_stop(const char* how) const {
     line << ": " << counts.done << " done, ";
     if (counts.failed > 0) line << counts.failed << " failed, ";
     line << cancelled_running_ << " cancelled and " << (counts.total - counts.done - counts.failed)
-         << " left pending; run the same command again with --resume\n";
-    std::cerr << line.str() << std::flush;
+         << " left pending; run the same command again with --resume";
+    notify_.message(MessageLevel::Error, line.str());
 }
 
 void Master::abort_interrupted(const char* how) {
@@ -163,7 +167,7 @@ void Master::abort_interrupted(const char* how) {
         store_.flush();
         store_.close();
     } catch (const std::exception& e) {
-        std::cerr << "mpisweep: saving the results file failed: " << e.what() << '\n';
+        notify_.message(MessageLevel::Error, std::string("saving the results file failed: ") + e.what());
     }
     report_stop(how);
     comm_.abort(kExitInterrupted);
@@ -178,6 +182,19 @@ void Master::assign_and_dispatch(Seconds now) {
 
 void Master::dispatch(const std::vector<Assignment>& assignments) {
     if (assignments.empty()) return;
+    if (notify_.active()) {
+        for (const Assignment& a : assignments) {
+            const WorkerSlot& slot = workers_[static_cast<std::size_t>(a.worker.value())];
+            TaskEvent event;
+            event.task = a.task;
+            event.attempt = a.attempt;
+            event.worker = a.worker.value();
+            event.host = slot.host;
+            event.device = slot.device;
+            event.speculative = a.speculative;
+            notify_.task_started(event);
+        }
+    }
     if (local_task_ != nullptr) {
         local_queue_.insert(local_queue_.end(), assignments.begin(), assignments.end());
         return;
@@ -278,6 +295,9 @@ void Master::handle_report(WorkerId worker, TaskReport& report) {
                 throw std::logic_error("scheduler refused the first result of task " +
                                        std::to_string(report.task.value()));
             }
+            task_finished(worker, report, outcome.accepted ? TaskOutcome::Done : TaskOutcome::Superseded);
+            if (outcome.accepted && notify_.wants_results())
+                notify_.result(report.task, grid_.at(report.task), report.results);
             send_cancels(outcome.cancels);
             break;
         }
@@ -290,6 +310,7 @@ void Master::handle_report(WorkerId worker, TaskReport& report) {
                 ++cancelled_running_;
             }
             scheduler_.on_cancelled(worker, report.task, now);
+            task_finished(worker, report, TaskOutcome::Cancelled);
             break;
     }
 }
@@ -299,12 +320,43 @@ void Master::handle_failure(WorkerId worker, TaskReport& report) {
     if (outcome.verdict == FailVerdict::FailedForGood) {
         store_.record(make_record(worker, report, TaskStatus::Failed, outcome.attempts));
     }
+    switch (outcome.verdict) {
+        case FailVerdict::Retry:
+        case FailVerdict::Waiting:
+            task_finished(worker, report, TaskOutcome::Retrying);
+            break;
+        case FailVerdict::FailedForGood:
+            task_finished(worker, report, TaskOutcome::Failed);
+            break;
+        case FailVerdict::Ignored:  // a copy being cancelled, or one of a settled task
+            task_finished(worker, report,
+                          scheduler_.status(report.task) == TaskStatus::Pending ? TaskOutcome::Cancelled
+                                                                                : TaskOutcome::Superseded);
+            break;
+    }
     if (outcome.worker_retired) {
-        std::cerr << "mpisweep: rank " << worker.value() << " on " << workers_[worker.value()].host
-                  << " gets no more tasks after " << options_.scheduler.max_worker_errors
-                  << " failures in a row; last error: " << report.error << '\n';
+        notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " +
+                                                   workers_[worker.value()].host +
+                                                   " gets no more tasks after " +
+                                                   std::to_string(options_.scheduler.max_worker_errors) +
+                                                   " failures in a row; last error: " + report.error);
     }
     send_cancels(outcome.cancels);
+}
+
+void Master::task_finished(WorkerId worker, const TaskReport& report, TaskOutcome outcome) const {
+    if (!notify_.active()) return;
+    const WorkerSlot& slot = workers_[static_cast<std::size_t>(worker.value())];
+    TaskEvent event;
+    event.task = report.task;
+    event.attempt = report.attempt;
+    event.worker = worker.value();
+    event.host = slot.host;
+    event.device = slot.device;
+    event.wall_s = report.wall_s;
+    event.exit_code = report.exit_code;
+    event.error = report.error;
+    notify_.task_finished(event, outcome);
 }
 
 TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus status, int attempts) const {
@@ -320,7 +372,11 @@ TaskRecord Master::make_record(WorkerId worker, TaskReport& report, TaskStatus s
     record.wall_s = report.wall_s;
     record.exit_code = report.exit_code;
     if (status == TaskStatus::Failed) record.error = report.error;
-    record.results = std::move(report.results);
+    if (notify_.wants_results()) {
+        record.results = report.results;  // on_result still needs them
+    } else {
+        record.results = std::move(report.results);
+    }
     return record;
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "mpisweep/mpisweep.hpp"
-#include "runtime/progress.hpp"
+#include "runtime/notifier.hpp"
 #include "schedule/batch_sizer.hpp"
 #include "schedule/scheduler.hpp"
 #include "store/result_store.hpp"
@@ -35,6 +35,8 @@ public:
            const WorkerInfo* local_info, std::chrono::microseconds spin = std::chrono::microseconds(200));
     /// Runs the sweep to its end and returns the ExitCode.
     int run();
+    /// Where the sweep stands (for Observer::on_end after run()).
+    SweepCounts counts() const { return scheduler_.counts(); }
 
 private:
     /// Why the sweep stops early.
@@ -48,8 +50,11 @@ private:
     /// that rank 0 runs itself polls as cancelled().
     bool stopping() const;
     void begin_drain(StopReason reason, Seconds now);
-    /// Called after the drain (or an urgent stop): one line on stderr, saying how to resume.
+    /// Called after the drain (or an urgent stop): one message saying how to resume.
     void report_stop(const char* how) const;
+    void report_progress(Seconds now, bool last);
+    /// on_task_finished for a copy `worker` answered.
+    void task_finished(WorkerId worker, const TaskReport& report, TaskOutcome outcome) const;
     /// Saves what the file has and ends the job with kExitInterrupted (MPI_Abort).
     [[noreturn]] void abort_interrupted(const char* how);
     void assign_and_dispatch(Seconds now);
@@ -78,6 +83,8 @@ private:
     std::vector<TaskBatch> outgoing_;   ///< per rank, filled by dispatch()
     std::vector<int> outgoing_ranks_;   ///< ranks with a non-empty batch in outgoing_
     BatchSizer sizer_;
+    Notifier notify_;
+    Seconds start_ = 0, next_progress_ = 0;
     std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
 
     std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the monotonic clock

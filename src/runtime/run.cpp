@@ -6,13 +6,16 @@
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
+#include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
-#include <iostream>
+#include <cmath>
 #include <optional>
+#include <string>
 
 #include "mpisweep/mpisweep.hpp"
 #include "platform/interrupt.hpp"
 #include "runtime/master.hpp"
+#include "runtime/notifier.hpp"
 #include "runtime/worker.hpp"
 #include "store/result_store.hpp"
 #include "transport/mpi_check.hpp"
@@ -69,6 +72,13 @@ std::chrono::microseconds spin_time(const boost::mpi::communicator& comm, bool i
     return std::chrono::microseconds(is_master || !oversubscribed ? 200 : 0);
 }
 
+void check_duration(const char* name, Duration value) {
+    if (!(value.count() >= 0) || !std::isfinite(value.count())) {
+        throw std::invalid_argument(std::string(name) + ": expected a finite time >= 0 seconds, got " +
+                                    std::to_string(value.count()));
+    }
+}
+
 /// Options checked before anything is created; throws std::invalid_argument naming the option.
 void validate(const Grid& grid, const Options& options) {
     if (grid.size() == 0) throw std::invalid_argument("the grid is empty: give at least one parameter");
@@ -80,27 +90,16 @@ void validate(const Grid& grid, const Options& options) {
         throw std::invalid_argument(
             "resume and overwrite: choose one (resume keeps the file, overwrite replaces it)");
     }
-    if (options.batch_target.count() < 0) {
-        throw std::invalid_argument("batch_target: expected >= 0 microseconds, got " +
-                                    std::to_string(options.batch_target.count()));
-    }
+    check_duration("batch_target", options.batch_target);
     if (options.flush_rows == 0) throw std::invalid_argument("flush_rows: expected >= 1, got 0");
-    if (options.progress_interval < 0) {
-        throw std::invalid_argument("progress_interval: expected >= 0 seconds, got " +
-                                    std::to_string(options.progress_interval));
-    }
+    check_duration("flush_interval", options.flush_interval);
+    check_duration("progress_interval", options.progress_interval);
     if (options.devices.slots_per_gpu < 1) {
         throw std::invalid_argument("slots_per_gpu: expected >= 1, got " +
                                     std::to_string(options.devices.slots_per_gpu));
     }
-    if (!(options.drain_grace.count() >= 0)) {
-        throw std::invalid_argument("drain_grace: expected >= 0 seconds, got " +
-                                    std::to_string(options.drain_grace.count()));
-    }
-    if (!(options.deadline_margin.count() >= 0)) {
-        throw std::invalid_argument("deadline_margin: expected >= 0 seconds, got " +
-                                    std::to_string(options.deadline_margin.count()));
-    }
+    check_duration("drain_grace", options.drain_grace);
+    check_duration("deadline_margin", options.deadline_margin);
     // The scheduler checks its own options, with the same code that uses them.
     Scheduler probe(0, {WorkerId(0)}, options.scheduler);
 }
@@ -118,11 +117,16 @@ bool open_store(const boost::mpi::communicator& comm, const Grid& grid, const Op
             so.mpi_size = comm.size();
             so.overwrite = options.overwrite;
             so.flush_rows = options.flush_rows;
-            so.flush_interval = options.flush_interval;
+            // Whole milliseconds; beyond a day a flush by time is as good as never.
+            so.flush_interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::min(options.flush_interval, Duration(std::chrono::hours(24))));
+            so.on_message = [&options](MessageLevel level, const std::string& text) {
+                Notifier(options.observer).message(level, text);
+            };
             store.emplace(options.resume ? ResultStore::open_for_resume(grid, so)
                                          : ResultStore::create(grid, so));
         } catch (const std::exception& e) {
-            std::cerr << "mpisweep: " << e.what() << '\n';
+            Notifier(options.observer).message(MessageLevel::Error, e.what());
             ok = false;
         }
     }
@@ -135,7 +139,9 @@ WorkerHello prepare_worker(WorkerInfo& info, const Options& options) {
     WorkerHello hello;
     hello.host = info.host;
     try {
-        hello.node_devices = bind_device(info, options.devices);
+        DeviceBinding binding = bind_device(info, options.devices);
+        hello.node_devices = binding.node_devices;
+        hello.warning = std::move(binding.warning);
         hello.device = info.device;
         if (options.setup) options.setup(info);
     } catch (const std::exception& e) {
@@ -145,28 +151,38 @@ WorkerHello prepare_worker(WorkerInfo& info, const Options& options) {
     return hello;
 }
 
-std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Options& options) {
+/// What rank 0 knows of each rank; tells the observer about workers that take no tasks or
+/// run on CPU beside GPUs.
+std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Options& options,
+                                     const Notifier& notify) {
     std::vector<WorkerSlot> slots(hellos.size());
     for (std::size_t rank = 0; rank < hellos.size(); ++rank) {
         slots[rank] = {hellos[rank].host, hellos[rank].device, hellos[rank].ready};
     }
     for (std::size_t rank = hellos.size() > 1 ? 1 : 0; rank < hellos.size(); ++rank) {
         const WorkerHello& h = hellos[rank];
+        const std::string who = "rank " + std::to_string(rank) + " on " + h.host;
+        if (!h.warning.empty()) notify.message(MessageLevel::Warning, h.warning);
         if (!h.ready) {
-            std::cerr << "mpisweep: rank " << rank << " on " << h.host << " takes no tasks: " << h.error
-                      << '\n';
+            notify.message(MessageLevel::Warning, who + " takes no tasks: " + h.error);
         } else if (h.device < 0 && h.node_devices > 0) {
-            std::cerr << "mpisweep: rank " << rank << " on " << h.host << " runs on CPU: its node has "
-                      << h.node_devices << " GPU(s) and slots_per_gpu is " << options.devices.slots_per_gpu
-                      << '\n';
+            notify.message(MessageLevel::Notice, who + " runs on CPU: its node has " +
+                                                     std::to_string(h.node_devices) +
+                                                     " GPU(s) and slots_per_gpu is " +
+                                                     std::to_string(options.devices.slots_per_gpu));
         }
     }
     return slots;
 }
 
-int run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-               const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
-               const WorkerInfo& info, std::chrono::microseconds spin) {
+struct SweepEnd {
+    int exit_code = kExitOk;
+    SweepCounts counts;
+};
+
+SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
+                    const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
+                    const WorkerInfo& info, std::chrono::microseconds spin) {
     const bool alone = comm.size() == 1;
     std::vector<WorkerId> ids;
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
@@ -174,15 +190,37 @@ int run_master(const boost::mpi::communicator& comm, const Grid& grid, const Tas
     Scheduler scheduler(grid.size(), ids, options.scheduler,
                         options.resume ? SettledTasks::from_statuses(store.statuses()) : SettledTasks{},
                         options.retry_failed);
-    std::vector<WorkerSlot> slots = worker_slots(hellos, options);
+    std::vector<WorkerSlot> slots = worker_slots(hellos, options, Notifier(options.observer));
     for (WorkerId id : ids) {
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);
     }
     Master master(comm, grid, options, store, scheduler, std::move(slots), alone ? &task : nullptr,
                   alone ? &info : nullptr, spin);
-    const int code = master.run();
+    SweepEnd end;
+    end.exit_code = master.run();
     store.close();
-    return code;
+    end.counts = master.counts();
+    return end;
+}
+
+/// Runs the teardown hook of a worker; every rank's failure is told to rank 0's observer.
+/// Collective.
+void teardown(const boost::mpi::communicator& comm, const WorkerInfo& info, const Options& options,
+              bool run_hook) {
+    std::string failure;
+    if (run_hook && options.teardown) {
+        try {
+            options.teardown(info);
+        } catch (const std::exception& e) {
+            failure = "rank " + std::to_string(comm.rank()) + ": teardown failed: " + e.what();
+        }
+    }
+    std::vector<std::string> failures;
+    boost::mpi::gather(comm, failure, failures, kRoot);
+    const Notifier notify(options.observer);
+    for (const std::string& text : failures) {
+        if (!text.empty()) notify.message(MessageLevel::Warning, text);
+    }
 }
 
 }  // namespace
@@ -204,8 +242,9 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     boost::mpi::broadcast(comm, root_hash, kRoot);
     if (!boost::mpi::all_reduce(comm, my_hash == root_hash, std::logical_and<bool>())) {
         if (is_master) {
-            std::cerr << "mpisweep: the ranks were given different grids; build the grid the same"
-                         " way on every rank\n";
+            Notifier(options.observer)
+                .message(MessageLevel::Error,
+                         "the ranks were given different grids; build the grid the same way on every rank");
         }
         return kExitUsage;
     }
@@ -220,30 +259,26 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     std::vector<WorkerHello> hellos;
     boost::mpi::gather(comm, hello, hellos, kRoot);
 
-    int exit_code = kExitOk;
+    SweepEnd end;
     try {
         if (is_master) {
-            exit_code = run_master(comm, grid, task, options, *store, hellos, info, spin);
+            end = run_master(comm, grid, task, options, *store, hellos, info, spin);
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
-            const double report_interval = std::chrono::duration<double>(options.batch_target).count() / 2;
-            Worker(comm, grid, task, info, report_interval, spin).run();
+            Worker(comm, grid, task, info, options.batch_target.count() / 2, spin).run();
         }
     } catch (const std::exception& e) {
         // The others would wait for this rank forever: end the whole job. The file keeps
-        // what was flushed, and --resume continues from it.
-        std::cerr << "mpisweep: rank " << comm.rank() << ": " << e.what() << '\n';
+        // what was flushed, and --resume continues from it. Told on this rank: it cannot
+        // reach rank 0 any more.
+        Notifier(options.observer)
+            .message(MessageLevel::Error, "rank " + std::to_string(comm.rank()) + ": " + e.what());
         comm.abort(kExitError);
     }
-    if (is_worker && hello.ready && options.teardown) {
-        try {
-            options.teardown(info);
-        } catch (const std::exception& e) {
-            std::cerr << "mpisweep: rank " << comm.rank() << ": teardown failed: " << e.what() << '\n';
-        }
-    }
-    boost::mpi::broadcast(comm, exit_code, kRoot);
-    return exit_code;
+    teardown(comm, info, options, is_worker && hello.ready);
+    boost::mpi::broadcast(comm, end.exit_code, kRoot);
+    if (is_master) Notifier(options.observer).end(end.counts, end.exit_code);
+    return end.exit_code;
 }
 
 }  // namespace mpisweep

@@ -60,14 +60,8 @@ struct FailOutcome {
     std::vector<Cancellation> cancels;  ///< queued copies taken back from a retired worker
 };
 
-struct SchedulerCounts {
-    std::uint64_t total = 0, done = 0, failed = 0, pending = 0;
-    std::uint64_t running = 0;     ///< tasks with a copy held and not being cancelled
-    std::uint64_t duplicates = 0;  ///< results dropped because another copy won
-    std::uint64_t speculative_started = 0, speculative_won = 0;
-    int workers = 0, retired = 0;
-    std::uint64_t in_flight = 0;  ///< copies sent and not answered yet, cancelled ones included
-};
+/// The counts the scheduler keeps are the public SweepCounts (mpisweep/observer.hpp).
+using SchedulerCounts = SweepCounts;
 
 /// Asked by assign() before a copy goes to a worker: whether it may start there now (GPU
 /// placement: a GPU of the worker's node has room for it). A refused task stays pending, first

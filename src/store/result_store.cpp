@@ -4,8 +4,6 @@
 // rebuilding the file from the journal (store_resume.cpp).
 #include "store/result_store.hpp"
 
-#include <iostream>
-
 #include "store/store_impl.hpp"
 
 namespace mpisweep {
@@ -92,9 +90,10 @@ ResultStore::~ResultStore() {
     try {
         impl_->finish();
     } catch (const std::exception& e) {
-        std::cerr << "mpisweep: could not finish writing '" << impl_->path << "': " << e.what() << '\n';
+        tell(impl_->options, MessageLevel::Error,
+             "could not finish writing '" + impl_->path + "': " + e.what());
     } catch (...) {
-        std::cerr << "mpisweep: could not finish writing '" << impl_->path << "'\n";
+        tell(impl_->options, MessageLevel::Error, "could not finish writing '" + impl_->path + "'");
     }
 }
 

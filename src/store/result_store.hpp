@@ -3,6 +3,7 @@
 // (DESIGN.md). Rows are indexed by task id. Writes are buffered and flushed in batches.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "mpisweep/grid.hpp"
 #include "mpisweep/ids.hpp"
+#include "mpisweep/observer.hpp"
 #include "mpisweep/task.hpp"
 #include "schedule/task_status.hpp"
 
@@ -45,6 +47,9 @@ struct StoreOptions {
     bool overwrite = false;         ///< replace an existing file (create only)
     std::size_t flush_rows = 4096;  ///< flush once this many records are buffered (0 acts as 1)
     std::chrono::milliseconds flush_interval{2000};  ///< or once the oldest is this old
+    /// Told what the store notices and carries on from (a journal ignored or replayed, a
+    /// failure to finish the file in the destructor); the store never prints. Empty: nobody.
+    std::function<void(MessageLevel, const std::string&)> on_message;
 };
 
 class ResultStore {
@@ -59,7 +64,7 @@ public:
 
     ResultStore(ResultStore&&) noexcept;
     ResultStore& operator=(ResultStore&&) noexcept;
-    ~ResultStore();  ///< flushes and closes; never throws (errors are reported on stderr)
+    ~ResultStore();  ///< flushes and closes; never throws (errors go to StoreOptions::on_message)
 
     /// Status of every task as in the file (for the scheduler on resume), with the records
     /// buffered but not yet written applied on top.

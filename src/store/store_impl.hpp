@@ -14,6 +14,15 @@
 
 namespace mpisweep {
 
+/// Passes a message to StoreOptions::on_message, if set; what it throws is ignored (this runs
+/// in a destructor too). The store never prints.
+inline void tell(const StoreOptions& options, MessageLevel level, const std::string& text) noexcept {
+    if (!options.on_message) return;
+    try {
+        options.on_message(level, text);
+    } catch (...) {}
+}
+
 /// A results file that exists but cannot be read as one: a journal may repair it.
 class UnreadableFile : public StoreError {
 public:

@@ -1,6 +1,5 @@
 // Resuming a results file with its journal: the file as it is when its journal says no write
 // was under way; otherwise repaired from the journal (replayed on top, or the file rebuilt).
-#include <iostream>
 #include <sys/stat.h>
 
 #include "store/pending_file.hpp"
@@ -28,15 +27,16 @@ struct ExistingJournal {
 
 // The journal beside `path`, if there is one that can be read. A damaged header means the
 // file is not ours to use: say so and carry on without it.
-std::optional<ExistingJournal> read_existing_journal(const std::string& journal_path) {
+std::optional<ExistingJournal> read_existing_journal(const std::string& journal_path,
+                                                     const StoreOptions& options) {
     std::optional<std::string> bytes = store::read_whole_file(journal_path);
     if (!bytes) return std::nullopt;
     ExistingJournal journal{journal_path, std::move(*bytes), {}};
     try {
         journal.scan = store::scan_journal(journal.bytes);
     } catch (const store::JournalError& e) {
-        std::cerr << "mpisweep: ignoring '" << journal_path << "' (" << e.what()
-                  << "); a new journal replaces it\n";
+        tell(options, MessageLevel::Warning,
+             "ignoring '" + journal_path + "' (" + e.what() + "); a new journal replaces it");
         return std::nullopt;
     }
     return journal;
@@ -98,9 +98,10 @@ std::unique_ptr<ResultStore::Impl> repair(std::unique_ptr<ResultStore::Impl> imp
     }
     const bool was_open = impl != nullptr;
     impl.reset();  // closes the torn file before it is replaced
-    std::cerr << "mpisweep: '" << path << "' "
-              << (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")")
-              << "; rebuilding it from its journal '" << journal.path << "'\n";
+    tell(options, MessageLevel::Warning,
+         "'" + path + "' " +
+             (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")") +
+             "; rebuilding it from its journal '" + journal.path + "'");
     try {
         rebuild_from_journal(grid, options, journal.scan);
     } catch (const StoreError&) {
@@ -134,10 +135,11 @@ void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions
     const std::string journal_path = store::journal_path_of(options.path);
     store::create_journal_file(journal_path, header);
     if (settled > 0 && impl.at_open.done < impl.n_tasks)
-        std::cerr << "mpisweep: '" << options.path
-                  << "' has no journal (made by an older mpisweep); a new one is "
-                  << "started, but if this run is killed in the middle of a write, the " << settled
-                  << " rows written before cannot be rebuilt\n";
+        tell(options, MessageLevel::Warning,
+             "'" + options.path +
+                 "' has no journal (made by an older mpisweep); a new one is started, but if this run is "
+                 "killed in the middle of a write, the " +
+                 std::to_string(settled) + " rows written before cannot be rebuilt");
     impl.journal = store::JournalWriter(journal_path, store::encode_header(header).size());
 }
 
@@ -150,7 +152,7 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     if (::lstat(path.c_str(), &info) != 0)
         throw StoreError("cannot resume from '" + path +
                          "': no such file (leave out --resume to start a new sweep)");
-    std::optional<ExistingJournal> journal = read_existing_journal(store::journal_path_of(path));
+    std::optional<ExistingJournal> journal = read_existing_journal(store::journal_path_of(path), options);
     if (journal) check_journal_grid(*journal, grid, path);
 
     // The file as it is; an error here may be a torn file that the journal repairs.
@@ -165,7 +167,8 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     if (impl && journal && store::read_journal_id(impl->writer.file()) != journal->scan.header.file_id) {
         // The journal of another file at this path (a --force run killed between its two
         // renames): it says nothing about this file.
-        std::cerr << "mpisweep: '" << journal->path << "' belongs to another results file; replacing it\n";
+        tell(options, MessageLevel::Warning,
+             "'" + journal->path + "' belongs to another results file; replacing it");
         journal.reset();
     }
     if (!journal) {

@@ -332,9 +332,10 @@ struct WorkerHello {
     int node_devices = 0;  ///< GPUs usable on the worker's node (to explain CPU workers)
     bool ready = true;     ///< false: binding or setup failed, the worker takes no tasks
     std::string error;
+    std::string warning;  ///< for rank 0 to pass on to the observer ("" when none)
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-        ar& host& device& node_devices& ready& error;
+        ar& host& device& node_devices& ready& error& warning;
     }
 };
 

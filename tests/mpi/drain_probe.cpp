@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
         else if (reader.is("--mode"))
             mode = reader.value();
         else if (reader.is("--drain-grace"))
-            args.options.drain_grace = std::chrono::duration<double>(std::stod(reader.value()));
+            args.options.drain_grace = mpisweep::Duration(std::stod(reader.value()));
         else
             reader.unknown();
     }

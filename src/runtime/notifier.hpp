@@ -1,0 +1,65 @@
+#pragma once
+// Calls the Observer of Options::observer, or nothing when there is none, and swallows what
+// an observer throws (observer.hpp promises run() carries on). Cheap when unused: the
+// per-task calls are one test and one virtual call.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mpisweep/observer.hpp"
+
+namespace mpisweep {
+
+class Notifier {
+public:
+    explicit Notifier(std::shared_ptr<Observer> observer)
+        : observer_(std::move(observer)), wants_results_(observer_ && asks_results(*observer_)) {}
+
+    bool active() const { return observer_ != nullptr; }
+    /// Asked once: whether on_result is wanted (and parameters must be decoded for it).
+    bool wants_results() const { return wants_results_; }
+
+    void message(MessageLevel level, std::string_view text) const noexcept {
+        call([&](Observer& o) { o.on_message(level, text); });
+    }
+    void start(const SweepCounts& counts) const noexcept {
+        call([&](Observer& o) { o.on_start(counts); });
+    }
+    void progress(const SweepCounts& counts, double elapsed_s) const noexcept {
+        call([&](Observer& o) { o.on_progress(counts, elapsed_s); });
+    }
+    void task_started(const TaskEvent& event) const noexcept {
+        call([&](Observer& o) { o.on_task_started(event); });
+    }
+    void task_finished(const TaskEvent& event, TaskOutcome outcome) const noexcept {
+        call([&](Observer& o) { o.on_task_finished(event, outcome); });
+    }
+    void result(TaskId task, const Point& params, const TaskResult& result) const noexcept {
+        call([&](Observer& o) { o.on_result(task, params, result); });
+    }
+    void end(const SweepCounts& counts, int exit_code) const noexcept {
+        call([&](Observer& o) { o.on_end(counts, exit_code); });
+    }
+
+private:
+    template <class Call>
+    void call(Call&& f) const noexcept {
+        if (!observer_) return;
+        try {
+            f(*observer_);
+        } catch (...) {  // an observer must not throw; the sweep goes on regardless
+        }
+    }
+    static bool asks_results(const Observer& o) noexcept {
+        try {
+            return o.wants_results();
+        } catch (...) {
+            return false;
+        }
+    }
+
+    std::shared_ptr<Observer> observer_;
+    bool wants_results_;
+};
+
+}  // namespace mpisweep
