@@ -17,6 +17,19 @@ ColumnType column_type_of(const ResultValue& value) {
     }
 }
 
+ColumnType column_type_of(const ResultView& value) {
+    switch (value.kind) {
+        case ResultView::Kind::Float:
+            return {ColumnType::Kind::Float, 0};
+        case ResultView::Kind::Int:
+            return {ColumnType::Kind::Int, 0};
+        case ResultView::Kind::String:
+            return {ColumnType::Kind::String, 0};
+        default:
+            return {ColumnType::Kind::Array, value.count};
+    }
+}
+
 std::string describe(ColumnType type) {
     switch (type.kind) {
         case ColumnType::Kind::Float:

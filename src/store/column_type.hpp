@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "exec/result_view.hpp"
 #include "mpisweep/task.hpp"
 
 namespace mpisweep::store {
@@ -20,6 +21,7 @@ struct ColumnType {
 /// The column a value would create: double -> Float, int64 -> Int, string -> String,
 /// vector<double> of length k -> Array of width k.
 ColumnType column_type_of(const ResultValue& value);
+ColumnType column_type_of(const ResultView& value);
 
 /// "float64", "int64", "string", "float64[3]": the names used in errors and the docs.
 std::string describe(ColumnType type);
@@ -30,16 +32,16 @@ bool fits(ColumnType value, ColumnType column);
 
 /// fits(column_type_of(value), column) without building the type: the check of every
 /// result of every record.
-inline bool value_fits(const ResultValue& value, ColumnType column) {
+inline bool value_fits(const ResultView& value, ColumnType column) {
     switch (column.kind) {
         case ColumnType::Kind::Float:
-            return value.index() <= 1;
+            return value.kind <= ResultView::Kind::Int;
         case ColumnType::Kind::Int:
-            return value.index() == 1;
+            return value.kind == ResultView::Kind::Int;
         case ColumnType::Kind::String:
-            return value.index() == 2;
+            return value.kind == ResultView::Kind::String;
         case ColumnType::Kind::Array:
-            return value.index() == 3 && std::get<std::vector<double>>(value).size() == column.width;
+            return value.kind == ResultView::Kind::Array && value.count == column.width;
     }
     return false;
 }

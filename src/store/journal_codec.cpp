@@ -286,38 +286,36 @@ char* store_bytes(char* at, T value) {
     return at + n;
 }
 
-std::size_t encoded_size(const ResultValue& value) {
-    switch (value.index()) {
-        case 0:
-        case 1:
+std::size_t encoded_size(const ResultView& value) {
+    switch (value.kind) {
+        case ResultView::Kind::Float:
+        case ResultView::Kind::Int:
             return 1 + 8;
-        case 2:
-            return 1 + 4 + std::get<std::string>(value).size();
+        case ResultView::Kind::String:
+            return 1 + 4 + value.text->size();
         default:
-            return 1 + 4 + 8 * std::get<std::vector<double>>(value).size();
+            return 1 + 4 + 8 * value.count;
     }
 }
 
-char* store_result(char* at, const ResultValue& value) {
-    switch (value.index()) {
-        case 0:
-            at = store_bytes<std::uint8_t>(at, 0);
-            return store_bytes<double>(at, std::get<double>(value));
-        case 1:
-            at = store_bytes<std::uint8_t>(at, 1);
-            return store_bytes<std::int64_t>(at, std::get<std::int64_t>(value));
-        case 2:
-            at = store_bytes<std::uint8_t>(at, 2);
-            return store_string(at, std::get<std::string>(value));
+char* store_result(char* at, const ResultView& value) {
+    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(value.kind));
+    switch (value.kind) {
+        case ResultView::Kind::Float:
+            return store_bytes<double>(at, value.number);
+        case ResultView::Kind::Int:
+            return store_bytes<std::int64_t>(at, value.integer);
+        case ResultView::Kind::String:
+            return store_string(at, *value.text);
         default: {
-            const auto& array = std::get<std::vector<double>>(value);
-            at = store_bytes<std::uint8_t>(at, 3);
-            at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(array.size()));
-            if (!array.empty()) std::memcpy(at, array.data(), array.size() * sizeof(double));
-            return at + array.size() * sizeof(double);
+            at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(value.count));
+            if (value.count > 0) std::memcpy(at, value.values, value.count * sizeof(double));
+            return at + value.count * sizeof(double);
         }
     }
 }
+
+const std::string kNoText;
 
 // Bytes of a record before its node, between node and error, and after error.
 constexpr std::size_t kRecordFixedBytes = 8 + 1 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4;
@@ -341,27 +339,35 @@ void RecordsFrame::clear() {
     std::memset(at, 0, 12);  // length, crc, count: filled in by seal()
 }
 
-void RecordsFrame::add(const TaskRecord& r) {
-    // The fixed fields and strings first, then room for each result as it comes (one walk of
-    // the map).
-    char* at = grow(kRecordFixedBytes + r.node.size() + r.error.size());
+void RecordsFrame::add(const RowView& r) {
+    // The fixed fields and strings first, then room for each result as it comes.
+    const std::string& node = r.node != nullptr ? *r.node : kNoText;
+    const std::string& error = r.error != nullptr ? *r.error : kNoText;
+    char* at = grow(kRecordFixedBytes + node.size() + error.size());
     at = store_bytes<std::uint64_t>(at, r.id.value());
     at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(r.status));
     at = store_bytes<std::int32_t>(at, r.attempts);
     at = store_bytes<std::int32_t>(at, r.worker);
     at = store_bytes<std::int32_t>(at, r.device);
-    at = store_string(at, r.node);
+    at = store_string(at, node);
     at = store_bytes<double>(at, r.start);
     at = store_bytes<double>(at, r.wall_s);
     at = store_bytes<std::int32_t>(at, r.exit_code);
-    at = store_string(at, r.error);
-    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.results.size()));
-    for (const auto& [name, value] : r.results) {
-        at = grow(4 + name.size() + encoded_size(value));
-        at = store_string(at, name);
-        store_result(at, value);
+    at = store_string(at, error);
+    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.n_fields));
+    for (std::size_t k = 0; k < r.n_fields; ++k) {
+        const FieldView& field = r.fields[k];
+        at = grow(4 + field.name->size() + encoded_size(field.value));
+        at = store_string(at, *field.name);
+        store_result(at, field.value);
     }
     ++count_;
+}
+
+void RecordsFrame::add(const TaskRecord& record) {
+    std::vector<FieldView> fields;
+    view_fields(record.results, fields);
+    add(row_view(record, fields));
 }
 
 std::string_view RecordsFrame::seal() {

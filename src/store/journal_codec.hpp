@@ -76,6 +76,7 @@ class RecordsFrame {
 public:
     RecordsFrame() { clear(); }
     /// Appends one record (attempts as given: absolute).
+    void add(const RowView& row);
     void add(const TaskRecord& record);
     std::uint32_t count() const { return count_; }
     /// Fills in the count, length and crc; the bytes stay valid until the next add or clear.

@@ -10,26 +10,38 @@ namespace mpisweep {
 
 // ---- recording ---------------------------------------------------------------------------
 
-void ResultStore::Impl::check_record(const TaskRecord& record) const {
+void ResultStore::Impl::check_row(TaskId id, TaskStatus status) const {
     check_open();
-    if (record.id.value() >= n_tasks)
-        throw StoreError("task id " + std::to_string(record.id.value()) + " is out of range: '" + path +
+    if (id.value() >= n_tasks)
+        throw StoreError("task id " + std::to_string(id.value()) + " is out of range: '" + path +
                          "' holds tasks 0.." + std::to_string(n_tasks - 1));
-    if (record.status == TaskStatus::Pending)
-        throw StoreError("task " + std::to_string(record.id.value()) +
+    if (status == TaskStatus::Pending)
+        throw StoreError("task " + std::to_string(id.value()) +
                          ": a record must be done or failed, not pending");
 }
 
-void ResultStore::Impl::stage_validated(TaskRecord& record) {
-    if (journal) frame.add(record);
+void ResultStore::Impl::stage_validated(const RowView& row) {
+    if (journal) frame.add(row);
     if (staging.rows.empty()) oldest_staged = Clock::now();
-    staging.stage(record);
+    staging.stage(row);
 }
 
 void ResultStore::Impl::add(TaskRecord& record) {
-    check_record(record);
-    staging.validate(record);
-    stage_validated(record);
+    check_row(record.id, record.status);
+    view_fields(record.results, record_fields);
+    staging.validate(record_fields.data(), record_fields.size());
+    stage_validated(row_view(record, record_fields));
+}
+
+void ResultStore::Impl::record_row(RowView row, bool checked) {
+    check_row(row.id, row.status);
+    if (!checked) staging.validate(row.fields, row.n_fields);
+    if (!at_open.failed_attempts.empty()) {
+        auto prior = at_open.failed_attempts.find(row.id.value());
+        if (prior != at_open.failed_attempts.end()) row.attempts += prior->second;
+    }
+    stage_validated(row);
+    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows)) write_buffer();
 }
 
 // ---- writing -----------------------------------------------------------------------------
@@ -114,15 +126,23 @@ std::uint64_t ResultStore::size() const {
 void ResultStore::record(TaskRecord record) {
     if (!impl_) throw StoreError("results store was moved from");
     Impl& s = *impl_;
-    s.check_record(record);
-    s.staging.validate(record);
-    // Absolute attempts: the journal's records then replay the same whatever the file holds.
-    if (!s.at_open.failed_attempts.empty()) {
-        auto prior = s.at_open.failed_attempts.find(record.id.value());
-        if (prior != s.at_open.failed_attempts.end()) record.attempts += prior->second;
-    }
-    s.stage_validated(record);
-    if (s.staging.rows.size() >= std::max<std::size_t>(1, s.options.flush_rows)) s.write_buffer();
+    s.fields_checked = false;
+    view_fields(record.results, s.record_fields);
+    s.record_row(row_view(record, s.record_fields), false);
+}
+
+void ResultStore::check(const FieldView* fields, std::size_t n_fields) {
+    if (!impl_) throw StoreError("results store was moved from");
+    impl_->fields_checked = false;
+    impl_->staging.validate(fields, n_fields);
+    impl_->fields_checked = true;
+}
+
+void ResultStore::record(const RowView& row) {
+    if (!impl_) throw StoreError("results store was moved from");
+    const bool checked = impl_->fields_checked;
+    impl_->fields_checked = false;
+    impl_->record_row(row, checked);
 }
 
 void ResultStore::maybe_flush() {

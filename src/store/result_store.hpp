@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/result_view.hpp"
 #include "mpisweep/grid.hpp"
 #include "mpisweep/ids.hpp"
 #include "mpisweep/observer.hpp"
@@ -39,6 +40,42 @@ struct TaskRecord {
     std::string error;  ///< last error; empty when done
     TaskResult results;
 };
+
+/// One settled task as the master hands it over without building a TaskRecord: the /tasks
+/// fields, and the results as views (into a report batch). Nothing is moved out of it.
+struct RowView {
+    TaskId id;
+    TaskStatus status = TaskStatus::Done;
+    int attempts = 0;                   ///< as TaskRecord::attempts
+    int worker = -1;                    ///< rank that produced the kept result
+    int device = -1;                    ///< CUDA device of that worker, -1 for CPU
+    const std::string* node = nullptr;  ///< host name; null: none
+    double start = 0;                   ///< unix seconds
+    double wall_s = 0;
+    int exit_code = 0;
+    const std::string* error = nullptr;  ///< last error of a failed task; null: none
+    const FieldView* fields = nullptr;   ///< its results
+    std::size_t n_fields = 0;
+};
+
+/// The row of `record`, its results seen through `fields` (filled by view_fields(record.results,
+/// fields)).
+inline RowView row_view(const TaskRecord& record, const std::vector<FieldView>& fields) {
+    RowView row;
+    row.id = record.id;
+    row.status = record.status;
+    row.attempts = record.attempts;
+    row.worker = record.worker;
+    row.device = record.device;
+    row.node = &record.node;
+    row.start = record.start;
+    row.wall_s = record.wall_s;
+    row.exit_code = record.exit_code;
+    row.error = &record.error;
+    row.fields = fields.data();
+    row.n_fields = fields.size();
+    return row;
+}
 
 struct StoreOptions {
     std::string path;
@@ -75,6 +112,14 @@ public:
     /// with its column throws StoreError naming the field and both types, before buffering;
     /// so do an invalid field name, a task id >= size() and a pending status.
     void record(TaskRecord record);
+    /// Throws StoreError, as record() would, when the results cannot go into the file (a bad
+    /// field name, an empty array, a value its column cannot hold); changes nothing. The
+    /// master calls this before the scheduler hears "done": a result the file cannot take
+    /// is a failed attempt.
+    void check(const FieldView* fields, std::size_t n_fields);
+    /// record() without a TaskRecord. When check() accepted this row's fields just before
+    /// (no other call in between), they are not checked again.
+    void record(const RowView& row);
     /// Flushes when the oldest buffered record is older than flush_interval.
     void maybe_flush();
     /// Writes buffered records and H5Fflush-es the file.

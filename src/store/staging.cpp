@@ -40,14 +40,14 @@ void Staging::add_column(std::string name, ColumnType type) {
     columns.push_back(ResultColumn{std::move(name), type, {}});
 }
 
-void Staging::validate(TaskRecord& record) {
+void Staging::validate(const FieldView* given, std::size_t n_fields) {
     field_count_ = 0;
-    if (fields_.size() < record.results.size())
-        fields_.resize(record.results.size(), Field{nullptr, nullptr, kNewColumn});
+    if (fields_.size() < n_fields) fields_.resize(n_fields, Field{FieldView{}, kNewColumn});
     Field* field = fields_.data();
-    for (auto& [name, value] : record.results) {
-        field->name = &name;
-        field->value = &value;
+    for (std::size_t k = 0; k < n_fields; ++k) {
+        const std::string& name = *given[k].name;
+        const ResultView& value = given[k].value;
+        field->view = given[k];
         std::size_t c = field->column;
         ++field;
         // The usual case: the previous record's column for this field, and a value that fits.
@@ -71,55 +71,52 @@ void Staging::validate(TaskRecord& record) {
         }
         (field - 1)->column = c;
     }
-    field_count_ = record.results.size();
+    field_count_ = n_fields;
 }
 
-void Staging::stage(TaskRecord& record) {
-    const std::uint64_t id = record.id.value();
+void Staging::stage(const RowView& row) {
+    const std::uint64_t id = row.id.value();
     const std::size_t position = rows.add_row();
     if (position > 0 && id <= rows.ids[position - 1]) rows.ascending = false;
     rows.ids[position] = id;
-    rows.status[position] = static_cast<std::int8_t>(record.status);
-    rows.attempts[position] = record.attempts;
-    rows.worker[position] = record.worker;
-    rows.device[position] = record.device;
-    rows.node[position] = nodes.index_of(record.node);
-    rows.start[position] = record.start;
-    rows.wall_s[position] = record.wall_s;
-    rows.exit_code[position] = record.exit_code;
-    if (record.status == TaskStatus::Failed) rows.errors.emplace_back(position, std::move(record.error));
+    rows.status[position] = static_cast<std::int8_t>(row.status);
+    rows.attempts[position] = row.attempts;
+    rows.worker[position] = row.worker;
+    rows.device[position] = row.device;
+    rows.node[position] = row.node != nullptr ? nodes.index_of(*row.node) : -1;
+    rows.start[position] = row.start;
+    rows.wall_s[position] = row.wall_s;
+    rows.exit_code[position] = row.exit_code;
+    if (row.status == TaskStatus::Failed)
+        rows.errors.emplace_back(position, row.error != nullptr ? *row.error : std::string());
     for (std::size_t k = 0; k < field_count_; ++k) stage_value(position, fields_[k]);
 }
 
 void Staging::stage_value(std::size_t position, Field& field) {
-    ResultValue& value = *field.value;
+    const ResultView& value = field.view.value;
     std::size_t& c = field.column;
     if (c == kNewColumn) {
         c = columns.size();
-        add_column(*field.name, column_type_of(value));
+        add_column(*field.view.name, column_type_of(value));
     }
     ResultColumn& column = columns[c];
     StagedValues& staged = column.staged;
     staged.positions.push_back(static_cast<std::uint32_t>(position));
-    switch (value.index()) {
-        case 0:
-            staged.doubles.push_back(std::get<double>(value));
+    switch (value.kind) {
+        case ResultView::Kind::Float:
+            staged.doubles.push_back(value.number);
             break;
-        case 1: {
-            const auto integer = std::get<std::int64_t>(value);
+        case ResultView::Kind::Int:
             if (column.type.kind == ColumnType::Kind::Float)
-                staged.doubles.push_back(static_cast<double>(integer));
+                staged.doubles.push_back(static_cast<double>(value.integer));
             else
-                staged.ints.push_back(integer);
+                staged.ints.push_back(value.integer);
             break;
-        }
-        case 2:
-            staged.strings.push_back(std::move(std::get<std::string>(value)));
+        case ResultView::Kind::String:
+            staged.strings.push_back(*value.text);
             break;
-        default: {
-            const auto& array = std::get<std::vector<double>>(value);
-            staged.doubles.insert(staged.doubles.end(), array.begin(), array.end());
-        }
+        default:
+            staged.doubles.insert(staged.doubles.end(), value.values, value.values + value.count);
     }
 }
 

@@ -120,13 +120,13 @@ struct TaskRows {
 /// The records of the next flush, and the result columns they go to.
 class Staging {
 public:
-    /// Checks `record` against the columns without changing anything: throws StoreError for
-    /// a bad field name, an empty array or a value that does not fit its column. Keeps a
-    /// pointer to each result for stage().
-    void validate(TaskRecord& record);
-    /// Stages the record validate() accepted just before (strings moved out of it); creates
-    /// the columns of new fields.
-    void stage(TaskRecord& record);
+    /// Checks results against the columns without changing anything: throws StoreError for
+    /// a bad field name, an empty array or a value that does not fit its column. Keeps the
+    /// views (and the column of each) for stage().
+    void validate(const FieldView* fields, std::size_t n_fields);
+    /// Stages a row whose results validate() accepted just before (the views must still
+    /// point at them); creates the columns of new fields.
+    void stage(const RowView& row);
     /// Puts the rows in id order, keeping only the last record of an id (its results too).
     void sort();
     /// Empties the rows and every column's staged values (the columns stay).
@@ -145,8 +145,7 @@ private:
     // the next record, which usually has the same fields: a name compare then replaces a
     // hash look-up.
     struct Field {
-        const std::string* name;
-        ResultValue* value;
+        FieldView view;
         std::size_t column;
     };
     static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();

@@ -54,10 +54,19 @@ struct ResultStore::Impl {
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
     }
+    // check() accepted fields for the next record(RowView).
+    bool fields_checked = false;
+    std::vector<FieldView> record_fields;  // views of the TaskRecord being recorded
+
     /// Throws StoreError for an id outside the grid or a pending record.
-    void check_record(const TaskRecord& record) const;
-    /// Encodes a record that Staging::validate accepted into the journal frame and stages it.
-    void stage_validated(TaskRecord& record);
+    void check_row(TaskId id, TaskStatus status) const;
+    /// Encodes a row whose results Staging::validate accepted into the journal frame and
+    /// stages it.
+    void stage_validated(const RowView& row);
+    /// Checks, validates (unless checked) and stages a row from this run: its attempts are
+    /// added to those of the file (the journal's then replay the same whatever the file
+    /// holds).
+    void record_row(RowView row, bool checked);
     /// Checks, validates and stages one record whose attempts are absolute (as the journal
     /// holds them).
     void add(TaskRecord& record);

@@ -1,0 +1,59 @@
+#pragma once
+// A task's result values seen in place, without copying them out of where they are: a
+// TaskResult's map (the journal's replay, tests) or a report batch's typed pools (the
+// master's hot path, where building a map per task cost more than storing it).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpisweep/task.hpp"
+
+namespace mpisweep {
+
+/// One value. `kind` is the ResultValue alternative it stands for.
+struct ResultView {
+    enum class Kind : std::uint8_t { Float = 0, Int = 1, String = 2, Array = 3 };
+    Kind kind = Kind::Float;
+    double number = 0;                  ///< Float
+    std::int64_t integer = 0;           ///< Int
+    const std::string* text = nullptr;  ///< String
+    const double* values = nullptr;     ///< Array: `count` doubles
+    std::uint64_t count = 0;
+
+    static ResultView of(const ResultValue& value) {
+        ResultView v;
+        v.kind = static_cast<Kind>(value.index());
+        switch (value.index()) {
+            case 0:
+                v.number = std::get<double>(value);
+                break;
+            case 1:
+                v.integer = std::get<std::int64_t>(value);
+                break;
+            case 2:
+                v.text = &std::get<std::string>(value);
+                break;
+            default: {
+                const auto& array = std::get<std::vector<double>>(value);
+                v.values = array.data();
+                v.count = array.size();
+            }
+        }
+        return v;
+    }
+};
+
+/// One named result field.
+struct FieldView {
+    const std::string* name = nullptr;
+    ResultView value;
+};
+
+/// The fields of `result` as views into it (valid while `result` lives unchanged), in its
+/// order; `out` is refilled.
+inline void view_fields(const TaskResult& result, std::vector<FieldView>& out) {
+    out.clear();
+    for (const auto& [name, value] : result) out.push_back(FieldView{&name, ResultView::of(value)});
+}
+
+}  // namespace mpisweep
