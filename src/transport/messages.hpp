@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "exec/result_view.hpp"
 #include "exec/task_report.hpp"
 #include "mpisweep/ids.hpp"
 #include "mpisweep/task.hpp"
@@ -125,6 +126,21 @@ struct CancelRequest {
     }
 };
 
+/// One report of a batch seen in place: its error and results point into the batch and stay
+/// valid until the batch changes.
+struct ReportRow {
+    std::size_t index = 0;  ///< in the batch
+    TaskId task;
+    int attempt = 1;
+    Outcome outcome = Outcome::Done;
+    double start = 0;  ///< unix seconds
+    double wall_s = 0;
+    int exit_code = 0;
+    const std::string* error = nullptr;  ///< null: none
+    const FieldView* fields = nullptr;
+    std::size_t n_fields = 0;
+};
+
 /// Reports, one column per field; errors and results in side tables.
 class ReportBatch {
 public:
@@ -134,6 +150,10 @@ public:
     /// Decodes the reports in the order they were added (each exactly once, in order).
     template <class Visit>
     void for_each(Visit&& visit) const;
+    /// Visits each report as a ReportRow, in order, copying nothing (the master's path: no
+    /// TaskReport and no map per task).
+    template <class Visit>
+    void for_each_row(Visit&& visit) const;
     void clear();
 
     template <class Archive>
@@ -265,6 +285,49 @@ void ReportBatch::for_each(Visit&& visit) const {
             }
         }
         visit(r);
+    }
+}
+
+template <class Visit>
+void ReportBatch::for_each_row(Visit&& visit) const {
+    std::vector<FieldView> fields;
+    std::size_t error = 0, field = 0, d = 0, i = 0, s = 0, a = 0;
+    ReportRow r;
+    for (std::size_t row = 0; row < ids_.size(); ++row) {
+        r.index = row;
+        r.task = TaskId(ids_[row]);
+        r.attempt = attempts_[row];
+        r.outcome = static_cast<Outcome>(outcomes_[row]);
+        r.start = starts_[row];
+        r.wall_s = walls_[row];
+        r.exit_code = exit_codes_[row];
+        r.error = error < error_rows_.size() && error_rows_[error] == row ? &errors_[error++] : nullptr;
+        r.n_fields = fields_per_row_[row];
+        if (r.n_fields > 0) {
+            fields.resize(r.n_fields);
+            for (FieldView& f : fields) {
+                f.name = &field_names_[field_ids_[field]];
+                f.value.kind = static_cast<ResultView::Kind>(kinds_[field++]);
+                switch (f.value.kind) {
+                    case ResultView::Kind::Float:
+                        f.value.number = doubles_[d++];
+                        break;
+                    case ResultView::Kind::Int:
+                        f.value.integer = ints_[i++];
+                        break;
+                    case ResultView::Kind::String:
+                        f.value.text = &strings_[s++];
+                        break;
+                    case ResultView::Kind::Array:
+                        f.value.count = array_sizes_[a++];
+                        f.value.values = doubles_.data() + d;
+                        d += static_cast<std::size_t>(f.value.count);
+                        break;
+                }
+            }
+        }
+        r.fields = fields.data();
+        visit(static_cast<const ReportRow&>(r));
     }
 }
 

@@ -65,6 +65,53 @@ ReportBatch mixed_batch() {
     return batch;
 }
 
+/// A row's results as a map again, from its views.
+TaskResult result_of(const ReportRow& row) {
+    TaskResult out;
+    for (std::size_t k = 0; k < row.n_fields; ++k) {
+        const ResultView& v = row.fields[k].value;
+        switch (v.kind) {
+            case ResultView::Kind::Float:
+                out[*row.fields[k].name] = v.number;
+                break;
+            case ResultView::Kind::Int:
+                out[*row.fields[k].name] = v.integer;
+                break;
+            case ResultView::Kind::String:
+                out[*row.fields[k].name] = *v.text;
+                break;
+            case ResultView::Kind::Array:
+                out[*row.fields[k].name] = std::vector<double>(v.values, v.values + v.count);
+                break;
+        }
+    }
+    return out;
+}
+
+TEST(Messages, RowsSeenInPlaceAreTheReportsThatWentIn) {
+    const ReportBatch sent = mixed_batch();
+    ReportBatch back;
+    const Bytes bytes = encode(sent);
+    decode(bytes, bytes.size(), back);
+    const std::vector<TaskReport> expected = decoded_reports(sent);
+    std::size_t n = 0;
+    back.for_each_row([&](const ReportRow& row) {
+        ASSERT_LT(n, expected.size());
+        const TaskReport& r = expected[n];
+        EXPECT_EQ(row.index, n);
+        EXPECT_EQ(row.task, r.task);
+        EXPECT_EQ(row.attempt, r.attempt);
+        EXPECT_EQ(row.outcome, r.outcome);
+        EXPECT_EQ(row.start, r.start);
+        EXPECT_EQ(row.wall_s, r.wall_s);
+        EXPECT_EQ(row.exit_code, r.exit_code);
+        EXPECT_EQ(row.error != nullptr ? *row.error : std::string(), r.error);
+        EXPECT_EQ(result_of(row), r.results) << "row " << n;
+        ++n;
+    });
+    EXPECT_EQ(n, 4u);
+}
+
 TEST(Messages, TaskBatchRoundTrip) {
     TaskBatch batch;
     batch.add(TaskId(3), 1);

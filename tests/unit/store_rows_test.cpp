@@ -97,7 +97,8 @@ TEST(StoreRows, RowsGivenAsViewsLandLikeTaskRecords) {
     }
     Reader a(dir.file("records.h5")), b(dir.file("rows.h5"));
     EXPECT_EQ(a.statuses(), b.statuses());
-    for (const char* column : {"tasks/attempts", "tasks/worker", "tasks/device", "tasks/node", "tasks/exit_code"})
+    for (const char* column :
+         {"tasks/attempts", "tasks/worker", "tasks/device", "tasks/node", "tasks/exit_code"})
         EXPECT_EQ(a.int32s(column), b.int32s(column)) << column;
     EXPECT_EQ(a.strings("tasks/error"), b.strings("tasks/error"));
     EXPECT_EQ(a.strings("nodes"), b.strings("nodes"));
@@ -119,7 +120,8 @@ TEST(StoreRows, AJournalRecordFromAViewHasTheBytesOfOneFromATaskRecord) {
     std::size_t d = 0, s = 0;
     std::vector<FieldView> fields = fields_of(4, pools, d, s);
     // A record's fields come in name order (its map's).
-    std::sort(fields.begin(), fields.end(), [](const FieldView& x, const FieldView& y) { return *x.name < *y.name; });
+    std::sort(fields.begin(), fields.end(),
+              [](const FieldView& x, const FieldView& y) { return *x.name < *y.name; });
     TaskRecord record = done(4, result_of(4));
     record.error = "";
     RowView row = row_view(record, {});
