@@ -116,16 +116,21 @@ inline std::optional<Envelope> probe(const boost::mpi::communicator& comm, int s
 /// Receives the probed message into `value`.
 template <class T>
 void receive(const boost::mpi::communicator& comm, const Envelope& e, T& value) {
-    // One receive buffer per thread, reused: its capacity only grows.
-    thread_local PackedBuffer buffer;
     const auto bytes = static_cast<std::size_t>(e.bytes);
-    // The wire decoder reads the first `bytes`; Boost's archive reads the whole buffer.
-    if (!HotMessage<T>::value || buffer.size() < bytes) buffer.resize(bytes);
-    MPISWEEP_MPI_CHECK(
-        MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
     if constexpr (HotMessage<T>::value) {
+        // One receive buffer per thread, reused: its capacity only grows. Plain memory, not
+        // Boost's MPI_Alloc_mem: it is freed at thread exit, which may come after
+        // MPI_Finalize (a Python interpreter's exit), when MPI_Free_mem aborts.
+        thread_local std::vector<char> buffer;
+        if (buffer.size() < bytes) buffer.resize(bytes);
+        MPISWEEP_MPI_CHECK(
+            MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
         wire_decode(buffer.data(), bytes, value);
     } else {
+        // The rare messages: Boost's archive reads the whole buffer of its own type.
+        PackedBuffer buffer(bytes);
+        MPISWEEP_MPI_CHECK(
+            MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
         boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
         archive >> value;
     }
