@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Runs the end-to-end benchmarks and prints one table: each figure, the limit or peer
-measured in the same run, their ratio and the target of issue 5.
+measured in the same run, their ratio and the target of issue 5 (issue 14 for the Python
+rows: mpisweep.run against mpi4py.futures).
 
 usage: /usr/bin/python3 bench/run.py [--build build-bench] [--repeat 3] [--quick]
 
@@ -103,6 +104,13 @@ def main():
     if missing:
         sys.exit("bench/run.py: missing " + ", ".join(missing) + "; or run: bash scripts/install-deps.sh --bench")
     b = os.path.join(args.build, "bench")
+    # The Python package of the same build (python/mpisweep with its engine module).
+    ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(args.build, "python"), ENV.get("PYTHONPATH")]))
+    python_engine = subprocess.run([sys.executable, "-c", "import mpisweep._engine"], env=ENV,
+                                   capture_output=True).returncode == 0
+    if "mpi" in sections and not python_engine:
+        print(f"bench/run.py: no mpisweep._engine under {args.build}/python (pybind11 missing?): "
+              "the Python rows are left out", file=sys.stderr)
     cli = os.path.join(args.build, "src", "cli", "mpisweep")
     q = 10 if args.quick else 1
     rep = 1 if args.quick else args.repeat
@@ -140,6 +148,15 @@ def main():
                   rate(raw), f"{batched / raw:.1f}x", ">= 1,000,000/s at np=5" if np == 5 else "-",
                   yes(batched >= 1e6) if np == 5 else "-")
             peers[np] = (raw, py)
+            if python_engine:
+                ours = median(lambda: field(run(["mpirun", "-n", str(np), sys.executable,
+                                                 os.path.join(ROOT, "bench", "python_sweep.py"),
+                                                 str(2000000 // q), f"{tmp}/python.h5"], cwd=tmp), "rate"), rep)
+                t.add(f"empty Python tasks, mpisweep.run, np={np}", rate(ours), "mpi4py.futures, chunksize 1",
+                      rate(py[1]), f"{ours / py[1]:.0f}x", ">= 20x", yes(ours >= 20 * py[1]))
+                t.add(f"empty Python tasks, mpisweep.run, np={np}", rate(ours),
+                      f"mpi4py.futures, best chunksize ({best_chunk})", rate(py[best_chunk]),
+                      f"{ours / py[best_chunk]:.2f}x", ">= 1x", yes(ours >= py[best_chunk]))
 
     # -- external commands -------------------------------------------------------------------
     if "commands" in sections:

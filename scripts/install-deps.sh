@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mpisweep needs from Debian 12 packages, only what is missing. Idempotent.
-# With --bench, also the peers that bench/run.py measures against (GNU Parallel, mpi4py).
+# With --bench, also the peers that bench/run.py measures against (GNU Parallel; mpi4py is
+# always installed). PyTorch (python3-torch, large) is not: examples/python/torch_train.py and
+# its test are skipped without it.
 set -euo pipefail
 
 packages=(
@@ -11,9 +13,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   python3-h5py python3-numpy python3-pandas python3-matplotlib
+  # The Python package: its engine binding, and what its tests and examples use.
+  python3-dev pybind11-dev python3-pybind11 python3-mpi4py python3-sklearn
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(parallel python3-mpi4py)
+  packages+=(parallel)
 fi
 
 missing=()

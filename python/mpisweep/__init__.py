@@ -1,16 +1,18 @@
-"""mpisweep for Python: read a results file (``load``, ``grid_array``) and plot it
-(``mpisweep.plot``).
+"""mpisweep for Python: run a function over a parameter grid on MPI ranks (``run``, on the
+C++ engine), read the results file (``load``, ``grid_array``) and plot it (``mpisweep.plot``).
 
 The reader needs h5py, numpy and pandas; it is imported on first use, so ``import mpisweep``
-stays cheap on ranks that never read a file.
+stays cheap on ranks that never read a file. See docs/python.md.
 """
 import importlib
+
+from .sweep import Cancelled, SpecError, run
 
 # Names of mpisweep.results offered at the top level, imported when first asked for.
 _RESULTS_NAMES = ("load", "grid_array", "grid_axes", "open_results", "read_spec", "Dim",
                   "UnknownMetric", "STATUS_NAMES", "TASK_COLUMNS")
 
-__all__ = list(_RESULTS_NAMES) + ["results", "plot"]
+__all__ = ["run", "Cancelled", "SpecError"] + list(_RESULTS_NAMES) + ["results", "plot"]
 
 
 def __getattr__(name):

@@ -1,6 +1,8 @@
 """The installed package works for an outside project: install the already-built tree into a
 temporary prefix (`cmake --install`), configure and build tests/install/outside_project against
-it with find_package(mpisweep), run it on 2 MPI ranks, and check the results file it wrote."""
+it with find_package(mpisweep), run it on 2 MPI ranks, and check the results file it wrote.
+With --python, the Python package too: installed under <prefix>/<python-dir>, and a sweep run
+with it alone on PYTHONPATH (not the build tree) on 2 ranks, read back with mpisweep.load."""
 import argparse
 import os
 import shutil
@@ -25,6 +27,33 @@ def check(condition, message):
         raise AssertionError(message)
 
 
+PYTHON_SWEEP = """
+import sys, mpisweep
+assert mpisweep.__file__.startswith(sys.argv[2]), mpisweep.__file__
+code = mpisweep.run(lambda ctx: {"twice": 2 * ctx.params["a"]}, {"a": range(5)}, output=sys.argv[1])
+sys.exit(code)
+"""
+
+
+def check_python_package(args, prefix, work):
+    site = os.path.join(prefix, args.python_dir)
+    package = os.path.join(site, "mpisweep")
+    names = os.listdir(package) if os.path.isdir(package) else []
+    for name in ("__init__.py", "sweep.py", "results.py", "plot.py"):
+        check(name in names, f"the install has no {name} in {package}: {names}")
+    check(any(n.startswith("_engine") and n.endswith(".so") for n in names), f"no _engine*.so in {package}")
+    for alias in ("mpisweep_results.py", "mpisweep_plot.py"):
+        check(os.path.exists(os.path.join(site, alias)), f"the install has no {alias} in {site}")
+    output = os.path.join(work, "python.h5")
+    env = dict(os.environ, PYTHONPATH=site)
+    run([args.mpirun, "-n", "2", "--oversubscribe", args.python, "-c", PYTHON_SWEEP, output, site],
+        "a Python sweep with the installed package on 2 ranks", timeout=120, env=env)
+    loaded = run([args.python, "-c", "import sys, mpisweep; df = mpisweep.load(sys.argv[1]);"
+                  "print(list(df.twice), list(df.status))", output], "reading it back", env=env)
+    check(loaded.stdout.strip() == "[0, 2, 4, 6, 8] ['done', 'done', 'done', 'done', 'done']",
+          f"the installed package read back {loaded.stdout.strip()}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build-dir", required=True, help="the built mpisweep tree to install")
@@ -32,6 +61,8 @@ def main():
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--generator", default="")
     ap.add_argument("--mpirun", default="mpirun")
+    ap.add_argument("--python", help="the Python the package was built for")
+    ap.add_argument("--python-dir", help="where the package goes, relative to the prefix")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="mpisweep-install-")
@@ -71,6 +102,8 @@ def main():
                   f"results/sum {f['results/sum'][:]} is not a + b")
             check(np.array_equal(f["results/b_seen"][:], b), "results/b_seen is not b")
             check((f["tasks/worker"][:] == 1).all(), "the one worker (rank 1) did not run every task")
+        if args.python:
+            check_python_package(args, prefix, work)
         ok = True
         print(f"installed into {prefix}, built and ran the outside project: 6 tasks done")
     finally:

@@ -4,8 +4,9 @@ submits one script (sbatch or qsub), waits for the job, and reads the results fi
 
   slurm_jobs.py CASE --mpisweep PATH --source DIR --cluster DIR --work DIR
 
-CASE: srun | mpirun | gpu | gpu-shared | pbs | chain. Exit 77 (skip) when the cluster was
-not started (cluster.sh skipped it, outside CI)."""
+CASE: srun | mpirun | gpu | gpu-shared | pbs | chain | python (`srun python3 sweep.py`: a
+Python sweep, tests/python/sweep_program.py, needs --python and --python-path). Exit 77
+(skip) when the cluster was not started (cluster.sh skipped it, outside CI)."""
 import argparse
 import os
 import re
@@ -225,9 +226,41 @@ def case_chain(case):
           f"{in_second}; {N_TASKS} of {N_TASKS} done, each exactly once")
 
 
+def case_python(case):
+    """`srun python3 sweep.py` in a 4-task job: 3 workers, every task once, one exit code."""
+    logs = os.path.join(case.work, "logs")
+    os.makedirs(logs)
+    case.env["PYTHONPATH"] = case.args.python_path
+    program = os.path.join(case.args.source, "tests", "python", "sweep_program.py")
+    out = os.path.join(case.work, "job-%j.out")
+    result = case.run(["sbatch", "--wait", "--parsable", f"--chdir={case.work}", f"--output={out}", "--ntasks=4",
+                       "--wrap", f"srun --mpi=pmix {case.args.python} {program} --output {case.output} "
+                       f"--log-dir {logs} --tasks 24"])
+    job = result.stdout.strip().split(";")[0]
+    print(f"--- output of job {job}:\n{read(os.path.join(case.work, f'job-{job}.out'))}---", flush=True)
+    check(result.returncode == 0, f"sbatch --wait: exit {result.returncode}")
+    codes = sorted(os.listdir(logs))
+    check([c for c in codes if c.startswith("code-")] == ["code-0", "code-1", "code-2", "code-3"],
+          f"exit codes of {codes}, expected one per rank 0..3")
+    for name in ("code-0", "code-1", "code-2", "code-3"):
+        check(read(os.path.join(logs, name)).strip() == "0", f"{name}: {read(os.path.join(logs, name))}")
+    finished = []
+    for name in codes:
+        if name.startswith("rank-"):
+            finished += [int(line.split()[1]) for line in read(os.path.join(logs, name)).splitlines()
+                         if line.startswith("finish ")]
+    check(sorted(finished) == list(range(24)), f"tasks finished {sorted(finished)}, expected 0..23 once each")
+    with h5py.File(case.output, "r") as f:
+        check((f["tasks/status"][:] == 1).all(), "not every task done in the file")
+        check(set(f["tasks/worker"][:].tolist()) <= {1, 2, 3}, f"workers {set(f['tasks/worker'][:].tolist())}")
+    print("srun python3 sweep.py: 4 ranks, 24 tasks done once each, exit 0 on every rank")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("case", choices=["srun", "mpirun", "gpu", "gpu-shared", "pbs", "chain"])
+    ap.add_argument("case", choices=["srun", "mpirun", "gpu", "gpu-shared", "pbs", "chain", "python"])
+    ap.add_argument("--python", help="python: the interpreter the package was built for")
+    ap.add_argument("--python-path", help="python: the folder holding the mpisweep package")
     ap.add_argument("--mpisweep", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--cluster", required=True)
@@ -238,7 +271,8 @@ def main():
         return 1 if os.environ.get("CI") == "true" else 77
     case = Case(args)
     {"srun": case_srun, "mpirun": case_mpirun, "gpu": lambda c: case_gpu(c, 1),
-     "gpu-shared": lambda c: case_gpu(c, 2), "pbs": case_pbs, "chain": case_chain}[args.case](case)
+     "gpu-shared": lambda c: case_gpu(c, 2), "pbs": case_pbs, "chain": case_chain,
+     "python": case_python}[args.case](case)
     shutil.rmtree(case.work, ignore_errors=True)
     return 0
 
