@@ -28,8 +28,15 @@ struct WorkerInfo {
     int node_local_rank = 0;     ///< rank among the ranks of this node
     int local_worker_index = 0;  ///< index among the workers of this node (master excluded)
     std::string host;            ///< host name of the node
-    int device = -1;             ///< CUDA device ordinal bound with cudaSetDevice, -1 for CPU
+    int device = -1;             ///< the (first) GPU's CUDA ordinal on its node, -1 for CPU
     std::string visible_device;  ///< the CUDA_VISIBLE_DEVICES entry of `device` ("" for CPU)
+    /// Every GPU of the worker (task functions) or of the running copy (commands), as CUDA
+    /// ordinals of the node; empty on CPU. More than one with DeviceOptions::gpus_per_task.
+    std::vector<int> devices;
+    std::vector<std::string> visible_devices;  ///< their CUDA_VISIBLE_DEVICES entries, in order
+    /// GPUs of the node (a copy on CPU beside them gets CUDA_VISIBLE_DEVICES=""); -1: not
+    /// known, asked of the GPU backend when needed.
+    int node_gpus = -1;
 };
 
 /// Passed to the task function. `cancelled()` turns true when another copy of the task won

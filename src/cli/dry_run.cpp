@@ -85,7 +85,7 @@ void print_dry_run(const RunPlan& plan, std::ostream& out, std::size_t commands)
     for (std::uint64_t id = 0; id < shown; ++id) {
         grid.decode(TaskId(id), values);
         CommandSpec expanded = plan.command;
-        expanded.argv = argv_template.expand(values, {id, 1, -1});
+        expanded.argv = argv_template.expand(values, {id, 1, "-1"});
         out << "  task " << id << ": " << command_line(expanded) << '\n';
     }
     if (shown < grid.size()) out << "  ... and " << (grid.size() - shown) << " more\n";

@@ -18,7 +18,7 @@
 #include "exec/template.hpp"
 #include "platform/child_process.hpp"
 #include "platform/clock.hpp"
-#include "platform/device.hpp"
+#include "platform/gpu_backend.hpp"
 
 namespace mpisweep {
 namespace {
@@ -63,8 +63,8 @@ public:
     TaskResult run(const TaskContext& ctx) {
         if (ctx.cancelled()) throw TaskCancelled();
         detail::TaskLogWriter& stream = stream_for(ctx.worker);
-        std::vector<std::string> argv =
-            template_.expand(ctx.params.values(), {ctx.task_id.value(), ctx.attempt, ctx.worker.device});
+        std::vector<std::string> argv = template_.expand(
+            ctx.params.values(), {ctx.task_id.value(), ctx.attempt, detail::device_list(ctx.worker)});
         if (spec_.shell) argv = {"/bin/sh", "-c", join(argv, " ")};
 
         const detail::AttemptKey key{ctx.task_id.value(), ctx.attempt, unix_seconds()};
@@ -113,7 +113,8 @@ private:
         if (!spec_.shell) request.program_path = resolve_program(argv.front());
         request.argv = std::move(argv);
         request.pipe_output = true;
-        request.env = detail::task_environment(ctx, output_path, node_has_gpus(), spec_.env);
+        request.env = detail::task_environment(
+            ctx, output_path, [this] { return node_has_gpus(); }, spec_.env);
         request.drop_env = detail::is_launcher_variable;
 
         std::optional<ChildProcess> child;
@@ -259,9 +260,16 @@ private:
         return it->second;
     }
 
-    // Asked once per process, and only by workers that run a task on CPU.
+    // Asked once per process, and only for copies on CPU whose worker did not say: the GPU
+    // backend (NVML where present: no CUDA context in this process).
     bool node_has_gpus() {
-        std::call_once(gpu_probe_once_, [this] { node_has_gpus_ = cuda_device_count() > 0; });
+        std::call_once(gpu_probe_once_, [this] {
+            try {
+                node_has_gpus_ = !open_gpu_backend(GpuEnvironment::from_process(false))->devices().empty();
+            } catch (const std::exception&) {
+                node_has_gpus_ = false;  // a bad MPISWEEP_FAKE_GPUS: the worker reports it at its start
+            }
+        });
         return node_has_gpus_;
     }
 

@@ -32,24 +32,48 @@ bool is_launcher_variable(std::string_view name) {
     return starts("OMPI_") && !starts("OMPI_ALLOW_RUN_AS_ROOT");
 }
 
+std::string device_list(const WorkerInfo& worker) {
+    if (worker.devices.empty()) return std::to_string(worker.device);
+    std::string list;
+    for (int d : worker.devices) list += (list.empty() ? "" : ",") + std::to_string(d);
+    return list;
+}
+
+namespace {
+
+// What CUDA_VISIBLE_DEVICES names the copy's GPUs by.
+std::string visible_list(const WorkerInfo& worker) {
+    if (worker.devices.empty()) {
+        return worker.visible_device.empty() ? std::to_string(worker.device) : worker.visible_device;
+    }
+    std::string list;
+    for (std::size_t i = 0; i < worker.devices.size(); ++i) {
+        const bool named = i < worker.visible_devices.size() && !worker.visible_devices[i].empty();
+        list += (i == 0 ? "" : ",") + (named ? worker.visible_devices[i] : std::to_string(worker.devices[i]));
+    }
+    return list;
+}
+
+}  // namespace
+
 EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
-                                      bool node_has_gpus, const EnvironmentOverrides& extra) {
+                                      const std::function<bool()>& node_has_gpus,
+                                      const EnvironmentOverrides& extra) {
     EnvironmentOverrides env = extra;
     // Later entries win in the spawn's merge, so ours follow the user's.
     env.emplace_back("MPISWEEP_TASK_ID", std::to_string(context.task_id.value()));
     env.emplace_back("MPISWEEP_ATTEMPT", std::to_string(context.attempt));
-    env.emplace_back("MPISWEEP_DEVICE", std::to_string(context.worker.device));
+    env.emplace_back("MPISWEEP_DEVICE", device_list(context.worker));
     env.emplace_back("MPISWEEP_OUTPUT", output_path);
     const auto& names = context.params.names();
     const auto& values = context.params.values();
     for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
         env.emplace_back(param_env_name(names[i]), to_string(values[i]));
     }
-    if (context.worker.device >= 0) {
-        const std::string& visible = context.worker.visible_device;
-        env.emplace_back("CUDA_VISIBLE_DEVICES",
-                         visible.empty() ? std::to_string(context.worker.device) : visible);
-    } else if (node_has_gpus) {
+    if (context.worker.device >= 0 || !context.worker.devices.empty()) {
+        env.emplace_back("CUDA_VISIBLE_DEVICES", visible_list(context.worker));
+    } else if (context.worker.node_gpus > 0 ||
+               (context.worker.node_gpus < 0 && node_has_gpus && node_has_gpus())) {
         env.emplace_back("CUDA_VISIBLE_DEVICES", "");
     }
     return env;

@@ -1,5 +1,6 @@
 #pragma once
 // The environment variables a command task adds for its child process.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,11 +22,17 @@ std::string param_env_name(std::string_view parameter);
 /// own settings (OMPI_MCA_btl..., OMPI_ALLOW_RUN_AS_ROOT) are kept.
 bool is_launcher_variable(std::string_view name);
 
+/// The GPUs of a worker or copy as {device} and MPISWEEP_DEVICE show them: "0", "0,1";
+/// "-1" on CPU.
+std::string device_list(const WorkerInfo& worker);
+
 /// MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE, MPISWEEP_PARAM_*, MPISWEEP_OUTPUT and
-/// CUDA_VISIBLE_DEVICES: the worker's GPU entry when it has one; "" for a CPU worker when the
+/// CUDA_VISIBLE_DEVICES: the entries of the copy's GPUs when it has some; "" on CPU when the
 /// node has GPUs (so it does not take GPU 0 by default); otherwise left as the worker's.
 /// `extra` comes first, so the variables above win over a user's setting of the same name.
+/// `node_has_gpus` answers for a copy on CPU whose WorkerInfo::node_gpus is unknown (-1).
 EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
-                                      bool node_has_gpus, const EnvironmentOverrides& extra = {});
+                                      const std::function<bool()>& node_has_gpus = {},
+                                      const EnvironmentOverrides& extra = {});
 
 }  // namespace mpisweep::detail

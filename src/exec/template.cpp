@@ -108,7 +108,7 @@ std::vector<std::string> CommandTemplate::expand(const std::vector<Value>& param
                         arg += std::to_string(builtins.attempt);
                         break;
                     default:
-                        arg += std::to_string(builtins.device);
+                        arg += builtins.device;
                         break;
                 }
             }

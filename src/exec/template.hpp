@@ -13,7 +13,7 @@ namespace mpisweep::detail {
 struct TemplateBuiltins {
     std::uint64_t task_id = 0;
     int attempt = 1;
-    int device = -1;
+    std::string device = "-1";  ///< the GPU ordinals, comma-separated ("0", "0,1"); "-1" on CPU
 };
 
 class CommandTemplate {

@@ -416,19 +416,44 @@ TEST(CommandEnvironment, CudaVisibleDevicesFollowsTheWorker) {
     WorkerInfo gpu;
     gpu.device = 1;
     gpu.visible_device = "GPU-abc";
+    gpu.devices = {1};
+    gpu.visible_devices = {"GPU-abc"};
+    gpu.node_gpus = 2;
     TaskContext on_gpu(TaskId(0), 1, point, gpu);
-    ASSERT_NE(find(detail::task_environment(on_gpu, "o", true), "CUDA_VISIBLE_DEVICES"), nullptr);
-    EXPECT_EQ(*find(detail::task_environment(on_gpu, "o", true), "CUDA_VISIBLE_DEVICES"), "GPU-abc");
+    ASSERT_NE(find(detail::task_environment(on_gpu, "o"), "CUDA_VISIBLE_DEVICES"), nullptr);
+    EXPECT_EQ(*find(detail::task_environment(on_gpu, "o"), "CUDA_VISIBLE_DEVICES"), "GPU-abc");
+    EXPECT_EQ(*find(detail::task_environment(on_gpu, "o"), "MPISWEEP_DEVICE"), "1");
+
+    // A copy with two GPUs: both, in order, in CUDA_VISIBLE_DEVICES and MPISWEEP_DEVICE.
+    WorkerInfo two = gpu;
+    two.devices = {3, 1};
+    two.visible_devices = {"3", "1"};
+    TaskContext on_two(TaskId(0), 1, point, two);
+    EXPECT_EQ(*find(detail::task_environment(on_two, "o"), "CUDA_VISIBLE_DEVICES"), "3,1");
+    EXPECT_EQ(*find(detail::task_environment(on_two, "o"), "MPISWEEP_DEVICE"), "3,1");
+    EXPECT_EQ(detail::device_list(two), "3,1");
 
     WorkerInfo cpu;
+    cpu.node_gpus = 2;
     TaskContext on_cpu(TaskId(0), 1, point, cpu);
-    // A CPU worker on a GPU node hides the GPUs; on a node without GPUs nothing is changed.
-    const auto with_gpus = detail::task_environment(on_cpu, "o", true);
+    // A copy on CPU on a GPU node hides the GPUs; on a node without GPUs nothing is changed.
+    const auto with_gpus = detail::task_environment(on_cpu, "o");
     ASSERT_NE(find(with_gpus, "CUDA_VISIBLE_DEVICES"), nullptr);
     EXPECT_EQ(*find(with_gpus, "CUDA_VISIBLE_DEVICES"), "");
-    EXPECT_EQ(find(detail::task_environment(on_cpu, "o", false), "CUDA_VISIBLE_DEVICES"), nullptr);
+    EXPECT_EQ(*find(with_gpus, "MPISWEEP_DEVICE"), "-1");
+    WorkerInfo no_gpus;
+    no_gpus.node_gpus = 0;
+    TaskContext on_plain(TaskId(0), 1, point, no_gpus);
+    EXPECT_EQ(find(detail::task_environment(on_plain, "o"), "CUDA_VISIBLE_DEVICES"), nullptr);
+    // A worker that did not say how many GPUs its node has: the probe answers.
+    WorkerInfo unknown;
+    TaskContext on_unknown(TaskId(0), 1, point, unknown);
+    EXPECT_EQ(*find(detail::task_environment(on_unknown, "o", [] { return true; }), "CUDA_VISIBLE_DEVICES"),
+              "");
+    EXPECT_EQ(find(detail::task_environment(on_unknown, "o", [] { return false; }), "CUDA_VISIBLE_DEVICES"),
+              nullptr);
     // The runner's variables win over a user's of the same name.
-    const auto env = detail::task_environment(on_cpu, "o", false, {{"MPISWEEP_TASK_ID", "x"}});
+    const auto env = detail::task_environment(on_plain, "o", {}, {{"MPISWEEP_TASK_ID", "x"}});
     EXPECT_EQ(*find(env, "MPISWEEP_TASK_ID"), "0");
     EXPECT_EQ(*find(env, "MPISWEEP_PARAM_X"), "1");
 }
