@@ -41,4 +41,19 @@ void BM_GridAt(benchmark::State& state) {
 }
 BENCHMARK(BM_GridAt);
 
+/// What a worker does: the points of consecutive ids refilled into one Point (strings of the
+/// list axis copied only when its digit changes).
+void BM_GridAtInPlaceInOrder(benchmark::State& state) {
+    const Grid grid = three_axes();
+    Point point(nullptr, {});
+    std::uint64_t id = 0;
+    for (auto _ : state) {
+        grid.at(TaskId(id), point);
+        benchmark::DoNotOptimize(point.values().data());
+        if (++id == grid.size()) id = 0;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GridAtInPlaceInOrder);
+
 }  // namespace

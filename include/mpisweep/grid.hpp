@@ -49,6 +49,9 @@ public:
     std::uint64_t size() const { return size_; }
     /// Value at index i < size(); no bounds check beyond an assert.
     Value at(std::uint64_t i) const;
+    /// out = at(i), in place when `out` already holds a value of this axis's type (no
+    /// variant reassignment for the generated kinds).
+    void assign_at(std::uint64_t i, Value& out) const;
 
     /// Canonical JSON of the axis (name, kind, type, size and its generator or values), used
     /// to tell whether a results file was made by the same grid. A range is written as
@@ -97,6 +100,10 @@ private:
     friend class Grid;  // Grid::at(TaskId, Point&) refills a point in place
     std::shared_ptr<const std::vector<std::string>> names_;
     std::vector<Value> values_;
+    // Where Grid::at last put this point: its id and mixed-radix digits, so that the next id
+    // is one step of an odometer (the digits that changed), not a division per axis.
+    std::uint64_t id_ = ~std::uint64_t{0};
+    std::vector<std::uint64_t> digits_;
 };
 
 // Defined in grid.cpp for these types only.
@@ -139,6 +146,8 @@ public:
     /// Same, writing into `out` (resized to the number of axes) to avoid allocation.
     void decode(TaskId id, std::vector<Value>& out) const;
     /// Same, refilling `out` in place (a worker runs one task after another: no allocation).
+    /// When `out` holds the previous id of this grid, only the axes whose digit changed are
+    /// set again.
     void at(TaskId id, Point& out) const;
 
     /// Canonical JSON of the whole grid: {"axes": [Axis::to_json()...], "zip": [[names]]}.
@@ -152,9 +161,10 @@ private:
     void recompute();  // digits, strides, size and names; throws SpecError on overflow
     std::vector<Axis> axes_;
     std::vector<std::vector<std::size_t>> zip_groups_;
-    std::vector<std::size_t> digit_of_axis_;   // axis index -> digit index
-    std::vector<std::uint64_t> digit_radix_;   // size of each digit
-    std::vector<std::uint64_t> digit_stride_;  // product of the radixes after it
+    std::vector<std::size_t> digit_of_axis_;               // axis index -> digit index
+    std::vector<std::uint64_t> digit_radix_;               // size of each digit
+    std::vector<std::uint64_t> digit_stride_;              // product of the radixes after it
+    std::vector<std::vector<std::size_t>> axes_of_digit_;  // digit index -> its axes
     // Shared with the Points handed out; replaced, never modified, so copies stay independent.
     std::shared_ptr<const std::vector<std::string>> names_ =
         std::make_shared<const std::vector<std::string>>();

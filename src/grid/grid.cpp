@@ -220,6 +220,23 @@ Value Axis::natural_at(std::uint64_t i) const {
     return {};
 }
 
+void Axis::assign_at(std::uint64_t i, Value& out) const {
+    assert(i < size_);
+    if (kind_ == Kind::Range && type_ == ValueType::Int) {
+        if (auto* integer = std::get_if<std::int64_t>(&out)) {
+            *integer = static_cast<std::int64_t>(static_cast<std::uint64_t>(start_) +
+                                                 i * static_cast<std::uint64_t>(step_));
+            return;
+        }
+    } else if (kind_ == Kind::Linspace && type_ == ValueType::Float) {
+        if (auto* number = std::get_if<double>(&out)) {
+            *number = linspace_at(a_, b_, size_, i);
+            return;
+        }
+    }
+    out = at(i);
+}
+
 Value Axis::at(std::uint64_t i) const {
     assert(i < size_);
     if (kind_ == Kind::List || type_ == natural_type(kind_)) return natural_at(i);
@@ -414,6 +431,9 @@ void Grid::recompute() {
     }
     auto names = std::make_shared<std::vector<std::string>>();
     for (const auto& axis : axes_) names->push_back(axis.name());
+    std::vector<std::vector<std::size_t>> axes_of_digit(radix.size());
+    for (std::size_t i = 0; i < axes_.size(); ++i) axes_of_digit[digit_of_axis[i]].push_back(i);
+    axes_of_digit_ = std::move(axes_of_digit);
     digit_of_axis_ = std::move(digit_of_axis);
     digit_radix_ = std::move(radix);
     digit_stride_ = std::move(stride);
@@ -440,8 +460,29 @@ Point Grid::at(TaskId id) const {
 }
 
 void Grid::at(TaskId id, Point& out) const {
-    decode(id, out.values_);
-    if (out.names_ != names_) out.names_ = names_;
+    const std::uint64_t t = id.value();
+    if (t >= size_) {
+        throw std::out_of_range("task id " + std::to_string(t) + " is out of range: the grid has " +
+                                std::to_string(size_) + " points");
+    }
+    std::vector<std::uint64_t>& digits = out.digits_;
+    if (out.names_ == names_ && out.id_ + 1 == t) {
+        // The next id: the last digit steps, and carries while it wraps.
+        for (std::size_t d = digits.size(); d-- > 0;) {
+            const bool wraps = ++digits[d] == digit_radix_[d];
+            if (wraps) digits[d] = 0;
+            for (std::size_t axis : axes_of_digit_[d]) axes_[axis].assign_at(digits[d], out.values_[axis]);
+            if (!wraps) break;
+        }
+    } else {
+        digits.resize(digit_radix_.size());
+        for (std::size_t d = 0; d < digits.size(); ++d) digits[d] = t / digit_stride_[d] % digit_radix_[d];
+        out.values_.resize(axes_.size());
+        for (std::size_t i = 0; i < axes_.size(); ++i)
+            axes_[i].assign_at(digits[digit_of_axis_[i]], out.values_[i]);
+        if (out.names_ != names_) out.names_ = names_;
+    }
+    out.id_ = t;
 }
 
 std::string Grid::to_json() const {

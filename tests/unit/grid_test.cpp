@@ -157,6 +157,32 @@ TEST(GridDecoding, EveryPointMatchesNestedLoopsWithZipGroupsInEveryPosition) {
     }
 }
 
+TEST(GridDecoding, APointRefilledInPlaceInAnyOrderIsTheDecodedPoint) {
+    // Every kind of axis, typed ones too, and a zip: ids in order (the odometer steps, with
+    // carries), repeated, backwards, jumping, and after a point of another grid.
+    Grid grid;
+    grid.add(Axis::range("r", -3, 9, 4));
+    grid.add(Axis::linspace("l", 0, 1, 3));
+    grid.add(Axis::logspace("g", -2, 0, 3).as_type(ValueType::String));
+    grid.add(Axis::list("s", {Value(std::string("x")), Value(std::string("y"))}));
+    grid.add(Axis::range("f", 0, 2).as_type(ValueType::Float));
+    grid.zip({"s", "f"});
+    Grid other;
+    other.add(Axis::range("r", 100, 200));
+    std::vector<std::uint64_t> order;
+    for (std::uint64_t id = 0; id < grid.size(); ++id) order.push_back(id);
+    for (std::uint64_t id : {5, 5, 4, 3, 17, 0, 53, 1, 2}) order.push_back(id);
+    Point reused(nullptr, {});
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const TaskId id(order[k]);
+        if (k == 20) other.at(TaskId(7), reused);  // the point of another grid in between
+        grid.at(id, reused);
+        ASSERT_EQ(reused.values(), grid.at(id).values()) << "id " << order[k] << " at step " << k;
+        ASSERT_EQ(reused.names(), grid.names());
+    }
+    EXPECT_THROW(grid.at(TaskId(grid.size()), reused), std::out_of_range);
+}
+
 TEST(GridDecoding, HandWrittenLoopsWithZipOfSecondAndLastAxis) {
     // for a: for (b, d) in zip(b, d): for c  -- the point lists a, b, c, d.
     Grid grid;
