@@ -39,6 +39,9 @@ ap.add_argument("--flush-interval", type=float, default=2.0)
 ap.add_argument("--mpi4py", choices=["no", "first", "after"], default="no")
 ap.add_argument("--sweeps", type=int, default=1, help="run the same grid this many times (new files)")
 ap.add_argument("--keep", action="store_true")
+ap.add_argument("--grid-forms", action="store_true",
+                help="a grid of every kind of axis (spec string, numpy array, tuple, zip, single value) "
+                     "times x; tasks return their params as results")
 ap.add_argument("--on-result-raises", action="store_true", help="on_result raises at its 3rd call")
 ap.add_argument("--fail-setup-rank", type=int, default=-1, help="setup raises on this rank")
 ap.add_argument("--thread", action="store_true")
@@ -146,7 +149,7 @@ ON_RESULT_CALLS = []
 
 
 def on_result(task_id, params, result):
-    assert params["x"] == task_id, (task_id, params)
+    assert args.grid_forms or params["x"] == task_id, (task_id, params)
     ON_RESULT_CALLS.append(task_id)
     if args.on_result_raises and len(ON_RESULT_CALLS) == 3:
         1 / 0
@@ -156,10 +159,23 @@ def on_result(task_id, params, result):
 if args.thread:
     import threading
     threading.Thread(target=thread_body, daemon=True).start()
+GRID = {"x": range(args.tasks)}
+ZIP = ()
+if args.grid_forms:
+    GRID = {"lr": "logspace(-2,0,3)", "a": np.array([1, 2], dtype=np.int32), "b": ("p", "q"),
+            "c": 0.5, "flag": [True, False], "x": range(args.tasks)}
+    ZIP = ("a", "b")
+    plain_task = task
+
+    def task(ctx):  # noqa: F811
+        out = plain_task(ctx)
+        out.update({"r_" + k: v for k, v in ctx.params.items()})
+        return out
+
 code = 0
 for n in range(args.sweeps):
     output = args.output if n == 0 else f"{args.output}.{n}"
-    code = mpisweep.run(task, {"x": range(args.tasks)}, output=output, setup=setup, teardown=teardown,
+    code = mpisweep.run(task, GRID, zip=ZIP, output=output, setup=setup, teardown=teardown,
                         on_result=on_result, resume=args.resume, speculate=False, max_attempts=3,
                         flush_interval=args.flush_interval,
                         batch_target=0.002 if args.mode == "basic" else 0)

@@ -232,6 +232,22 @@ class Engine(unittest.TestCase):
                 with h5py.File(path, "r") as f:
                     self.assertTrue((f["tasks/status"][:] == 1).all(), path)
 
+    def test_every_form_of_axis_and_a_zip_group(self):
+        logs, _ = self.sweep("forms", "--tasks", 2, "--grid-forms")
+        self.check_same_code_everywhere(logs, 0)
+        lr, ab, c, flag, x = [0.01, 0.1, 1.0], [(1, "p"), (2, "q")], [0.5], [True, False], [0, 1]
+        points = [(l, a, b, cc, f, xx) for l in lr for a, b in ab for cc in c for f in flag for xx in x]
+        df = mpisweep.load(self.work / "forms.h5")
+        self.assertEqual(list(df.columns[:6]), ["lr", "a", "b", "c", "flag", "x"])
+        self.assertEqual(len(df), len(points))
+        for t, point in enumerate(points):
+            row = tuple(df.loc[t, ["lr", "a", "b", "c", "flag", "x"]])
+            self.assertEqual(row, point, f"task {t}")
+            seen = tuple(df.loc[t, ["r_lr", "r_a", "r_b", "r_c", "r_flag", "r_x"]])
+            self.assertEqual(seen, point, f"task {t}: ctx.params differ from /params")
+        self.assertEqual(str(df["flag"].dtype), "bool")
+        self.assertEqual(str(df["a"].dtype), "int64")
+
     def test_kept_contexts_keep_their_values(self):
         logs, _ = self.sweep("keep", "--tasks", 30, "--keep")
         kept = {int(r): (int(k), int(w)) for r, k, w in lines(logs, "kept.log")}
