@@ -39,9 +39,6 @@ std::string device_list(const WorkerInfo& worker) {
     return list;
 }
 
-namespace {
-
-// What CUDA_VISIBLE_DEVICES names the copy's GPUs by.
 std::string visible_list(const WorkerInfo& worker) {
     if (worker.devices.empty()) {
         return worker.visible_device.empty() ? std::to_string(worker.device) : worker.visible_device;
@@ -53,8 +50,6 @@ std::string visible_list(const WorkerInfo& worker) {
     }
     return list;
 }
-
-}  // namespace
 
 EnvironmentOverrides task_environment(const TaskContext& context, const std::string& output_path,
                                       const std::function<bool()>& node_has_gpus,

@@ -26,6 +26,11 @@ bool is_launcher_variable(std::string_view name);
 /// "-1" on CPU.
 std::string device_list(const WorkerInfo& worker);
 
+/// What CUDA_VISIBLE_DEVICES names the GPUs of a worker or copy that has some by: "2",
+/// "GPU-8f2c...,3" (the job's entries where known, else the ordinals). Also used by the Python
+/// binding, which narrows its worker process the same way.
+std::string visible_list(const WorkerInfo& worker);
+
 /// MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE, MPISWEEP_PARAM_*, MPISWEEP_OUTPUT and
 /// CUDA_VISIBLE_DEVICES: the entries of the copy's GPUs when it has some; "" on CPU when the
 /// node has GPUs (so it does not take GPU 0 by default); otherwise left as the worker's.

@@ -1,5 +1,6 @@
 #include "python/context.hpp"
 
+#include <pybind11/stl.h>
 #include <string>
 
 #include "python/values.hpp"
@@ -28,7 +29,8 @@ py::object Params::get(py::handle key) const {
     const long i = index_of(key);
     if (i < 0 || point_ == nullptr) {
         std::string known;
-        for (const py::object& name : *names_) known += (known.empty() ? "" : ", ") + name.cast<std::string>();
+        for (const py::object& name : *names_)
+            known += (known.empty() ? "" : ", ") + name.cast<std::string>();
         throw py::key_error(py::repr(key).cast<std::string>() + " (the parameters are " + known + ")");
     }
     return to_python(point_->values()[static_cast<std::size_t>(i)]);
@@ -81,24 +83,42 @@ std::shared_ptr<const std::vector<py::object>> interned_names(const std::vector<
 
 namespace {
 
+std::vector<std::string> visible_devices(const PyWorker& w) {
+    if (!w.info.visible_devices.empty() || w.info.device < 0) return w.info.visible_devices;
+    return {w.info.visible_device.empty() ? std::to_string(w.info.device) : w.info.visible_device};
+}
+
 void bind_worker(py::module_& m) {
-    py::class_<PyWorker>(m, "Worker", "Where a worker runs: setup(worker), ctx.worker, teardown(worker, state).")
-        .def_property_readonly("rank", [](const PyWorker& w) { return w.info.rank; }, "MPI rank")
-        .def_property_readonly("world_size", [](const PyWorker& w) { return w.info.world_size; },
-                               "number of ranks, the master included")
-        .def_property_readonly("host", [](const PyWorker& w) { return w.info.host; }, "host name of the node")
+    py::class_<PyWorker>(m, "Worker",
+                         "Where a worker runs: setup(worker), ctx.worker, teardown(worker, state).")
+        .def_property_readonly(
+            "rank", [](const PyWorker& w) { return w.info.rank; }, "MPI rank")
+        .def_property_readonly(
+            "world_size", [](const PyWorker& w) { return w.info.world_size; },
+            "number of ranks, the master included")
+        .def_property_readonly(
+            "host", [](const PyWorker& w) { return w.info.host; }, "host name of the node")
         .def_property_readonly("node_local_rank", [](const PyWorker& w) { return w.info.node_local_rank; })
-        .def_property_readonly("local_worker_index", [](const PyWorker& w) { return w.info.local_worker_index; },
-                               "index among the workers of this node (the master excluded)")
-        .def_property_readonly("device", [](const PyWorker& w) { return w.device; },
-                               "the CUDA ordinal of this worker's GPU in this process (0: the only one "
-                               "CUDA_VISIBLE_DEVICES shows), -1 on CPU")
-        .def_property_readonly("visible_device", [](const PyWorker& w) { return w.info.visible_device; },
-                               "the node's name of that GPU (its CUDA_VISIBLE_DEVICES entry), '' on CPU")
+        .def_property_readonly(
+            "local_worker_index", [](const PyWorker& w) { return w.info.local_worker_index; },
+            "index among the workers of this node (the master excluded)")
+        .def_property_readonly(
+            "device", [](const PyWorker& w) { return w.device; },
+            "the CUDA ordinal of this worker's GPU in this process (0: the only one "
+            "CUDA_VISIBLE_DEVICES shows), -1 on CPU")
+        .def_property_readonly(
+            "visible_device", [](const PyWorker& w) { return w.info.visible_device; },
+            "the node's name of that GPU (its CUDA_VISIBLE_DEVICES entry), '' on CPU")
+        .def_property_readonly(
+            "devices", [](const PyWorker& w) { return w.devices; },
+            "every GPU of the worker as CUDA ordinals of this process (0..k-1); [] on CPU")
+        .def_property_readonly("visible_devices", &visible_devices,
+                               "their CUDA_VISIBLE_DEVICES entries on the node")
         .def("__repr__", [](const PyWorker& w) {
             return "Worker(rank=" + std::to_string(w.info.rank) + ", host='" + w.info.host +
                    "', local_worker_index=" + std::to_string(w.info.local_worker_index) +
-                   ", device=" + std::to_string(w.device) + ", visible_device='" + w.info.visible_device + "')";
+                   ", device=" + std::to_string(w.device) + ", visible_device='" + w.info.visible_device +
+                   "')";
         });
 }
 
@@ -113,7 +133,8 @@ void bind_params(py::module_& m) {
         .def("values", &Params::values)
         .def("items", &Params::items)
         .def("__eq__", [](const Params& p, py::handle other) { return p.to_dict().equal(other); })
-        .def("__repr__", [](const Params& p) { return "Params(" + py::repr(p.to_dict()).cast<std::string>() + ")"; });
+        .def("__repr__",
+             [](const Params& p) { return "Params(" + py::repr(p.to_dict()).cast<std::string>() + ")"; });
 }
 
 void bind_task_context(py::module_& m) {

@@ -2,11 +2,10 @@
 // What a Python task sees: ctx (params, state, worker, task_id, attempt, cancelled()), with
 // ctx.params a read-only mapping over the task's grid point whose values are converted only
 // when asked for. Both objects are reused from task to task while nobody else holds them.
-#include <pybind11/pybind11.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <pybind11/pybind11.h>
 #include <vector>
 
 #include "mpisweep/grid.hpp"
@@ -20,8 +19,10 @@ namespace py = pybind11;
 struct PyWorker {
     WorkerInfo info;
     /// The CUDA ordinal frameworks see in this process: 0 for a worker with a GPU (the
-    /// process's CUDA_VISIBLE_DEVICES holds that one GPU), -1 on CPU.
+    /// process's CUDA_VISIBLE_DEVICES holds its GPUs), -1 on CPU.
     int device = -1;
+    /// Every GPU of the worker as this process sees them: 0..k-1; empty on CPU.
+    std::vector<int> devices;
 };
 
 /// ctx.params: a Mapping from parameter name to value over one grid point.

@@ -1,11 +1,10 @@
 // mpisweep._engine: the C++ engine for the mpisweep Python package. mpisweep.run (sweep.py)
 // checks its arguments and calls run() here, which calls the C++ mpisweep::run() with the
 // Python task wrapped as a TaskFunction; the GIL is released while the engine runs.
-#include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
-
 #include <chrono>
 #include <memory>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "mpisweep/mpisweep.hpp"
 #include "python/context.hpp"
@@ -41,7 +40,8 @@ std::optional<WallTime> deadline_of(const std::string& text) {
         }
         at = end->at;
     } else if (*at <= now) {
-        throw std::invalid_argument("deadline '" + text + "': that time has passed; expected a time in the future");
+        throw std::invalid_argument("deadline '" + text +
+                                    "': that time has passed; expected a time in the future");
     }
     return at;
 }

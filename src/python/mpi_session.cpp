@@ -1,8 +1,8 @@
 #include "python/mpi_session.hpp"
 
 #include <mpi.h>
-#include <pybind11/pybind11.h>
 
+#include <pybind11/pybind11.h>
 #include <stdexcept>
 
 #include "transport/mpi_check.hpp"

@@ -13,7 +13,8 @@ void PythonObserver::on_result(TaskId task, const Point& params, const TaskResul
     std::string error = session_->on_result(task, params, result);
     if (error.empty()) return;
     failed_ = true;
-    on_message(MessageLevel::Warning, "on_result raised " + error + "\n(it is not called again; the sweep goes on)");
+    on_message(MessageLevel::Warning,
+               "on_result raised " + error + "\n(it is not called again; the sweep goes on)");
 }
 
 }  // namespace mpisweep::python

@@ -2,7 +2,8 @@
 
 #include <stdexcept>
 
-#include "platform/device.hpp"
+#include "exec/command_env.hpp"
+#include "platform/gpu_backend.hpp"
 #include "python/values.hpp"
 
 namespace mpisweep::python {
@@ -119,20 +120,37 @@ TaskResult Session::run_task(const TaskContext& context) {
     }
 }
 
+namespace {
+
+/// Whether a worker's node has GPUs: as a command's environment decides it (exec/command.cpp),
+/// asking the GPU backend (NVML where present: no CUDA context) when the engine did not say.
+bool node_has_gpus(const WorkerInfo& info) {
+    if (info.node_gpus >= 0) return info.node_gpus > 0;
+    try {
+        return !open_gpu_backend(GpuEnvironment::from_process(false))->devices().empty();
+    } catch (const std::exception&) {
+        return false;  // a bad MPISWEEP_FAKE_GPUS: the engine reports it
+    }
+}
+
+}  // namespace
+
 void Session::setup(const WorkerInfo& info) {
     Gil gil(*this);
-    PyWorker w{info, info.device >= 0 ? 0 : -1};
-    if (narrow_devices_ && (info.device >= 0 || cuda_device_count() > 0)) {
+    PyWorker w{info, -1, {}};
+    const bool has_gpu = info.device >= 0 || !info.devices.empty();
+    if (narrow_devices_ && (has_gpu || node_has_gpus(info))) {
         // Frameworks read CUDA_VISIBLE_DEVICES at their first CUDA call: from here on they
-        // see this worker's GPU as device 0, or none on a CPU worker of a GPU node (as a
-        // command's environment says, exec/command_env.cpp).
-        const std::string visible = info.device < 0          ? std::string()
-                                    : info.visible_device.empty() ? std::to_string(info.device)
-                                                                  : info.visible_device;
+        // see this worker's GPUs as devices 0..k-1, or none on a CPU worker of a GPU node
+        // (as a command's environment says, exec/command_env.cpp).
+        const std::string visible = has_gpu ? detail::visible_list(info) : std::string();
         py::module_::import("os").attr("environ")["CUDA_VISIBLE_DEVICES"] = py::str(visible);
-    } else {
-        w.device = info.device;
+        const std::size_t count = info.devices.empty() ? (has_gpu ? 1 : 0) : info.devices.size();
+        for (std::size_t i = 0; i < count; ++i) w.devices.push_back(static_cast<int>(i));
+    } else if (has_gpu) {
+        w.devices = info.devices.empty() ? std::vector<int>{info.device} : info.devices;
     }
+    w.device = w.devices.empty() ? -1 : w.devices.front();
     worker_obj_ = py::cast(std::move(w));
     if (ctx_) ctx_->worker = worker_obj_;
     if (hooks_.setup.is_none()) return;
@@ -148,7 +166,8 @@ void Session::teardown(const WorkerInfo& /*info*/) {
     if (ctx_) ctx_->state = state_;
     if (hooks_.teardown.is_none()) return;
     if (!worker_obj_) worker_obj_ = py::cast(PyWorker{});
-    PyObject* done = PyObject_CallFunctionObjArgs(hooks_.teardown.ptr(), worker_obj_.ptr(), state.ptr(), nullptr);
+    PyObject* done =
+        PyObject_CallFunctionObjArgs(hooks_.teardown.ptr(), worker_obj_.ptr(), state.ptr(), nullptr);
     if (done == nullptr) throw std::runtime_error(take_exception_text());
     Py_DECREF(done);
 }

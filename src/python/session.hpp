@@ -7,7 +7,6 @@
 // The Python objects are released with the GIL held, when the last shared_ptr to the session
 // goes, in the caller of run().
 #include <pybind11/pybind11.h>
-
 #include <string>
 
 #include "mpisweep/grid.hpp"

@@ -1,7 +1,6 @@
 #include "python/values.hpp"
 
 #include <pybind11/numpy.h>
-
 #include <stdexcept>
 #include <string>
 
@@ -103,13 +102,14 @@ ResultValue from_scalar(py::handle value, const std::string& name) {
     }
     if (PyComplex_Check(o)) bad_field(name, "a complex number; give its real part or abs()");
     if (PyNumber_Check(o)) return to_double(value, name);
-    bad_field(name, "a " + type_name(value) +
-                        "; give a number, bool, str, list of numbers or numeric numpy array");
+    bad_field(name,
+              "a " + type_name(value) + "; give a number, bool, str, list of numbers or numeric numpy array");
 }
 
 std::string field_name(py::handle key) {
     if (!PyUnicode_Check(key.ptr())) {
-        throw std::invalid_argument("result names are strings; got the key " + py::repr(key).cast<std::string>());
+        throw std::invalid_argument("result names are strings; got the key " +
+                                    py::repr(key).cast<std::string>());
     }
     return key.cast<std::string>();
 }

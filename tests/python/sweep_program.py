@@ -39,6 +39,7 @@ ap.add_argument("--flush-interval", type=float, default=2.0)
 ap.add_argument("--mpi4py", choices=["no", "first", "after"], default="no")
 ap.add_argument("--sweeps", type=int, default=1, help="run the same grid this many times (new files)")
 ap.add_argument("--keep", action="store_true")
+ap.add_argument("--gpus", action="store_true", help="tasks return what they see of their GPUs")
 ap.add_argument("--grid-forms", action="store_true",
                 help="a grid of every kind of axis (spec string, numpy array, tuple, zip, single value) "
                      "times x; tasks return their params as results")
@@ -135,6 +136,11 @@ def task(ctx):
                 raise mpisweep.Cancelled()
             time.sleep(0.005)
     result = {"x2": 2.0 * x, "token": token}
+    if args.gpus:  # what the task sees of its GPUs, to compare with what the engine gave it
+        w = ctx.worker
+        result.update({"cvd": os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), "seen_device": w.device,
+                       "ndev": len(w.devices), "vis": ",".join(w.visible_devices),
+                       "ordinals": ",".join(map(str, w.devices))})
     if args.mode == "basic":
         result.update({
             "i32": np.int32(x), "f32": np.float32(x) / 2, "even": x % 2 == 0, "flag": np.bool_(x % 3 == 0),

@@ -65,11 +65,12 @@ class Engine(unittest.TestCase):
         self.work = sweeps.Workspace("py-engine")
         self.addCleanup(self.work.cleanup)
 
-    def sweep(self, name, *args, expect=(0,), timeout=180):
+    def sweep(self, name, *args, expect=(0,), timeout=180, env=None):
         logs = self.work / (name + "-logs")
         os.makedirs(logs, exist_ok=True)
         result = subprocess.run(launch(["--output", self.work / (name + ".h5"), "--log-dir", logs] + list(args)),
-                                capture_output=True, text=True, timeout=timeout)
+                                capture_output=True, text=True, timeout=timeout,
+                                env=None if env is None else dict(os.environ, **env))
         self.assertIn(result.returncode, expect, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
         return logs, result
 
@@ -247,6 +248,23 @@ class Engine(unittest.TestCase):
             self.assertEqual(seen, point, f"task {t}: ctx.params differ from /params")
         self.assertEqual(str(df["flag"].dtype), "bool")
         self.assertEqual(str(df["a"].dtype), "int64")
+
+    def test_each_worker_sees_exactly_its_gpus(self):
+        """With fake GPUs on this node (MPISWEEP_FAKE_GPUS, the device layer's test facility), a
+        task's CUDA_VISIBLE_DEVICES lists exactly its worker's GPUs (worker.devices are then
+        0..k-1 in this process), and is "" on a worker the engine gave none."""
+        fake = {"MPISWEEP_FAKE_GPUS": f"{os.uname().nodename}=2x16G",
+                "MPISWEEP_FAKE_GPU_DIR": self.work / "fake-gpus"}
+        self.sweep("gpus", "--tasks", 8, "--gpus", env=fake)
+        df = mpisweep.load(self.work / "gpus.h5")
+        for t in range(8):
+            row = df.loc[t]
+            k = int(row["ndev"])
+            self.assertEqual(row["cvd"], row["vis"], f"task {t}: CUDA_VISIBLE_DEVICES is not its GPUs")
+            self.assertEqual(row["ordinals"], ",".join(map(str, range(k))), f"task {t}")
+            self.assertEqual(row["seen_device"], 0 if k else -1, f"task {t}")
+        given = df[df["ndev"] > 0].groupby("worker")["vis"].first()
+        self.assertEqual(len(set(given)), len(given), f"two workers were given one GPU: {dict(given)}")
 
     def test_kept_contexts_keep_their_values(self):
         logs, _ = self.sweep("keep", "--tasks", 30, "--keep")
