@@ -3,6 +3,7 @@
 # file would change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v clang-format >/dev/null || bash scripts/install-deps.sh --format
 mode=(-i)
 [ "${1:-}" = "--check" ] && mode=(--dry-run -Werror)
 git ls-files '*.cpp' '*.hpp' '*.cu' '*.h' | xargs clang-format "${mode[@]}"

@@ -2,7 +2,7 @@
 # Installs what mpisweep needs from Debian 12 packages, only what is missing. Idempotent.
 # With --bench, also the peers that bench/run.py measures against (GNU Parallel; mpi4py is
 # always installed). PyTorch (python3-torch, large) is not: examples/python/torch_train.py and
-# its test are skipped without it.
+# its test are skipped without it. With --format, only clang-format (scripts/format.sh).
 set -euo pipefail
 
 packages=(
@@ -18,6 +18,9 @@ packages=(
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(parallel)
+fi
+if [ "${1:-}" = "--format" ]; then
+  packages=(clang-format)
 fi
 
 missing=()

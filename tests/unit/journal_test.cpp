@@ -475,7 +475,9 @@ TEST(StoreJournal, ATornJournalTailIsCutBeforeAppending) {
         s.record(record_of(2));
         s.record(record_of(3));
     }
-    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    // The scan holds views into the bytes: keep them alive while it is used.
+    const std::string journal = bytes_of(path + ".journal");
+    const store::JournalScan scan = store::scan_journal(journal);
     EXPECT_FALSE(scan.torn_tail);
     std::vector<TaskRecord> all;
     for (const auto& f : scan.frames)
