@@ -6,10 +6,13 @@
 #include "exec/task_report.hpp"
 #include "mpisweep/grid.hpp"
 #include "mpisweep/task.hpp"
+#include "platform/clock.hpp"
 
 namespace mpisweep {
 
+/// `clock` measures the report's wall_s (the worker's clock: a fake one in tests).
 TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, int attempt,
-                        const WorkerInfo& worker, const std::function<bool()>& cancel_check);
+                        const WorkerInfo& worker, const std::function<bool()>& cancel_check,
+                        const Clock& clock = SteadyClock::instance());
 
 }  // namespace mpisweep

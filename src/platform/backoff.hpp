@@ -23,38 +23,46 @@ public:
         (void)slack_set;
     }
 
-    /// Called after a poll that found nothing.
-    void idle() {
+    /// Called after a poll that found nothing; sleeps `limit_s` at most.
+    void idle(double limit_s = 1.0) {
         // Yield-polling for a short while keeps the round trip short; a yielding rank gives
         // its core to any rank that has work, so this is cheap under oversubscription too.
-        if (++polls_ == 1) spin_start_ = std::chrono::steady_clock::now();
-        // The first few polls do not yield at all: sched_yield is a system call (a costly one
-        // in a VM), and a reply often comes within a few polls. Measured with one task per
-        // message (e2e_sweep empty --batch-us 0) at np=5 on 2 cores: 93-103k -> 177-193k
-        // tasks/s; np=2 and batched runs unchanged within the noise.
-        if (polls_ <= kBusyPolls) return;
-        if (polls_ <= kSpinPolls || std::chrono::steady_clock::now() - spin_start_ < spin_time_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (++polls_ == 1) spin_start_ = now;
+        // The first polls, for kBusyTime, do not yield at all: sched_yield is a system call
+        // (a costly one in a VM), and a reply often comes within a few polls. Measured with
+        // one task per message (e2e_sweep empty --batch-us 0) at np=5 on 2 cores: 93-103k ->
+        // 177-193k tasks/s with 8 busy polls of the old master loop (~1 us each). A time, not
+        // a count, since a poll of the transport's wait costs a third of that.
+        if (now - spin_start_ < kBusyTime) return;
+        if (!spin_over_ && (polls_ <= kSpinPolls || now - spin_start_ < spin_time_)) {
             std::this_thread::yield();
             return;
         }
-        std::this_thread::sleep_for(sleep_);
+        spin_over_ = true;
+        std::this_thread::sleep_for(
+            std::min<std::chrono::duration<double>>(sleep_, std::chrono::duration<double>(limit_s)));
         sleep_ = std::min(max_sleep_, sleep_ * 2);
     }
+    /// The spin is over: the next idle() sleeps (read the clock before, to bound the nap).
+    bool sleeping() const { return spin_over_; }
     /// Called after a poll that found work.
     void reset() {
+        spin_over_ = false;
         polls_ = 0;
         sleep_ = kFirstSleep;
     }
 
 private:
     static constexpr int kSpinPolls = 64;
-    static constexpr int kBusyPolls = 8;  ///< polls before the first yield
+    static constexpr std::chrono::microseconds kBusyTime{10};  ///< polling before the first yield
     std::chrono::steady_clock::time_point spin_start_;
     static constexpr std::chrono::microseconds kFirstSleep{10};
     std::chrono::microseconds max_sleep_;
     std::chrono::microseconds spin_time_;
     std::chrono::microseconds sleep_ = kFirstSleep;
     int polls_ = 0;
+    bool spin_over_ = false;
 };
 
 }  // namespace mpisweep

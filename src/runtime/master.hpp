@@ -1,22 +1,27 @@
 #pragma once
 // The master loop on rank 0: carries decisions from the scheduler to the workers and their
-// reports back to the scheduler and the store. It never blocks on one worker: sends are
-// non-blocking and it waits on a message from any worker. Short tasks are batched: the
-// master learns how long tasks take and raises the scheduler's prefetch depth so that each
-// worker holds about Options::batch_target of work, sent in few messages.
-#include <boost/mpi/communicator.hpp>
-#include <chrono>
-#include <deque>
+// reports back to the scheduler and the store. It talks to the workers only through a
+// Transport (MPI ranks, or a worker in this process) and reads time only from it. It never
+// blocks on one worker: sends return at once and it waits for a message from any worker.
+// Short tasks are batched: the master learns how long tasks take and raises the scheduler's
+// prefetch depth so that each worker holds about Options::batch_target of work, sent in few
+// messages.
+//
+// Step-able: run() is start(), then step() and a wait on the transport until next_wake()
+// until step() says the sweep is over. A rank that works alone, and unit tests, call
+// step() themselves between the steps of their workers.
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "mpisweep/mpisweep.hpp"
 #include "runtime/notifier.hpp"
+#include "runtime/stop_signals.hpp"
 #include "schedule/batch_sizer.hpp"
 #include "schedule/scheduler.hpp"
 #include "store/result_store.hpp"
-#include "transport/channel.hpp"
 #include "transport/messages.hpp"
+#include "transport/transport.hpp"
 
 namespace mpisweep {
 
@@ -29,65 +34,84 @@ struct WorkerSlot {
 
 class Master {
 public:
-    /// With one rank, `local_task` is run by the master itself (`local_info` describes it).
-    Master(const boost::mpi::communicator& comm, const Grid& grid, const Options& options, ResultStore& store,
-           Scheduler& scheduler, std::vector<WorkerSlot> workers, const TaskFunction* local_task,
-           const WorkerInfo* local_info, std::chrono::microseconds spin = std::chrono::microseconds(200));
+    /// `workers` has one slot per rank of the job: ranks 1.. are the workers, or rank 0 when
+    /// it is the only one.
+    Master(Transport& transport, const Grid& grid, const Options& options, ResultStore& store,
+           Scheduler& scheduler, std::vector<WorkerSlot> workers,
+           const StopSignals& signals = StopSignals::process());
     /// Runs the sweep to its end and returns the ExitCode.
     int run();
+
+    /// Before the first step: the observer's on_start.
+    void start();
+    /// One turn: stop checks, assignments, the messages waiting (at most a burst of them),
+    /// flush and progress; once the sweep is over, Stop to every worker and their Byes.
+    /// Returns false when the sweep is over and every worker said Bye: then exit_code().
+    bool step();
+    /// The earliest time the master has something to do if no message comes.
+    Seconds next_wake() const;
+    /// Looks at the signals and the deadline; starts a drain or, on a second signal, saves the
+    /// file and ends the job. step() calls it; a rank that works alone also calls it while its
+    /// task polls cancelled().
+    void check_stop();
+    int exit_code() const { return exit_code_; }
     /// Where the sweep stands (for Observer::on_end after run()).
     SweepCounts counts() const { return scheduler_.counts(); }
 
 private:
-    /// Why the sweep stops early.
     enum class StopReason { None, Signal, Deadline };
+    enum class Phase { Running, Stopping, Over };
 
-    /// Starts a drain on a signal (here or from a worker) or at the deadline.
-    void check_stop(Seconds now);
+    void step_running(Seconds now);
+    void step_stopping();
+    /// The sweep is over (every task settled, stalled, or drained): results to the file,
+    /// Stop to every worker.
+    void end_running();
+    /// Every worker said Bye: the last progress, the messages, the exit code.
+    void conclude();
     /// A stop signal seen on `rank` (0: here): the first one starts the drain.
     void on_signal(int sig, int rank, bool urgent, Seconds now);
-    /// Whether the sweep is being stopped (a signal here or the deadline passed): what a task
-    /// that rank 0 runs itself polls as cancelled().
-    bool stopping() const;
     void begin_drain(StopReason reason, Seconds now);
-    /// Called after the drain (or an urgent stop): one message saying how to resume.
+    /// One message saying why the sweep stopped early and how to resume it.
     void report_stop(const char* how) const;
     void report_progress(Seconds now, bool last);
-    /// on_task_finished for a copy `worker` answered.
-    void task_finished(WorkerId worker, const TaskReport& report, TaskOutcome outcome) const;
     /// Saves what the file has and ends the job with kExitInterrupted (MPI_Abort).
     [[noreturn]] void abort_interrupted(const char* how);
+
     void assign_and_dispatch(Seconds now);
     void dispatch(const std::vector<Assignment>& assignments);
     void send_cancels(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
+    void handle_reports(WorkerId worker);
     void handle_report(WorkerId worker, TaskReport& report);
     void handle_failure(WorkerId worker, TaskReport& report);
-    void run_local_task();
-    void stop_workers();
+    /// on_task_finished for a copy `worker` answered.
+    void task_finished(WorkerId worker, const TaskReport& report, TaskOutcome outcome) const;
     TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status, int attempts) const;
+    /// The ranks that run workers: 1.. (or 0 alone).
+    int first_worker_rank() const { return workers_.size() > 1 ? 1 : 0; }
 
-    const boost::mpi::communicator& comm_;
+    Transport& transport_;
     const Grid& grid_;
     const Options& options_;
     ResultStore& store_;
     Scheduler& scheduler_;
     std::vector<WorkerSlot> workers_;
-    const TaskFunction* local_task_;
-    const WorkerInfo* local_info_;
-    std::deque<Assignment> local_queue_;
-    SendQueue sends_;
+    const StopSignals& signals_;
+    Notifier notify_;
+    BatchSizer sizer_;
     // Reused on every message (no allocation per task on the hot path).
     ReportBatch reports_;
     std::vector<Assignment> assigned_;  ///< the scheduler's output, reused every turn
     std::vector<TaskBatch> outgoing_;   ///< per rank, filled by dispatch()
     std::vector<int> outgoing_ranks_;   ///< ranks with a non-empty batch in outgoing_
-    BatchSizer sizer_;
-    Notifier notify_;
-    Seconds start_ = 0, next_progress_ = 0;
-    std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
 
-    std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the monotonic clock
+    Phase phase_ = Phase::Running;
+    Seconds start_ = 0, next_progress_ = 0;
+    int byes_ = 0;  ///< workers that said Bye (Stopping)
+    int exit_code_ = kExitOk;
+
+    std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the transport's clock
     StopReason stop_reason_ = StopReason::None;
     int stop_signal_ = 0;                  ///< the signal that started the drain
     int signal_rank_ = -1;                 ///< the rank it reached first

@@ -14,17 +14,23 @@
 
 #include "mpisweep/mpisweep.hpp"
 #include "platform/interrupt.hpp"
+#include "runtime/in_process.hpp"
 #include "runtime/master.hpp"
 #include "runtime/notifier.hpp"
 #include "runtime/worker.hpp"
 #include "store/result_store.hpp"
 #include "transport/mpi_check.hpp"
+#include "transport/mpi_transport.hpp"
 #include "transport/node.hpp"
 
 namespace mpisweep {
 namespace {
 
 constexpr int kRoot = 0;
+// The longest nap of a rank waiting for a message: the master, on which every worker waits,
+// looks more often.
+constexpr std::chrono::microseconds kMasterMaxSleep{200};
+constexpr std::chrono::microseconds kWorkerMaxSleep{1000};
 
 /// Initializes MPI unless the caller did, and then finalizes it on the way out.
 class MpiSession {
@@ -194,12 +200,16 @@ SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, cons
     for (WorkerId id : ids) {
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);
     }
-    Master master(comm, grid, options, store, scheduler, std::move(slots), alone ? &task : nullptr,
-                  alone ? &info : nullptr, spin);
     SweepEnd end;
-    end.exit_code = master.run();
+    if (alone) {
+        end.exit_code = run_in_process(grid, task, options, store, scheduler, std::move(slots), info,
+                                       [&comm](int code) { comm.abort(code); });
+    } else {
+        MpiTransport transport(comm, spin, kMasterMaxSleep);
+        end.exit_code = Master(transport, grid, options, store, scheduler, std::move(slots)).run();
+    }
     store.close();
-    end.counts = master.counts();
+    end.counts = scheduler.counts();
     return end;
 }
 
@@ -265,7 +275,8 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
             end = run_master(comm, grid, task, options, *store, hellos, info, spin);
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
-            Worker(comm, grid, task, info, options.batch_target.count() / 2, spin).run();
+            MpiTransport transport(comm, spin, kWorkerMaxSleep);
+            Worker(transport, grid, task, info, options.batch_target.count() / 2).run();
         }
     } catch (const std::exception& e) {
         // The others would wait for this rank forever: end the whole job. The file keeps

@@ -3,112 +3,120 @@
 #include <algorithm>
 
 #include "exec/execute.hpp"
-#include "platform/backoff.hpp"
-#include "platform/clock.hpp"
-#include "platform/interrupt.hpp"
 
 namespace mpisweep {
 
 namespace {
-constexpr int kMaster = 0;
 // A task may call cancelled() in a tight loop: look for messages at most this often.
 constexpr double kCancelPollInterval = 1e-3;
+// The longest an idle worker waits without looking at the signals.
+constexpr double kLookInterval = 0.05;
 }  // namespace
 
-Worker::Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-               const WorkerInfo& info, double report_interval_s, std::chrono::microseconds spin)
-    : comm_(comm),
+Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task, const WorkerInfo& info,
+               double report_interval_s, const StopSignals& signals)
+    : transport_(transport),
       grid_(grid),
       task_(task),
       info_(info),
       report_interval_(report_interval_s),
-      spin_(spin),
+      signals_(signals),
       cancel_check_([this] { return running_task_cancelled(); }),
-      sends_(comm) {}
+      last_report_(transport.now()) {}
 
 void Worker::run() {
-    last_report_ = monotonic_seconds();
-    while (!stop_) {
-        if (check_interrupt() || draining_) drop_queue();
-        if (queue_.empty()) {
-            send_reports();  // nothing left to run: the master must hear of everything now
-            poll(true);
-            continue;
-        }
+    while (!done()) {
+        if (!step()) transport_.wait(kMasterRank, transport_.now() + kLookInterval);
+    }
+}
+
+bool Worker::step() {
+    if (bye_sent_) return false;
+    if (!stop_ && (check_interrupt() || draining_)) drop_queue();
+    if (!stop_ && queue_.empty()) {
+        send_reports();  // nothing left to run: the master must hear of everything now
+        const bool had_message = poll();
+        if (!stop_) return had_message;
+    }
+    if (!stop_) {
         // Look for messages (cancels of queued copies, new tasks) only as often as reports go
         // out, or, when each report goes out at once, every kCancelPollInterval: a probe
         // (~600 instructions in Open MPI 4.1) before each tiny task would cost more than the
         // task. Tasks longer than that interval still poll before each one.
-        const double now = monotonic_seconds();
+        const double now = transport_.now();
         const bool due = report_interval_ > 0 ? now - last_report_ >= report_interval_
                                               : now - last_cancel_poll_ >= kCancelPollInterval;
         if (due) {
             last_cancel_poll_ = now;
-            poll(false);
+            poll();
             send_reports();
-            if (stop_ || queue_.empty()) continue;
         }
-        const TaskAssignmentMsg next = queue_.front();
-        queue_.pop_front();
-        running_ = next.task;
-        running_cancelled_ = false;
-        TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_, cancel_check_);
-        // A copy told to stop that finished anyway: a loser of a race gives way, but in a
-        // drain the result is as good as any and is kept. A copy that fails in a drain was
-        // most likely killed by the same signal (Slurm signals every process of the step).
-        if (running_cancelled_ && !draining_ && report.outcome == Outcome::Done)
-            report.outcome = Outcome::Cancelled;
-        if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
-        running_.reset();
-        outbox_.add(std::move(report));
-        if (report_interval_ <= 0) send_reports();
     }
-    // After Stop the master has settled every task: queued copies are simply dropped.
-    send_reports();
-    sends_.post_empty(kMaster, static_cast<int>(Tag::Bye));
-    sends_.wait_all();
+    if (stop_) {
+        say_bye();
+    } else if (!queue_.empty()) {
+        run_next();
+    }
+    return true;
 }
 
-void Worker::poll(bool wait) {
-    std::optional<Backoff> backoff;  // made only when there is nothing to do
-    for (;;) {
-        sends_.reap();
-        const std::optional<Envelope> envelope = probe(comm_, kMaster);
-        if (!envelope) {
-            if (!wait) return;
-            check_interrupt();
-            if (!backoff) backoff.emplace(std::chrono::microseconds(1000), spin_);
-            backoff->idle();
-            continue;
-        }
-        if (backoff) backoff->reset();
+void Worker::run_next() {
+    const TaskAssignmentMsg next = queue_.front();
+    queue_.pop_front();
+    running_ = next.task;
+    running_cancelled_ = false;
+    TaskReport report =
+        execute_task(task_, grid_, next.task, next.attempt, info_, cancel_check_, transport_.clock());
+    // A copy told to stop that finished anyway: a loser of a race gives way, but in a drain
+    // the result is as good as any and is kept. A copy that fails in a drain was most likely
+    // killed by the same signal (Slurm signals every process of the step).
+    if (running_cancelled_ && !draining_ && report.outcome == Outcome::Done)
+        report.outcome = Outcome::Cancelled;
+    if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
+    running_.reset();
+    outbox_.add(std::move(report));
+    if (report_interval_ <= 0) send_reports();
+}
+
+void Worker::say_bye() {
+    // After Stop the master has settled every task: queued copies are simply dropped.
+    send_reports();
+    transport_.send(kMasterRank, Tag::Bye);
+    transport_.flush();
+    bye_sent_ = true;
+}
+
+bool Worker::poll() {
+    for (bool any = false;; any = true) {
+        transport_.progress();
+        const std::optional<Envelope> envelope = transport_.probe(kMasterRank);
+        if (!envelope) return any;
         switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Tasks: {
-                receive(comm_, *envelope, incoming_);
+                transport_.receive(*envelope, incoming_);
                 for (std::size_t i = 0; i < incoming_.size(); ++i) queue_.push_back(incoming_.at(i));
                 // Run them now: one more probe that finds nothing (~600 instructions in
                 // Open MPI 4.1) would sit between the task's arrival and its report. A message
                 // behind this one waits for the next poll, before the next task at the latest.
-                return;
+                return true;
             }
             case Tag::Cancel: {
                 CancelRequest request;
-                receive(comm_, *envelope, request);
+                transport_.receive(*envelope, request);
                 on_cancel(request);
                 break;
             }
             case Tag::Drain:
-                receive_empty(comm_, *envelope);
+                transport_.receive(*envelope);
                 draining_ = true;
                 break;
             case Tag::Stop:
-                receive_empty(comm_, *envelope);
+                transport_.receive(*envelope);
                 stop_ = true;
                 break;
             default:
                 throw std::runtime_error("worker: unexpected message tag " + std::to_string(envelope->tag));
         }
-        wait = false;  // got one: drain the rest without waiting
     }
 }
 
@@ -132,12 +140,12 @@ void Worker::on_cancel(const CancelRequest& request) {
 }
 
 bool Worker::check_interrupt() {
-    const int sig = detail::interrupt_signal();
+    const int sig = signals_.signal();
     if (sig == 0) return false;
-    const int count = detail::interrupt_urgent() ? 2 : 1;
+    const int count = signals_.urgent() ? 2 : 1;
     if (count > signals_reported_) {
         signals_reported_ = count;
-        sends_.post(kMaster, static_cast<int>(Tag::Interrupt), InterruptNotice{sig, count >= 2});
+        transport_.send(kMasterRank, InterruptNotice{sig, count >= 2});
     }
     draining_ = true;
     return true;
@@ -157,10 +165,11 @@ void Worker::drop_queue() {
 
 bool Worker::running_task_cancelled() {
     if (check_interrupt()) return true;
-    const double now = monotonic_seconds();
+    const double now = transport_.now();
     if (now - last_cancel_poll_ >= kCancelPollInterval) {
         last_cancel_poll_ = now;
-        poll(false);
+        if (cancel_poll_hook_) cancel_poll_hook_();
+        poll();
         send_reports();  // queued copies dropped meanwhile free their slots at once
     }
     return running_cancelled_ || stop_ || draining_;
@@ -168,9 +177,9 @@ bool Worker::running_task_cancelled() {
 
 void Worker::send_reports() {
     if (outbox_.empty()) return;
-    sends_.post(kMaster, static_cast<int>(Tag::Reports), outbox_);
+    transport_.send(kMasterRank, outbox_);
     outbox_.clear();
-    if (report_interval_ > 0) last_report_ = monotonic_seconds();
+    if (report_interval_ > 0) last_report_ = transport_.now();
 }
 
 }  // namespace mpisweep

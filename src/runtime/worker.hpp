@@ -3,59 +3,76 @@
 // stop when the master says so. A signal that reaches a worker is passed on to the master,
 // which drains the whole sweep. Reports are batched like tasks: sent once `report_interval`
 // has passed since the last batch, or when the queue runs dry (0: after every task).
-#include <boost/mpi/communicator.hpp>
-#include <chrono>
+//
+// An event-driven state machine over a Transport: step() handles what is waiting and runs
+// at most one queued copy. run() steps and waits on the transport until Stop; a rank that
+// works alone steps its worker between the master's steps, and unit tests step it as they
+// choose.
 #include <deque>
 #include <functional>
 #include <optional>
-#include <vector>
 
 #include "mpisweep/grid.hpp"
 #include "mpisweep/task.hpp"
-#include "transport/channel.hpp"
+#include "runtime/stop_signals.hpp"
 #include "transport/messages.hpp"
+#include "transport/transport.hpp"
 
 namespace mpisweep {
 
 class Worker {
 public:
-    Worker(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
-           const WorkerInfo& info, double report_interval_s = 0,
-           std::chrono::microseconds spin = std::chrono::microseconds(0));
+    Worker(Transport& transport, const Grid& grid, const TaskFunction& task, const WorkerInfo& info,
+           double report_interval_s = 0, const StopSignals& signals = StopSignals::process());
     /// Runs until the master sends Stop; then says Bye. A worker whose setup failed (not
     /// `ready`) gets no tasks but still waits for Stop.
     void run();
 
+    /// Handles the messages waiting (at most as often as reports go out while copies are
+    /// queued), runs the next queued copy if any, and reports. Returns false when it had
+    /// nothing to do: then wait for a message from the master. After Stop it says Bye.
+    bool step();
+    /// The master said Stop and this worker said Bye.
+    bool done() const { return bye_sent_; }
+    /// Called before this worker looks for messages while a task polls cancelled(): a rank
+    /// that works alone lets its master check the signals and the deadline there.
+    void on_cancel_poll(std::function<void()> hook) { cancel_poll_hook_ = std::move(hook); }
+    std::size_t queued() const { return queue_.size(); }
+
 private:
-    /// Handles every message waiting; with `wait`, first waits (backing off) for one.
-    void poll(bool wait);
+    /// Handles every message waiting, or those up to a task batch (run it first). Returns
+    /// whether there was any.
+    bool poll();
     void on_cancel(const CancelRequest& request);
     /// Polled by the running task through TaskContext::cancelled().
     bool running_task_cancelled();
+    void run_next();
     void send_reports();
+    void say_bye();
     /// Tells the master about a signal that reached this rank (once per signal count);
     /// returns true once one did: the worker then drains on its own too.
     bool check_interrupt();
     /// Answers every queued copy as cancelled (draining: nothing more starts here).
     void drop_queue();
 
-    const boost::mpi::communicator& comm_;
+    Transport& transport_;
     const Grid& grid_;
     const TaskFunction& task_;
     const WorkerInfo& info_;
     double report_interval_;
-    std::chrono::microseconds spin_;  ///< yield-polling before the backoff sleeps
+    const StopSignals& signals_;
 
     std::deque<TaskAssignmentMsg> queue_;
     std::optional<TaskId> running_;
     bool running_cancelled_ = false;
     bool stop_ = false;
+    bool bye_sent_ = false;
     bool draining_ = false;               ///< the master said Drain, or a signal reached this rank
     int signals_reported_ = 0;            ///< 0, 1, or 2 (urgent) told to the master
     std::function<bool()> cancel_check_;  ///< what TaskContext::cancelled() asks; built once
+    std::function<void()> cancel_poll_hook_;
     ReportBatch outbox_;
     TaskBatch incoming_;  ///< reused for every task message
-    SendQueue sends_;
     double last_cancel_poll_ = 0;
     double last_report_ = 0;
 };

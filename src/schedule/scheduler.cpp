@@ -2,6 +2,7 @@
 #include "schedule/scheduler.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -182,6 +183,14 @@ std::optional<Seconds> Scheduler::longest_duration() const {
 void Scheduler::set_prefetch(int prefetch) {
     impl_->set_prefetch(prefetch);
 }
+Seconds Scheduler::next_assign_time() const {
+    // speculate_on_idle leaves quiet_until (the first running copy to turn overdue) for the
+    // state it last looked at; any event since bumps the generation. A copy is overdue once
+    // its elapsed time is over the threshold, not at it: a microsecond later.
+    return impl_->generation == impl_->quiet_generation ? impl_->quiet_until + 1e-6
+                                                        : std::numeric_limits<Seconds>::infinity();
+}
+
 int Scheduler::prefetch() const {
     return impl_->options.prefetch;
 }

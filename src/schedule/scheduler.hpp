@@ -131,6 +131,11 @@ public:
     /// everywhere holds back the ones after it.
     void set_gate(AdmissionGate* gate);
     int prefetch() const;
+    /// The earliest time at which assign() may hand out a copy with no event in between: a
+    /// running copy turning overdue for speculation. Infinity when nothing is foreseen (a
+    /// finished task, a failure or a new worker slot are events). Valid after assign(); what
+    /// the master sleeps until when no message comes.
+    Seconds next_assign_time() const;
 
     bool finished() const;  ///< nothing pending or held: every task done or failed
     /// Tasks left, no copy still running, and no way to run more: draining, the deadline

@@ -1,5 +1,5 @@
 #pragma once
-// One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
+// The MPI side of MpiTransport (mpi_transport.hpp). One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
 // archive, the others by a Boost.MPI packed archive, both into one buffer sent with a plain
 // MPI_Isend of MPI_PACKED and received after a probe with MPI_Get_count. Every message is
 // exactly one MPI message (no separate size message) that the master can post without waiting.
@@ -14,6 +14,7 @@
 
 #include "transport/messages.hpp"
 #include "transport/mpi_check.hpp"
+#include "transport/transport.hpp"
 #include "transport/wire_archive.hpp"
 
 namespace mpisweep {
@@ -89,13 +90,6 @@ private:
     const boost::mpi::communicator& comm_;
     std::vector<Pending> pending_;
     std::vector<std::unique_ptr<PackedBuffer>> spare_;
-};
-
-/// A message waiting to be received: source, tag and size.
-struct Envelope {
-    int source = 0;
-    int tag = 0;
-    int bytes = 0;
 };
 
 /// Non-blocking probe for a message from `source` (MPI_ANY_SOURCE for any). Iprobe + Recv:

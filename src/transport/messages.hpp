@@ -7,7 +7,7 @@
 // the wire archive, one MPI_Pack call in a Boost.MPI packed archive, where a vector of structs
 // costs one call per field per element: about 1 us per report, bench/micro_messages.cpp).
 // Strings and result values, rare or small, go into side tables. The hot messages (HotMessage
-// below) travel in src/mpi/wire_archive.hpp's archive, the others in Boost.MPI's.
+// below) travel in transport/wire_archive.hpp's archive, the others in Boost.MPI's.
 #include <array>
 #include <boost/serialization/array_wrapper.hpp>
 #include <boost/serialization/level.hpp>

@@ -1,0 +1,131 @@
+// How the master ends a sweep: stop signals and the deadline (a drain), a second signal or an
+// overrun drain (the job aborted with the file saved), then Stop to every worker, their Byes,
+// and the exit code with the messages that explain it.
+#include <cstdlib>
+#include <sstream>
+
+#include "runtime/master.hpp"
+
+namespace mpisweep {
+
+void Master::check_stop() {
+    const Seconds now = transport_.now();
+    if (options_.handle_signals) {
+        const int sig = signals_.signal();
+        if (sig != 0) on_signal(sig, 0, signals_.urgent(), now);
+    }
+    if (phase_ == Phase::Running && stop_reason_ == StopReason::None && stop_by_ && now >= *stop_by_)
+        begin_drain(StopReason::Deadline, now);
+    if (urgent_ && phase_ != Phase::Over) abort_interrupted("a second signal: stopped at once");
+}
+
+void Master::on_signal(int sig, int rank, bool urgent, Seconds now) {
+    if (stop_signal_ == 0) {
+        stop_signal_ = sig;
+        signal_rank_ = rank;
+        if (stop_reason_ == StopReason::None && phase_ == Phase::Running)
+            begin_drain(StopReason::Signal, now);
+    }
+    if (urgent) urgent_ = true;
+}
+
+void Master::begin_drain(StopReason reason, Seconds now) {
+    stop_reason_ = reason;
+    drain_until_ = now + options_.drain_grace.count();
+    const std::vector<Cancellation> cancels = scheduler_.drain();
+    // Drain first: a copy that finishes anyway keeps its result.
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank)
+        transport_.send(rank, Tag::Drain);
+    send_cancels(cancels);
+}
+
+void Master::end_running() {
+    // Results first: a copy that does not poll cancelled() may keep its worker busy a while.
+    store_.flush();
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank)
+        transport_.send(rank, Tag::Stop);
+    phase_ = Phase::Stopping;
+}
+
+void Master::step_stopping() {
+    if (options_.handle_signals && signals_.urgent()) abort_interrupted("a second signal: stopped at once");
+    // Until every worker said Bye: results still in flight are late copies of settled tasks,
+    // and a worker must not be left blocked in a send.
+    const int workers = static_cast<int>(workers_.size()) - first_worker_rank();
+    while (byes_ < workers) {
+        const std::optional<Envelope> envelope = transport_.probe(kAnySource);
+        if (!envelope) return;
+        switch (static_cast<Tag>(envelope->tag)) {
+            case Tag::Bye:
+                transport_.receive(*envelope);
+                ++byes_;
+                break;
+            case Tag::Interrupt: {
+                InterruptNotice late;  // the sweep is ending anyway
+                transport_.receive(*envelope, late);
+                break;
+            }
+            default: {
+                ReportBatch late;
+                transport_.receive(*envelope, late);
+                break;
+            }
+        }
+    }
+    transport_.flush();
+    conclude();
+    phase_ = Phase::Over;
+}
+
+void Master::conclude() {
+    const SweepCounts counts = scheduler_.counts();
+    report_progress(transport_.now(), true);
+    if (stop_reason_ == StopReason::None && !scheduler_.finished() && scheduler_.deadline_reached()) {
+        stop_reason_ = StopReason::Deadline;
+    }
+    if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
+        report_stop(nullptr);
+        exit_code_ = kExitInterrupted;
+    } else if (!scheduler_.finished()) {
+        notify_.message(MessageLevel::Error,
+                        std::to_string(counts.total - counts.done - counts.failed) +
+                            " task(s) left pending: no worker can take them (setup failed, or too many"
+                            " failures in a row); fix the cause and run again with --resume");
+        exit_code_ = kExitStalled;
+    } else {
+        exit_code_ = counts.failed > 0 ? kExitTasksFailed : kExitOk;
+    }
+}
+
+void Master::report_stop(const char* how) const {
+    const SweepCounts counts = scheduler_.counts();
+    std::ostringstream line;
+    if (stop_reason_ == StopReason::Deadline) {
+        line << "stopped before the deadline (--deadline less " << options_.deadline_margin.count()
+             << " s of --deadline-margin)";
+    } else {
+        line << "interrupted by " << detail::signal_name(stop_signal_);
+        if (signal_rank_ > 0) line << " (on rank " << signal_rank_ << ")";
+    }
+    if (how != nullptr) line << ", then " << how;
+    line << ": " << counts.done << " done, ";
+    if (counts.failed > 0) line << counts.failed << " failed, ";
+    line << cancelled_running_ << " cancelled and " << (counts.total - counts.done - counts.failed)
+         << " left pending; run the same command again with --resume";
+    notify_.message(MessageLevel::Error, line.str());
+}
+
+void Master::abort_interrupted(const char* how) {
+    signals_.closing();  // the watchdog gives us time to save the file
+    try {
+        store_.flush();
+        store_.close();
+    } catch (const std::exception& e) {
+        notify_.message(MessageLevel::Error, std::string("saving the results file failed: ") + e.what());
+    }
+    report_stop(how);
+    transport_.abort(kExitInterrupted);
+    std::_Exit(kExitInterrupted);  // abort() does not return; this keeps [[noreturn]] honest
+}
+
+}  // namespace mpisweep

@@ -1,0 +1,57 @@
+#pragma once
+// The Transport of an MPI job: point-to-point messages on the sweep's own communicator,
+// encoded by the wire archive (hot messages) or Boost.MPI (the rest) into reused buffers
+// (channel.hpp). Waiting polls MPI and backs off (platform/backoff.hpp): Open MPI's shared
+// memory transport has no descriptor to block on.
+#include <boost/mpi/communicator.hpp>
+#include <chrono>
+#include <optional>
+
+#include "platform/backoff.hpp"
+#include "transport/channel.hpp"
+#include "transport/transport.hpp"
+
+namespace mpisweep {
+
+class MpiTransport final : public Transport {
+public:
+    /// `spin`: how long wait() yield-polls before it sleeps; `max_sleep`: its longest nap.
+    MpiTransport(const boost::mpi::communicator& comm, std::chrono::microseconds spin,
+                 std::chrono::microseconds max_sleep);
+
+    const Clock& clock() const override { return SteadyClock::instance(); }
+
+    void send(int dest, const TaskBatch& batch) override { post(dest, Tag::Tasks, batch); }
+    void send(int dest, const CancelRequest& request) override { post(dest, Tag::Cancel, request); }
+    void send(int dest, const ReportBatch& reports) override { post(dest, Tag::Reports, reports); }
+    void send(int dest, const InterruptNotice& notice) override { post(dest, Tag::Interrupt, notice); }
+    void send(int dest, Tag tag) override { sends_.post_empty(dest, static_cast<int>(tag)); }
+
+    std::optional<Envelope> probe(int source) override;
+    void receive(const Envelope& e, TaskBatch& batch) override { mpisweep::receive(comm_, e, batch); }
+    void receive(const Envelope& e, CancelRequest& request) override { mpisweep::receive(comm_, e, request); }
+    void receive(const Envelope& e, ReportBatch& reports) override { mpisweep::receive(comm_, e, reports); }
+    void receive(const Envelope& e, InterruptNotice& notice) override { mpisweep::receive(comm_, e, notice); }
+    void receive(const Envelope& e) override { receive_empty(comm_, e); }
+
+    void progress() override { sends_.reap(); }
+    void flush() override { sends_.wait_all(); }
+    void wait(int source, double until) override;
+    [[noreturn]] void abort(int code) override;
+
+private:
+    template <class T>
+    void post(int dest, Tag tag, const T& message) {
+        sends_.post(dest, static_cast<int>(tag), message);
+    }
+    /// MPI_Iprobe once.
+    std::optional<Envelope> probe_mpi(int source) const;
+
+    const boost::mpi::communicator& comm_;
+    SendQueue sends_;
+    Backoff backoff_;
+    /// A message wait() found, handed out by the next probe() without probing MPI again.
+    std::optional<Envelope> seen_;
+};
+
+}  // namespace mpisweep

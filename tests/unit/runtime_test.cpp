@@ -1,0 +1,250 @@
+// The master and its workers through the test transport (runtime_rig.hpp), no mpirun: every
+// copy answered once, results in the file, retries, retirement, a result the file refuses,
+// speculation with the cancel of the losing copy, and batch sizing, read off the messages.
+#include <algorithm>
+#include <gtest/gtest.h>
+#include <stdexcept>
+
+#include "unit/runtime_rig.hpp"
+
+using namespace runtime_test;
+
+namespace {
+
+std::int64_t x_of(const TaskContext& ctx) {
+    return ctx.params.get<std::int64_t>("x");
+}
+
+}  // namespace
+
+TEST(Runtime, EveryTaskRunsOnceAndEveryCopyIsAnsweredOnce) {
+    Rig rig(
+        3, range_grid(30),
+        [](const TaskContext& ctx) -> TaskResult {
+            return {{"y", 2.0 * static_cast<double>(x_of(ctx))}, {"rank", std::int64_t{ctx.worker.rank}}};
+        },
+        quiet_options());
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    rig.expect_every_copy_answered_once();
+    std::vector<std::uint64_t> copies = rig.copies_sent();
+    std::sort(copies.begin(), copies.end());
+    ASSERT_EQ(copies.size(), 30u);
+    for (std::uint64_t id = 0; id < 30; ++id) EXPECT_EQ(copies[id], id);
+    for (int rank = 1; rank <= 3; ++rank) {
+        EXPECT_EQ(rig.sent(Tag::Stop, rank).size(), 1u);
+        EXPECT_EQ(rig.sent(Tag::Bye, rank, true).size(), 1u);
+        EXPECT_FALSE(rig.copies_sent(rank).empty()) << "every worker got work";
+        EXPECT_TRUE(rig.worker(rank).done());
+    }
+    EXPECT_TRUE(rig.sent(Tag::Drain).empty());
+    EXPECT_TRUE(rig.sent(Tag::Cancel).empty());
+
+    const auto file = rig.close_and_read();
+    const auto status = file->ints("tasks/status");
+    const auto worker = file->ints("tasks/worker");
+    const auto rank = file->ints("results/rank");
+    const auto y = file->doubles("results/y");
+    for (std::size_t t = 0; t < 30; ++t) {
+        EXPECT_EQ(status[t], 1);
+        EXPECT_EQ(y[t], 2.0 * static_cast<double>(t));
+        EXPECT_EQ(worker[t], rank[t]) << "the file names the rank that ran it";
+    }
+}
+
+TEST(Runtime, FailuresAreRetriedOnAnyWorkerThenKeptWithTheirAttempts) {
+    Options o = quiet_options();
+    o.scheduler.max_attempts = 3;
+    o.scheduler.max_worker_errors = 0;
+    Rig rig(
+        2, range_grid(10),
+        [](const TaskContext& ctx) -> TaskResult {
+            if (x_of(ctx) == 7) throw TaskFailure("seven never works", 9);
+            if (x_of(ctx) % 3 == 0 && ctx.attempt == 1) throw std::runtime_error("first try fails");
+            return {{"y", 1.0}};
+        },
+        o);
+    EXPECT_EQ(rig.run_to_end(), kExitTasksFailed);
+    rig.expect_every_copy_answered_once();
+    const std::vector<std::uint64_t> copies = rig.copies_sent();
+    EXPECT_EQ(std::count(copies.begin(), copies.end(), 7u), 3) << "max_attempts copies of task 7";
+    EXPECT_EQ(std::count(copies.begin(), copies.end(), 3u), 2);
+    EXPECT_EQ(std::count(copies.begin(), copies.end(), 1u), 1);
+    const auto file = rig.close_and_read();
+    const auto status = file->ints("tasks/status");
+    const auto attempts = file->ints("tasks/attempts");
+    const auto error = file->strings("tasks/error");
+    const auto exit_code = file->ints("tasks/exit_code");
+    EXPECT_EQ(status[7], 2);
+    EXPECT_EQ(attempts[7], 3);
+    EXPECT_EQ(error[7], "seven never works");
+    EXPECT_EQ(exit_code[7], 9);
+    for (std::size_t t : {0u, 3u, 6u, 9u}) {
+        EXPECT_EQ(status[t], 1) << t;
+        EXPECT_EQ(attempts[t], 2) << t;
+    }
+}
+
+TEST(Runtime, AWorkerFailingInARowIsRetiredAndItsQueuedCopiesAreTakenBack) {
+    Options o = quiet_options();
+    o.scheduler.max_worker_errors = 2;
+    o.scheduler.max_attempts = 10;
+    o.scheduler.prefetch = 2;  // worker 1 holds three copies, fails two in a row
+    Rig rig(
+        2, range_grid(12),
+        [](const TaskContext& ctx) -> TaskResult {
+            if (ctx.worker.rank == 1) throw std::runtime_error("broken node");
+            return {};
+        },
+        o);
+    rig.step_master();
+    ASSERT_EQ(rig.copies_sent(1).size(), 3u);
+    while (rig.sent(Tag::Reports, 1, true).size() < 2) rig.step_worker(1);
+    rig.step_master();
+    EXPECT_EQ(rig.scheduler().counts().retired, 1);
+    const auto cancels = rig.sent(Tag::Cancel, 1);
+    ASSERT_EQ(cancels.size(), 1u);
+    EXPECT_FALSE(cancels[0].tasks.empty()) << "its queued copies are taken back";
+    const std::size_t before = rig.copies_sent(1).size();
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    rig.expect_every_copy_answered_once();
+    EXPECT_EQ(rig.copies_sent(1).size(), before) << "no copy after the retirement";
+    const auto file = rig.close_and_read();
+    for (long long w : file->ints("tasks/worker")) EXPECT_EQ(w, 2);
+    for (long long s : file->ints("tasks/status")) EXPECT_EQ(s, 1);
+}
+
+TEST(Runtime, AResultTheFileRefusesIsAFailedAttemptNotADoneTask) {
+    Options o = quiet_options();
+    o.scheduler.max_attempts = 2;
+    Rig rig(
+        1, range_grid(3),
+        [](const TaskContext& ctx) -> TaskResult {
+            if (x_of(ctx) == 1) return {{"y", std::string("text where numbers are")}};
+            return {{"y", 1.5}};
+        },
+        o);
+    EXPECT_EQ(rig.run_to_end(), kExitTasksFailed);
+    rig.expect_every_copy_answered_once();
+    const auto file = rig.close_and_read();
+    const auto status = file->ints("tasks/status");
+    const auto error = file->strings("tasks/error");
+    EXPECT_EQ(status[0], 1);
+    EXPECT_EQ(status[1], 2);
+    EXPECT_EQ(status[2], 1);
+    EXPECT_NE(error[1].find("y"), std::string::npos) << error[1];
+    EXPECT_EQ(file->ints("tasks/attempts")[1], 2);
+}
+
+// Tasks take no time of their own here: the test moves the clock, as if the workers ran
+// side by side.
+TEST(Runtime, AnOverdueCopyIsSpeculatedAndTheLoserIsCancelled) {
+    Options o = quiet_options();
+    o.scheduler.speculate = true;
+    o.scheduler.prefetch = 0;
+    o.scheduler.min_samples = 3;
+    Rig rig(
+        2, range_grid(6), [](const TaskContext&) -> TaskResult { return {}; }, o);
+    rig.step_master();  // task 0 -> worker 1, task 1 -> worker 2
+    ASSERT_EQ(rig.copies_sent(2), std::vector<std::uint64_t>{1});
+    // Worker 2 hangs on task 1 (never stepped); worker 1 runs the others, a second each.
+    for (int i = 0; i < 20 && rig.scheduler().counts().speculative_started == 0; ++i) {
+        rig.clock().advance(1.0);
+        rig.work(1);
+        rig.step_master();
+    }
+    ASSERT_EQ(rig.scheduler().counts().speculative_started, 1u);
+    EXPECT_EQ(rig.copies_sent(1).back(), 1u) << "worker 1 got a copy of worker 2's overdue task";
+    rig.work(1);  // runs it: the first result wins
+    rig.step_master();
+    const auto cancels = rig.sent(Tag::Cancel, 2);
+    ASSERT_EQ(cancels.size(), 1u);
+    EXPECT_EQ(cancels[0].tasks, std::vector<std::uint64_t>{1});
+    EXPECT_EQ(rig.scheduler().counts().speculative_won, 1u);
+    // Worker 2 wakes up and finds the cancel behind its task: it answers it as cancelled.
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    rig.expect_every_copy_answered_once();
+    const auto reports = rig.sent(Tag::Reports, 2, true);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].tasks, std::vector<std::uint64_t>{1});
+    const auto file = rig.close_and_read();
+    EXPECT_EQ(file->ints("tasks/worker")[1], 1);
+    for (long long s : file->ints("tasks/status")) EXPECT_EQ(s, 1);
+}
+
+TEST(Runtime, TheMasterSleepsUntilACopyTurnsOverdue) {
+    Options o = quiet_options();
+    o.scheduler.speculate = true;
+    o.scheduler.prefetch = 0;
+    o.scheduler.min_samples = 2;
+    Rig rig(
+        3, range_grid(4), [](const TaskContext&) -> TaskResult { return {}; }, o);
+    rig.step_master();  // tasks 0, 1, 2 to workers 1, 2, 3 at t = 1000
+    rig.clock().advance(1.0);
+    rig.work(1);
+    rig.work(3);
+    rig.step_master();  // 0 and 2 took 1 s; task 3 -> worker 1; worker 3 idle, nothing pending
+    ASSERT_EQ(rig.scheduler().counts().speculative_started, 0u) << "task 1 is not overdue yet";
+    // Task 1 started at 1000 s and the median is 1 s (the histogram's ~1 s): overdue after
+    // 1.5 s. The master sleeps
+    // until then, waking every 50 ms at most (signals); no message comes, so each wait makes
+    // the fake clock jump to the time asked for.
+    const double overdue = rig.scheduler().next_assign_time();
+    EXPECT_NEAR(overdue, 1001.5, 0.05);
+    int wakes = 0;
+    while (rig.scheduler().counts().speculative_started == 0 && wakes < 100) {
+        const double wake = rig.master().next_wake();
+        EXPECT_LE(wake, rig.clock().now() + 0.05 + 1e-9);
+        rig.net().master().wait(kAnySource, wake);
+        rig.step_master();
+        ++wakes;
+    }
+    EXPECT_EQ(rig.scheduler().counts().speculative_started, 1u);
+    EXPECT_EQ(rig.clock().now(), overdue) << "speculated when the copy turned overdue, not later";
+    EXPECT_EQ(wakes, 11) << "woken every 50 ms, then when it turned overdue";
+    EXPECT_EQ(rig.copies_sent(3).back(), 1u) << "the idle worker takes a copy of task 1";
+}
+
+TEST(Runtime, ShortTasksAreBatchedAsTheMasterLearnsHowLongTheyTake) {
+    Options o = quiet_options();
+    o.batch_target = std::chrono::milliseconds(2);
+    FakeClock* clock = nullptr;
+    Rig rig(
+        2, range_grid(2000),
+        [&clock](const TaskContext&) -> TaskResult {
+            clock->advance(10e-6);  // 10 us a task
+            return {};
+        },
+        o);
+    clock = &rig.clock();
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    rig.expect_every_copy_answered_once();
+    const auto batches = rig.sent(Tag::Tasks);
+    ASSERT_FALSE(batches.empty());
+    EXPECT_EQ(batches.front().tasks.size(), 2u) << "nothing is known of the tasks at first: 1 + prefetch";
+    std::size_t largest = 0;
+    for (const SentMessage& m : batches) largest = std::max(largest, m.tasks.size());
+    EXPECT_GE(largest, 50u) << "2 ms of 10 us tasks per worker";
+    EXPECT_LT(batches.size(), 2000u / 20) << "far fewer messages than tasks";
+    EXPECT_GT(rig.scheduler().prefetch(), 50);
+    // Reports come back batched too: each holds about batch_target / 2 of work.
+    EXPECT_LT(rig.sent(Tag::Reports, 0, true).size(), 2000u / 20);
+}
+
+TEST(Runtime, WithoutBatchingEachTaskIsOneMessageEachWay) {
+    FakeClock* clock = nullptr;
+    Rig rig(
+        2, range_grid(50),
+        [&clock](const TaskContext&) -> TaskResult {
+            clock->advance(10e-6);
+            return {};
+        },
+        quiet_options());
+    clock = &rig.clock();
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    const auto batches = rig.sent(Tag::Tasks);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        EXPECT_EQ(batches[i].tasks.size(), i < 2 ? 2u : 1u) << "1 + prefetch at first, then one for one";
+    }
+    for (const SentMessage& m : rig.sent(Tag::Reports, 0, true)) EXPECT_EQ(m.tasks.size(), 1u);
+    EXPECT_EQ(rig.scheduler().prefetch(), 1);
+}
