@@ -74,7 +74,7 @@ void BM_StoreRecordRows(benchmark::State& state) {
         for (std::int64_t i = 0; i < n; ++i) {
             row.id = TaskId(static_cast<std::uint64_t>(i));
             field.value.number = 0.5 * static_cast<double>(i);
-            store.check(&field, 1);
+            store.check(row.id, &field, 1);
             store.record(row);
         }
         store.close();

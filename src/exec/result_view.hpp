@@ -43,6 +43,21 @@ struct ResultView {
     }
 };
 
+/// The value `view` stands for, copied out (for an observer that asks for results as a map).
+inline ResultValue value_of(const ResultView& view) {
+    switch (view.kind) {
+        case ResultView::Kind::Float:
+            return view.number;
+        case ResultView::Kind::Int:
+            return view.integer;
+        case ResultView::Kind::String:
+            return *view.text;
+        case ResultView::Kind::Array:
+            return std::vector<double>(view.values, view.values + view.count);
+    }
+    return view.number;  // not reached: every kind is handled above
+}
+
 /// One named result field.
 struct FieldView {
     const std::string* name = nullptr;

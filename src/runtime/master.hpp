@@ -82,12 +82,21 @@ private:
     void dispatch(const std::vector<Assignment>& assignments);
     void send_cancels(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
+    // The report path (master_reports.cpp).
     void handle_reports(WorkerId worker);
-    void handle_report(WorkerId worker, TaskReport& report);
-    void handle_failure(WorkerId worker, TaskReport& report);
+    void handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now);
+    void handle_done(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now);
+    /// A failed attempt: the worker's error, or the store's refusal of a result.
+    void handle_failure(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                        const std::string* error, Seconds now);
+    /// What the store records of a settled row: the row's columns and the master's fields.
+    static RowView row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
+                            int attempts, const std::string* error);
     /// on_task_finished for a copy `worker` answered.
-    void task_finished(WorkerId worker, const TaskReport& report, TaskOutcome outcome) const;
-    TaskRecord make_record(WorkerId worker, TaskReport& report, TaskStatus status, int attempts) const;
+    void task_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                       const std::string* error, TaskOutcome outcome) const;
+    /// on_result, with the row's results as a map (only for an observer that asks).
+    void notify_result(const ReportRow& row) const;
     /// The ranks that run workers: 1.. (or 0 alone).
     int first_worker_rank() const { return workers_.size() > 1 ? 1 : 0; }
 

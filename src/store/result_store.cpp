@@ -33,9 +33,9 @@ void ResultStore::Impl::add(TaskRecord& record) {
     stage_validated(row_view(record, record_fields));
 }
 
-void ResultStore::Impl::record_row(RowView row, bool checked) {
+void ResultStore::Impl::record_row(RowView row, bool fields_checked) {
     check_row(row.id, row.status);
-    if (!checked) staging.validate(row.fields, row.n_fields);
+    if (!fields_checked) staging.validate(row.fields, row.n_fields);
     if (!at_open.failed_attempts.empty()) {
         auto prior = at_open.failed_attempts.find(row.id.value());
         if (prior != at_open.failed_attempts.end()) row.attempts += prior->second;
@@ -126,22 +126,24 @@ std::uint64_t ResultStore::size() const {
 void ResultStore::record(TaskRecord record) {
     if (!impl_) throw StoreError("results store was moved from");
     Impl& s = *impl_;
-    s.fields_checked = false;
+    s.checked.valid = false;
     view_fields(record.results, s.record_fields);
     s.record_row(row_view(record, s.record_fields), false);
 }
 
-void ResultStore::check(const FieldView* fields, std::size_t n_fields) {
+void ResultStore::check(TaskId id, const FieldView* fields, std::size_t n_fields) {
     if (!impl_) throw StoreError("results store was moved from");
-    impl_->fields_checked = false;
+    Impl::Checked& checked = impl_->checked;
+    checked.valid = false;
     impl_->staging.validate(fields, n_fields);
-    impl_->fields_checked = true;
+    checked = Impl::Checked{id, fields, n_fields, true};
 }
 
 void ResultStore::record(const RowView& row) {
     if (!impl_) throw StoreError("results store was moved from");
-    const bool checked = impl_->fields_checked;
-    impl_->fields_checked = false;
+    Impl::Checked& c = impl_->checked;
+    const bool checked = c.valid && c.id == row.id && c.fields == row.fields && c.n_fields == row.n_fields;
+    c.valid = false;
     impl_->record_row(row, checked);
 }
 

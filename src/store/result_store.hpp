@@ -112,13 +112,13 @@ public:
     /// with its column throws StoreError naming the field and both types, before buffering;
     /// so do an invalid field name, a task id >= size() and a pending status.
     void record(TaskRecord record);
-    /// Throws StoreError, as record() would, when the results cannot go into the file (a bad
-    /// field name, an empty array, a value its column cannot hold); changes nothing. The
-    /// master calls this before the scheduler hears "done": a result the file cannot take
-    /// is a failed attempt.
-    void check(const FieldView* fields, std::size_t n_fields);
-    /// record() without a TaskRecord. When check() accepted this row's fields just before
-    /// (no other call in between), they are not checked again.
+    /// Throws StoreError, as record() would, when the results of task `id` cannot go into
+    /// the file (a bad field name, an empty array, a value its column cannot hold); changes
+    /// nothing. The master calls this before the scheduler hears "done": a result the file
+    /// cannot take is a failed attempt.
+    void check(TaskId id, const FieldView* fields, std::size_t n_fields);
+    /// record() without a TaskRecord. When the last call was a check() that accepted this
+    /// row's id and fields, they are not checked again.
     void record(const RowView& row);
     /// Flushes when the oldest buffered record is older than flush_interval.
     void maybe_flush();

@@ -54,8 +54,13 @@ struct ResultStore::Impl {
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
     }
-    // check() accepted fields for the next record(RowView).
-    bool fields_checked = false;
+    // What the last check() accepted, for the record(RowView) that follows it.
+    struct Checked {
+        TaskId id;
+        const FieldView* fields = nullptr;
+        std::size_t n_fields = 0;
+        bool valid = false;
+    } checked;
     std::vector<FieldView> record_fields;  // views of the TaskRecord being recorded
 
     /// Throws StoreError for an id outside the grid or a pending record.
@@ -66,7 +71,7 @@ struct ResultStore::Impl {
     /// Checks, validates (unless checked) and stages a row from this run: its attempts are
     /// added to those of the file (the journal's then replay the same whatever the file
     /// holds).
-    void record_row(RowView row, bool checked);
+    void record_row(RowView row, bool fields_checked);
     /// Checks, validates and stages one record whose attempts are absolute (as the journal
     /// holds them).
     void add(TaskRecord& record);

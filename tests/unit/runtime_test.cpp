@@ -3,6 +3,7 @@
 // speculation with the cancel of the losing copy, and batch sizing, read off the messages.
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <map>
 #include <stdexcept>
 
 #include "unit/runtime_rig.hpp"
@@ -133,6 +134,84 @@ TEST(Runtime, AResultTheFileRefusesIsAFailedAttemptNotADoneTask) {
     EXPECT_EQ(status[2], 1);
     EXPECT_NE(error[1].find("y"), std::string::npos) << error[1];
     EXPECT_EQ(file->ints("tasks/attempts")[1], 2);
+}
+
+// Rows of one report batch go one by one from its columns to the store's check, the
+// scheduler and the file: a refused row between accepted ones fails alone, and an observer
+// that asks for results gets each accepted task's values, of every kind, once.
+TEST(Runtime, EachRowOfABatchIsCheckedStoredAndReportedOnItsOwn) {
+    struct Results final : Observer {
+        std::map<std::uint64_t, TaskResult> got;
+        std::map<std::uint64_t, int> calls;
+        bool wants_results() const override { return true; }
+        void on_result(TaskId task, const Point& params, const TaskResult& result) override {
+            EXPECT_EQ(params.get<std::int64_t>("x"), static_cast<std::int64_t>(task.value()));
+            got[task.value()] = result;
+            ++calls[task.value()];
+        }
+    };
+    auto observer = std::make_shared<Results>();
+    Options o = quiet_options();
+    o.observer = observer;
+    o.scheduler.max_attempts = 2;
+    o.scheduler.max_worker_errors = 0;  // the retries of refused rows fail in a row
+    o.batch_target = std::chrono::milliseconds(2);
+    const auto refused = [](std::int64_t x) { return x % 7 == 3; };
+    const auto result_of = [&refused](std::int64_t x) -> TaskResult {
+        const double v = static_cast<double>(x);
+        if (refused(x)) return {{"y", std::string("text where numbers are")}, {"n", x}};
+        return {{"y", 0.5 * v},
+                {"n", -x},
+                {"tag", "t" + std::to_string(x)},
+                {"v", std::vector<double>{v, v + 1, v + 2}}};
+    };
+    FakeClock* clock = nullptr;
+    Rig rig(
+        1, range_grid(400),
+        [&](const TaskContext& ctx) -> TaskResult {
+            clock->advance(10e-6);
+            return result_of(x_of(ctx));
+        },
+        o);
+    clock = &rig.clock();
+    EXPECT_EQ(rig.run_to_end(), kExitTasksFailed);
+    rig.expect_every_copy_answered_once();
+    bool mixed = false;  // a batch with refused and accepted rows
+    for (const SentMessage& m : rig.sent(Tag::Reports, 1, true)) {
+        const auto n_refused = std::count_if(m.tasks.begin(), m.tasks.end(), [&](std::uint64_t t) {
+            return refused(static_cast<std::int64_t>(t));
+        });
+        mixed = mixed || (n_refused > 0 && static_cast<std::size_t>(n_refused) < m.tasks.size());
+    }
+    EXPECT_TRUE(mixed) << "the test needs batches that mix both";
+
+    const auto file = rig.close_and_read();
+    const auto status = file->ints("tasks/status");
+    const auto attempts = file->ints("tasks/attempts");
+    const auto error = file->strings("tasks/error");
+    const auto y = file->doubles("results/y");
+    const auto n = file->ints("results/n");
+    const auto tag = file->strings("results/tag");
+    const auto v = file->doubles("results/v");
+    ASSERT_EQ(v.size(), 3u * 400);
+    for (std::int64_t x = 0; x < 400; ++x) {
+        const auto t = static_cast<std::size_t>(x);
+        if (refused(x)) {
+            EXPECT_EQ(status[t], 2) << x;
+            EXPECT_EQ(attempts[t], 2) << x;
+            EXPECT_NE(error[t].find("'y' is string"), std::string::npos) << error[t];
+            EXPECT_EQ(observer->calls.count(t), 0u) << "no on_result for a failed task: " << x;
+            continue;
+        }
+        EXPECT_EQ(status[t], 1) << x;
+        EXPECT_EQ(attempts[t], 1) << x;
+        EXPECT_EQ(y[t], 0.5 * static_cast<double>(x));
+        EXPECT_EQ(n[t], -x);
+        EXPECT_EQ(tag[t], "t" + std::to_string(x));
+        EXPECT_EQ(v[3 * t + 2], static_cast<double>(x + 2));
+        EXPECT_EQ(observer->calls[t], 1) << x;
+        EXPECT_EQ(observer->got[t], result_of(x)) << x;
+    }
 }
 
 // Tasks take no time of their own here: the test moves the clock, as if the workers ran

@@ -86,7 +86,7 @@ TEST(StoreRows, RowsGivenAsViewsLandLikeTaskRecords) {
             row.error = nullptr;
             row.fields = fields.data();
             row.n_fields = fields.size();
-            by_row.check(fields.data(), fields.size());
+            by_row.check(TaskId(id), fields.data(), fields.size());
             by_row.record(row);
         }
         const TaskRecord shape = failed(7, 3, error, -11);
@@ -148,10 +148,10 @@ TEST(StoreRows, CheckRefusesWhatRecordWouldRefuseAndChangesNothing) {
     RowView first = row_view(shape, {});
     first.fields = &number;
     first.n_fields = 1;
-    store.check(&number, 1);
+    store.check(TaskId(0), &number, 1);
     store.record(first);  // /results/loss is float64 from now on
 
-    const std::string message = error_of([&] { store.check(&text, 1); });
+    const std::string message = error_of([&] { store.check(TaskId(1), &text, 1); });
     EXPECT_NE(message.find("'loss' is string, but column /results/loss holds float64"), std::string::npos)
         << message;
     // A refused check leaves nothing "checked": recording that row anyway checks it again.
@@ -160,10 +160,21 @@ TEST(StoreRows, CheckRefusesWhatRecordWouldRefuseAndChangesNothing) {
     second.fields = &text;
     second.n_fields = 1;
     EXPECT_NE(error_of([&] { store.record(second); }), "(no StoreError)");
+    // A check holds for its own row only: the master reuses one buffer of views, and a row
+    // checked but never recorded (a duplicate) must not vouch for the next one.
+    FieldView buffer = number;
+    store.check(TaskId(2), &buffer, 1);
+    buffer = text;
+    TaskRecord shape3 = done(3);
+    RowView third = row_view(shape3, {});
+    third.fields = &buffer;
+    third.n_fields = 1;
+    EXPECT_NE(error_of([&] { store.record(third); }), "(no StoreError)");
     store.close();
     Reader file(dir.file("r.h5"));
     EXPECT_EQ(file.statuses()[0], TaskStatus::Done);
     EXPECT_EQ(file.statuses()[1], TaskStatus::Pending) << "the refused row left nothing behind";
+    EXPECT_EQ(file.statuses()[3], TaskStatus::Pending);
 }
 
 }  // namespace

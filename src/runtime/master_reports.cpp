@@ -1,0 +1,132 @@
+// The master's report path: one report batch from one worker, row by row, straight from the
+// batch's columns to the store's checks, the scheduler and the store (journal and staging),
+// with no TaskReport, TaskRecord or map per task. The store checks a result before the
+// scheduler hears "done": a result the file cannot take is a failed attempt.
+#include <string>
+
+#include "runtime/master.hpp"
+
+namespace mpisweep {
+
+void Master::handle_reports(WorkerId worker) {
+    const WorkerSlot& slot = workers_[static_cast<std::size_t>(worker.value())];
+    // One clock read per message: the rows of a batch were answered together.
+    const Seconds now = transport_.now();
+    double wall_sum = 0;
+    std::size_t done = 0;
+    reports_.for_each_row([&](const ReportRow& row) {
+        if (row.outcome == Outcome::Done) {
+            wall_sum += row.wall_s;
+            ++done;
+        }
+        handle_report(worker, slot, row, now);
+    });
+    const int prefetch = sizer_.observe(wall_sum, done);
+    if (prefetch != scheduler_.prefetch()) scheduler_.set_prefetch(prefetch);
+}
+
+void Master::handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now) {
+    switch (row.outcome) {
+        case Outcome::Done:
+            return handle_done(worker, slot, row, now);
+        case Outcome::Failed:
+            return handle_failure(worker, slot, row, row.error, now);
+        case Outcome::Cancelled:
+            // A copy that had started (start > 0) and was stopped by the drain.
+            if (row.start > 0 && (stop_reason_ != StopReason::None || signals_.signal() != 0))
+                ++cancelled_running_;
+            scheduler_.on_cancelled(worker, row.task, now);
+            task_finished(worker, slot, row, nullptr, TaskOutcome::Cancelled);
+            return;
+    }
+}
+
+void Master::handle_done(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now) {
+    if (row.n_fields > 0) {
+        try {
+            store_.check(row.task, row.fields, row.n_fields);
+        } catch (const StoreError& e) {
+            const std::string error = e.what();
+            return handle_failure(worker, slot, row, &error, now);
+        }
+    }
+    const DoneOutcome outcome = scheduler_.on_done(worker, row.task, now);
+    if (outcome.accepted) {
+        store_.record(row_view(worker, slot, row, TaskStatus::Done, outcome.attempts, nullptr));
+        if (notify_.wants_results()) notify_result(row);
+    }
+    task_finished(worker, slot, row, nullptr, outcome.accepted ? TaskOutcome::Done : TaskOutcome::Superseded);
+    send_cancels(outcome.cancels);
+}
+
+void Master::handle_failure(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                            const std::string* error, Seconds now) {
+    const FailOutcome outcome = scheduler_.on_failed(worker, row.task, now);
+    TaskOutcome finished = TaskOutcome::Retrying;
+    switch (outcome.verdict) {
+        case FailVerdict::Retry:
+        case FailVerdict::Waiting:
+            break;
+        case FailVerdict::FailedForGood:
+            store_.record(row_view(worker, slot, row, TaskStatus::Failed, outcome.attempts, error));
+            finished = TaskOutcome::Failed;
+            break;
+        case FailVerdict::Ignored:  // a copy being cancelled, or one of a settled task
+            finished = scheduler_.status(row.task) == TaskStatus::Pending ? TaskOutcome::Cancelled
+                                                                          : TaskOutcome::Superseded;
+            break;
+    }
+    task_finished(worker, slot, row, error, finished);
+    if (outcome.worker_retired) {
+        notify_.message(MessageLevel::Warning,
+                        "rank " + std::to_string(worker.value()) + " on " + slot.host +
+                            " gets no more tasks after " +
+                            std::to_string(options_.scheduler.max_worker_errors) +
+                            " failures in a row; last error: " + (error != nullptr ? *error : std::string()));
+    }
+    send_cancels(outcome.cancels);
+}
+
+RowView Master::row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
+                         int attempts, const std::string* error) {
+    RowView view;
+    view.id = row.task;
+    view.status = status;
+    view.attempts = attempts;
+    view.worker = worker.value();
+    view.device = slot.device;
+    view.node = &slot.host;
+    view.start = row.start;
+    view.wall_s = row.wall_s;
+    view.exit_code = row.exit_code;
+    view.error = error;
+    if (status == TaskStatus::Done) {  // a failure keeps no results
+        view.fields = row.fields;
+        view.n_fields = row.n_fields;
+    }
+    return view;
+}
+
+void Master::task_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                           const std::string* error, TaskOutcome outcome) const {
+    if (!notify_.active()) return;
+    TaskEvent event;
+    event.task = row.task;
+    event.attempt = row.attempt;
+    event.worker = worker.value();
+    event.host = slot.host;
+    event.device = slot.device;
+    event.wall_s = row.wall_s;
+    event.exit_code = row.exit_code;
+    if (error != nullptr) event.error = *error;
+    notify_.task_finished(event, outcome);
+}
+
+void Master::notify_result(const ReportRow& row) const {
+    TaskResult result;
+    for (std::size_t k = 0; k < row.n_fields; ++k)
+        result.emplace(*row.fields[k].name, value_of(row.fields[k].value));
+    notify_.result(row.task, grid_.at(row.task), result);
+}
+
+}  // namespace mpisweep
