@@ -130,16 +130,27 @@ py::object to_python(const Value& value) {
     return py::none();
 }
 
-py::object to_python(const ResultValue& value) {
-    if (const auto* d = std::get_if<double>(&value)) return py::float_(*d);
-    if (const auto* i = std::get_if<std::int64_t>(&value)) return py::int_(*i);
-    if (const auto* s = std::get_if<std::string>(&value)) return py::str(*s);
-    const auto& v = std::get<std::vector<double>>(value);
-    try {
-        return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
-    } catch (const py::error_already_set&) {  // no numpy: a list
-        return py::cast(v);
+namespace {
+
+// One overload per ResultValue alternative: a new alternative does not compile until it has
+// its conversion here (and in from_scalar).
+struct ResultToPython {
+    py::object operator()(double d) const { return py::float_(d); }
+    py::object operator()(std::int64_t i) const { return py::int_(i); }
+    py::object operator()(const std::string& s) const { return py::str(s); }
+    py::object operator()(const std::vector<double>& v) const {
+        try {
+            return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+        } catch (const py::error_already_set&) {  // no numpy: a list
+            return py::cast(v);
+        }
     }
+};
+
+}  // namespace
+
+py::object to_python(const ResultValue& value) {
+    return std::visit(ResultToPython{}, value);
 }
 
 py::dict to_python(const TaskResult& result) {
