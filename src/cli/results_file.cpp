@@ -292,7 +292,7 @@ ResultsFile read_hdf5_file(const std::string& path) {
 }  // namespace
 
 ResultsFile read_results_file(const std::string& path) {
-    h5::silence_automatic_error_printing();
+    const h5::SilenceErrors quiet;
     // The journal before the file: every record after its last Commit may be in the middle
     // of being written to the file while we read it, so those are laid over what we read.
     std::optional<JournalView> before = read_journal_view(path);
@@ -323,7 +323,7 @@ namespace {
 std::string read_root_string(const std::string& path, const char* name) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) return "";
-    h5::silence_automatic_error_printing();
+    const h5::SilenceErrors quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         h5::take_error_stack();
         return "";
@@ -345,21 +345,7 @@ std::string read_spec_attribute(const std::string& path) {
 }
 
 std::string read_command_attribute(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) return "";
-    h5::silence_automatic_error_printing();
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-        h5::take_error_stack();
-        return "";
-    }
-    try {
-        h5::PropList access = read_access();
-        h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, access.get()));
-        if (!is_mpisweep_file(file.get())) return "";
-        return string_attribute_or_empty(file.get(), "command");
-    } catch (const h5::H5Error&) {
-        return "";  // resume opens it again and reports what is wrong
-    }
+    return read_root_string(path, "command");
 }
 
 }  // namespace mpisweep::cli

@@ -324,6 +324,7 @@ void FileWriter::write_params_slice() {
     if (params_.done()) return;
     const std::int64_t now = now_ns();
     if (now < next_params_slice_ns_) return;
+    const h5::SilenceErrors quiet;
     params_.write_block();
     const std::int64_t after = now_ns();
     next_params_slice_ns_ = after + 9 * (after - now);

@@ -43,8 +43,13 @@ std::string take_error_stack() {
     return stack;
 }
 
-void silence_automatic_error_printing() {
+SilenceErrors::SilenceErrors() {
+    saved_ = H5Eget_auto2(H5E_DEFAULT, &function_, &data_) >= 0;
     (void)H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+SilenceErrors::~SilenceErrors() {
+    if (saved_) (void)H5Eset_auto2(H5E_DEFAULT, function_, data_);
 }
 
 void throw_h5_error(const char* routine, long long code) {

@@ -28,9 +28,22 @@ private:
 /// Collects the messages on HDF5's default error stack (then clears it).
 std::string take_error_stack();
 
-/// Turns off HDF5's automatic printing of its error stack to stderr: errors reach the user
-/// once, as an exception, instead of as a page of HDF5 trace.
-void silence_automatic_error_printing();
+/// While it lives, HDF5 does not print its error stack to stderr by itself (errors reach the
+/// user once, as an exception, instead of as a page of HDF5 trace); then the printing the
+/// program had before is back, as HighFive's SilenceHDF5 does. Every entry point of the
+/// store that calls HDF5 holds one: the library never changes the process's setting for good.
+class SilenceErrors {
+public:
+    SilenceErrors();
+    ~SilenceErrors();
+    SilenceErrors(const SilenceErrors&) = delete;
+    SilenceErrors& operator=(const SilenceErrors&) = delete;
+
+private:
+    H5E_auto2_t function_ = nullptr;
+    void* data_ = nullptr;
+    bool saved_ = false;
+};
 
 [[noreturn]] void throw_h5_error(const char* routine, long long code);
 

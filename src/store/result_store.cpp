@@ -63,6 +63,7 @@ void ResultStore::Impl::journal_commit() {
 
 void ResultStore::Impl::write_buffer() {
     if (staging.rows.empty()) return;
+    const h5::SilenceErrors quiet;
     if (journal) journal_records();
     writer.write(staging);
     writer.flush();
@@ -71,6 +72,7 @@ void ResultStore::Impl::write_buffer() {
 
 void ResultStore::Impl::finish() {
     if (closed) return;
+    const h5::SilenceErrors quiet;
     // H5Fclose writes to the file too: a Records frame (empty when nothing is staged) marks
     // the close as a write under way until its Commit.
     if (journal) journal_records();
@@ -112,6 +114,7 @@ ResultStore::~ResultStore() {
 std::vector<TaskStatus> ResultStore::statuses() const {
     if (!impl_) throw StoreError("results store was moved from");
     impl_->check_open();
+    const h5::SilenceErrors quiet;
     std::vector<TaskStatus> statuses = impl_->writer.statuses();
     const store::TaskRows& rows = impl_->staging.rows;
     for (std::size_t i = 0; i < rows.size(); ++i)

@@ -37,7 +37,7 @@ std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_new(const std::string
 }
 
 ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
-    h5::silence_automatic_error_printing();
+    const h5::SilenceErrors quiet;
     const std::string& path = options.path;
     if (path.empty()) throw StoreError("results file: expected a path, got ''");
     if (grid.size() == 0) throw StoreError("cannot create '" + path + "': the grid has no tasks");

@@ -146,7 +146,7 @@ void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions
 }  // namespace
 
 ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& options) {
-    h5::silence_automatic_error_printing();
+    const h5::SilenceErrors quiet;
     const std::string& path = options.path;
     struct stat info {};
     if (::lstat(path.c_str(), &info) != 0)

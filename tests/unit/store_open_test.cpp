@@ -186,7 +186,7 @@ TEST(PendingFile, IsRemovedUnlessCommittedAndCommitReplacesTheTarget) {
 }
 
 TEST(H5Check, FailureCarriesRoutineCodeAndHdf5Stack) {
-    h5::silence_automatic_error_printing();
+    const h5::SilenceErrors quiet;
     try {
         H5_CHECK(H5Fopen, "/no/such/file.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
         FAIL() << "H5Fopen of a missing file succeeded";
@@ -198,7 +198,38 @@ TEST(H5Check, FailureCarriesRoutineCodeAndHdf5Stack) {
     }
 }
 
-// Throughput of record() + flush(), 3 result columns: run by hand with
-//   store_test --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'
+// A program that prints HDF5's errors itself (its own handler) keeps doing so: the store
+// silences the printing only while it calls HDF5, and nothing of its own failure is printed.
+int g_printed = 0;
+herr_t count_printing(hid_t, void*) {
+    ++g_printed;
+    return 0;
+}
+
+TEST(H5Check, TheStoreSilencesHdf5OnlyAroundItsOwnCalls) {
+    TempDir dir;
+    const std::string path = dir.file("not-hdf5.h5");
+    std::ofstream(path) << "plain text";
+    H5E_auto2_t before_function = nullptr;
+    void* before_data = nullptr;
+    H5Eget_auto2(H5E_DEFAULT, &before_function, &before_data);
+    H5Eset_auto2(H5E_DEFAULT, count_printing, nullptr);
+    g_printed = 0;
+    EXPECT_THROW(ResultStore::open_for_resume(small_grid(), options_for(path)), StoreError);
+    {
+        auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
+        store.record(done(1));
+        store.flush();
+        store.close();
+    }
+    EXPECT_EQ(g_printed, 0) << "the store's own HDF5 errors were printed";
+    H5E_auto2_t now_function = nullptr;
+    H5Eget_auto2(H5E_DEFAULT, &now_function, nullptr);
+    EXPECT_EQ(now_function, &count_printing) << "the program's error printing was not restored";
+    EXPECT_LT(H5Fopen("/no/such/file.h5", H5F_ACC_RDONLY, H5P_DEFAULT), 0);
+    EXPECT_EQ(g_printed, 1) << "the program's own failing call was not printed by its handler";
+    H5Eset_auto2(H5E_DEFAULT, before_function, before_data);
+}
+
 }  // namespace
 }  // namespace mpisweep
