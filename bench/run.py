@@ -88,8 +88,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
-    ap.add_argument("--only", default="mpi,commands,makespan,hdf5,grid",
-                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, hdf5, grid")
+    ap.add_argument("--only", default="mpi,commands,makespan,idle,hdf5,grid",
+                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, idle, "
+                         "hdf5, grid")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
     sections = set(args.only.split(","))
@@ -235,6 +236,17 @@ def main():
                   "ideal (fluid bound)", secs(ideal), f"{a / ideal:.2f}x", "<= 1.15x", yes(a <= 1.15 * ideal))
             t.add(f"straggler, np={np}, without speculation", secs(w), "ideal (fluid bound)", secs(ideal),
                   f"{w / ideal:.2f}x", "-", "-")
+
+    # -- ranks that only wait ----------------------------------------------------------------
+    if "idle" in sections:
+        # Two workers run `sleep 4`, a third has no task: nothing can happen but a task's end.
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        import idle_cpu
+        shares = idle_cpu.median_worst(cli, ENV, np=4, sleep_s=4.0, repeat=rep)
+        for role, (cpu, naps) in shares.items():
+            t.add(f"CPU of a {role}, 2 workers running `sleep 4`, np=4 ({naps:.0f} naps/s)",
+                  f"{100 * cpu:.2f} % of a core", "target", "1 % of a core", f"{cpu / 0.01:.2f}x",
+                  "< 1 % of a core", yes(cpu < 0.01))
 
     # -- HDF5 --------------------------------------------------------------------------------
     if "hdf5" in sections:

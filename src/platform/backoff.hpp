@@ -1,7 +1,9 @@
 #pragma once
 // Waiting for a message without stealing the core from ranks that compute: poll a few times,
 // then sleep in growing steps. Under oversubscription a busy-polling rank halves the
-// throughput of the others (see docs), so idle ranks must sleep.
+// throughput of the others (see docs), so idle ranks must sleep. Open MPI's shared memory
+// transport has no descriptor to block on: nothing can wake a sleeping rank, so each nap is
+// latency added to the message that comes during it.
 #include <algorithm>
 #include <chrono>
 #include <sys/prctl.h>
@@ -9,14 +11,41 @@
 
 namespace mpisweep {
 
+/// How long the naps of a wait are: doubling from 10 us to `max_sleep`, then growing with the
+/// time already waited, each at most 1/kLatencyShare of it. A message is late by at most
+/// max(max_sleep, 1/64 of its wait); a rank that waits T seconds naps ~64 (1 + ln(T / 64 max_sleep))
+/// times rather than T / max_sleep (4 s idle at 200 us: ~440 naps instead of 20,000, each
+/// ~20-30 us of CPU in a VM with the timer wake-up, the probe and the scheduler's switch).
+class NapSchedule {
+public:
+    static constexpr int kLatencyShare = 64;
+    static constexpr std::chrono::microseconds kFirstNap{10};
+
+    explicit NapSchedule(std::chrono::microseconds max_sleep) : max_sleep_(max_sleep) {}
+
+    /// The nap to take after `waited` of waiting (the naps so far included).
+    std::chrono::microseconds next(std::chrono::nanoseconds waited) {
+        const auto share = std::chrono::duration_cast<std::chrono::microseconds>(waited / kLatencyShare);
+        const std::chrono::microseconds nap = std::min(next_, std::max(max_sleep_, share));
+        next_ = nap * 2;
+        return nap;
+    }
+    void reset() { next_ = kFirstNap; }
+
+private:
+    std::chrono::microseconds max_sleep_;
+    std::chrono::microseconds next_ = kFirstNap;
+};
+
 class Backoff {
 public:
     /// `spin`: how long to yield-poll before sleeping. The master, on which every worker
     /// waits, spins a while; idle workers sleep soon, or they take the cores the master and
     /// busy workers need (5 ranks on 2 cores: the master gets 2/5 of a core at best).
+    /// `max_sleep`: the longest nap before the naps grow with the wait (NapSchedule).
     explicit Backoff(std::chrono::microseconds max_sleep,
                      std::chrono::microseconds spin = std::chrono::microseconds(0))
-        : max_sleep_(max_sleep), spin_time_(spin) {
+        : naps_(max_sleep), spin_time_(spin) {
         // Linux rounds every sleep up by the timer slack (50 us by default): a 10 us nap
         // would last 60 us. Ask for 1 us, once per thread.
         thread_local const bool slack_set = prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == 0;
@@ -40,9 +69,8 @@ public:
             return;
         }
         spin_over_ = true;
-        std::this_thread::sleep_for(
-            std::min<std::chrono::duration<double>>(sleep_, std::chrono::duration<double>(limit_s)));
-        sleep_ = std::min(max_sleep_, sleep_ * 2);
+        std::this_thread::sleep_for(std::min<std::chrono::duration<double>>(
+            naps_.next(now - spin_start_), std::chrono::duration<double>(limit_s)));
     }
     /// The spin is over: the next idle() sleeps (read the clock before, to bound the nap).
     bool sleeping() const { return spin_over_; }
@@ -50,17 +78,15 @@ public:
     void reset() {
         spin_over_ = false;
         polls_ = 0;
-        sleep_ = kFirstSleep;
+        naps_.reset();
     }
 
 private:
     static constexpr int kSpinPolls = 64;
     static constexpr std::chrono::microseconds kBusyTime{10};  ///< polling before the first yield
-    std::chrono::steady_clock::time_point spin_start_;
-    static constexpr std::chrono::microseconds kFirstSleep{10};
-    std::chrono::microseconds max_sleep_;
+    std::chrono::steady_clock::time_point spin_start_;         ///< the first poll that found nothing
+    NapSchedule naps_;
     std::chrono::microseconds spin_time_;
-    std::chrono::microseconds sleep_ = kFirstSleep;
     int polls_ = 0;
     bool spin_over_ = false;
 };
