@@ -83,14 +83,40 @@ def yes(ok):
     return "yes" if ok else "**no**"
 
 
+def sparse_files(t, b, cli, tmp, quick, rep):
+    """Files of huge grids with few tasks settled, written by the store (bench/sparse_file):
+    their size, and how long the post-hoc commands take on them (median of `rep`)."""
+    settled = 10**6 // (100 if quick else 1)
+    for n in (10**8, 10**9):
+        path = f"{tmp}/sparse-{n}.h5"
+        written = run([f"{b}/sparse_file", str(n), str(settled), path], timeout=900)
+        size = field(written, "bytes")
+        t.add(f"file of a {n:.0e}-point grid, {settled:.0e} tasks settled (written in "
+              f"{field(written, 'seconds'):.1f} s)", f"{size / 1e6:.0f} MB", "bytes per settled task",
+              f"{size / settled:.0f}", "-", "O(settled): no byte per pending task", yes(size < 200 * settled))
+        commands = [["status", path], ["best", path, "--metric", "loss"], ["export", path, "--csv", f"{tmp}/x.csv"],
+                    ["show", path, "--task", str(settled // 2)]]
+        for cmd in commands if n == 10**8 else commands[:1]:
+            def took():
+                t0 = time.perf_counter()
+                run([cli] + cmd, timeout=600)
+                return time.perf_counter() - t0
+            seconds = median(took, rep)
+            t.add(f"`mpisweep {cmd[0]}` on it", secs(seconds), "target", "2 s", f"{seconds / 2:.2f}x", "< 2 s",
+                  yes(seconds < 2))
+        os.remove(path)
+        if os.path.exists(path + ".journal"):
+            os.remove(path + ".journal")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
-    ap.add_argument("--only", default="mpi,commands,makespan,idle,hdf5,grid",
+    ap.add_argument("--only", default="mpi,commands,makespan,idle,hdf5,grid,files",
                     help="sections to run, comma-separated (default: all): mpi, commands, makespan, idle, "
-                         "hdf5, grid")
+                         "hdf5, grid, files")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
     sections = set(args.only.split(","))
@@ -292,6 +318,8 @@ def main():
                   f"{start:.2f}x", "< 1 s", yes(start < 1))
             t.add(f"master peak RSS, {n:.0e}-point grid", f"{hwm_kb / 1024:.0f} MB", "target", "300 MB",
                   f"{hwm_kb / 1024 / 300:.2f}x", "< 300 MB", yes(hwm_kb < 300 * 1024))
+    if "files" in sections:
+        sparse_files(t, b, cli, tmp, args.quick, rep)
     shutil.rmtree(tmp, ignore_errors=True)
     load_after = open("/proc/loadavg").read().split()[:3]
     print(f"\nmachine: {os.cpu_count()} cores, {os.uname().release}; {time.strftime('%Y-%m-%d %H:%M')}; "

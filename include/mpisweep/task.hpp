@@ -13,9 +13,10 @@
 
 namespace mpisweep {
 
-/// One result field: a number, an integer, a string or a fixed-length array of numbers.
-/// Each becomes a column /results/<name> of the HDF5 file.
-using ResultValue = std::variant<double, std::int64_t, std::string, std::vector<double>>;
+/// One result field: a number, an integer, a string, an array of numbers (of any length: a
+/// curve that stops early is shorter) or a boolean. Each becomes a column /results/<name> of
+/// the HDF5 file (docs/hdf5-layout.md says which type each becomes).
+using ResultValue = std::variant<double, std::int64_t, std::string, std::vector<double>, bool>;
 
 /// The named outputs of one task. Field names must be valid HDF5 link names: non-empty,
 /// no '/', not "." (checked by the store, which fails the attempt with a clear error).

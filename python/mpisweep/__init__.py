@@ -10,7 +10,7 @@ from .sweep import Cancelled, SpecError, run
 
 # Names of mpisweep.results offered at the top level, imported when first asked for.
 _RESULTS_NAMES = ("load", "grid_array", "grid_axes", "open_results", "read_spec", "Dim",
-                  "UnknownMetric", "STATUS_NAMES", "TASK_COLUMNS")
+                  "UnknownMetric", "UnreadableResults", "STATUS_NAMES", "TASK_COLUMNS")
 
 __all__ = ["run", "Cancelled", "SpecError"] + list(_RESULTS_NAMES) + ["results", "plot"]
 

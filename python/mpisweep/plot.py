@@ -35,7 +35,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("file", help="the results file (HDF5)")
     ap.add_argument("--metric", required=True, help="a /results name, or wall_s, attempts ...")
-    ap.add_argument("--x", required=True, help="the grid axis along the horizontal axis")
+    ap.add_argument("--x", help="the grid axis along the horizontal axis (an array metric, a curve per "
+                                "task, has the index in the array there instead)")
     shape = ap.add_mutually_exclusive_group()
     shape.add_argument("--y", help="a second axis: draw a heatmap over x and y")
     shape.add_argument("--series", help="a second axis: one line per value of it")
@@ -206,7 +207,9 @@ def make_figure(args):
     if values.dtype == object:
         raise PlotError(f"metric '{args.metric}' holds strings; plot a numeric result")
     if values.ndim > len(dims):
-        raise PlotError(f"metric '{args.metric}' is an array per task; plot a scalar result")
+        return curves_figure(args, dims, values, status)
+    if not args.x:
+        raise PlotError(f"--x is required: the axis along the horizontal axis for '{args.metric}'")
     values, vdims = select(values, dims, args.fix)
     status, _ = select(status, dims, args.fix)
     failed = status == 2
@@ -293,6 +296,56 @@ def make_figure(args):
         notes.append(f"{n_pending} pending")
     ax.set_title(heading + (f"\n({', '.join(notes)} of {status.size} tasks)" if notes else ""),
                  fontsize="medium")
+    return fig
+
+
+def point_label(dims, index):
+    return ", ".join(f"{m}={format_value(d.coords[m][i])}" for d, i in zip(dims, index) for m in d.coords)
+
+
+def curves_figure(args, dims, values, status):
+    """An array metric (a curve per task): the index in the array along the horizontal axis,
+    one line per grid point left after --fix, or with --series one line per value of that
+    axis, the curves of the other points combined index by index (--reduce)."""
+    import matplotlib.pyplot as plt
+    if args.y:
+        raise PlotError(f"metric '{args.metric}' is an array per task: draw it as curves (leave out --y)")
+    if args.x:
+        raise PlotError(f"metric '{args.metric}' is an array per task: the horizontal axis is the index "
+                        f"in it (leave out --x)")
+    values, vdims = select(values, dims, args.fix)
+    status, _ = select(status, dims, args.fix)
+    if args.series:
+        index = msr.Dim("index", values.shape[-1], coords={"index": np.arange(values.shape[-1])})
+        data, reduced = reduce_to(values, vdims + [index],
+                                  [args.series, "index"], args.reduce)
+        sdim = vdims[find_dim(vdims, args.series)]
+        lines = [(f"{args.series}={format_value(v)}", data[j]) for j, v in enumerate(sdim.coords[args.series])]
+    else:
+        reduced = []
+        flat = values.reshape(-1, values.shape[-1])
+        lines = [(point_label(vdims, np.unravel_index(k, status.shape)), row) for k, row in enumerate(flat)]
+    lines = [(label, ys) for label, ys in lines if np.isfinite(ys).any()]
+    if not lines:
+        raise PlotError(f"no done task has a value for '{args.metric}'")
+    width, _, height = args.size.partition("x")
+    fig, ax = plt.subplots(figsize=(float(width), float(height)), dpi=args.dpi, layout="constrained")
+    for label, ys in lines:
+        keep = np.isfinite(ys)
+        ax.plot(np.flatnonzero(keep), ys[keep], marker="o" if keep.sum() < 30 else None, label=label)
+    if use_log_metric(np.concatenate([ys for _, ys in lines]), args.metric_scale):
+        ax.set_yscale("log")
+    ax.set_xlabel(f"index in {args.metric}")
+    ax.set_ylabel(args.metric)
+    ax.grid(True, which="major", alpha=0.3)
+    if len(lines) <= 20:
+        ax.legend(fontsize="small")
+    notes = [f"{len(lines)} curve{'s' if len(lines) != 1 else ''}"]
+    for code, word in ((2, "failed"), (0, "pending")):
+        if (status == code).any():
+            notes.append(f"{int((status == code).sum())} {word}")
+    ax.set_title(f"{args.metric}" + (f" ({args.reduce} over {', '.join(reduced)})" if reduced else "")
+                 + (f", {', '.join(args.fix)}" if args.fix else "") + f"\n({', '.join(notes)})", fontsize="medium")
     return fig
 
 

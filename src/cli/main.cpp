@@ -14,7 +14,7 @@ constexpr const char* kUsage = R"(usage: mpisweep COMMAND [ARGS...]
 
   run [OPTIONS] -- PROGRAM [ARGS...]   run PROGRAM once per grid point (under mpirun or srun)
   status FILE                          tasks by state, time spent, failures with their errors
-  best FILE --metric NAME [--max] [-n K]   the best parameter sets by one result
+  best FILE --metric NAME [--max] [-n K] [--mean-over AXIS]   the best tasks (or sets) by one result
   export FILE --csv OUT                one CSV row per task: params, results, task info
   show FILE --task ID                  everything the file holds about one task
   log FILE --task ID [--attempt K] [--stderr]   one task's stdout (or stderr)

@@ -47,40 +47,44 @@ int show_command(const std::vector<std::string>& args) {
     if (!parse_subcommand(app, "show", args)) return 0;
     const std::uint64_t id = parse_task_id(task_text);
 
-    const ResultsFile file = read_results_file(path);
-    if (id >= file.status.size()) {
+    const store::ResultsSnapshot file = read_results_file(path);
+    if (id >= file.n_tasks) {
         throw UsageError("show: task " + std::to_string(id) + " is out of range: '" + path +
-                         "' holds tasks 0.." + std::to_string(file.status.size() - 1));
+                         "' holds tasks 0.." + std::to_string(file.n_tasks - 1));
     }
-    const auto i = static_cast<std::size_t>(id);
+    const store::SettledTable& rows = file.rows;
+    const std::size_t i = rows.find(id);
     std::ostream& out = std::cout;
-    out << "task " << id << " of " << file.status.size() << " in " << path << ": "
-        << status_name(file.status[i]);
-    if (file.status[i] == RowStatus::Pending) out << " (not run yet, or its run was stopped)";
+    out << "task " << id << " of " << file.n_tasks << " in " << path << ": "
+        << status_name(i == store::SettledTable::npos ? TaskStatus::Pending : rows.status[i]);
+    if (i == store::SettledTable::npos) {
+        out << " (not run yet, or its run was stopped)\nparams:\n";
+        for (const auto& [name, text] : point_texts(file.grid, id))
+            out << "  " << name << " = " << text << '\n';
+        out << "attempts: 0\n";
+        print_task_logs(out, path, id);
+        return 0;
+    }
     out << "\nparams:\n";
-    std::vector<std::vector<std::string>> params;
-    for (const Column& p : file.params) params.push_back({"  " + p.name, p.text(i)});
-    for (const auto& row : params) out << row[0] << " = " << row[1] << '\n';
-    if (file.status[i] == RowStatus::Done) {
-        out << "results:" << (file.results.empty() ? " none\n" : "\n");
-        for (const Column& r : file.results) out << "  " << r.name << " = " << r.text(i) << '\n';
+    for (const store::ValueColumn& p : rows.params)
+        out << "  " << p.name << " = " << value_text(p, i) << '\n';
+    if (rows.status[i] == TaskStatus::Done) {
+        out << "results:" << (rows.results.empty() ? " none\n" : "\n");
+        for (const store::ValueColumn& r : rows.results)
+            out << "  " << r.name << " = " << value_text(r, i) << '\n';
     }
-    out << "attempts: " << file.attempts[i] << '\n';
-    if (file.status[i] != RowStatus::Pending) {
-        out << "worker: rank " << file.worker[i];
-        const std::string node = file.node_name(i);
-        if (!node.empty()) out << " on " << node;
-        out << ", " << (file.device[i] >= 0 ? "GPU " + std::to_string(file.device[i]) : std::string("CPU"))
-            << '\n';
-        if (!std::isnan(file.start[i])) {
-            out << "start: " << utc_time(file.start[i]) << ", wall " << human_duration(file.wall_s[i])
-                << '\n';
-        }
-        out << "exit code: " << file.exit_code[i] << '\n';
-    }
-    if (!file.error[i].empty()) {
+    out << "attempts: " << rows.attempts[i] << '\n';
+    out << "worker: rank " << rows.worker[i];
+    const std::string node = file.node_name(i);
+    if (!node.empty()) out << " on " << node;
+    out << ", " << (rows.device[i] >= 0 ? "GPU " + std::to_string(rows.device[i]) : std::string("CPU"))
+        << '\n';
+    if (!std::isnan(rows.start[i]))
+        out << "start: " << utc_time(rows.start[i]) << ", wall " << human_duration(rows.wall_s[i]) << '\n';
+    out << "exit code: " << rows.exit_code[i] << '\n';
+    if (!rows.error[i].empty()) {
         out << "error:\n";
-        std::istringstream lines(file.error[i]);
+        std::istringstream lines(rows.error[i]);
         for (std::string line; std::getline(lines, line);) out << "  " << line << '\n';
     }
     print_task_logs(out, path, id);

@@ -36,48 +36,49 @@ int status_command(const std::vector<std::string>& args) {
     app.add_flag("--all", all, "List every failed task (default: the first 20)");
     if (!parse_subcommand(app, "status", args)) return 0;
 
-    const ResultsFile file = read_results_file(path);
-    const std::size_t n = file.status.size();
-    std::size_t counts[3] = {0, 0, 0};
+    const store::ResultsSnapshot file = read_results_file(path);
+    const store::SettledTable& rows = file.rows;
     double task_time = 0, longest = 0, first_start = std::numeric_limits<double>::infinity(), last_end = 0;
-    std::size_t timed = 0, longest_task = 0;
+    std::size_t timed = 0;
+    std::uint64_t longest_task = 0;
     long long attempts = 0;
-    std::vector<std::size_t> failed;
-    for (std::size_t i = 0; i < n; ++i) {
-        ++counts[static_cast<int>(file.status[i])];
-        attempts += file.attempts[i];
-        if (file.status[i] == RowStatus::Failed) failed.push_back(i);
-        if (file.status[i] != RowStatus::Pending && !std::isnan(file.wall_s[i])) {
-            task_time += file.wall_s[i];
-            ++timed;
-            if (file.wall_s[i] > longest) {
-                longest = file.wall_s[i];
-                longest_task = i;
-            }
-            if (!std::isnan(file.start[i])) {
-                first_start = std::min(first_start, file.start[i]);
-                last_end = std::max(last_end, file.start[i] + file.wall_s[i]);
-            }
+    std::vector<std::size_t> failed;  // rows
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        attempts += rows.attempts[i];
+        if (rows.status[i] == TaskStatus::Failed) failed.push_back(i);
+        if (std::isnan(rows.wall_s[i])) continue;
+        task_time += rows.wall_s[i];
+        ++timed;
+        if (rows.wall_s[i] > longest) {
+            longest = rows.wall_s[i];
+            longest_task = rows.ids[i];
+        }
+        if (!std::isnan(rows.start[i])) {
+            first_start = std::min(first_start, rows.start[i]);
+            last_end = std::max(last_end, rows.start[i] + rows.wall_s[i]);
         }
     }
 
     std::ostream& out = std::cout;
-    out << file.path << ": " << n << " task" << (n == 1 ? "" : "s") << " over " << file.params.size()
-        << " parameter" << (file.params.size() == 1 ? "" : "s") << " (";
-    for (std::size_t p = 0; p < file.params.size(); ++p) out << (p ? ", " : "") << file.params[p].name;
+    const std::uint64_t n = file.n_tasks;
+    const std::vector<Axis>& axes = file.grid.axes();
+    out << file.path << ": " << n << " task" << (n == 1 ? "" : "s") << " over " << axes.size() << " parameter"
+        << (axes.size() == 1 ? "" : "s") << " (";
+    for (std::size_t p = 0; p < axes.size(); ++p) out << (p ? ", " : "") << axes[p].name();
     out << "), created " << file.created;
     if (file.mpi_size > 0) out << " on " << file.mpi_size << " rank" << (file.mpi_size == 1 ? "" : "s");
     out << '\n';
     if (!file.command.empty()) out << "command: " << file.command << '\n';
     if (file.from_journal_only) {
-        out << "journal: the file is being written; counts are from " << file.path << ".journal\n";
+        out << "journal: the file cannot be read (" << file.file_problem << "); counts are from " << file.path
+            << ".journal ('mpisweep run --resume' with the same arguments rebuilds the file)\n";
     } else if (file.journal_records > 0) {
         out << "journal: " << file.journal_records << " task record" << (file.journal_records == 1 ? "" : "s")
             << " settled since the file's last write (the sweep is running, or was stopped)\n";
     }
-    out << format_table({"state", "tasks"}, {{"done", std::to_string(counts[1])},
-                                             {"failed", std::to_string(counts[2])},
-                                             {"pending", std::to_string(counts[0])}});
+    out << format_table({"state", "tasks"}, {{"done", std::to_string(file.done)},
+                                             {"failed", std::to_string(file.failed)},
+                                             {"pending", std::to_string(file.pending())}});
     if (timed > 0) {
         out << "time: " << human_duration(task_time) << " in " << timed << " finished task"
             << (timed == 1 ? "" : "s") << " (mean " << human_duration(task_time / static_cast<double>(timed))
@@ -94,9 +95,10 @@ int status_command(const std::vector<std::string>& args) {
         out << "failed tasks:\n";
         for (std::size_t k = 0; k < shown; ++k) {
             const std::size_t i = failed[k];
-            out << "  task " << i << " (" << file.params_text(i) << "): " << file.attempts[i] << " attempt"
-                << (file.attempts[i] == 1 ? "" : "s") << ", exit code " << file.exit_code[i] << '\n';
-            for (const auto& line : error_excerpt(file.error[i], 4)) out << "    " << line << '\n';
+            out << "  task " << rows.ids[i] << " (" << params_text(rows, i) << "): " << rows.attempts[i]
+                << " attempt" << (rows.attempts[i] == 1 ? "" : "s") << ", exit code " << rows.exit_code[i]
+                << '\n';
+            for (const auto& line : error_excerpt(rows.error[i], 4)) out << "    " << line << '\n';
         }
         if (shown < failed.size()) {
             out << "  ... and " << failed.size() - shown << " more (--all lists them; 'mpisweep show "

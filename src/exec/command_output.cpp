@@ -105,7 +105,7 @@ TaskResult parse_result_json(std::string_view text, const std::string& source) {
         const std::string field = source + ": field '" + name + "'";
         if (value.is_null()) continue;
         if (value.is_boolean()) {
-            result[name] = static_cast<std::int64_t>(value.get<bool>() ? 1 : 0);
+            result[name] = value.get<bool>();
         } else if (value.is_number()) {
             result[name] = value.get<double>();
         } else if (value.is_string()) {

@@ -12,10 +12,10 @@ namespace mpisweep {
 
 /// One value. `kind` is the ResultValue alternative it stands for.
 struct ResultView {
-    enum class Kind : std::uint8_t { Float = 0, Int = 1, String = 2, Array = 3 };
+    enum class Kind : std::uint8_t { Float = 0, Int = 1, String = 2, Array = 3, Bool = 4 };
     Kind kind = Kind::Float;
     double number = 0;                  ///< Float
-    std::int64_t integer = 0;           ///< Int
+    std::int64_t integer = 0;           ///< Int; Bool as 0 or 1
     const std::string* text = nullptr;  ///< String
     const double* values = nullptr;     ///< Array: `count` doubles
     std::uint64_t count = 0;
@@ -32,6 +32,9 @@ struct ResultView {
                 break;
             case 2:
                 v.text = &std::get<std::string>(value);
+                break;
+            case 4:
+                v.integer = std::get<bool>(value) ? 1 : 0;
                 break;
             default: {
                 const auto& array = std::get<std::vector<double>>(value);

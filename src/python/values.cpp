@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace mpisweep::python {
 namespace {
@@ -78,7 +79,7 @@ ResultValue from_array(py::handle value, const std::string& name) {
 // The types a field may have, most frequent first; numpy and other array-likes last.
 ResultValue from_scalar(py::handle value, const std::string& name) {
     PyObject* o = value.ptr();
-    if (PyBool_Check(o)) return std::int64_t(o == Py_True);
+    if (PyBool_Check(o)) return o == Py_True;  // numpy.bool_ too, through from_array
     if (PyFloat_Check(o)) return PyFloat_AS_DOUBLE(o);
     if (PyLong_Check(o)) return to_int64(value, name);
     if (PyUnicode_Check(o)) {
@@ -138,6 +139,7 @@ struct ResultToPython {
     py::object operator()(double d) const { return py::float_(d); }
     py::object operator()(std::int64_t i) const { return py::int_(i); }
     py::object operator()(const std::string& s) const { return py::str(s); }
+    py::object operator()(bool b) const { return py::bool_(b); }
     py::object operator()(const std::vector<double>& v) const {
         try {
             return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());

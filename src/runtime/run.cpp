@@ -194,8 +194,7 @@ SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, cons
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
     // A new file has every task pending: reading N statuses back would only cost time.
     Scheduler scheduler(grid.size(), ids, options.scheduler,
-                        options.resume ? SettledTasks::from_statuses(store.statuses()) : SettledTasks{},
-                        options.retry_failed);
+                        options.resume ? store.settled() : SettledTasks{}, options.retry_failed);
     std::vector<WorkerSlot> slots = worker_slots(hellos, options, Notifier(options.observer));
     for (WorkerId id : ids) {
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);

@@ -12,8 +12,13 @@ ColumnType column_type_of(const ResultValue& value) {
             return {ColumnType::Kind::Int, 0};
         case 2:
             return {ColumnType::Kind::String, 0};
+        case 3: {
+            const std::size_t size = std::get<std::vector<double>>(value).size();
+            return size == 0 ? ColumnType{ColumnType::Kind::List, 0}
+                             : ColumnType{ColumnType::Kind::Array, size};
+        }
         default:
-            return {ColumnType::Kind::Array, std::get<std::vector<double>>(value).size()};
+            return {ColumnType::Kind::Bool, 0};
     }
 }
 
@@ -25,8 +30,11 @@ ColumnType column_type_of(const ResultView& value) {
             return {ColumnType::Kind::Int, 0};
         case ResultView::Kind::String:
             return {ColumnType::Kind::String, 0};
+        case ResultView::Kind::Bool:
+            return {ColumnType::Kind::Bool, 0};
         default:
-            return {ColumnType::Kind::Array, value.count};
+            return value.count == 0 ? ColumnType{ColumnType::Kind::List, 0}
+                                    : ColumnType{ColumnType::Kind::Array, value.count};
     }
 }
 
@@ -40,12 +48,19 @@ std::string describe(ColumnType type) {
             return "string";
         case ColumnType::Kind::Array:
             return "float64[" + std::to_string(type.width) + "]";
+        case ColumnType::Kind::List:
+            return "float64[] (any length)";
+        case ColumnType::Kind::Bool:
+            return "bool";
     }
     return "?";
 }
 
 bool fits(ColumnType value, ColumnType column) {
-    return value == column || (value.kind == ColumnType::Kind::Int && column.kind == ColumnType::Kind::Float);
+    if (value == column) return true;
+    if (value.kind == ColumnType::Kind::Int) return column.kind == ColumnType::Kind::Float;
+    return column.kind == ColumnType::Kind::List &&
+           (value.kind == ColumnType::Kind::Array || value.kind == ColumnType::Kind::List);
 }
 
 void check_field_name(std::string_view name, std::string_view what) {

@@ -1,5 +1,6 @@
 #pragma once
-// The type of a /results/<name> column, fixed by the first value that arrives.
+// The type of a /results/<name> column, fixed by the first value that arrives; an array
+// column whose tasks return arrays of different lengths becomes variable-length.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,7 +11,14 @@
 namespace mpisweep::store {
 
 struct ColumnType {
-    enum class Kind : std::uint8_t { Float, Int, String, Array };
+    enum class Kind : std::uint8_t {
+        Float,   ///< [N] float64
+        Int,     ///< [N] int64
+        String,  ///< [N] UTF-8 string
+        Array,   ///< [N, width] float64: arrays of one length
+        List,    ///< [N] variable-length float64: arrays of any length
+        Bool,    ///< [N] bool (the h5py enum)
+    };
     Kind kind = Kind::Float;
     std::uint64_t width = 0;  ///< number of doubles per row for Array, else 0
 
@@ -18,17 +26,24 @@ struct ColumnType {
     friend bool operator!=(ColumnType a, ColumnType b) { return !(a == b); }
 };
 
-/// The column a value would create: double -> Float, int64 -> Int, string -> String,
-/// vector<double> of length k -> Array of width k.
+/// The column a value would create: double -> Float, int64 -> Int, string -> String, bool ->
+/// Bool, vector<double> of length k -> Array of width k (List when empty).
 ColumnType column_type_of(const ResultValue& value);
 ColumnType column_type_of(const ResultView& value);
 
-/// "float64", "int64", "string", "float64[3]": the names used in errors and the docs.
+/// "float64", "int64", "string", "bool", "float64[3]", "float64[] (any length)": the names
+/// used in errors and the docs.
 std::string describe(ColumnType type);
 
-/// Whether a value of type `value` can go into a column of type `column` (int64 into a
-/// float64 column converts; everything else must match exactly).
+/// Whether a value of type `value` can go into a column of type `column` as it is: the same
+/// type, an int64 into a float64 column (converted), any array into a List column.
 bool fits(ColumnType value, ColumnType column);
+
+/// Whether an array of type `value` makes an Array column of another width variable-length.
+inline bool widens(ColumnType value, ColumnType column) {
+    return column.kind == ColumnType::Kind::Array &&
+           (value.kind == ColumnType::Kind::Array || value.kind == ColumnType::Kind::List) && value != column;
+}
 
 /// fits(column_type_of(value), column) without building the type: the check of every
 /// result of every record.
@@ -42,6 +57,10 @@ inline bool value_fits(const ResultView& value, ColumnType column) {
             return value.kind == ResultView::Kind::String;
         case ColumnType::Kind::Array:
             return value.kind == ResultView::Kind::Array && value.count == column.width;
+        case ColumnType::Kind::List:
+            return value.kind == ResultView::Kind::Array;
+        case ColumnType::Kind::Bool:
+            return value.kind == ResultView::Kind::Bool;
     }
     return false;
 }

@@ -13,7 +13,10 @@
 namespace mpisweep::store {
 
 inline constexpr const char* kFormatName = "mpisweep";
-inline constexpr int kFormatVersion = 1;
+/// The version files are written in; 1 (dense /params, fixed-shape results) is still read
+/// and resumed (the attribute is then raised to 2).
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestFormatVersion = 1;
 
 /// Handles of the /tasks datasets, opened with a chunk cache fit for batched writes.
 struct TaskDatasets {
@@ -28,46 +31,23 @@ struct FileIdentity {
     std::string command;
 };
 
-/// Writes a new results file for `grid` at `path` (truncating it): root attributes,
-/// /params (all N rows when an axis is a string; otherwise allocated, and written by a
-/// ParamWriter), empty /results, /tasks (fill values only) and /nodes.
+/// Writes a new results file for `grid` at `path` (truncating it): root attributes, empty
+/// /params, /results, /tasks (fill values only) and /nodes. Nothing is allocated for the
+/// rows: a ParamWriter and the ResultStore write them as tasks settle.
 void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity);
-
-/// True when write_new_file writes every /params row (a string axis); otherwise the
-/// ResultStore writes them with a ParamWriter before the rows they belong to and at close.
-bool params_written_at_creation(const Grid& grid);
-
-/// Writes /params rows in ascending blocks of 64k rows. Rewriting rows is harmless (the
-/// values come from the grid), so a writer on a resumed file starts again at row 0.
-class ParamWriter {
-public:
-    ParamWriter();
-    ParamWriter(hid_t file, const Grid& grid);
-    ~ParamWriter();
-    ParamWriter(ParamWriter&&) noexcept;
-    ParamWriter& operator=(ParamWriter&&) noexcept;
-
-    /// Writes the next block; nothing once every row is written.
-    void write_block();
-    /// Writes blocks until rows [0, end) are written.
-    void write_through(std::uint64_t end);
-    bool done() const { return written_ >= n_; }
-
-private:
-    struct Column;
-    Grid grid_;
-    std::uint64_t n_ = 0;
-    std::uint64_t written_ = 0;
-    std::vector<std::unique_ptr<Column>> columns_;
-};
 
 /// The root attribute journal_id, or 0 when the file has none (made before journals).
 std::uint64_t read_journal_id(hid_t file);
 void write_journal_id(hid_t file, std::uint64_t id);
 
-/// Throws StoreError unless `file` is an mpisweep file of this format version, made by
-/// `grid` (the message names the axis that differs) with grid.size() tasks.
-void check_same_sweep(hid_t file, const Grid& grid, const std::string& path);
+/// The file's format_version. Throws StoreError when it is not an mpisweep file, or one of a
+/// version this mpisweep cannot read (the message names the version and what to do).
+int check_format(hid_t file, const std::string& path);
+
+/// Throws StoreError unless `file` is an mpisweep file of a version this mpisweep reads,
+/// made by `grid` (the message names the axis that differs) with grid.size() tasks. Returns
+/// its format_version.
+int check_same_sweep(hid_t file, const Grid& grid, const std::string& path);
 
 TaskDatasets open_task_datasets(hid_t file);
 

@@ -1,12 +1,14 @@
 #include "store/file_writer.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <type_traits>
 
 #include "store/column_type.hpp"
+#include "store/result_columns.hpp"
 #include "store/row_selection.hpp"
+#include "store/status_walk.hpp"
 
 namespace mpisweep::store {
 
@@ -15,28 +17,9 @@ static_assert(std::is_same_v<RowId, hsize_t>);
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Rows of /tasks/status read per H5Dread.
-constexpr hsize_t kStatusBlockRows = hsize_t{1} << 20;
-
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 h5::Dataspace whole_rows_space(std::uint64_t rows) {
     hsize_t dims[1] = {rows};
     return h5::Dataspace(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
-}
-
-// Reads the [first, first + count) rows of a 1-D dataset into `out`.
-void read_rows(hid_t dataset, hid_t memory_type, hsize_t first, hsize_t count, void* out) {
-    h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset));
-    hsize_t start[1] = {first};
-    hsize_t counts[1] = {count};
-    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, counts, nullptr);
-    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, counts, nullptr));
-    H5_CHECK(H5Dread, dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out);
 }
 
 // Reads every string of a 1-D vlen string dataset.
@@ -53,19 +36,6 @@ std::vector<std::string> read_all_strings(hid_t dataset) {
     return strings;
 }
 
-const char* missing_value_note(ColumnType type) {
-    switch (type.kind) {
-        case ColumnType::Kind::Float:
-        case ColumnType::Kind::Array:
-            return "NaN";
-        case ColumnType::Kind::Int:
-            return "0 (use /tasks/status to tell a missing row from a 0)";
-        case ColumnType::Kind::String:
-            return "empty string";
-    }
-    return "";
-}
-
 std::vector<std::string> link_names(hid_t group) {
     std::vector<std::string> names;
     auto collect = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
@@ -75,23 +45,6 @@ std::vector<std::string> link_names(hid_t group) {
     hsize_t index = 0;
     H5_CHECK(H5Literate, group, H5_INDEX_NAME, H5_ITER_NATIVE, &index, collect, &names);
     return names;
-}
-
-// The column type of a /results dataset, or nullopt when it is not one this mpisweep writes.
-std::optional<ColumnType> column_type_of_dataset(hid_t dataset, std::uint64_t n_tasks) {
-    h5::Datatype type(H5_CHECK(H5Dget_type, dataset));
-    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset));
-    const int rank = H5_CHECK(H5Sget_simple_extent_ndims, space.get());
-    hsize_t dims[2] = {0, 0};
-    if (rank == 1 || rank == 2) H5_CHECK(H5Sget_simple_extent_dims, space.get(), dims, nullptr);
-    const H5T_class_t type_class = H5_CHECK(H5Tget_class, type.get());
-    if (dims[0] != n_tasks) return std::nullopt;
-    if (rank == 1 && type_class == H5T_FLOAT) return ColumnType{ColumnType::Kind::Float, 0};
-    if (rank == 1 && type_class == H5T_INTEGER) return ColumnType{ColumnType::Kind::Int, 0};
-    if (rank == 1 && type_class == H5T_STRING) return ColumnType{ColumnType::Kind::String, 0};
-    if (rank == 2 && type_class == H5T_FLOAT && dims[1] > 0)
-        return ColumnType{ColumnType::Kind::Array, dims[1]};
-    return std::nullopt;
 }
 
 }  // namespace
@@ -105,35 +58,28 @@ void FileWriter::open(const std::string& path, std::uint64_t n_tasks) {
 }
 
 void FileWriter::start_params(const Grid& grid) {
-    if (!params_written_at_creation(grid)) params_ = ParamWriter(file_.get(), grid);
+    params_ = ParamWriter(file_.get(), grid);
 }
 
 RowsAtOpen FileWriter::load(Staging& staging, const std::string& path) {
     h5::PropList access = h5::written_dataset_access();
     for (const std::string& name : link_names(results_group_.get())) {
         h5::Dataset dataset(H5_CHECK(H5Dopen2, results_group_.get(), name.c_str(), access.get()));
-        const std::optional<ColumnType> type = column_type_of_dataset(dataset.get(), n_tasks_);
+        const std::optional<ColumnType> type = result_column_type(dataset.get(), n_tasks_);
         if (!type)
             throw StoreError("cannot resume from '" + path + "': /results/" + name +
                              " is not a column this mpisweep writes ([" + std::to_string(n_tasks_) +
-                             "] float64, int64 or string, or [" + std::to_string(n_tasks_) + ", k] float64)");
+                             "] float64, int64, string, bool or variable-length float64, or [" +
+                             std::to_string(n_tasks_) + ", k] float64)");
         staging.add_column(name, *type);
         column_datasets_.push_back(std::move(dataset));
     }
     staging.nodes.load(read_all_strings(nodes_dataset_.get()));
 
     RowsAtOpen rows;
-    std::vector<std::int8_t> statuses;
     std::vector<hsize_t> failed;
-    for (hsize_t first = 0; first < n_tasks_; first += kStatusBlockRows) {
-        const hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks_ - first);
-        statuses.resize(count);
-        read_rows(tasks_.status.get(), status_type_.get(), first, count, statuses.data());
-        for (hsize_t i = 0; i < count; ++i) {
-            if (statuses[i] == static_cast<std::int8_t>(TaskStatus::Failed)) failed.push_back(first + i);
-            if (statuses[i] == static_cast<std::int8_t>(TaskStatus::Done)) ++rows.done;
-        }
-    }
+    rows.settled = walk(&failed);
+    rows.done = rows.settled.done();
     rows.failed = failed.size();
     if (failed.empty()) return rows;
     // Failures are few: read their attempts with one point selection.
@@ -149,44 +95,100 @@ RowsAtOpen FileWriter::load(Staging& staging, const std::string& path) {
     return rows;
 }
 
-std::vector<TaskStatus> FileWriter::statuses() const {
-    std::vector<TaskStatus> statuses(n_tasks_, TaskStatus::Pending);
-    static_assert(sizeof(TaskStatus) == sizeof(std::int8_t));
-    for (hsize_t first = 0; first < n_tasks_; first += kStatusBlockRows) {
-        const hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks_ - first);
-        read_rows(tasks_.status.get(), status_type_.get(), first, count, statuses.data() + first);
-    }
-    return statuses;
+SettledTasks FileWriter::settled() {
+    return walk(nullptr);
+}
+
+SettledTasks FileWriter::walk(std::vector<hsize_t>* failed) {
+    SettledTasks runs;
+    walk_statuses(tasks_.status.get(),
+                  [&](std::uint64_t first, const std::int8_t* status, std::size_t count) {
+                      for (std::size_t i = 0; i < count; ++i) {
+                          if (status[i] == static_cast<std::int8_t>(TaskStatus::Pending)) continue;
+                          const auto settled = static_cast<TaskStatus>(status[i]);
+                          runs.add(first + i, 1, settled);
+                          if (failed && settled == TaskStatus::Failed) failed->push_back(first + i);
+                      }
+                  });
+    return runs;
 }
 
 bool FileWriter::every_task_done() {
-    std::vector<std::int8_t> statuses;
-    for (hsize_t first = 0; first < n_tasks_; first += kStatusBlockRows) {
-        const hsize_t count = std::min<hsize_t>(kStatusBlockRows, n_tasks_ - first);
-        statuses.resize(count);
-        read_rows(tasks_.status.get(), status_type_.get(), first, count, statuses.data());
-        for (std::int8_t s : statuses)
-            if (s != static_cast<std::int8_t>(TaskStatus::Done)) return false;
-    }
-    return true;
+    bool all_done = true;
+    const std::uint64_t stored =
+        walk_statuses(tasks_.status.get(), [&](std::uint64_t, const std::int8_t* status, std::size_t count) {
+            for (std::size_t i = 0; i < count && all_done; ++i)
+                all_done = status[i] == static_cast<std::int8_t>(TaskStatus::Done);
+        });
+    return all_done && stored == n_tasks_;
 }
 
 // ---- writing -----------------------------------------------------------------------------
+
+// Ids further apart than this start a new segment of a flush, written with H5Dwrites of its
+// own: HDF5 1.10 maps a selection of several hyperslabs onto chunks by visiting every chunk
+// of its bounding box, so one selection over ids 10^14 apart would visit ~10^9 chunks.
+constexpr RowId kSegmentGap = RowId{8} * 65536;
 
 void FileWriter::write(Staging& staging) {
     TaskRows& rows = staging.rows;
     if (rows.empty()) return;
     if (!rows.ascending) staging.sort();
-    params_.write_through(rows.ids[rows.n - 1] + 1);  // a row in the file has its params
+    params_.write_chunks_of(rows.ids.data(), rows.n);  // a row in the file has its params
     write_nodes(staging.nodes);
-    // One selection serves every /tasks column and every scalar /results column that each
-    // record has: they all have N rows.
-    h5::Dataspace file_space = whole_rows_space(n_tasks_);
-    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows.ids.data(), rows.n, 0);
-    write_task_columns(rows, file_space.get(), memory_space.get());
-    write_errors(rows);
-    write_results(staging, file_space.get(), memory_space.get());
+    widen_columns(staging);
+    std::size_t first = 0;
+    for (std::size_t i = 1; i <= rows.n; ++i) {
+        if (i < rows.n && rows.ids[i] - rows.ids[i - 1] <= kSegmentGap) continue;
+        write_segment(staging, first, i);
+        first = i;
+    }
+    for (std::size_t i = 0; i < rows.n; ++i) {  // once written: a failed write is retried whole
+        if (rows.status[i] == static_cast<std::int8_t>(TaskStatus::Failed))
+            rows_with_error_.insert(rows.ids[i]);
+        else
+            rows_with_error_.erase(rows.ids[i]);
+    }
     staging.clear();
+}
+
+void FileWriter::write_segment(const Staging& staging, std::size_t first, std::size_t last) {
+    const TaskRows& rows = staging.rows;
+    // One selection serves every /tasks column and every scalar /results column that each
+    // record of the segment has: they all have N rows.
+    h5::Dataspace file_space = whole_rows_space(n_tasks_);
+    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows.ids.data() + first, last - first, 0);
+    write_task_columns(rows, first, file_space.get(), memory_space.get());
+    write_errors(rows, first, last);
+    if (column_datasets_.size() < staging.columns.size()) column_datasets_.resize(staging.columns.size());
+    for (std::size_t c = 0; c < staging.columns.size(); ++c) {
+        const ResultColumn& column = staging.columns[c];
+        const std::vector<std::uint32_t>& positions = column.staged.positions;
+        const auto lo = static_cast<std::size_t>(
+            std::lower_bound(positions.begin(), positions.end(), static_cast<std::uint32_t>(first)) -
+            positions.begin());
+        const auto hi = static_cast<std::size_t>(
+            std::lower_bound(positions.begin(), positions.end(), static_cast<std::uint32_t>(last)) -
+            positions.begin());
+        if (lo == hi) continue;
+        h5::Dataset& dataset = column_datasets_[c];
+        if (!dataset) dataset = create_result_dataset(results_group_.get(), column, n_tasks_);
+        const bool same_rows = column.type.kind != ColumnType::Kind::Array && hi - lo == last - first;
+        write_result_entries(dataset.get(), column, lo, hi, rows.ids.data(),
+                             same_rows ? file_space.get() : H5I_INVALID_HID,
+                             same_rows ? memory_space.get() : H5I_INVALID_HID);
+    }
+}
+
+void FileWriter::widen_columns(Staging& staging) {
+    for (std::size_t c = 0; c < staging.columns.size(); ++c) {
+        ResultColumn& column = staging.columns[c];
+        if (!column.widened) continue;
+        if (c < column_datasets_.size() && column_datasets_[c])
+            column_datasets_[c] =
+                rewrite_as_list(results_group_.get(), column.name, std::move(column_datasets_[c]), n_tasks_);
+        column.widened = false;
+    }
 }
 
 void FileWriter::flush() {
@@ -211,27 +213,31 @@ void FileWriter::write_nodes(NodeTable& nodes) {
     nodes.mark_written();
 }
 
-void FileWriter::write_task_columns(const TaskRows& rows, hid_t file_space, hid_t memory_space) {
+void FileWriter::write_task_columns(const TaskRows& rows, std::size_t first, hid_t file_space,
+                                    hid_t memory_space) {
     auto write = [&](const h5::Dataset& dataset, hid_t type, const void* data) {
         H5_CHECK(H5Dwrite, dataset.get(), type, memory_space, file_space, H5P_DEFAULT, data);
     };
-    write(tasks_.status, status_type_.get(), rows.status.data());
-    write(tasks_.attempts, H5T_NATIVE_INT32, rows.attempts.data());  // absolute: see ResultStore::record
-    write(tasks_.worker, H5T_NATIVE_INT32, rows.worker.data());
-    write(tasks_.device, H5T_NATIVE_INT32, rows.device.data());
-    write(tasks_.node, H5T_NATIVE_INT32, rows.node.data());
-    write(tasks_.start, H5T_NATIVE_DOUBLE, rows.start.data());
-    write(tasks_.wall_s, H5T_NATIVE_DOUBLE, rows.wall_s.data());
-    write(tasks_.exit_code, H5T_NATIVE_INT32, rows.exit_code.data());
+    write(tasks_.status, status_type_.get(), rows.status.data() + first);
+    write(tasks_.attempts, H5T_NATIVE_INT32,
+          rows.attempts.data() + first);  // absolute: see ResultStore::record
+    write(tasks_.worker, H5T_NATIVE_INT32, rows.worker.data() + first);
+    write(tasks_.device, H5T_NATIVE_INT32, rows.device.data() + first);
+    write(tasks_.node, H5T_NATIVE_INT32, rows.node.data() + first);
+    write(tasks_.start, H5T_NATIVE_DOUBLE, rows.start.data() + first);
+    write(tasks_.wall_s, H5T_NATIVE_DOUBLE, rows.wall_s.data() + first);
+    write(tasks_.exit_code, H5T_NATIVE_INT32, rows.exit_code.data() + first);
 }
 
-void FileWriter::write_errors(const TaskRows& rows) {
+void FileWriter::write_errors(const TaskRows& rows, std::size_t first, std::size_t last) {
     // Only failures carry a message; a done row is written ("") only to clear an old one.
     if (rows.errors.empty() && rows_with_error_.empty()) return;
     std::vector<hsize_t> ids;
     std::vector<const char*> messages;
-    auto failure = rows.errors.begin();
-    for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto failure =
+        std::lower_bound(rows.errors.begin(), rows.errors.end(), first,
+                         [](const auto& error, std::size_t position) { return error.first < position; });
+    for (std::size_t i = first; i < last; ++i) {
         const hsize_t id = rows.ids[i];
         if (failure != rows.errors.end() && failure->first == i) {
             ids.push_back(id);
@@ -247,91 +253,9 @@ void FileWriter::write_errors(const TaskRows& rows) {
     h5::Dataspace memory_space = h5::select_rows(file_space.get(), ids, 0);
     H5_CHECK(H5Dwrite, tasks_.error.get(), string_type_.get(), memory_space.get(), file_space.get(),
              H5P_DEFAULT, messages.data());
-    for (std::size_t i = 0; i < rows.size(); ++i) {  // only once written: a failed write is retried whole
-        if (rows.status[i] == static_cast<std::int8_t>(TaskStatus::Failed))
-            rows_with_error_.insert(rows.ids[i]);
-        else
-            rows_with_error_.erase(rows.ids[i]);
-    }
-}
-
-h5::Dataset FileWriter::create_column_dataset(const ResultColumn& column) {
-    const char* name = column.name.c_str();
-    const hid_t group = results_group_.get();
-    h5::Dataset dataset;
-    switch (column.type.kind) {
-        case ColumnType::Kind::Float:
-            dataset = h5::create_rows_dataset(group, name, H5T_IEEE_F64LE, n_tasks_, 0, 8, H5T_NATIVE_DOUBLE,
-                                              &kNaN);
-            break;
-        case ColumnType::Kind::Int: {
-            const std::int64_t zero = 0;
-            dataset =
-                h5::create_rows_dataset(group, name, H5T_STD_I64LE, n_tasks_, 0, 8, H5T_NATIVE_INT64, &zero);
-            break;
-        }
-        case ColumnType::Kind::String:
-            dataset = h5::create_rows_dataset(group, name, string_type_.get(), n_tasks_, 0, 16,
-                                              string_type_.get(), nullptr);
-            break;
-        case ColumnType::Kind::Array:
-            dataset = h5::create_rows_dataset(group, name, H5T_IEEE_F64LE, n_tasks_, column.type.width,
-                                              8 * column.type.width, H5T_NATIVE_DOUBLE, &kNaN);
-            break;
-    }
-    h5::write_string_attribute(dataset.get(), "missing", missing_value_note(column.type));
-    return dataset;
-}
-
-void FileWriter::write_results(Staging& staging, hid_t task_file_space, hid_t task_memory_space) {
-    const TaskRows& batch = staging.rows;
-    std::vector<hsize_t> rows;
-    std::vector<const char*> strings;
-    if (column_datasets_.size() < staging.columns.size()) column_datasets_.resize(staging.columns.size());
-    for (std::size_t c = 0; c < staging.columns.size(); ++c) {
-        const ResultColumn& column = staging.columns[c];
-        const StagedValues& s = column.staged;
-        if (s.positions.empty()) continue;
-        h5::Dataset& dataset = column_datasets_[c];
-        if (!dataset) dataset = create_column_dataset(column);
-        h5::Dataspace own_file_space, own_memory_space;
-        hid_t file_space = task_file_space;
-        hid_t memory_space = task_memory_space;
-        if (column.type.width > 0 || s.positions.size() != batch.size()) {  // not the /tasks rows
-            rows.resize(s.positions.size());
-            for (std::size_t e = 0; e < rows.size(); ++e) rows[e] = batch.ids[s.positions[e]];
-            own_file_space = h5::Dataspace(H5_CHECK(H5Dget_space, dataset.get()));
-            own_memory_space = h5::select_rows(own_file_space.get(), rows, column.type.width);
-            file_space = own_file_space.get();
-            memory_space = own_memory_space.get();
-        }
-        hid_t memory_type = H5T_NATIVE_DOUBLE;
-        const void* data = s.doubles.data();
-        if (column.type.kind == ColumnType::Kind::Int) {
-            memory_type = H5T_NATIVE_INT64;
-            data = s.ints.data();
-        } else if (column.type.kind == ColumnType::Kind::String) {
-            strings.clear();
-            for (const std::string& text : s.strings) strings.push_back(text.c_str());
-            memory_type = string_type_.get();
-            data = strings.data();
-        }
-        H5_CHECK(H5Dwrite, dataset.get(), memory_type, memory_space, file_space, H5P_DEFAULT, data);
-    }
-}
-
-void FileWriter::write_params_slice() {
-    if (params_.done()) return;
-    const std::int64_t now = now_ns();
-    if (now < next_params_slice_ns_) return;
-    const h5::SilenceErrors quiet;
-    params_.write_block();
-    const std::int64_t after = now_ns();
-    next_params_slice_ns_ = after + 9 * (after - now);
 }
 
 void FileWriter::close() {
-    params_.write_through(n_tasks_);
     // Datasets and groups first: the file closes for real only once nothing in it is open.
     params_ = {};
     column_datasets_.clear();

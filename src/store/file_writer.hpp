@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "mpisweep/grid.hpp"
+#include "schedule/settled_tasks.hpp"
 #include "store/file_layout.hpp"
 #include "store/h5_types.hpp"
+#include "store/param_writer.hpp"
 #include "store/staging.hpp"
 
 namespace mpisweep::store {
@@ -18,6 +20,7 @@ namespace mpisweep::store {
 struct RowsAtOpen {
     std::uint64_t done = 0;
     std::uint64_t failed = 0;
+    SettledTasks settled;  ///< every done or failed row
     /// Attempts of the failed rows (only those run again, adding to them).
     std::unordered_map<std::uint64_t, std::int32_t> failed_attempts;
 };
@@ -26,8 +29,8 @@ class FileWriter {
 public:
     /// Opens the results file at `path` (complete: made by write_new_file) read-write.
     void open(const std::string& path, std::uint64_t n_tasks);
-    /// Starts writing /params rows for `grid` ahead of the rows of /tasks (none to write when
-    /// they were all written at creation).
+    /// Starts writing /params: the chunks of /params that the rows of a flush need are written
+    /// with it (computed from `grid`).
     void start_params(const Grid& grid);
     /// Reads the /results columns into `staging`, the host names of /nodes and the settled
     /// rows. Throws StoreError naming a dataset this mpisweep does not write.
@@ -37,25 +40,27 @@ public:
     /// H5Fflush: see flush().
     void write(Staging& staging);
     void flush();
-    /// Writes one block of /params when the last was long enough ago (about a tenth of the
-    /// time); a no-op once every row is written.
-    void write_params_slice();
-    /// Every row of /tasks/status (Pending where nothing was written).
-    std::vector<TaskStatus> statuses() const;
-    /// Whether every row of /tasks/status is done.
+    /// The settled rows of /tasks/status, read from its stored chunks.
+    SettledTasks settled();
+    /// Whether every row of /tasks/status is done (reads the stored rows only: when some
+    /// chunk was never written, without reading anything).
     bool every_task_done();
-    /// Writes the rest of /params and closes everything; the writer is unusable afterwards.
+    /// Closes everything; the writer is unusable afterwards.
     void close();
 
     hid_t file() const { return file_.get(); }
     explicit operator bool() const { return static_cast<bool>(file_); }
 
 private:
+    // Walks the stored statuses: the settled runs, and the failed rows when `failed` is given.
+    SettledTasks walk(std::vector<hsize_t>* failed);
     void write_nodes(NodeTable& nodes);
-    void write_task_columns(const TaskRows& rows, hid_t file_space, hid_t memory_space);
-    void write_errors(const TaskRows& rows);
-    void write_results(Staging& staging, hid_t task_file_space, hid_t task_memory_space);
-    h5::Dataset create_column_dataset(const ResultColumn& column);
+    // Rows [first, last) of the staged rows, ids close together (one HDF5 selection).
+    void write_segment(const Staging& staging, std::size_t first, std::size_t last);
+    void write_task_columns(const TaskRows& rows, std::size_t first, hid_t file_space, hid_t memory_space);
+    void write_errors(const TaskRows& rows, std::size_t first, std::size_t last);
+    // Rewrites the dataset of every column that became variable-length.
+    void widen_columns(Staging& staging);
 
     std::uint64_t n_tasks_ = 0;
     // Declared before the datasets: members are destroyed in reverse order, so the datasets
@@ -69,10 +74,8 @@ private:
     h5::Datatype string_type_ = h5::vlen_utf8_string();
     // The rows whose /tasks/error holds a message: a done record clears it.
     std::unordered_set<std::uint64_t> rows_with_error_;
-    // /params rows not yet written: written before any row of /tasks that needs them, in
-    // short slices between flushes, and all at close.
+    // /params chunks, written before the first row of /tasks in each.
     ParamWriter params_;
-    std::int64_t next_params_slice_ns_ = 0;
 };
 
 }  // namespace mpisweep::store

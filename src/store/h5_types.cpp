@@ -11,6 +11,10 @@ Datatype vlen_utf8_string() {
     return type;
 }
 
+Datatype vlen_float64() {
+    return Datatype(H5_CHECK(H5Tvlen_create, H5T_NATIVE_DOUBLE));
+}
+
 namespace {
 
 Datatype int8_enum(std::initializer_list<std::pair<const char*, std::int8_t>> members) {

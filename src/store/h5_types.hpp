@@ -11,6 +11,8 @@ namespace mpisweep::h5 {
 
 /// Variable-length UTF-8 string (h5py reads it as str).
 Datatype vlen_utf8_string();
+/// Variable-length float64 (h5py reads a row as a float64 array of its own length).
+Datatype vlen_float64();
 /// The h5py bool: an int8 enum {FALSE = 0, TRUE = 1}; h5py reads it as numpy bool.
 Datatype bool_enum();
 /// /tasks/status: an int8 enum {pending = 0, done = 1, failed = 2}.

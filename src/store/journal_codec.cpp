@@ -100,6 +100,8 @@ ResultValue get_result(Reader& in) {
             for (std::uint32_t i = 0; i < size; ++i) array.push_back(in.get<double>());
             return array;
         }
+        case 4:
+            return in.get<std::uint8_t>() != 0;
         default:
             throw JournalError("journal frame is malformed (unknown result type)");
     }
@@ -293,6 +295,8 @@ std::size_t encoded_size(const ResultView& value) {
             return 1 + 8;
         case ResultView::Kind::String:
             return 1 + 4 + value.text->size();
+        case ResultView::Kind::Bool:
+            return 1 + 1;
         default:
             return 1 + 4 + 8 * value.count;
     }
@@ -307,6 +311,8 @@ char* store_result(char* at, const ResultView& value) {
             return store_bytes<std::int64_t>(at, value.integer);
         case ResultView::Kind::String:
             return store_string(at, *value.text);
+        case ResultView::Kind::Bool:
+            return store_bytes<std::uint8_t>(at, value.integer != 0 ? 1 : 0);
         default: {
             at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(value.count));
             if (value.count > 0) std::memcpy(at, value.values, value.count * sizeof(double));

@@ -9,7 +9,7 @@
 //            Records payload = u32 count, then per record: u64 id, u8 status, i32 attempts
 //            (absolute), i32 worker, i32 device, str node, f64 start, f64 wall_s,
 //            i32 exit_code, str error, u32 n_results, then per result: str name, u8 type
-//            (0 float, 1 int, 2 string, 3 array), f64 | i64 | str | u32 n + n f64
+//            (0 float, 1 int, 2 string, 3 array, 4 bool), f64 | i64 | str | u32 n + n f64 | u8
 //            Commit payload = u64 journal offset up to which the HDF5 file holds every record
 //   str    : u32 length + bytes
 // A frame cut short, or with a bad magic or crc, ends the journal: it and whatever follows

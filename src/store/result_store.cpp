@@ -4,6 +4,8 @@
 // rebuilding the file from the journal (store_resume.cpp).
 #include "store/result_store.hpp"
 
+#include <algorithm>
+
 #include "store/store_impl.hpp"
 
 namespace mpisweep {
@@ -111,15 +113,48 @@ ResultStore::~ResultStore() {
     }
 }
 
-std::vector<TaskStatus> ResultStore::statuses() const {
+namespace {
+
+// `file` with the (id, status) points laid over it (ascending ids, no id twice): O(runs +
+// points), never one entry per settled task.
+SettledTasks overlay(const SettledTasks& file,
+                     const std::vector<std::pair<std::uint64_t, TaskStatus>>& points) {
+    SettledTasks out;
+    std::size_t p = 0;
+    for (const SettledRun& run : file.runs()) {
+        std::uint64_t at = run.first;
+        for (; p < points.size() && points[p].first < run.end(); ++p) {
+            const auto [id, status] = points[p];
+            if (id >= at) {
+                if (id > at) out.add(at, id - at, run.status);
+                at = id + 1;
+            }
+            out.add(id, 1, status);
+        }
+        if (run.end() > at) out.add(at, run.end() - at, run.status);
+    }
+    for (; p < points.size(); ++p) out.add(points[p].first, 1, points[p].second);
+    return out;
+}
+
+}  // namespace
+
+SettledTasks ResultStore::settled() const {
     if (!impl_) throw StoreError("results store was moved from");
     impl_->check_open();
     const h5::SilenceErrors quiet;
-    std::vector<TaskStatus> statuses = impl_->writer.statuses();
+    // Records staged but not written yet (none on resume, which writes what it replays) are
+    // laid over the file's rows: the later record of an id wins.
     const store::TaskRows& rows = impl_->staging.rows;
+    std::vector<std::pair<std::uint64_t, TaskStatus>> staged;
     for (std::size_t i = 0; i < rows.size(); ++i)
-        statuses[rows.ids[i]] = static_cast<TaskStatus>(rows.status[i]);
-    return statuses;
+        staged.emplace_back(rows.ids[i], static_cast<TaskStatus>(rows.status[i]));
+    std::stable_sort(staged.begin(), staged.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<std::uint64_t, TaskStatus>> last;
+    for (std::size_t i = 0; i < staged.size(); ++i)
+        if (i + 1 == staged.size() || staged[i + 1].first != staged[i].first) last.push_back(staged[i]);
+    return overlay(impl_->writer.settled(), last);
 }
 
 std::uint64_t ResultStore::size() const {
@@ -152,7 +187,6 @@ void ResultStore::record(const RowView& row) {
 
 void ResultStore::maybe_flush() {
     if (!impl_ || impl_->closed) return;
-    impl_->writer.write_params_slice();
     if (impl_->staging.rows.empty()) return;
     if (Impl::Clock::now() - impl_->oldest_staged >= impl_->options.flush_interval) impl_->write_buffer();
 }

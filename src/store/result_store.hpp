@@ -14,7 +14,7 @@
 #include "mpisweep/ids.hpp"
 #include "mpisweep/observer.hpp"
 #include "mpisweep/task.hpp"
-#include "schedule/task_status.hpp"
+#include "schedule/settled_tasks.hpp"
 
 namespace mpisweep {
 
@@ -103,9 +103,10 @@ public:
     ResultStore& operator=(ResultStore&&) noexcept;
     ~ResultStore();  ///< flushes and closes; never throws (errors go to StoreOptions::on_message)
 
-    /// Status of every task as in the file (for the scheduler on resume), with the records
-    /// buffered but not yet written applied on top.
-    std::vector<TaskStatus> statuses() const;
+    /// The tasks settled in the file (for the scheduler on resume), with the records buffered
+    /// but not yet written laid over: sorted runs, as many as it takes to describe the
+    /// settled tasks, whatever the grid's size. Reads only the stored chunks of the file.
+    SettledTasks settled() const;
     std::uint64_t size() const;
 
     /// Buffers a record; flushes when a batch is full. A result field whose type conflicts

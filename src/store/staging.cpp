@@ -60,11 +60,9 @@ void Staging::validate(const FieldView* given, std::size_t n_fields) {
             c = it == column_index_.end() ? kNewColumn : it->second;
         }
         const ColumnType type = column_type_of(value);
-        if (type.kind == ColumnType::Kind::Array && type.width == 0)
-            throw StoreError("result field '" + name + "' is an empty array: expected at least one value");
         if (c != kNewColumn) {
             const ColumnType column = columns[c].type;
-            if (!fits(type, column))
+            if (!fits(type, column) && !widens(type, column))
                 throw StoreError("result field '" + name + "' is " + describe(type) +
                                  ", but column /results/" + name + " holds " + describe(column) +
                                  " (fixed by its first value)");
@@ -115,9 +113,25 @@ void Staging::stage_value(std::size_t position, Field& field) {
         case ResultView::Kind::String:
             staged.strings.push_back(*value.text);
             break;
+        case ResultView::Kind::Bool:
+            staged.bools.push_back(value.integer != 0 ? 1 : 0);
+            break;
         default:
+            if (column.type.kind == ColumnType::Kind::Array && value.count != column.type.width)
+                widen(column);
             staged.doubles.insert(staged.doubles.end(), value.values, value.values + value.count);
+            if (column.type.kind == ColumnType::Kind::List) staged.ends.push_back(staged.doubles.size());
     }
+}
+
+// The column's arrays so far were all of its width; from now on they may be of any length.
+void Staging::widen(ResultColumn& column) {
+    const std::size_t width = column.type.width;
+    StagedValues& staged = column.staged;
+    staged.ends.clear();
+    for (std::size_t e = 1; e <= staged.positions.size() - 1; ++e) staged.ends.push_back(e * width);
+    column.type = ColumnType{ColumnType::Kind::List, 0};
+    column.widened = true;
 }
 
 namespace {
@@ -127,26 +141,37 @@ constexpr std::size_t kDropped = std::numeric_limits<std::size_t>::max();
 // The staged values of one column, reordered: `rank` gives each old record position its new
 // one (kDropped for a record replaced by a later one of its id).
 StagedValues reorder(StagedValues& old, const std::vector<std::size_t>& rank, ColumnType type) {
-    const std::size_t width = type.kind == ColumnType::Kind::Array ? type.width : 1;
     std::vector<std::size_t> entries;  // into old, of kept records, in row order
     for (std::size_t e = 0; e < old.positions.size(); ++e)
         if (rank[old.positions[e]] != kDropped) entries.push_back(e);
     std::sort(entries.begin(), entries.end(),
               [&](std::size_t a, std::size_t b) { return rank[old.positions[a]] < rank[old.positions[b]]; });
     StagedValues fresh;
+    auto copy_doubles = [&](std::size_t begin, std::size_t end) {
+        fresh.doubles.insert(fresh.doubles.end(), old.doubles.begin() + static_cast<std::ptrdiff_t>(begin),
+                             old.doubles.begin() + static_cast<std::ptrdiff_t>(end));
+    };
     for (std::size_t e : entries) {
         fresh.positions.push_back(static_cast<std::uint32_t>(rank[old.positions[e]]));
         switch (type.kind) {
             case ColumnType::Kind::Int:
                 fresh.ints.push_back(old.ints[e]);
                 break;
+            case ColumnType::Kind::Bool:
+                fresh.bools.push_back(old.bools[e]);
+                break;
             case ColumnType::Kind::String:
                 fresh.strings.push_back(std::move(old.strings[e]));
                 break;
-            default:
-                fresh.doubles.insert(fresh.doubles.end(),
-                                     old.doubles.begin() + static_cast<std::ptrdiff_t>(e * width),
-                                     old.doubles.begin() + static_cast<std::ptrdiff_t>((e + 1) * width));
+            case ColumnType::Kind::List:
+                copy_doubles(old.begin_of(e), old.ends[e]);
+                fresh.ends.push_back(fresh.doubles.size());
+                break;
+            case ColumnType::Kind::Array:
+                copy_doubles(e * type.width, (e + 1) * type.width);
+                break;
+            case ColumnType::Kind::Float:
+                copy_doubles(e, e + 1);
         }
     }
     return fresh;

@@ -65,25 +65,33 @@ private:
     std::int32_t last_ = -1;
 };
 
-/// Values of one column staged for the next flush, one per staged record that has one.
+/// Values of one column staged for the next flush, one entry per staged record that has one.
 struct StagedValues {
     std::vector<std::uint32_t> positions;  ///< of those records in the batch, ascending
-    std::vector<double> doubles;           ///< Float (ints converted) and Array (width each)
+    std::vector<double> doubles;           ///< Float (ints converted), Array (width each), List
+    std::vector<std::size_t> ends;         ///< List: where each entry's doubles end
     std::vector<std::int64_t> ints;
+    std::vector<std::int8_t> bools;
     std::vector<std::string> strings;
     void clear() {
         positions.clear();
         doubles.clear();
+        ends.clear();
         ints.clear();
+        bools.clear();
         strings.clear();
     }
+    /// List: where entry `e`'s doubles begin.
+    std::size_t begin_of(std::size_t e) const { return e == 0 ? 0 : ends[e - 1]; }
 };
 
-/// One /results/<name> column: its type is fixed by the first value.
+/// One /results/<name> column: its type is fixed by the first value; an Array column that
+/// sees an array of another length becomes a List (`widened` until the file's dataset is).
 struct ResultColumn {
     std::string name;
     ColumnType type;
     StagedValues staged;
+    bool widened = false;
 };
 
 /// A row of the file (a task id) as HDF5 selects it: hsize_t, checked in file_writer.cpp.
@@ -121,8 +129,9 @@ struct TaskRows {
 class Staging {
 public:
     /// Checks results against the columns without changing anything: throws StoreError for
-    /// a bad field name, an empty array or a value that does not fit its column. Keeps the
-    /// views (and the column of each) for stage().
+    /// a bad field name or a value that does not fit its column (an array of another length
+    /// fits: the column becomes variable-length when it is staged). Keeps the views (and the
+    /// column of each) for stage().
     void validate(const FieldView* fields, std::size_t n_fields);
     /// Stages a row whose results validate() accepted just before (the views must still
     /// point at them); creates the columns of new fields.
@@ -150,6 +159,7 @@ private:
     };
     static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();
     void stage_value(std::size_t position, Field& field);
+    static void widen(ResultColumn& column);
 
     std::unordered_map<std::string, std::size_t> column_index_;
     std::vector<Field> fields_;

@@ -89,10 +89,13 @@ std::unique_ptr<ResultStore::Impl> ResultStore::Impl::open_existing(const Grid& 
         throw UnreadableFile("cannot open results file '" + path + "' for writing: " + e.what());
     }
     // Another grid or not an mpisweep file: the file speaks for itself, nothing is touched.
-    store::check_same_sweep(file.get(), grid, path);
+    const int version = store::check_same_sweep(file.get(), grid, path);
     file.close();
     try {
         impl->writer.open(path, grid.size());
+        // An older format is read as it is; what this run writes makes it the current one.
+        if (version < store::kFormatVersion)
+            h5::write_int32_attribute(impl->writer.file(), "format_version", store::kFormatVersion);
         impl->at_open = impl->writer.load(impl->staging, path);
         impl->writer.start_params(grid);
     } catch (const std::exception& e) {

@@ -25,19 +25,21 @@ struct ExistingJournal {
     store::JournalScan scan;
 };
 
-// The journal beside `path`, if there is one that can be read. A damaged header means the
-// file is not ours to use: say so and carry on without it.
-std::optional<ExistingJournal> read_existing_journal(const std::string& journal_path,
-                                                     const StoreOptions& options) {
+// The journal beside `path`, if there is one. A damaged header is refused, touching nothing:
+// the journal may hold settled tasks the file does not (replacing it would run them again, or
+// leave a torn file without its repair), and only a person can tell it is not needed.
+std::optional<ExistingJournal> read_existing_journal(const std::string& path,
+                                                     const std::string& journal_path) {
     std::optional<std::string> bytes = store::read_whole_file(journal_path);
     if (!bytes) return std::nullopt;
     ExistingJournal journal{journal_path, std::move(*bytes), {}};
     try {
         journal.scan = store::scan_journal(journal.bytes);
     } catch (const store::JournalError& e) {
-        tell(options, MessageLevel::Warning,
-             "ignoring '" + journal_path + "' (" + e.what() + "); a new journal replaces it");
-        return std::nullopt;
+        throw StoreError(
+            not_resumable(path, "its journal '" + journal_path + "' is damaged (" + e.what() +
+                                    "), and it may hold tasks the file does not: move it aside to "
+                                    "resume from the file alone (those tasks then run again)"));
     }
     return journal;
 }
@@ -137,7 +139,8 @@ void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions
     if (settled > 0 && impl.at_open.done < impl.n_tasks)
         tell(options, MessageLevel::Warning,
              "'" + options.path +
-                 "' has no journal (made by an older mpisweep); a new one is started, but if this run is "
+                 "' has no journal (it was made before journals, or its journal was moved aside); a new one "
+                 "is started, but if this run is "
                  "killed in the middle of a write, the " +
                  std::to_string(settled) + " rows written before cannot be rebuilt");
     impl.journal = store::JournalWriter(journal_path, store::encode_header(header).size());
@@ -152,7 +155,7 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     if (::lstat(path.c_str(), &info) != 0)
         throw StoreError("cannot resume from '" + path +
                          "': no such file (leave out --resume to start a new sweep)");
-    std::optional<ExistingJournal> journal = read_existing_journal(store::journal_path_of(path), options);
+    std::optional<ExistingJournal> journal = read_existing_journal(path, store::journal_path_of(path));
     if (journal) check_journal_grid(*journal, grid, path);
 
     // The file as it is; an error here may be a torn file that the journal repairs.

@@ -246,6 +246,9 @@ inline void ReportBatch::add(TaskReport&& r) {
                 doubles_.insert(doubles_.end(), a.begin(), a.end());
                 break;
             }
+            case 4:
+                ints_.push_back(std::get<4>(value) ? 1 : 0);  // a bool travels as an int
+                break;
         }
     }
 }
@@ -282,6 +285,9 @@ void ReportBatch::for_each(Visit&& visit) const {
                     d += n;
                     break;
                 }
+                case 4:
+                    r.results.emplace(name, ints_[i++] != 0);
+                    break;
             }
         }
         visit(r);
@@ -313,6 +319,7 @@ void ReportBatch::for_each_row(Visit&& visit) const {
                         f.value.number = doubles_[d++];
                         break;
                     case ResultView::Kind::Int:
+                    case ResultView::Kind::Bool:  // a bool travels as an int
                         f.value.integer = ints_[i++];
                         break;
                     case ResultView::Kind::String:
@@ -370,9 +377,9 @@ inline void ReportBatch::check_shape() const {
     if (ok && !kinds_.empty()) {  // results: every value in its pool, in order
         std::size_t want_d = 0, want_i = 0, want_s = 0, want_a = 0;
         for (std::size_t k = 0; ok && k < kinds_.size(); ++k) {
-            ok = field_ids_[k] < field_names_.size() && kinds_[k] <= 3;
+            ok = field_ids_[k] < field_names_.size() && kinds_[k] <= 4;
             if (kinds_[k] == 0) ++want_d;
-            if (kinds_[k] == 1) ++want_i;
+            if (kinds_[k] == 1 || kinds_[k] == 4) ++want_i;
             if (kinds_[k] == 2) ++want_s;
             if (kinds_[k] == 3 && want_a < array_sizes_.size()) want_d += array_sizes_[want_a];
             if (kinds_[k] == 3) ++want_a;

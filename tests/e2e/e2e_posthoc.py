@@ -100,7 +100,7 @@ def main():
             fh.write("not hdf5\n")
         cases = [
             (["best", out, "--metric", "acc"], "no result 'acc'", "its results are: loss, tag"),
-            (["best", out, "--metric", "tag"], "result 'tag' holds strings", "expected a numeric result"),
+            (["best", out, "--metric", "tag"], "result 'tag' holds strings", "expected numbers or arrays of numbers"),
             (["best", out, "--metric", "loss", "-n", "0"], "-n: expected an integer >= 1", "got '0'"),
             (["best", out], "--metric is required", "mpisweep best --help"),
             (["show", out, "--task", "10"], "task 10 is out of range", "holds tasks 0..9"),

@@ -103,8 +103,14 @@ def main():
         check(csv.returncode == 0, describe(csv))
         with open(work / "killed.csv") as f:
             rows = f.read().splitlines()
-        check(len(rows) == N_TASKS + 1, f"export of the killed file has {len(rows)} lines")
+        check(len(rows) == len(done_before) + 1, f"export of the killed file has {len(rows)} lines")
         check(sum(",done," in r for r in rows) == len(done_before), "export disagrees on done tasks")
+        csv = run_cli(args.mpisweep, ["export", out, "--pending", "--csv", work / "killed-all.csv"])
+        check(csv.returncode == 0, describe(csv))
+        with open(work / "killed-all.csv") as f:
+            rows = f.read().splitlines()
+        check(len(rows) == N_TASKS + 1, f"export --pending of the killed file has {len(rows)} lines")
+        check(sum(",pending," in r for r in rows) == len(pending), "export --pending disagrees on pending tasks")
         show = run_cli(args.mpisweep, ["show", out, "--task", str(min(pending))])
         check(show.returncode == 0 and "pending" in show.stdout, describe(show))
 

@@ -81,6 +81,17 @@ case "$mode" in
         echo "$$ $!" > "$COUNT_DIR/pid-$MPISWEEP_TASK_ID.$MPISWEEP_ATTEMPT"
         wait $!
         ;;
+    curve)
+        # A training curve that stops early: VALUE = x, $3 = seed; length 1 + (7x + 13 seed) % 8,
+        # element k = (k - x)^2 + seed / 2 (lowest at k = x when it gets there); loss = the last
+        # element; converged = the curve reached 5 points (a bool).
+        awk -v x="$value" -v seed="$3" 'BEGIN {
+            n = 1 + (7 * x + 13 * seed) % 8
+            printf "{\"curve\": ["
+            for (k = 0; k < n; k++) { v = (k - x) * (k - x) + seed / 2; printf "%s%.17g", (k ? ", " : ""), v }
+            printf "], \"loss\": %.17g, \"converged\": %s}\n", v, (n >= 5 ? "true" : "false")
+        }' > "$MPISWEEP_OUTPUT"
+        ;;
     badjson)
         printf '{"value": %s,\n "oops": }\n' "$value" > "$MPISWEEP_OUTPUT"
         ;;

@@ -39,7 +39,8 @@ def check_python_package(args, prefix, work):
     site = os.path.join(prefix, args.python_dir)
     package = os.path.join(site, "mpisweep")
     names = os.listdir(package) if os.path.isdir(package) else []
-    for name in ("__init__.py", "sweep.py", "results.py", "plot.py"):
+    for name in ("__init__.py", "sweep.py", "results.py", "_rows.py", "_grid.py", "_journal.py", "_overlay.py",
+                 "plot.py"):
         check(name in names, f"the install has no {name} in {package}: {names}")
     check(any(n.startswith("_engine") and n.endswith(".so") for n in names), f"no _engine*.so in {package}")
     for alias in ("mpisweep_results.py", "mpisweep_plot.py"):

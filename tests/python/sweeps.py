@@ -87,6 +87,22 @@ def loss_sweep(path, ranks=3):
     return path
 
 
+CURVE_X, CURVE_SEED = range(4), range(3)
+
+
+def curve(x, seed):
+    """What sweep_task.sh curve x seed returns as its curve: 1 + (7x + 13 seed) % 8 points."""
+    return [(k - x) ** 2 + seed / 2 for k in range(1 + (7 * x + 13 * seed) % 8)]
+
+
+def curve_sweep(path, ranks=3):
+    """x in 0..3 times seed in 0..2: a curve of its own length per task (curve()), its last
+    point as loss, and converged (a bool: at least 5 points)."""
+    run(mpirun(ranks, [ARGS.mpisweep, "run", "-o", path, "-p", "x=range(0,4)", "-p", "seed=range(0,3)",
+                       "--", ARGS.task, "curve", "{x}", "{seed}"]))
+    return path
+
+
 def zip_sweep(path, ranks=3):
     """a=1,2,3 zipped with b=p,q,r, times c=0,1: two dimensions (a|b, c); sweep_task.sh json
     gives value=a, twice=2a, label='v<a>' and pair=[a, 1.5]."""

@@ -115,8 +115,11 @@ class Engine(unittest.TestCase):
         np.testing.assert_array_equal(df["x2"], 2.0 * x)
         np.testing.assert_array_equal(df["i32"].to_numpy(dtype=np.int64), x)
         np.testing.assert_array_equal(df["f32"], x / 2)
-        np.testing.assert_array_equal(df["even"].to_numpy(dtype=np.int64), x % 2 == 0)
-        np.testing.assert_array_equal(df["flag"].to_numpy(dtype=np.int64), x % 3 == 0)
+        np.testing.assert_array_equal(df["even"].to_numpy(dtype=bool), x % 2 == 0)
+        np.testing.assert_array_equal(df["flag"].to_numpy(dtype=bool), x % 3 == 0)
+        with h5py.File(path, "r") as f:  # Python and numpy bools are stored as bool
+            self.assertEqual(f["results/even"].dtype, bool)
+            self.assertEqual(f["results/flag"].dtype, bool)
         self.assertEqual(list(df["name"]), [f"v{i}" for i in x])
         for k in range(3):
             np.testing.assert_array_equal(df[f"trio[{k}]"], k * x)

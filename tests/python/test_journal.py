@@ -122,8 +122,8 @@ def kill_inside_a_flush(path, work):
         sweeps.kill_sweep(job, path)
 
 
-def export(path):
-    out = sweeps.run([sweeps.ARGS.mpisweep, "export", path, "--csv", "-"])
+def export(path, pending=True):
+    out = sweeps.run([sweeps.ARGS.mpisweep, "export", path, "--csv", "-"] + (["--pending"] if pending else []))
     return pd.read_csv(io.StringIO(out.stdout), keep_default_na=False, dtype=str)
 
 
@@ -185,8 +185,8 @@ class KilledInsideAFlush(Check):
         cls.work.cleanup()
 
     def test_load_shows_what_status_and_export_show(self):
-        df = msr.load(self.path)
-        raw = msr.load(self.path, journal=False)
+        df = msr.load(self.path, pending=True)
+        raw = msr.load(self.path, journal=False, pending=True)
         done, raw_done = df["status"] == "done", raw["status"] == "done"
         print(f"done: {int(done.sum())} with the journal, {int(raw_done.sum())} in the file "
               f"alone, of {N}", file=sys.stderr)
@@ -204,8 +204,19 @@ class KilledInsideAFlush(Check):
         for name in ("worker", "attempts", "wall_s", "node", "start"):
             self.assertTrue(df.loc[list(self.lacking), name].notna().all(), name)
 
+    def test_by_default_the_settled_rows_as_export_writes_them(self):
+        """load() without pending=True: the done and failed rows only, as `mpisweep export`
+        without --pending, equal to those rows of the full table."""
+        df = msr.load(self.path)
+        full = msr.load(self.path, pending=True)
+        settled = full[full["status"] != "pending"]
+        self.assertEqual(df.index.tolist(), settled.index.tolist())
+        pd.testing.assert_frame_equal(df, settled)
+        csv = export(self.path, pending=False)
+        self.assertEqual(csv["task_id"].astype(int).tolist(), df.index.tolist())
+
     def test_without_the_journal_it_is_the_file(self):
-        raw = msr.load(self.path, journal=False)
+        raw = msr.load(self.path, journal=False, pending=True)
         status, results = raw_file(self.path)
         np.testing.assert_array_equal(raw["status"].cat.codes.to_numpy(), status)
         done = status == 1
@@ -215,10 +226,10 @@ class KilledInsideAFlush(Check):
                     np.testing.assert_array_equal(raw.loc[done, f"{name}[{k}]"], values[done, k])
             else:
                 np.testing.assert_array_equal(raw.loc[done, name].to_numpy(), values[done], name)
-        self.assertTrue(set(raw.columns) <= set(msr.load(self.path).columns))
+        self.assertTrue(set(raw.columns) <= set(msr.load(self.path, pending=True).columns))
 
     def test_grid_array_overlays_too(self):
-        df = msr.load(self.path)
+        df = msr.load(self.path, pending=True)
         for metric in ("x2", "x3", "status", "wall_s"):
             with_journal = msr.grid_array(self.path, metric, xarray=False)
             expected = pd.to_numeric(df[metric] if metric != "status" else df[metric].cat.codes,
@@ -241,12 +252,12 @@ class KilledInsideAFlush(Check):
             f.truncate(size - 3)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            df = msr.load(path)
+            df = msr.load(path, pending=True)
         done = set(np.flatnonzero(df["status"] == "done"))
         self.assertEqual(done, journal_reader.settled(path)[0])
         self.assertEqual(status_counts(path)["done"], len(done))
         self.assert_like_export(df, path)
-        self.assertLess(len(done), int((msr.load(self.path)["status"] == "done").sum()))
+        self.assertLess(len(done), int((msr.load(self.path, pending=True)["status"] == "done").sum()))
 
     def test_a_journal_of_another_file_is_ignored_with_a_warning(self):
         path = self.copy("other.h5")
@@ -254,10 +265,10 @@ class KilledInsideAFlush(Check):
             f.attrs["journal_id"] = np.uint64(int(f.attrs["journal_id"]) ^ 1)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            df = msr.load(path)
+            df = msr.load(path, pending=True)
         self.assertEqual(len(caught), 1)
         self.assertIn("belongs to another file", str(caught[0].message))
-        pd.testing.assert_frame_equal(df, msr.load(path, journal=False))
+        pd.testing.assert_frame_equal(df, msr.load(path, journal=False, pending=True))
         self.assertEqual(status_counts(path)["done"], int((df["status"] == "done").sum()))
 
 
@@ -271,11 +282,11 @@ class KilledInsideAFlush(Check):
             f.create_group("results")
             f["tasks/status"][...] = 0
         records_only(path + ".journal")
-        df = msr.load(path)
-        full = msr.load(self.path)
+        df = msr.load(path, pending=True)
+        full = msr.load(self.path, pending=True)
         self.assertEqual(set(np.flatnonzero(df["status"] == "done")),
                          set(np.flatnonzero(full["status"] == "done")))
-        self.assertEqual(int((msr.load(path, journal=False)["status"] == "done").sum()), 0)
+        self.assertEqual(int((msr.load(path, journal=False, pending=True)["status"] == "done").sum()), 0)
         self.assertIn("late", df.columns)
         self.assert_like_export(df, path)
         self.assert_values(df)

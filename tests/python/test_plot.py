@@ -46,6 +46,7 @@ class Plots(unittest.TestCase):
         cls.work = sweeps.Workspace("py-plot")
         cls.basic = sweeps.basic_sweep(cls.work / "basic.h5")
         cls.loss = sweeps.loss_sweep(cls.work / "loss.h5")
+        cls.curves = sweeps.curve_sweep(cls.work / "curves.h5")
 
     @classmethod
     def tearDownClass(cls):
@@ -108,6 +109,33 @@ class Plots(unittest.TestCase):
         self.check_png(out, (800, 500))
         lines = self.figure(self.loss, "--metric", "loss", "--x", "x", "--series", "y")
         self.assertEqual(red_crosses(lines), 1)
+
+    def test_array_results_are_one_curve_per_point(self):
+        """Curves of different lengths: one line per task (the index in the array along x);
+        --series x gives one line per x, the mean over the seeds index by index."""
+        out = self.work / "curves.png"
+        self.plot_cli(self.curves, "--metric", "curve", "-o", out)
+        self.check_png(out, (800, 500))
+        ax = self.figure(self.curves, "--metric", "curve")
+        lines = ax.get_lines()
+        self.assertEqual(len(lines), 12)
+        points = [(x, s) for x in sweeps.CURVE_X for s in sweeps.CURVE_SEED]
+        for line, (x, seed) in zip(lines, points):
+            want = sweeps.curve(x, seed)
+            self.assertEqual(line.get_xdata().tolist(), list(range(len(want))))
+            self.assertEqual(line.get_ydata().tolist(), want)
+            self.assertEqual(line.get_label(), f"x={x}, seed={seed}")
+        self.assertIn("index in curve", ax.get_xlabel())
+        mean = self.figure(self.curves, "--metric", "curve", "--series", "x")
+        self.assertEqual(len(mean.get_lines()), 4)
+        for line, x in zip(mean.get_lines(), sweeps.CURVE_X):
+            curves = [sweeps.curve(x, s) for s in sweeps.CURVE_SEED]
+            want = [sum(c[k] for c in curves if k < len(c)) / sum(1 for c in curves if k < len(c))
+                    for k in range(max(map(len, curves)))]
+            self.assertEqual(line.get_ydata().tolist(), want)
+        self.assertIn("mean over seed", mean.get_title())
+        result = self.plot_cli(self.curves, "--metric", "curve", "--x", "x", "-o", self.work / "no.png", expect=2)
+        self.assertIn("leave out --x", result.stderr)
 
     def test_unknown_axis_is_one_clear_message(self):
         result = self.plot_cli(self.basic, "--metric", "loss", "--x", "beta", "-o",

@@ -102,17 +102,28 @@ class BasicSweepFile(unittest.TestCase):
         self.assertEqual(xy.shape, (5, 3, 4, 2))
         self.assertEqual(xy[1, 2, 3, 1], self.df.at[1 * 12 + 2 * 4 + 3, "xy[1]"])
 
-    def test_dims_from_params_when_there_is_no_spec(self):
+    def test_a_file_without_its_grid_is_refused_as_damaged(self):
         copy = self.work / "nospec.h5"
         with open(self.path, "rb") as src, open(copy, "wb") as dst:
             dst.write(src.read())
         with h5py.File(copy, "a") as f:
             del f.attrs["spec"]
         self.assertIsNone(msr.read_spec(copy))
-        dims = msr.grid_axes(copy)
+        with self.assertRaises(msr.UnreadableResults) as caught:
+            msr.load(copy, journal=False)
+        self.assertIn("is damaged (it has no root attribute spec)", str(caught.exception))
+
+    def test_coordinates_from_the_grid_are_the_params_the_tasks_saw(self):
+        """grid_axes() computes each dimension's values from the spec (as the C++ grid does):
+        they equal /params at the rows where each dimension varies."""
+        dims = msr.grid_axes(self.path)
         self.assertEqual([(d.name, d.size) for d in dims], [("lr", 5), ("momentum", 3), ("seed", 4)])
-        np.testing.assert_array_equal(msr.grid_array(copy, "loss", xarray=False),
-                                      msr.grid_array(self.path, "loss", xarray=False))
+        with h5py.File(self.path, "r") as f:
+            stride = 60
+            for d in dims:
+                stride //= d.size
+                for name, values in d.coords.items():
+                    np.testing.assert_array_equal(values, f["params"][name][0:stride * d.size:stride], name)
 
     def test_unknown_metric_names_what_there_is(self):
         with self.assertRaises(KeyError) as caught:
@@ -203,6 +214,30 @@ class ZipSweep(unittest.TestCase):
         self.assertEqual(df["label"].tolist(), ["v1", "v1", "v2", "v2", "v3", "v3"])
 
 
+class CurveSweep(unittest.TestCase):
+    """sweep_task.sh curve: curves of their own lengths (variable-length float64), bools."""
+
+    def test_curves_of_random_lengths_read_back_row_by_row(self):
+        work = sweeps.Workspace("py-curves")
+        self.addCleanup(work.cleanup)
+        path = sweeps.curve_sweep(work / "curves.h5")
+        points = [(x, s) for x in sweeps.CURVE_X for s in sweeps.CURVE_SEED]
+        with h5py.File(path, "r") as f:  # h5py: row i is an array of its own length
+            for task, (x, seed) in enumerate(points):
+                self.assertEqual(f["results/curve"][task].tolist(), sweeps.curve(x, seed))
+        df = msr.load(path)
+        self.assertEqual(str(df["converged"].dtype), "boolean")
+        for task, (x, seed) in enumerate(points):
+            want = sweeps.curve(x, seed)
+            self.assertEqual(df.at[task, "curve"].tolist(), want)
+            self.assertEqual(df.at[task, "loss"], want[-1])
+            self.assertEqual(bool(df.at[task, "converged"]), len(want) >= 5)
+        padded = msr.grid_array(path, "curve", xarray=False)
+        self.assertEqual(padded.shape, (4, 3, 8))
+        self.assertEqual(padded[3, 2].tolist(), sweeps.curve(3, 2))
+        self.assertTrue(np.isnan(padded[2, 1, len(sweeps.curve(2, 1)):]).all())
+
+
 def done_count(path):
     try:
         return int((msr.load(path)["status"] == "done").sum())
@@ -248,7 +283,7 @@ class KilledAndRunningSweep(unittest.TestCase):
             finally:
                 sweeps.kill_sweep(job, path)
 
-            df = msr.load(path)
+            df = msr.load(path, pending=True)
             status = df["status"]
             n_done = int((status == "done").sum())
             self.assertGreater(n_done, 0)

@@ -60,6 +60,8 @@ def _statuses(payload, status):
                 b.get("q")
             elif kind_of == 2:
                 b.text()
+            elif kind_of == 4:  # bool
+                b.get("B")
             else:
                 n = b.get("I")
                 b.at += 8 * n

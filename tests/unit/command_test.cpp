@@ -137,7 +137,7 @@ EOF)");
     EXPECT_EQ(std::get<double>(r.at("loss")), 0.25);
     // Integers are numbers like any other, so a column never flips between int and float.
     EXPECT_EQ(std::get<double>(r.at("epochs")), 3.0);
-    EXPECT_EQ(std::get<std::int64_t>(r.at("converged")), 1);
+    EXPECT_EQ(std::get<bool>(r.at("converged")), true);  // a bool column
     EXPECT_EQ(std::get<std::string>(r.at("tag")), "a b");
     EXPECT_EQ(std::get<std::vector<double>>(r.at("curve")), (std::vector<double>{1, 2.5}));
     EXPECT_EQ(r.count("skipped"), 0u);

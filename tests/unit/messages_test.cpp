@@ -47,6 +47,8 @@ ReportBatch mixed_batch() {
     done.results["steps"] = std::int64_t{42};
     done.results["tag"] = std::string("fast");
     done.results["curve"] = std::vector<double>{1, 2, 3};
+    done.results["converged"] = true;
+    done.results["short"] = std::vector<double>{};
     batch.add(TaskReport(done));
     TaskReport failed;
     failed.task = TaskId(8);
@@ -82,6 +84,9 @@ TaskResult result_of(const ReportRow& row) {
                 break;
             case ResultView::Kind::Array:
                 out[*row.fields[k].name] = std::vector<double>(v.values, v.values + v.count);
+                break;
+            case ResultView::Kind::Bool:
+                out[*row.fields[k].name] = v.integer != 0;
                 break;
         }
     }
@@ -151,6 +156,8 @@ TEST(Messages, ReportBatchRoundTrip) {
     EXPECT_EQ(r[0].results.at("steps"), ResultValue(std::int64_t{42}));
     EXPECT_EQ(r[0].results.at("tag"), ResultValue(std::string("fast")));
     EXPECT_EQ(r[0].results.at("curve"), ResultValue(std::vector<double>{1, 2, 3}));
+    EXPECT_EQ(r[0].results.at("converged"), ResultValue(true));  // a bool stays a bool
+    EXPECT_EQ(r[0].results.at("short"), ResultValue(std::vector<double>{}));
     EXPECT_EQ(r[1].outcome, Outcome::Failed);
     EXPECT_EQ(r[1].exit_code, 3);
     EXPECT_EQ(r[1].error, "boom");
@@ -159,7 +166,7 @@ TEST(Messages, ReportBatchRoundTrip) {
     EXPECT_TRUE(r[2].error.empty());
     EXPECT_EQ(r[3].task, TaskId(10));
     EXPECT_EQ(r[3].results.at("loss"), ResultValue(0.75));
-    EXPECT_EQ(r[3].results.size(), 4U);
+    EXPECT_EQ(r[3].results.size(), 6U);
 }
 
 TEST(Messages, EveryTruncatedReportBatchIsRejected) {

@@ -1,7 +1,9 @@
 // The layout of a results file: root attributes, /params, what creation writes, as h5dump
 // and h5py see it.
+#include <cmath>
 #include <cstdlib>
 #include <gtest/gtest.h>
+#include <map>
 #include <regex>
 
 #include "unit/store_support.hpp"
@@ -17,7 +19,7 @@ TEST(Store, RootAttributesDescribeTheSweep) {
     ResultStore::create(grid, options_for(dir.file("r.h5"))).close();
     Reader file(dir.file("r.h5"));
     EXPECT_EQ(file.string_attribute("format"), "mpisweep");
-    EXPECT_EQ(file.int_attribute("format_version"), 1);
+    EXPECT_EQ(file.int_attribute("format_version"), 2);
     EXPECT_FALSE(file.string_attribute("mpisweep_version").empty());
     EXPECT_EQ(file.string_attribute("spec"), grid.to_json());
     EXPECT_EQ(file.string_attribute("command"), "mpisweep a=range(0,4) b=x,y,z -- ./task");
@@ -31,7 +33,10 @@ TEST(Store, RootAttributesDescribeTheSweep) {
 TEST(Store, ParamsHoldEveryPointInTaskIdOrder) {
     TempDir dir;
     Grid grid = small_grid();
-    ResultStore::create(grid, options_for(dir.file("r.h5"))).close();
+    {
+        auto store = ResultStore::create(grid, options_for(dir.file("r.h5")));
+        store.record(done(5));  // the grid is one chunk: all its params are written with it
+    }
     Reader file(dir.file("r.h5"));
     auto a = file.int64s("params/a");
     auto b = file.strings("params/b");
@@ -44,10 +49,11 @@ TEST(Store, ParamsHoldEveryPointInTaskIdOrder) {
     }
 }
 
-// Numeric /params are written a run of equal values at a time (value = id / stride % radix):
-// zip groups, blocks that start inside a run, and axes too long for a table of their values
-// (stride 1 and stride 2) must all give grid.at(id) at every row.
-TEST(Store, LazyParamsHoldEveryPointOfZippedAndLongAxes) {
+// /params are written a chunk at a time, a run of equal values at a time (value = id / stride
+// % radix): zip groups, chunks that start inside a run, and axes too long for a table of
+// their values (stride 1 and stride 2) must all give grid.at(id) at every row of a chunk that
+// holds a settled task (here one task in every chunk).
+TEST(Store, ParamsOfSettledChunksHoldEveryPointOfZippedAndLongAxes) {
     Grid zipped;
     zipped.add(Axis::range("a", 7, 10))
         .add(Axis::linspace("b", 0.0, 1.0, 5))
@@ -63,7 +69,10 @@ TEST(Store, LazyParamsHoldEveryPointOfZippedAndLongAxes) {
     long_floats.add(Axis::linspace("w", -1.0, 1.0, 70001));
     for (const Grid* grid : {&zipped, &long_fast, &long_slow, &long_floats}) {
         TempDir dir;
-        ResultStore::create(*grid, options_for(dir.file("r.h5"))).close();
+        {
+            auto store = ResultStore::create(*grid, options_for(dir.file("r.h5")));
+            for (std::uint64_t id = 7; id < grid->size(); id += 65536) store.record(done(id));
+        }
         Reader file(dir.file("r.h5"));
         for (const Axis& axis : grid->axes()) {
             SCOPED_TRACE("axis " + axis.name());
@@ -101,25 +110,83 @@ TEST(Store, SingleTaskGrid) {
     EXPECT_EQ(file.doubles("results/loss"), std::vector<double>{1.0});
 }
 
-TEST(Store, CreationWritesNoTaskRowsForALargeGrid) {
-    // 2M tasks: the params (16 MB) must be written, the 9 /tasks columns (~60 MB if written)
-    // must not: fill values stand for pending rows.
+// The storage of every dataset of a results file, in bytes.
+std::map<std::string, hsize_t> storage_of(const std::string& path) {
+    std::map<std::string, hsize_t> sizes;
+    h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    auto visit = [](hid_t object, const char* name, const H5O_info_t* info, void* out) -> herr_t {
+        if (info->type != H5O_TYPE_DATASET) return 0;
+        h5::Dataset dataset(H5Dopen2(object, name, H5P_DEFAULT));
+        (*static_cast<std::map<std::string, hsize_t>*>(out))[name] = H5Dget_storage_size(dataset.get());
+        return 0;
+    };
+    H5_CHECK(H5Ovisit, file.get(), H5_INDEX_NAME, H5_ITER_INC, visit, &sizes);
+    return sizes;
+}
+
+// One row of a 1-D int64 or float64 dataset, read alone.
+template <class T>
+T row_of(const std::string& path, const char* dataset_path, hsize_t row, hid_t type) {
+    h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), dataset_path, H5P_DEFAULT));
+    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset.get()));
+    hsize_t one[1] = {1};
+    H5_CHECK(H5Sselect_hyperslab, space.get(), H5S_SELECT_SET, &row, nullptr, one, nullptr);
+    h5::Dataspace memory(H5_CHECK(H5Screate_simple, 1, one, nullptr));
+    T value{};
+    H5_CHECK(H5Dread, dataset.get(), type, memory.get(), space.get(), H5P_DEFAULT, &value);
+    return value;
+}
+
+// A 10^15-point grid: creation stores nothing per row; settled tasks store the chunks they
+// lie in (params, /tasks, /results), nothing else, and are read back where they are.
+TEST(Store, AFileStoresOnlyTheChunksOfSettledRowsWhateverTheGridSize) {
     TempDir dir;
     Grid grid;
-    grid.add(Axis::range("i", 0, 2'000'000));
-    ResultStore::create(grid, options_for(dir.file("r.h5"))).close();
-    const auto size = fs::file_size(dir.file("r.h5"));
-    EXPECT_GT(size, 16'000'000u);
-    EXPECT_LT(size, 17'000'000u);
-    Reader file(dir.file("r.h5"));
-    auto i = file.int64s("params/i");
-    EXPECT_EQ(i[1'234'567], 1'234'567);
-    EXPECT_EQ(file.statuses()[1'999'999], TaskStatus::Pending);
+    grid.add(Axis::range("a", 0, 100000))
+        .add(Axis::range("b", 0, 100000))
+        .add(Axis::linspace("c", 0.0, 1.0, 100000));
+    ASSERT_EQ(grid.size(), 1'000'000'000'000'000u);
+    const std::string path = dir.file("r.h5");
+    ResultStore::create(grid, options_for(path)).close();
+    for (const auto& [name, bytes] : storage_of(path))
+        EXPECT_EQ(bytes, 0u) << name << " stores rows at creation";
+    EXPECT_LT(fs::file_size(path), 64u * 1024);
+
+    const std::uint64_t far = 777'007'000'000'123;  // a = 77700, b = 70000, c index 123
+    {
+        auto store = ResultStore::open_for_resume(grid, options_for(path));
+        for (std::uint64_t id = 0; id < 100; ++id) store.record(done(id, {{"loss", 0.5}}));
+        store.record(done(far, {{"loss", 2.5}}));
+    }
+    // Two chunks of 65,536 rows per dataset: 1 MiB for an int64 column.
+    for (const auto& [name, bytes] : storage_of(path)) {
+        if (name == "nodes" || name == "tasks/error") continue;
+        EXPECT_GT(bytes, 0u) << name;
+        EXPECT_LE(bytes, 2u * 65536 * 8) << name;
+    }
+    // 69 bytes a row (3 params, 9 task fields, 1 result) in 2 chunks of 65,536 rows: 9 MB.
+    EXPECT_LT(fs::file_size(path), 10u * 1024 * 1024);
+    EXPECT_EQ(row_of<std::int64_t>(path, "params/a", far, H5T_NATIVE_INT64), 77700);
+    EXPECT_EQ(row_of<std::int64_t>(path, "params/b", far, H5T_NATIVE_INT64), 70000);
+    EXPECT_DOUBLE_EQ(row_of<double>(path, "params/c", far, H5T_NATIVE_DOUBLE), 123.0 / 99999.0);
+    EXPECT_EQ(row_of<double>(path, "results/loss", far, H5T_NATIVE_DOUBLE), 2.5);
+    EXPECT_TRUE(std::isnan(row_of<double>(path, "results/loss", far + 1, H5T_NATIVE_DOUBLE)));
+    EXPECT_EQ(row_of<std::int64_t>(path, "params/a", 99, H5T_NATIVE_INT64), 0);
+    EXPECT_EQ(row_of<std::int64_t>(path, "params/b", 99, H5T_NATIVE_INT64), 0);
+    auto store = ResultStore::open_for_resume(grid, options_for(path));
+    const SettledTasks settled = store.settled();
+    ASSERT_EQ(settled.runs().size(), 2u);
+    EXPECT_EQ(settled.runs()[0].first, 0u);
+    EXPECT_EQ(settled.runs()[0].count, 100u);
+    EXPECT_EQ(settled.runs()[1].first, far);
+    EXPECT_EQ(settled.runs()[1].count, 1u);
+    EXPECT_EQ(settled.done(), 101u);
 }
 
 TEST(Store, AFlushedRowHasItsParamsBeforeClose) {
-    // /params of a numeric grid are written lazily; a row in the file (what a kill leaves)
-    // must already have its params. The copy is taken while the store is still open.
+    // /params are written a chunk at a time, with the first row of /tasks in the chunk: a row in
+    // the file (what a kill leaves) has its params. The copy is taken while the store is open.
     TempDir dir;
     Grid grid;
     grid.add(Axis::range("i", 0, 1000)).add(Axis::linspace("f", 0.0, 1.0, 2001));
@@ -138,10 +205,10 @@ TEST(Store, AFlushedRowHasItsParamsBeforeClose) {
     Reader file(dir.file("r.h5"));
     auto i = file.int64s("params/i");
     auto f = file.doubles("params/f");
-    EXPECT_EQ(i.back(), 999);
-    EXPECT_DOUBLE_EQ(f.back(), 1.0);
-    EXPECT_EQ(i[2001], 1);
-    EXPECT_DOUBLE_EQ(f[2001], 0.0);
+    const std::uint64_t chunk_start = row / 65536 * 65536;  // 1,441,792: i = 720, f index 1072
+    EXPECT_EQ(i[chunk_start], 720);
+    EXPECT_DOUBLE_EQ(f[chunk_start], 1072.0 / 2000.0);
+    EXPECT_EQ(i.back(), 0) << "a chunk without a settled task is not stored (it reads 0)";
 }
 
 TEST(Store, H5dumpShowsTheLayout) {

@@ -83,8 +83,8 @@ TEST(Store, TheLastRecordOfAnIdInABatchIsItsRow) {
     store.record(done(3, {{"label", std::string("three")}}));
     store.record(done(5, {{"loss", std::int64_t(50)}}));
     store.record(failed(8, 2, "task 8 crashed"));
-    EXPECT_EQ(store.statuses()[5], TaskStatus::Done);
-    EXPECT_EQ(store.statuses()[3], TaskStatus::Done);
+    EXPECT_EQ(statuses_of(store)[5], TaskStatus::Done);
+    EXPECT_EQ(statuses_of(store)[3], TaskStatus::Done);
     store.close();
 
     Reader file(dir.file("r.h5"));
@@ -179,9 +179,11 @@ TEST(Store, TypeMismatchIsRefusedBeforeAnythingIsBuffered) {
     message = error_of([&] { store.record(done(2, {{"n", 1.5}})); });
     EXPECT_NE(message.find("'n'"), std::string::npos) << message;
     EXPECT_NE(message.find("int64"), std::string::npos) << message;
-    message = error_of([&] { store.record(done(3, {{"curve", std::vector<double>{1, 2, 3}}})); });
-    EXPECT_NE(message.find("float64[2]"), std::string::npos) << message;
-    EXPECT_NE(message.find("float64[3]"), std::string::npos) << message;
+    message = error_of([&] { store.record(done(3, {{"loss", true}})); });
+    EXPECT_NE(message.find("is bool, but column /results/loss holds float64"), std::string::npos) << message;
+    message = error_of([&] { store.record(done(3, {{"curve", 2.5}})); });
+    EXPECT_NE(message.find("is float64, but column /results/curve holds float64[2]"), std::string::npos)
+        << message;
     for (const char* bad : {"", "a/b", "."})
         EXPECT_NE(error_of([&] { store.record(done(4, {{bad, 1.0}})); }), "(no StoreError)") << bad;
 
@@ -193,6 +195,56 @@ TEST(Store, TypeMismatchIsRefusedBeforeAnythingIsBuffered) {
     EXPECT_EQ(status[0], TaskStatus::Done);
     for (std::uint64_t id : {1, 2, 3, 4}) EXPECT_EQ(status[id], TaskStatus::Pending) << id;
     EXPECT_EQ(file.strings("results/fresh")[5], "a string is fine");
+}
+
+// Curves that stop early: an array column whose tasks return arrays of other lengths becomes
+// variable-length (each row read back at its own length), whether its dataset was written
+// [N, k] already (rewritten) or not; a task without the field, and the fill, read as empty.
+TEST(Store, ArraysOfOtherLengthsMakeTheColumnVariableLength) {
+    for (bool flush_first : {false, true}) {
+        SCOPED_TRACE(flush_first ? "[N, 2] dataset written first" : "all in one flush");
+        TempDir dir;
+        {
+            auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
+            store.record(
+                done(0, {{"curve", std::vector<double>{1, 2}}, {"same", std::vector<double>{5, 6}}}));
+            store.record(done(1, {{"curve", std::vector<double>{3, 4}}}));
+            if (flush_first) store.flush();
+            store.record(done(7, {{"curve", std::vector<double>{0.5, 0.25, 0.125}}}));
+            store.record(done(3, {{"curve", std::vector<double>{}}}));
+            store.record(done(4, {{"curve", std::vector<double>{9}}, {"same", std::vector<double>{7, 8}}}));
+            store.record(done(2, {{"other", 1.0}}));
+        }
+        Reader file(dir.file("r.h5"));
+        const auto curve = file.lists("results/curve");
+        ASSERT_EQ(curve.size(), 12u);
+        EXPECT_EQ(curve[0], (std::vector<double>{1, 2}));
+        EXPECT_EQ(curve[1], (std::vector<double>{3, 4}));
+        EXPECT_EQ(curve[7], (std::vector<double>{0.5, 0.25, 0.125}));
+        EXPECT_EQ(curve[3], std::vector<double>{});
+        EXPECT_EQ(curve[4], std::vector<double>{9});
+        EXPECT_EQ(curve[2], std::vector<double>{});   // done without the field
+        EXPECT_EQ(curve[11], std::vector<double>{});  // pending
+        EXPECT_EQ(file.string_attribute_of("results/curve", "missing"), "empty array");
+        EXPECT_EQ(file.shape("results/same"), (std::vector<hsize_t>{12, 2}));  // one length: stays [N, k]
+    }
+}
+
+TEST(Store, AnEmptyArrayFirstMakesAVariableLengthColumnAndBoolsAreBools) {
+    TempDir dir;
+    {
+        auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
+        store.record(done(0, {{"curve", std::vector<double>{}}, {"converged", true}}));
+        store.record(done(1, {{"curve", std::vector<double>{1, 2, 3}}, {"converged", false}}));
+        EXPECT_NE(error_of([&] {
+                      store.record(done(2, {{"converged", std::int64_t(1)}}));
+                  }).find("is int64, but column /results/converged holds bool"),
+                  std::string::npos);
+    }
+    Reader file(dir.file("r.h5"));
+    EXPECT_EQ(file.lists("results/curve")[1], (std::vector<double>{1, 2, 3}));
+    EXPECT_EQ(file.bools("results/converged")[0], true);
+    EXPECT_EQ(file.bools("results/converged")[1], false);
 }
 
 TEST(Store, FlushesOnItsOwnWhenTheBatchIsFull) {
@@ -243,7 +295,7 @@ TEST(Store, ClosedStoreRefusesRecords) {
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
     store.close();
     EXPECT_NE(error_of([&] { store.record(done(0)); }).find("closed"), std::string::npos);
-    EXPECT_NE(error_of([&] { auto copy = store.statuses(); }).find("closed"), std::string::npos);
+    EXPECT_NE(error_of([&] { auto copy = statuses_of(store); }).find("closed"), std::string::npos);
 }
 
 TEST(Store, RecordForATaskOutsideTheGridIsRefused) {

@@ -86,6 +86,21 @@ public:
         std::vector<std::int8_t> raw = read<std::int8_t>(path, type.get());
         return {raw.begin(), raw.end()};
     }
+    std::vector<std::vector<double>> lists(const char* path) const {
+        h5::Datatype type = h5::vlen_float64();
+        std::vector<hvl_t> raw = read<hvl_t>(path, type.get());
+        std::vector<std::vector<double>> values;
+        for (hvl_t& v : raw) {
+            const auto* p = static_cast<const double*>(v.p);
+            values.emplace_back(p, p + v.len);
+            H5free_memory(v.p);
+        }
+        return values;
+    }
+    std::string string_attribute_of(const char* dataset_path, const char* name) const {
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file_.get(), dataset_path, H5P_DEFAULT));
+        return h5::read_string_attribute(dataset.get(), name);
+    }
     std::vector<std::string> strings(const char* path) const {
         h5::Datatype type = h5::vlen_utf8_string();
         std::vector<char*> raw = read<char*>(path, type.get());
@@ -169,6 +184,15 @@ std::string error_of(F&& action) {
         return e.what();
     }
     return "(no StoreError)";
+}
+
+/// One status per task from ResultStore::settled() (small grids only).
+inline std::vector<TaskStatus> statuses_of(const ResultStore& store) {
+    std::vector<TaskStatus> statuses(store.size(), TaskStatus::Pending);
+    const SettledTasks settled = store.settled();
+    for (const SettledRun& run : settled.runs())
+        for (std::uint64_t i = 0; i < run.count; ++i) statuses.at(run.first + i) = run.status;
+    return statuses;
 }
 
 }  // namespace mpisweep::store_test

@@ -1,0 +1,27 @@
+#pragma once
+// Which rows of a dataset are stored: the file keeps only the chunks something was written
+// to (docs/hdf5-layout.md, "Storage"), so readers walk those and never the whole grid.
+#include <vector>
+
+#include "store/h5_check.hpp"
+
+namespace mpisweep::h5 {
+
+/// Rows [first, first + count) of a dataset.
+struct RowRange {
+    hsize_t first = 0;
+    hsize_t count = 0;
+};
+
+/// The rows of `dataset` (1-D, or 2-D read by rows) that lie in allocated chunks, as
+/// ascending ranges with neighbouring chunks merged, clipped to its extent; rows outside
+/// them read the fill value. A contiguous or compact dataset is all its rows once allocated.
+///
+/// HDF5 1.10 finds the i-th allocated chunk by walking the chunk index from its start
+/// (H5Dget_chunk_info), so chunks are found by bisection over the index: a run of chunks
+/// without gaps is known from its two ends, and each gap costs a few look-ups. A sweep
+/// settles tasks in id order, so the chunks are one run or a few: O(chunks) in all, where
+/// one look-up per chunk would be O(chunks^2).
+std::vector<RowRange> allocated_rows(hid_t dataset);
+
+}  // namespace mpisweep::h5

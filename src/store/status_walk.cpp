@@ -1,0 +1,40 @@
+#include "store/status_walk.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "store/h5_chunks.hpp"
+#include "store/h5_types.hpp"
+
+namespace mpisweep::store {
+
+namespace {
+
+// Rows read per H5Dread: 1 MiB of statuses.
+constexpr hsize_t kBlockRows = hsize_t{1} << 20;
+
+}  // namespace
+
+std::uint64_t walk_statuses(
+    hid_t status, const std::function<void(std::uint64_t, const std::int8_t*, std::size_t)>& visit) {
+    h5::Datatype type = h5::status_enum();
+    h5::Dataspace file_space(H5_CHECK(H5Dget_space, status));
+    std::vector<std::int8_t> block;
+    std::uint64_t visited = 0;
+    for (const h5::RowRange& range : h5::allocated_rows(status)) {
+        for (hsize_t first = range.first; first < range.first + range.count; first += kBlockRows) {
+            hsize_t count[1] = {std::min(kBlockRows, range.first + range.count - first)};
+            hsize_t start[1] = {first};
+            block.resize(static_cast<std::size_t>(count[0]));
+            H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+            h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
+            H5_CHECK(H5Dread, status, type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+                     block.data());
+            visit(first, block.data(), block.size());
+            visited += count[0];
+        }
+    }
+    return visited;
+}
+
+}  // namespace mpisweep::store
