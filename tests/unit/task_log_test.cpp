@@ -16,6 +16,7 @@
 #include "exec/task_log_format.hpp"
 #include "exec/task_log_reader.hpp"
 #include "mpisweep/command.hpp"
+#include "platform/child_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace mpisweep;
@@ -254,6 +255,36 @@ TEST_F(TaskLogTest, AKilledWorkerLeavesAReadableStream) {
     ASSERT_EQ(log.attempts.size(), 1u);
     EXPECT_FALSE(log.attempts[0].end.has_value());
     EXPECT_EQ(output(2).rfind("line 0\nline 1\nline 2\nline 3\n", 0), 0u);
+}
+
+// The pipes through which a command's output comes, with a pidfd and with the fallback of
+// older kernels (a thread blocked in waitid): everything written arrives, in order per
+// stream, also what a timed-out program wrote before it was stopped.
+TEST_F(TaskLogTest, PipesCarryAllOutputWithAndWithoutAPidfd) {
+    const auto prog = script("p.sh", "echo first; echo oops >&2; head -c 300000 /dev/zero | tr '\\0' z; echo; "
+                                     "echo last; [ -n \"$HANG\" ] && sleep 100; exit 5");
+    for (bool pidfd : {true, false}) {
+        for (bool hang : {false, true}) {
+            detail::SpawnRequest request;
+            request.argv = {prog};
+            request.pipe_output = true;
+            request.use_pidfd = pidfd;
+            if (hang) request.env = {{"HANG", "1"}};
+            std::string got[2];
+            detail::WaitOptions options;
+            options.timeout_s = hang ? 0.3 : 0;
+            options.kill_grace_s = 0.3;
+            options.on_output = [&](int stream, const char* data, std::size_t size) {
+                got[stream - 1].append(data, size);
+            };
+            const detail::WaitResult result = detail::ChildProcess::spawn(request).wait(options);
+            const std::string where = std::string(pidfd ? "pidfd" : "waitid thread") + (hang ? ", timed out" : "");
+            EXPECT_EQ(result.exit_code, hang ? -SIGTERM : 5) << where;
+            EXPECT_EQ(result.timed_out, hang) << where;
+            EXPECT_EQ(got[0], "first\n" + std::string(300000, 'z') + "\nlast\n") << where;
+            EXPECT_EQ(got[1], "oops\n") << where;
+        }
+    }
 }
 
 }  // namespace
