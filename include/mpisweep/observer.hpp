@@ -89,6 +89,13 @@ public:
         (void)event;
         (void)outcome;
     }
+    /// A worker takes no more tasks: its setup failed (before the first task), or it failed
+    /// too many tasks in a row. `why` says which (the same reason also comes as a message).
+    virtual void on_worker_retired(int rank, std::string_view host, std::string_view why) {
+        (void)rank;
+        (void)host;
+        (void)why;
+    }
     /// true: on_result is called. Asked once when the sweep starts; when false (the default)
     /// no parameters are decoded for it.
     virtual bool wants_results() const { return false; }

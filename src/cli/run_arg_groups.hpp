@@ -42,9 +42,10 @@ struct DeviceArgs {
     void apply(RunPlan& plan) const;
 };
 
-/// Progress and stopping: --progress, --deadline, --deadline-margin, --drain-grace.
+/// Progress and stopping: --progress, --log-tasks, --deadline, --deadline-margin, --drain-grace.
 struct StopArgs {
     std::string progress, deadline, deadline_margin, drain_grace;
+    bool log_tasks = false;
     void add(CLI::App& app);
     void apply(RunPlan& plan) const;
 };

@@ -19,6 +19,8 @@ struct RunPlan {
     bool deadline_auto = false;
     /// --dry-run: describe the sweep and its first commands; start nothing, touch nothing.
     bool dry_run = false;
+    /// --log-tasks: a line per task start and finish on rank 0.
+    bool log_tasks = false;
 };
 
 /// Parses the arguments after `run`. Returns nullopt after printing help to `help_out`

@@ -23,6 +23,8 @@ void StopArgs::add(CLI::App& app) {
            "--progress", progress,
            "Seconds between progress lines on stderr; 0: none (default 1 on a terminal, 30 otherwise)")
         ->type_name("SECONDS");
+    app.add_flag("--log-tasks", log_tasks,
+                 "One line per task start and finish on stderr: [k/N] task 7 done in 3.2 s on node3 rank 5");
     app.add_option("--deadline", deadline,
                    "Start no task that would not finish by then: auto (the batch job's end), "
                    "2025-06-01T18:30[:00][Z|+02:00], unix seconds, or +90s/+45m/+2h; then exit 75")
@@ -37,6 +39,7 @@ void StopArgs::add(CLI::App& app) {
 }
 
 void StopArgs::apply(RunPlan& plan) const {
+    plan.log_tasks = log_tasks;
     Options& o = plan.options;
     o.progress_interval = Duration(progress.empty() ? (isatty(STDERR_FILENO) ? 1.0 : 30.0)
                                                     : parse_seconds_option("--progress", progress, false));

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "cli/cli_observer.hpp"
 #include "cli/commands.hpp"
 #include "cli/dry_run.hpp"
 #include "cli/results_file.hpp"
@@ -165,8 +166,6 @@ int run_command(const std::vector<std::string>& args) {
     }
     if (!plan) return kExitOk;  // --help
     if (plan->dry_run) return dry_run(*plan);
-    // What run() reports (usage errors, progress, warnings, how to resume) goes to stderr.
-    plan->options.observer = std::make_shared<StderrObserver>();
 
     MPI_Init(nullptr, nullptr);
     // After MPI_Init, so no handler of the MPI library replaces ours.
@@ -185,6 +184,15 @@ int run_command(const std::vector<std::string>& args) {
     }
     int exit_code = kExitUsage;
     if (share_readiness_and_run(ready != 0, plan->command, rank)) {
+        // What run() reports (usage errors, progress, warnings, how to resume) goes to stderr;
+        // rank 0 also keeps the live view beside the results file and, with --log-tasks, prints
+        // a line per task.
+        CliObserverOptions shown;
+        shown.log_tasks = plan->log_tasks;
+        shown.results_path = plan->options.output;
+        shown.run = plan->command.log_run;
+        shown.live_interval = plan->options.flush_interval.count();
+        plan->options.observer = std::make_shared<CliObserver>(shown);
         const TaskFunction task = make_command_task(plan->command, plan->grid.names());
         exit_code = run(plan->grid, task, plan->options);
     }

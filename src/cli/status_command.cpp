@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/results_file.hpp"
+#include "cli/status_running.hpp"
 #include "cli/subcommand_args.hpp"
 #include "cli/table.hpp"
 
@@ -34,7 +35,13 @@ int status_command(const std::vector<std::string>& args) {
     bool all = false;
     app.add_option("FILE", path, "Results file")->required();
     app.add_flag("--all", all, "List every failed task (default: the first 20)");
+    bool running = false;
+    app.add_flag(
+        "--running", running,
+        "What a running sweep does now: each running task (id, params, rank, node, attempt, elapsed), "
+        "and the retired workers");
     if (!parse_subcommand(app, "status", args)) return 0;
+    if (running) return print_running(path, std::cout);
 
     const store::ResultsSnapshot file = read_results_file(path);
     const store::SettledTable& rows = file.rows;

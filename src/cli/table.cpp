@@ -81,4 +81,15 @@ std::string human_duration(double seconds) {
     return buf;
 }
 
+std::string one_line(std::string_view text) {
+    const auto first_end = text.find('\n');
+    if (first_end == std::string_view::npos) return std::string(text);
+    std::string_view rest = text.substr(first_end + 1);
+    while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.remove_suffix(1);
+    const auto last_start = rest.rfind('\n');
+    const std::string_view last = last_start == std::string_view::npos ? rest : rest.substr(last_start + 1);
+    return std::string(text.substr(0, first_end)) + (last_start == std::string_view::npos ? " " : " ... ") +
+           std::string(last);
+}
+
 }  // namespace mpisweep::cli

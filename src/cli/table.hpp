@@ -15,6 +15,10 @@ std::string format_table(const std::vector<std::string>& header,
 /// with a space; quotes doubled.
 std::string csv_field(std::string_view text);
 
+/// A text of several lines on one: its first line and, when there are more, its last one
+/// ("exit code 3; stderr ends with: ... ValueError: lr must be positive").
+std::string one_line(std::string_view text);
+
 /// "1h02m", "3m07s", "4.2s": durations for people.
 std::string human_duration(double seconds);
 

@@ -78,11 +78,12 @@ void Master::handle_failure(WorkerId worker, const WorkerSlot& slot, const Repor
     }
     task_finished(worker, slot, row, error, finished);
     if (outcome.worker_retired) {
-        notify_.message(MessageLevel::Warning,
-                        "rank " + std::to_string(worker.value()) + " on " + slot.host +
-                            " gets no more tasks after " +
-                            std::to_string(options_.scheduler.max_worker_errors) +
-                            " failures in a row; last error: " + (error != nullptr ? *error : std::string()));
+        const std::string why =
+            std::to_string(options_.scheduler.max_worker_errors) +
+            " failures in a row; last error: " + (error != nullptr ? *error : std::string());
+        notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " + slot.host +
+                                                   " gets no more tasks after " + why);
+        notify_.worker_retired(worker.value(), slot.host, why);
     }
     send_cancels(outcome.cancels);
 }

@@ -34,6 +34,9 @@ public:
     void task_finished(const TaskEvent& event, TaskOutcome outcome) const noexcept {
         call([&](Observer& o) { o.on_task_finished(event, outcome); });
     }
+    void worker_retired(int rank, std::string_view host, std::string_view why) const noexcept {
+        call([&](Observer& o) { o.on_worker_retired(rank, host, why); });
+    }
     void result(TaskId task, const Point& params, const TaskResult& result) const noexcept {
         call([&](Observer& o) { o.on_result(task, params, result); });
     }

@@ -171,6 +171,7 @@ std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, con
         if (!h.warning.empty()) notify.message(MessageLevel::Warning, h.warning);
         if (!h.ready) {
             notify.message(MessageLevel::Warning, who + " takes no tasks: " + h.error);
+            notify.worker_retired(static_cast<int>(rank), h.host, "setup failed: " + h.error);
         } else if (h.device < 0 && h.node_devices > 0) {
             notify.message(MessageLevel::Notice, who + " runs on CPU: its node has " +
                                                      std::to_string(h.node_devices) +

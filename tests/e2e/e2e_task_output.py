@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Where a sweep's task output goes: no file per task in the output folder (counted with
-inotify: the results file, its journal and two stream files per worker), every task's stdout
+inotify: the results file, its journal, the live view and two stream files per worker), every task's stdout
 and stderr back from `mpisweep log`, one file per attempt with --per-task-logs, and
 `run --dry-run`, which prints the sweep and touches nothing."""
 import os
@@ -43,10 +43,12 @@ def main():
             result = run_cli(args.mpisweep, ["run"] + sweep, ranks=args.ranks)
         check(result.returncode == 0, describe(result))
         check(not events.overflowed, "inotify lost events")
-        # The results file and its journal (each made under a temporary name and renamed).
+        # The results file and its journal (each made under a temporary name and renamed), and
+        # the live view of `status --running` (rewritten in place, removed at the end).
         made_here = events.created[work.path]
-        check(len(made_here) <= 2 and all(n.startswith("sweep.h5") for n in made_here),
+        check(len(made_here) <= 3 and all(n.startswith("sweep.h5") for n in made_here) and "sweep.h5.live" in made_here,
               f"created in the output folder: {made_here}")
+        check(not os.path.exists(work / "sweep.h5.live"), "the live view is removed at the end")
         workers = max(args.ranks - 1, 1)
         made_in_logs = events.created[logs]
         check(len(made_in_logs) <= 2 * workers and all(n.endswith((".log", ".idx")) for n in made_in_logs),

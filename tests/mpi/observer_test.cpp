@@ -1,7 +1,7 @@
 // What run() tells Options::observer, on real MPI ranks (1, 2 and 5): every copy handed out
-// and answered, every accepted result with its parameters, progress, the end, and the
-// messages (usage errors, retired workers, teardown failures of any rank). Only rank 0's
-// observer hears anything; one that throws changes nothing.
+// and answered, every accepted result with its parameters, progress, the end, the messages
+// (usage errors, retired workers, teardown failures of any rank) and retired workers as
+// events. Only rank 0's observer hears anything; one that throws changes nothing.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -33,7 +33,8 @@ struct Recorder : Observer {
     std::vector<std::pair<TaskEvent, TaskOutcome>> finished;
     std::map<std::uint64_t, std::pair<std::int64_t, double>> results;  ///< id -> (x, y)
     std::vector<std::pair<MessageLevel, std::string>> messages;
-    std::vector<std::string> hosts;  ///< keeps the event's host alive past the call
+    std::vector<std::string> hosts;                    ///< keeps the event's host alive past the call
+    std::vector<std::pair<int, std::string>> retired;  ///< rank, why
 
     void seen() {
         if (std::this_thread::get_id() != caller) other_thread = true;
@@ -63,6 +64,11 @@ struct Recorder : Observer {
         finished.emplace_back(e, outcome);
         finished.back().first.host = {};
         finished.back().first.error = {};
+    }
+    void on_worker_retired(int rank, std::string_view host, std::string_view why) override {
+        seen();
+        EXPECT_FALSE(host.empty());
+        retired.emplace_back(rank, std::string(why));
     }
     bool wants_results() const override { return true; }
     void on_result(TaskId id, const Point& params, const TaskResult& result) override {
@@ -230,6 +236,10 @@ TEST(Observer, UsageErrorsRetiredWorkersAndTeardownFailuresAreMessages) {
         EXPECT_TRUE(r.said(MessageLevel::Warning,
                            "gets no more tasks after 2 failures in a row; last error: "
                            "broken node"));
+        // The same as an event, for observers that keep track of workers (status --running).
+        ASSERT_EQ(r.retired.size(), 1u);
+        EXPECT_EQ(r.retired[0].first, world_size() == 1 ? 0 : 1);
+        EXPECT_EQ(r.retired[0].second, "2 failures in a row; last error: broken node");
         EXPECT_TRUE(r.said(MessageLevel::Warning,
                            "rank " + std::to_string(last) + ": teardown failed: cannot free the licence"));
         if (world_size() <= 2) {
@@ -253,6 +263,28 @@ TEST(Observer, UsageErrorsRetiredWorkersAndTeardownFailuresAreMessages) {
         EXPECT_EQ(second->starts + second->ends, 0);
     } else {
         EXPECT_TRUE(second->messages.empty());
+    }
+}
+
+TEST(Observer, AWorkerWhoseSetupFailsIsRetiredFromTheStart) {
+    Grid grid;
+    grid.add(Axis::range("x", 0, 6));
+    auto recorder = std::make_shared<Recorder>();
+    Options options;
+    options.output = test_support::fresh_results_path();
+    options.observer = recorder;
+    const int broken = world_size() == 1 ? 0 : 1;
+    options.setup = [broken](const WorkerInfo& info) {
+        if (info.rank == broken) throw std::runtime_error("no licence here");
+    };
+    const int code = run(
+        grid, [](const TaskContext&) -> TaskResult { return {}; }, options);
+    EXPECT_EQ(code, world_size() <= 2 ? kExitStalled : kExitOk);
+    if (world_rank() == 0) {
+        ASSERT_EQ(recorder->retired.size(), 1u);
+        EXPECT_EQ(recorder->retired[0].first, broken);
+        EXPECT_EQ(recorder->retired[0].second, "setup failed: no licence here");
+        for (const TaskEvent& e : recorder->started) EXPECT_NE(e.worker, broken) << "task " << e.task;
     }
 }
 

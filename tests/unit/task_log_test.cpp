@@ -261,8 +261,9 @@ TEST_F(TaskLogTest, AKilledWorkerLeavesAReadableStream) {
 // older kernels (a thread blocked in waitid): everything written arrives, in order per
 // stream, also what a timed-out program wrote before it was stopped.
 TEST_F(TaskLogTest, PipesCarryAllOutputWithAndWithoutAPidfd) {
-    const auto prog = script("p.sh", "echo first; echo oops >&2; head -c 300000 /dev/zero | tr '\\0' z; echo; "
-                                     "echo last; [ -n \"$HANG\" ] && sleep 100; exit 5");
+    const auto prog = script("p.sh",
+                             "echo first; echo oops >&2; head -c 300000 /dev/zero | tr '\\0' z; echo; "
+                             "echo last; [ -n \"$HANG\" ] && sleep 100; exit 5");
     for (bool pidfd : {true, false}) {
         for (bool hang : {false, true}) {
             detail::SpawnRequest request;
@@ -278,7 +279,8 @@ TEST_F(TaskLogTest, PipesCarryAllOutputWithAndWithoutAPidfd) {
                 got[stream - 1].append(data, size);
             };
             const detail::WaitResult result = detail::ChildProcess::spawn(request).wait(options);
-            const std::string where = std::string(pidfd ? "pidfd" : "waitid thread") + (hang ? ", timed out" : "");
+            const std::string where =
+                std::string(pidfd ? "pidfd" : "waitid thread") + (hang ? ", timed out" : "");
             EXPECT_EQ(result.exit_code, hang ? -SIGTERM : 5) << where;
             EXPECT_EQ(result.timed_out, hang) << where;
             EXPECT_EQ(got[0], "first\n" + std::string(300000, 'z') + "\nlast\n") << where;
