@@ -97,8 +97,9 @@ TaskFunction make_command_task(CommandSpec spec, const std::vector<std::string>&
 /// Makes SIGTERM, SIGINT and SIGHUP stop the process group of every command still running
 /// (SIGTERM, then SIGKILL 0.3 s later) before they end the process as they would have. A task
 /// runs in a process group of its own, so without this a rank that its launcher kills (mpirun
-/// passes SIGTERM on; Ctrl-C) leaves its task running. The CLI calls it; call it once in a
-/// program of your own that uses make_command_task. Ignored signals stay ignored; handlers
+/// passes SIGTERM on; Ctrl-C) leaves its task running. (A rank that is SIGKILLed leaves none
+/// either: every task's group is also registered with the rank's guardian process.) Call it
+/// once in a program of your own that uses make_command_task outside run(). Ignored signals stay ignored; handlers
 /// installed before are still called after the groups are stopped. While run() runs (with
 /// Options::handle_signals) these signals drain the sweep instead; this covers the time
 /// before and after.

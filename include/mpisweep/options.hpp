@@ -46,7 +46,12 @@ struct Options {
     bool resume = false;                 ///< continue an existing file: run its pending tasks
     bool retry_failed = false;           ///< with resume: run its failed tasks again too
     bool overwrite = false;              ///< replace an existing file (never without this)
-    std::string command;                 ///< recorded in the file's "command" attribute
+    /// One sweep at a time per file: a file that another sweep owns (its `<output>.owner`
+    /// record, docs/cli.md) is refused, unless that sweep is gone (a dead pid on this host,
+    /// or no heartbeat for a minute from another host). true: take it anyway (the owner is
+    /// known to be dead, e.g. its node crashed less than a minute ago).
+    bool break_lock = false;
+    std::string command;  ///< recorded in the file's "command" attribute
 
     SchedulerOptions scheduler;
     DeviceOptions devices;

@@ -82,6 +82,15 @@ public:
     TaskCancelled() : std::runtime_error("task cancelled") {}
 };
 
+/// Thrown when the worker's surroundings, not the task, are at fault: a log folder that
+/// cannot be written, a full disk, an I/O error. The attempt is not counted, the task goes
+/// back to pending, this worker gets no more tasks, and the master prints the message once.
+/// When no worker is left, run() returns kExitInterrupted (fix the cause, then resume).
+class InfrastructureError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// A task function. Throwing any exception fails the attempt with the exception's text.
 using TaskFunction = std::function<TaskResult(const TaskContext&)>;
 

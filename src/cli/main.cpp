@@ -1,12 +1,15 @@
 // The `mpisweep` command: `run` under MPI, and post-hoc commands on a results file.
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/usage_error.hpp"
 #include "mpisweep/mpisweep.hpp"
+#include "platform/interrupt.hpp"
 
 namespace {
 
@@ -26,6 +29,11 @@ constexpr const char* kUsage = R"(usage: mpisweep COMMAND [ARGS...]
 
 int main(int argc, char** argv) {
     using namespace mpisweep::cli;
+    // `run`: from here to the exit a stop signal never ends this process by its default
+    // action. One that arrives before run() (while MPI starts) makes run() drain at once;
+    // the rest of a burst after run() is absorbed (exit 75, the file closed and resumable).
+    std::optional<mpisweep::detail::InterruptScope> interrupts;
+    if (argc > 1 && std::strcmp(argv[1], "run") == 0) interrupts.emplace(5.0);
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         std::cerr << "mpisweep: no command given; expected run, status, best, export, show or log\n\n"

@@ -10,10 +10,10 @@
 
 namespace mpisweep::cli {
 
-/// The results file: -o, --resume, --retry-failed, --force.
+/// The results file: -o, --resume, --retry-failed, --force, --break-lock.
 struct FileArgs {
     std::string output = "mpisweep.h5";
-    bool resume = false, retry_failed = false, force = false;
+    bool resume = false, retry_failed = false, force = false, break_lock = false;
     void add(CLI::App& app);
     void apply(RunPlan& plan) const;
 };

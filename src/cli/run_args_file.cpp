@@ -8,6 +8,9 @@ void FileArgs::add(CLI::App& app) {
     app.add_flag("--resume", resume, "Continue an existing results file: run its pending tasks");
     app.add_flag("--retry-failed", retry_failed, "With --resume: run its failed tasks again too");
     app.add_flag("--force", force, "Replace an existing results file");
+    app.add_flag("--break-lock", break_lock,
+                 "Take the results file even if its owner record says another sweep holds it "
+                 "(only when that sweep is known to be gone)");
 }
 
 void FileArgs::apply(RunPlan& plan) const {
@@ -25,6 +28,7 @@ void FileArgs::apply(RunPlan& plan) const {
     o.resume = resume;
     o.retry_failed = retry_failed;
     o.overwrite = force;
+    o.break_lock = break_lock;
 }
 
 }  // namespace mpisweep::cli

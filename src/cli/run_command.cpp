@@ -4,9 +4,11 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -36,6 +38,10 @@ bool first_rank_by_environment() {
     return true;
 }
 
+std::string errno_text(int error) {
+    return std::string(std::strerror(error)) + ", errno " + std::to_string(error);
+}
+
 std::string folder_of(const std::string& path) {
     const fs::path parent = fs::path(path).parent_path();
     return parent.empty() ? "." : parent.string();
@@ -53,7 +59,7 @@ void check_output_folder(const std::string& output) {
     }
     if (::access(folder.c_str(), W_OK | X_OK) != 0) {
         throw UsageError("cannot write results file '" + output + "': folder '" + folder +
-                         "' is not writable; expected a folder you can write to");
+                         "' is not writable (" + errno_text(errno) + "); expected a folder you can write to");
     }
 }
 
@@ -70,8 +76,9 @@ void check_log_folder(const std::string& log_dir, const std::string& option) {
     }
     const bool creating = existing != fs::path(log_dir);
     if (::access(existing.c_str(), W_OK | X_OK) != 0) {
-        throw UsageError("log folder '" + log_dir + "': '" + existing.string() + "' is not writable" +
-                         (creating ? " (the log folder is created there)" : "") + "; see " + option);
+        throw UsageError("log folder '" + log_dir + "': '" + existing.string() + "' is not writable (" +
+                         errno_text(errno) + ")" + (creating ? " (the log folder is created there)" : "") +
+                         "; see " + option);
     }
 }
 
@@ -168,8 +175,6 @@ int run_command(const std::vector<std::string>& args) {
     if (plan->dry_run) return dry_run(*plan);
 
     MPI_Init(nullptr, nullptr);
-    // After MPI_Init, so no handler of the MPI library replaces ours.
-    stop_commands_on_termination_signals();
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     int ready = 1;

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sys/statvfs.h>
 #include <system_error>
 #include <unordered_map>
 
@@ -46,7 +49,16 @@ struct Verdict {
     int exit_code = 0;
     std::string error;  ///< the failure's text
     TaskResult results;
+    /// Not the task's fault (InfrastructureError): the node could not run or follow it.
+    bool infrastructure = false;
 };
+
+// Errors of the node, not of the program: no memory, no process or descriptor left, a full
+// disk, an I/O error.
+bool is_infrastructure_errno(int error) {
+    return error == ENOMEM || error == EAGAIN || error == EMFILE || error == ENFILE || error == ENOSPC ||
+           error == EDQUOT || error == EIO || error == EROFS;
+}
 
 // State shared by every call of one task function (the function object is copied freely).
 class CommandRunner {
@@ -56,6 +68,7 @@ public:
         if (spec_.argv.empty()) {
             throw CommandError("no command given: expected PROGRAM [ARGS...]");
         }
+        detail::check_distinct_env_names(parameter_names);
         spec_.log_dir = absolute(spec_.log_dir);
         if (!spec_.per_task_log_dir.empty()) spec_.per_task_log_dir = absolute(spec_.per_task_log_dir);
     }
@@ -74,15 +87,20 @@ public:
             capture.emplace(stream, key, per_task_stem(key), spec_.stdout_json ? kStdoutJsonKeep : 0,
                             spec_.error_tail_bytes);
         } catch (const std::exception& e) {
-            throw TaskFailure(e.what(), kExitCannotRun);
+            throw InfrastructureError(e.what());
         }
         Verdict verdict = attempt(ctx, std::move(argv), *capture);
         try {
             capture->finish(verdict.end, verdict.exit_code, monotonic_seconds() - t0);
         } catch (const std::exception& e) {
-            // The output of this attempt is lost: say so rather than report a quiet success.
-            throw TaskFailure(e.what(), kExitCannotRun);
+            // The end of this attempt's output is lost (a full disk, a log folder that cannot
+            // be made again). A result is kept: the work is done, running it again would do it
+            // twice; the stream stays broken, so this rank's next attempt reports the error
+            // (InfrastructureError). Anything else: the node is at fault, not the task.
+            if (verdict.end != detail::AttemptEnd::Done || verdict.infrastructure)
+                throw InfrastructureError(e.what());
         }
+        if (verdict.infrastructure) throw InfrastructureError(verdict.error);
         if (verdict.end == detail::AttemptEnd::Cancelled) throw TaskCancelled();
         if (verdict.end != detail::AttemptEnd::Done) throw TaskFailure(verdict.error, verdict.exit_code);
         return std::move(verdict.results);
@@ -105,7 +123,7 @@ private:
         try {
             output_path = scratch_.result_path(ctx.task_id.value(), ctx.attempt);
         } catch (const std::exception& e) {
-            return not_started(capture, e.what());
+            return not_started(capture, e.what(), true);
         }
         // A file left by an earlier call for this task and attempt must not pass for this one's.
         ::unlink(output_path.c_str());
@@ -121,7 +139,7 @@ private:
         try {
             child.emplace(ChildProcess::spawn(request));
         } catch (const detail::SpawnError& e) {
-            return not_started(capture, e.what());
+            return not_started(capture, e.what(), is_infrastructure_errno(e.error_number()));
         }
         detail::WaitOptions wait;
         wait.timeout_s = spec_.timeout_s;
@@ -144,7 +162,24 @@ private:
             output_error = e.what();
         }
         ::unlink(output_path.c_str());
-        return judge(outcome, capture, output, output_error, output_path);
+        Verdict verdict = judge(outcome, capture, output, output_error, output_path);
+        if (verdict.end == detail::AttemptEnd::Failed) check_result_space(verdict, output_path);
+        return verdict;
+    }
+
+    // A task that failed while the filesystem of its result file ($MPISWEEP_OUTPUT) is full
+    // most likely failed for that: the attempt does not count.
+    static void check_result_space(Verdict& verdict, const std::string& output_path) {
+        const std::string folder = output_path.substr(0, output_path.rfind('/'));
+        struct statvfs fs {};
+        if (::statvfs(folder.c_str(), &fs) != 0) return;
+        // (Some filesystems report no inode counts at all: f_files 0.)
+        const bool no_inodes = fs.f_files > 0 && fs.f_favail == 0;
+        if (fs.f_bavail > 0 && !no_inodes) return;
+        verdict.infrastructure = true;
+        verdict.error = "the filesystem of '" + folder + "' ($MPISWEEP_OUTPUT) is full (" +
+                        std::strerror(ENOSPC) + ", errno " + std::to_string(ENOSPC) +
+                        "); the task ended with: " + verdict.error;
     }
 
     Verdict judge(const detail::WaitResult& outcome, const detail::AttemptCapture& capture,
@@ -192,18 +227,21 @@ private:
     }
 
     // The attempt could not start: its error goes into its stderr too (`mpisweep log --stderr`).
-    static Verdict not_started(detail::AttemptCapture& capture, const std::string& why) {
+    // `infrastructure`: because of the node (no memory, no folder for results), not the program.
+    static Verdict not_started(detail::AttemptCapture& capture, const std::string& why, bool infrastructure) {
         const std::string line = "mpisweep: " + why + "\n";
         capture.on_output(2, line.data(), line.size());
         Verdict v;
         v.end = detail::AttemptEnd::NotStarted;
         v.exit_code = kExitCannotRun;
         v.error = why;
+        v.infrastructure = infrastructure;
         return v;
     }
 
-    // The stream of the rank running this task, made on its first task. Failures to create
-    // it fail the attempt before the program starts.
+    // The stream of the rank running this task, made on its first task (and again when its
+    // folder was removed meanwhile). A stream that cannot be made (or written) is the node's
+    // problem, not the task's: InfrastructureError, the attempt does not count.
     detail::TaskLogWriter& stream_for(const WorkerInfo& worker) {
         std::lock_guard<std::mutex> lock(streams_mutex_);
         auto it = streams_.find(worker.rank);
@@ -220,7 +258,7 @@ private:
         try {
             it->second->open();
         } catch (const std::exception& e) {
-            throw TaskFailure(e.what(), kExitCannotRun);
+            throw InfrastructureError(e.what());
         }
         return *it->second;
     }
@@ -302,6 +340,7 @@ std::string default_log_dir(const std::string& results_path) {
 void check_command_template(const CommandSpec& spec, const std::vector<std::string>& parameter_names) {
     if (spec.argv.empty()) throw CommandError("no command given: expected PROGRAM [ARGS...]");
     (void)CommandTemplate(spec.argv, parameter_names);
+    detail::check_distinct_env_names(parameter_names);
 }
 
 std::string check_command_program(const CommandSpec& spec) {

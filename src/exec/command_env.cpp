@@ -1,5 +1,8 @@
 #include "exec/command_env.hpp"
 
+#include <unordered_map>
+
+#include "mpisweep/command.hpp"
 #include "mpisweep/value.hpp"
 
 namespace mpisweep::detail {
@@ -16,6 +19,18 @@ std::string param_env_name(std::string_view parameter) {
         }
     }
     return name;
+}
+
+void check_distinct_env_names(const std::vector<std::string>& parameters) {
+    std::unordered_map<std::string, const std::string*> seen;
+    for (const std::string& parameter : parameters) {
+        const auto [it, fresh] = seen.emplace(param_env_name(parameter), &parameter);
+        if (!fresh) {
+            throw CommandError("params '" + *it->second + "' and '" + parameter +
+                               "' both become the variable " + it->first +
+                               " of the task's environment; rename one of them");
+        }
+    }
 }
 
 bool is_launcher_variable(std::string_view name) {

@@ -15,6 +15,10 @@ using EnvironmentOverrides = std::vector<std::pair<std::string, std::string>>;
 /// MPISWEEP_PARAM_<NAME>: the name upper-cased, anything but A-Z and 0-9 as '_'.
 std::string param_env_name(std::string_view parameter);
 
+/// Throws CommandError naming both when two parameters have the same param_env_name (`X`
+/// and `x`): one variable would hide the other.
+void check_distinct_env_names(const std::vector<std::string>& parameters);
+
 /// True for the variables through which an MPI launcher (Open MPI, PMIx, PMI: OMPI_COMM_WORLD_*,
 /// OMPI_MCA_orte_*, OMPI_MCA_ess*, PMIX_*, PMI_*, ...) tells a rank who it is. A task must not
 /// inherit them: an MPI program run as a task would try to join the sweep's own job and fail

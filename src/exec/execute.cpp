@@ -23,6 +23,9 @@ TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, i
         report.outcome = Outcome::Done;
     } catch (const TaskCancelled&) {
         report.outcome = Outcome::Cancelled;
+    } catch (const InfrastructureError& e) {
+        report.outcome = Outcome::Infrastructure;
+        report.error = e.what();
     } catch (const TaskFailure& failure) {
         report.outcome = Outcome::Failed;
         report.error = failure.what();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "platform/clock.hpp"
@@ -16,7 +17,13 @@ namespace mpisweep::detail {
 namespace {
 
 std::string reason(int error_number) {
-    return std::strerror(error_number);
+    return std::string(std::strerror(error_number)) + " (errno " + std::to_string(error_number) + ")";
+}
+
+// The file behind `fd` was removed (someone deleted the log folder during the sweep).
+bool unlinked(int fd) {
+    struct stat info {};
+    return ::fstat(fd, &info) == 0 && info.st_nlink == 0;
 }
 
 int create_exclusive(const std::string& path) {
@@ -50,10 +57,17 @@ TaskLogWriter::~TaskLogWriter() {
 
 void TaskLogWriter::open() {
     if (!broken_.empty()) throw std::runtime_error(broken_);
-    if (index_fd_ >= 0) return;
+    if (index_fd_ >= 0 && !unlinked(index_fd_)) return;
+    if (index_fd_ >= 0) {
+        // Its files were removed: what follows goes into new ones (one fstat per attempt).
+        ::close(data_fd_);
+        ::close(index_fd_);
+        data_fd_ = index_fd_ = -1;
+        data_size_ = 0;
+    }
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
-    if (ec) throw std::runtime_error("cannot create log folder '" + dir_ + "': " + ec.message());
+    if (ec) throw std::runtime_error("cannot create log folder '" + dir_ + "': " + reason(ec.value()));
     // O_EXCL: a stream is never shared, not even with a stale process of an earlier run.
     data_fd_ = create_exclusive(data_path_);
     index_fd_ = create_exclusive(index_path_);

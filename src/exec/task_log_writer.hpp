@@ -26,8 +26,8 @@ public:
     TaskLogWriter(const TaskLogWriter&) = delete;
     TaskLogWriter& operator=(const TaskLogWriter&) = delete;
 
-    /// Creates the folder and both files unless done. Throws std::runtime_error naming the
-    /// folder or file and the system's reason.
+    /// Creates the folder and both files unless done, and again when they were removed
+    /// meanwhile. Throws std::runtime_error naming the folder or file and the system's reason.
     void open();
 
     /// Appends the chunks' bytes (one writev), then their index entries and `end` when given

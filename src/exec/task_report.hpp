@@ -8,7 +8,10 @@
 
 namespace mpisweep {
 
-enum class Outcome : std::uint8_t { Done = 0, Failed = 1, Cancelled = 2 };
+/// Infrastructure: the worker could not run the copy for a reason outside the task (a log
+/// folder it cannot write, a full disk): not an attempt, and the worker is not healthy.
+enum class Outcome : std::uint8_t { Done = 0, Failed = 1, Cancelled = 2, Infrastructure = 3 };
+constexpr std::uint8_t kLastOutcome = 3;
 
 /// What a worker says about one copy it ran or dropped.
 struct TaskReport {

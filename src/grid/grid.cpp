@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grid/spec_scalar.hpp"
+#include "grid/utf8.hpp"
 
 namespace mpisweep {
 namespace {
@@ -27,6 +28,24 @@ void check_name(const std::string& name) {
 void check_finite(const std::string& name, double d, const char* what) {
     if (!std::isfinite(d))
         fail(name, std::string(what) + " " + to_string(Value(d)) + " is not a finite number");
+}
+
+// Strings go into the HDF5 file (UTF-8, ended by NUL), the grid's JSON and the tasks'
+// arguments and environment (C strings).
+void check_text(const std::string& name, const std::vector<Value>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::string& text = std::get<std::string>(values[i]);
+        if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+            fail(name, "value " + std::to_string(i) + " holds a NUL byte at offset " + std::to_string(nul) +
+                           "; parameter values must be text without NUL (they become arguments, "
+                           "environment variables and HDF5 strings)");
+        }
+        if (const auto bad = detail::first_invalid_utf8(text)) {
+            fail(name, "value " + std::to_string(i) + " is not valid UTF-8 (" +
+                           detail::describe_invalid_utf8(text, *bad) +
+                           "); parameter values must be UTF-8 text");
+        }
+    }
 }
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
@@ -140,6 +159,7 @@ Axis Axis::list(std::string name, std::vector<Value> values) {
         }
         if (auto d = std::get_if<double>(&v)) check_finite(name, *d, "value");
     }
+    if (type == ValueType::String) check_text(name, values);
     Axis axis;
     axis.name_ = std::move(name);
     axis.kind_ = Kind::List;

@@ -1,11 +1,13 @@
 // Parsing grids from JSON documents: the user's {"params": ..., "zip": ...} form and the
 // canonical form that Grid::to_json() writes.
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "grid/spec_internal.hpp"
 #include "grid/spec_scalar.hpp"
+#include "grid/utf8.hpp"
 #include "mpisweep/spec.hpp"
 
 namespace mpisweep {
@@ -33,6 +35,15 @@ std::string library_text(const std::exception& e) {
 
 // Rejects duplicate keys (nlohmann keeps one silently) while parsing.
 Json parse_document(std::string_view text) {
+    if (const auto bad = detail::first_invalid_utf8(text)) {
+        const std::size_t at = *bad;
+        const std::size_t newline = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+        const std::size_t column = newline == std::string_view::npos ? at + 1 : at - newline;
+        fail_doc("not valid UTF-8 (" + detail::describe_invalid_utf8(text, at) + ", line " +
+                 std::to_string(line) + " column " + std::to_string(column) +
+                 "); parameter values must be UTF-8 text");
+    }
     std::vector<std::set<std::string>> keys_per_object;
     std::string duplicate;
     Json::parser_callback_t check_keys = [&](int, nlohmann::json::parse_event_t event, Json& parsed) {

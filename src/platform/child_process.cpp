@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <utility>
+
+#include "platform/guardian.hpp"
+#include "platform/spawn.hpp"
 
 extern char** environ;
 
@@ -36,7 +38,7 @@ constexpr int kReadsPerWake = 16;
 constexpr int kReadsAfterExit = 64;
 
 std::string errno_text(int error_number) {
-    return std::strerror(error_number);
+    return std::string(std::strerror(error_number)) + " (errno " + std::to_string(error_number) + ")";
 }
 
 // A file descriptor closed on scope exit.
@@ -84,26 +86,10 @@ int open_output(const std::string& path) {
     int fd = ::open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         const int e = errno;
-        throw SpawnError("cannot open log file '" + std::string(target) + "': " + errno_text(e), e);
+        throw SpawnError("cannot open log file '" + std::string(target) + "': " + errno_text(e), e, target);
     }
     return fd;
 }
-
-// RAII for the posix_spawn attribute objects.
-struct SpawnAttributes {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnAttributes() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
-    }
-    ~SpawnAttributes() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
-    }
-    SpawnAttributes(const SpawnAttributes&) = delete;
-    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-};
 
 // The parent's environment without the names `drop` selects, with `overrides` set on top.
 std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
@@ -125,14 +111,6 @@ std::vector<std::string> merged_environment(const std::vector<std::pair<std::str
                         [&](const auto& kv) { return kv.first == overrides[i].first; });
         if (!later) out.push_back(overrides[i].first + "=" + overrides[i].second);
     }
-    return out;
-}
-
-std::vector<char*> pointers_to(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (auto& s : strings) out.push_back(s.data());
-    out.push_back(nullptr);
     return out;
 }
 
@@ -244,38 +222,20 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
            : request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
                                                         : open_output(request.stderr_path));
 
-    SpawnAttributes sa;
-    posix_spawn_file_actions_adddup2(&sa.actions, in.get(), STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&sa.actions, out.get(), STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&sa.actions, err.get(), STDERR_FILENO);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    // MPI keeps sockets and shared-memory files open; the task must not inherit them.
-    posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
-#endif
-    // Own process group (pgid = its pid), so a timeout or cancel reaches everything the
-    // program starts; default signal handling and an empty mask whatever the rank set up.
-    sigset_t empty_set, all_signals;
-    sigemptyset(&empty_set);
-    sigfillset(&all_signals);
-    posix_spawnattr_setflags(
-        &sa.attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-    posix_spawnattr_setpgroup(&sa.attr, 0);
-    posix_spawnattr_setsigmask(&sa.attr, &empty_set);
-    posix_spawnattr_setsigdefault(&sa.attr, &all_signals);
-
-    std::vector<std::string> args = request.argv;
-    std::vector<std::string> env = merged_environment(request.env, request.drop_env);
-    std::vector<char*> argv = pointers_to(args);
-    std::vector<char*> envp = pointers_to(env);
-
+    SpawnPlan plan;
     const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;
-    pid_t pid = -1;
-    const int rc =
-        program.find('/') != std::string::npos
-            ? ::posix_spawn(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(), envp.data())
-            : ::posix_spawnp(&pid, program.c_str(), &sa.actions, &sa.attr, argv.data(), envp.data());
-    if (rc != 0) {
-        throw SpawnError("cannot run '" + program + "': " + errno_text(rc), rc);
+    plan.candidates = program_candidates(program);
+    plan.argv = request.argv;
+    plan.env = merged_environment(request.env, request.drop_env);
+    plan.stdin_fd = in.get();
+    plan.stdout_fd = out.get();
+    plan.stderr_fd = err.get();
+    // The group is registered by the child itself before the program runs (spawn.hpp).
+    plan.guardian_fd = guardian_fd();
+    int error = 0;
+    const pid_t pid = spawn_in_own_group(plan, error);
+    if (pid < 0) {
+        throw SpawnError("cannot run '" + program + "': " + errno_text(error), error);
     }
     track_group(pid);
     ChildProcess child(pid, now_s());
@@ -331,6 +291,7 @@ void ChildProcess::release() noexcept {
         if (waiter_.joinable()) waiter_.join();  // returns once the killed program is a zombie
         int status = 0;
         while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
+        guardian_forget(pid_);
         pid_ = -1;
     }
     if (waiter_.joinable()) waiter_.join();
@@ -406,6 +367,7 @@ int ChildProcess::reap() {
             break;
         }
     }
+    guardian_forget(pid_);
     pid_ = -1;
     if (pidfd_ >= 0) {
         ::close(pidfd_);

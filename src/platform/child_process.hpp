@@ -1,5 +1,5 @@
 #pragma once
-// One external program run in its own process group: spawned with posix_spawn (no shell),
+// One external program run in its own process group: spawned without a shell (spawn.hpp),
 // stdout/stderr to files or to pipes read while it runs, stdin from /dev/null, waited for
 // with a timeout and a cancel check.
 // The object owns the process: destroying it while the program runs kills the whole group.
@@ -18,15 +18,18 @@
 namespace mpisweep::detail {
 
 /// The program could not be started (not found, not executable, log file not writable).
-/// The message names the program or file and the system's reason.
+/// The message names the program or file and the system's reason (strerror and errno).
 class SpawnError : public std::runtime_error {
 public:
-    SpawnError(const std::string& message, int error_number)
-        : std::runtime_error(message), error_number_(error_number) {}
+    /// `file`: the log file at fault, empty when the program itself could not be run.
+    SpawnError(const std::string& message, int error_number, std::string file = {})
+        : std::runtime_error(message), error_number_(error_number), file_(std::move(file)) {}
     int error_number() const { return error_number_; }
+    const std::string& file() const { return file_; }
 
 private:
     int error_number_;
+    std::string file_;
 };
 
 struct SpawnRequest {

@@ -92,6 +92,9 @@ private:
     /// What the store records of a settled row: the row's columns and the master's fields.
     static RowView row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
                             int attempts, const std::string* error);
+    /// Not the task's fault (infrastructure): the task is pending again, the attempt not
+    /// counted; a worker with such errors in a row gets no more tasks.
+    void handle_infrastructure(WorkerId worker, const ReportRow& row, Seconds now);
     /// on_task_finished for a copy `worker` answered.
     void task_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
                        const std::string* error, TaskOutcome outcome) const;
@@ -122,11 +125,13 @@ private:
 
     std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the transport's clock
     StopReason stop_reason_ = StopReason::None;
-    int stop_signal_ = 0;                  ///< the signal that started the drain
-    int signal_rank_ = -1;                 ///< the rank it reached first
-    bool urgent_ = false;                  ///< a second signal: stop now
-    Seconds drain_until_ = 0;              ///< the end of the grace period
-    std::uint64_t cancelled_running_ = 0;  ///< tasks whose running copies the drain stopped
+    int stop_signal_ = 0;                     ///< the signal that started the drain
+    int signal_rank_ = -1;                    ///< the rank it reached first
+    bool urgent_ = false;                     ///< a second signal: stop now
+    Seconds drain_until_ = 0;                 ///< the end of the grace period
+    std::uint64_t cancelled_running_ = 0;     ///< tasks whose running copies the drain stopped
+    int infrastructure_retired_ = 0;          ///< workers out after infrastructure errors
+    std::vector<int> infrastructure_streak_;  ///< per rank: such errors in a row
 };
 
 }  // namespace mpisweep

@@ -26,11 +26,16 @@ void Master::handle_reports(WorkerId worker) {
 }
 
 void Master::handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now) {
+    if (row.outcome != Outcome::Infrastructure && row.outcome != Outcome::Cancelled &&
+        static_cast<std::size_t>(worker.value()) < infrastructure_streak_.size())
+        infrastructure_streak_[static_cast<std::size_t>(worker.value())] = 0;
     switch (row.outcome) {
         case Outcome::Done:
             return handle_done(worker, slot, row, now);
         case Outcome::Failed:
             return handle_failure(worker, slot, row, row.error, now);
+        case Outcome::Infrastructure:
+            return handle_infrastructure(worker, row, now);
         case Outcome::Cancelled:
             // A copy that had started (start > 0) and was stopped by the drain.
             if (row.start > 0 && (stop_reason_ != StopReason::None || signals_.signal() != 0))
@@ -86,6 +91,29 @@ void Master::handle_failure(WorkerId worker, const WorkerSlot& slot, const Repor
         notify_.worker_retired(worker.value(), slot.host, why);
     }
     send_cancels(outcome.cancels);
+}
+
+// Not the task's fault (a log folder gone or not writable, a full disk): the attempt does not
+// count and the task goes back to the pool. A worker that hits such errors on
+// kInfrastructureStreak copies in a row has broken surroundings and gets no more tasks.
+void Master::handle_infrastructure(WorkerId worker, const ReportRow& row, Seconds now) {
+    constexpr int kInfrastructureStreak = 2;
+    scheduler_.on_cancelled(worker, row.task, now);
+    const auto rank = static_cast<std::size_t>(worker.value());
+    WorkerSlot& slot = workers_[rank];
+    task_finished(worker, slot, row, row.error, TaskOutcome::Cancelled);
+    if (!slot.ready) return;  // already out
+    if (infrastructure_streak_.size() <= rank) infrastructure_streak_.resize(workers_.size(), 0);
+    const bool out = ++infrastructure_streak_[rank] >= kInfrastructureStreak;
+    notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " + slot.host + ": " +
+                                               (row.error != nullptr ? *row.error : std::string()) + "; task " +
+                                               std::to_string(row.task.value()) +
+                                               " is pending again (its attempt does not count)" +
+                                               (out ? "; this rank gets no more tasks" : ""));
+    if (!out) return;
+    slot.ready = false;
+    ++infrastructure_retired_;
+    send_cancels(scheduler_.retire(worker));
 }
 
 RowView Master::row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,

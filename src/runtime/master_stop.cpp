@@ -86,6 +86,12 @@ void Master::conclude() {
     if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
         report_stop(nullptr);
         exit_code_ = kExitInterrupted;
+    } else if (!scheduler_.finished() && infrastructure_retired_ > 0) {
+        notify_.message(MessageLevel::Error,
+                        std::to_string(counts.total - counts.done - counts.failed) +
+                            " task(s) left pending: the workers stopped on the errors above (not the tasks');"
+                            " fix them, then run the same command again with --resume");
+        exit_code_ = kExitInterrupted;
     } else if (!scheduler_.finished()) {
         notify_.message(MessageLevel::Error,
                         std::to_string(counts.total - counts.done - counts.failed) +
@@ -124,6 +130,7 @@ void Master::abort_interrupted(const char* how) {
         notify_.message(MessageLevel::Error, std::string("saving the results file failed: ") + e.what());
     }
     report_stop(how);
+    detail::hold_after_signal();  // mpirun must still be passing signals on when the job ends
     transport_.abort(kExitInterrupted);
     std::_Exit(kExitInterrupted);  // abort() does not return; this keeps [[noreturn]] honest
 }

@@ -122,6 +122,7 @@ bool open_store(const boost::mpi::communicator& comm, const Grid& grid, const Op
             so.command = options.command;
             so.mpi_size = comm.size();
             so.overwrite = options.overwrite;
+            so.break_lock = options.break_lock;
             so.flush_rows = options.flush_rows;
             // Whole milliseconds; beyond a day a flush by time is as good as never.
             so.flush_interval = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -289,6 +290,8 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     teardown(comm, info, options, is_worker && hello.ready);
     boost::mpi::broadcast(comm, end.exit_code, kRoot);
     if (is_master) Notifier(options.observer).end(end.counts, end.exit_code);
+    // mpirun passes signals on only while its job runs: stay up for the rest of a burst.
+    if (options.handle_signals) detail::hold_after_signal();
     return end.exit_code;
 }
 

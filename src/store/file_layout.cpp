@@ -109,7 +109,8 @@ void write_journal_id(hid_t file, std::uint64_t id) {
 }
 
 void write_new_file(const std::string& path, const Grid& grid, const FileIdentity& identity) {
-    h5::File file(H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    h5::File file(
+        H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, h5::writer_file_access().get()));
     write_root_attributes(file.get(), grid, identity);
     create_params(file.get(), grid);
     h5::create_ordered_group(file.get(), "results");

@@ -51,7 +51,7 @@ std::vector<std::string> link_names(hid_t group) {
 
 void FileWriter::open(const std::string& path, std::uint64_t n_tasks) {
     n_tasks_ = n_tasks;
-    file_ = h5::File(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    file_ = h5::File(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, h5::writer_file_access().get()));
     results_group_ = h5::Group(H5_CHECK(H5Gopen2, file_.get(), "results", H5P_DEFAULT));
     nodes_dataset_ = h5::Dataset(H5_CHECK(H5Dopen2, file_.get(), "nodes", H5P_DEFAULT));
     tasks_ = open_task_datasets(file_.get());

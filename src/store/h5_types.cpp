@@ -115,6 +115,12 @@ Group create_ordered_group(hid_t parent, const char* name) {
     return Group(H5_CHECK(H5Gcreate2, parent, name, H5P_DEFAULT, creation.get(), H5P_DEFAULT));
 }
 
+PropList writer_file_access() {
+    PropList access(H5_CHECK(H5Pcreate, H5P_FILE_ACCESS));
+    H5_CHECK(H5Pset_file_locking, access.get(), true, /*ignore_when_disabled=*/true);
+    return access;
+}
+
 PropList written_dataset_access() {
     PropList access(H5_CHECK(H5Pcreate, H5P_DATASET_ACCESS));
     // 8 MiB and a prime number of slots; w0 = 1 evicts fully written chunks first.

@@ -33,6 +33,10 @@ bool link_exists(hid_t location, const char* path);
 /// A group whose links iterate in creation order (h5py then lists them in that order).
 Group create_ordered_group(hid_t parent, const char* name);
 
+/// File access for the writer: HDF5's file lock where the filesystem has one, and no failure
+/// where it has none (Lustre without flock): the owner record (file_owner.hpp) is the rule.
+PropList writer_file_access();
+
 /// Chunk-cache settings for datasets written in scattered batches: room for several
 /// chunks, so a batch that spans a few chunks does not re-read them.
 PropList written_dataset_access();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "grid/utf8.hpp"
 #include "store/store_impl.hpp"
 
 namespace mpisweep {
@@ -37,6 +38,12 @@ void ResultStore::Impl::add(TaskRecord& record) {
 
 void ResultStore::Impl::record_row(RowView row, bool fields_checked) {
     check_row(row.id, row.status);
+    // An error message quotes the task's own output, which may be any bytes.
+    if (row.error != nullptr &&
+        (row.error->find('\0') != std::string::npos || detail::first_invalid_utf8(*row.error))) {
+        clean_error = detail::to_valid_utf8(*row.error);
+        row.error = &clean_error;
+    }
     if (!fields_checked) staging.validate(row.fields, row.n_fields);
     if (!at_open.failed_attempts.empty()) {
         auto prior = at_open.failed_attempts.find(row.id.value());
@@ -66,6 +73,7 @@ void ResultStore::Impl::journal_commit() {
 void ResultStore::Impl::write_buffer() {
     if (staging.rows.empty()) return;
     const h5::SilenceErrors quiet;
+    if (owner) owner->check();  // a run whose file was taken over writes nothing more
     if (journal) journal_records();
     writer.write(staging);
     writer.flush();
@@ -75,6 +83,7 @@ void ResultStore::Impl::write_buffer() {
 void ResultStore::Impl::finish() {
     if (closed) return;
     const h5::SilenceErrors quiet;
+    if (owner) owner->check();
     // H5Fclose writes to the file too: a Records frame (empty when nothing is staged) marks
     // the close as a write under way until its Commit.
     if (journal) journal_records();
@@ -82,11 +91,13 @@ void ResultStore::Impl::finish() {
     const bool final_file = journal && writer.every_task_done();
     closed = true;
     writer.close();
-    if (!journal) return;
-    journal_commit();
-    journal.close();
-    // Every task done: nothing will write the file again, so it needs no journal.
-    if (final_file) store::remove_journal_file(journal.path());
+    if (journal) {
+        journal_commit();
+        journal.close();
+        // Every task done: nothing will write the file again, so it needs no journal.
+        if (final_file) store::remove_journal_file(journal.path());
+    }
+    if (owner) owner->release();  // last: the file and journal are complete
 }
 
 // ---- public interface --------------------------------------------------------------------

@@ -87,6 +87,11 @@ struct StoreOptions {
     /// Told what the store notices and carries on from (a journal ignored or replayed, a
     /// failure to finish the file in the destructor); the store never prints. Empty: nobody.
     std::function<void(MessageLevel, const std::string&)> on_message;
+    /// Ownership (store/file_owner.hpp): take the file whatever its owner record says, and
+    /// the heartbeat of this run's record and the age after which another host's is stale.
+    bool break_lock = false;
+    std::chrono::duration<double> heartbeat_interval{10.0};
+    std::chrono::duration<double> stale_after{60.0};
 };
 
 class ResultStore {
@@ -94,6 +99,9 @@ public:
     /// Creates a new file for `grid`, with /params written and every task pending. An
     /// existing file is refused unless options.overwrite; then it is replaced only once the
     /// new file is complete (written beside it, then renamed), so a failure loses nothing.
+    /// Both this and open_for_resume first take the file for this run (store/file_owner.hpp):
+    /// a file in use by another sweep is refused (store::OwnedElsewhere), and so is a file
+    /// this user may not write (read-only mode or filesystem, another user's).
     static ResultStore create(const Grid& grid, const StoreOptions& options);
     /// Opens an existing file to resume. Refuses a file that is not an mpisweep file or was
     /// made by a different grid (the message says which axis differs).

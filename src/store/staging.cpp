@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "grid/utf8.hpp"
+
 namespace mpisweep::store {
 
 void NodeTable::load(std::vector<std::string> names) {
@@ -40,6 +42,23 @@ void Staging::add_column(std::string name, ColumnType type) {
     columns.push_back(ResultColumn{std::move(name), type, {}});
 }
 
+namespace {
+
+// HDF5 strings are UTF-8 and end at the first NUL: a result string that is not UTF-8 or
+// holds a NUL would come back cut or unreadable, so the record is refused (a failed attempt).
+void check_result_text(const std::string& name, const std::string& text) {
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos)
+        throw StoreError("result field '" + name + "' holds a NUL byte at offset " + std::to_string(nul) +
+                         ": the file's strings end at NUL and it would be cut; return text without NUL "
+                         "(or the bytes as an array of numbers)");
+    if (const auto bad = detail::first_invalid_utf8(text))
+        throw StoreError(
+            "result field '" + name + "' is not valid UTF-8 (" + detail::describe_invalid_utf8(text, *bad) +
+            "): the file's strings are UTF-8; return text (or the bytes as an array of numbers)");
+}
+
+}  // namespace
+
 void Staging::validate(const FieldView* given, std::size_t n_fields) {
     field_count_ = 0;
     if (fields_.size() < n_fields) fields_.resize(n_fields, Field{FieldView{}, kNewColumn});
@@ -50,6 +69,7 @@ void Staging::validate(const FieldView* given, std::size_t n_fields) {
         field->view = given[k];
         std::size_t c = field->column;
         ++field;
+        if (value.kind == ResultView::Kind::String) check_result_text(name, *value.text);
         // The usual case: the previous record's column for this field, and a value that fits.
         // (Its name was checked when the column was made.)
         if (c < columns.size() && same_text(columns[c].name, name) && value_fits(value, columns[c].type))

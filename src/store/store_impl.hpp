@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "store/file_owner.hpp"
 #include "store/file_writer.hpp"
 #include "store/journal_file.hpp"
 #include "store/result_store.hpp"
@@ -32,6 +33,9 @@ public:
 struct ResultStore::Impl {
     using Clock = std::chrono::steady_clock;
 
+    // First, so that it is released last: the record goes once the file and journal are closed.
+    std::unique_ptr<store::FileOwner> owner;
+
     std::string path;
     StoreOptions options;
     std::uint64_t n_tasks = 0;
@@ -48,6 +52,7 @@ struct ResultStore::Impl {
     // The journal (closed, false, while replaying it into a rebuilt file); the staged records
     // encoded as they arrive, and a buffer for Commit frames.
     store::JournalWriter journal;
+    std::string clean_error;  ///< a record's error made valid UTF-8 (record_row), reused
     store::RecordsFrame frame;
     std::string commit_frame;
 
@@ -86,6 +91,8 @@ struct ResultStore::Impl {
     /// A store writing the complete file at `path` (made by store::write_new_file).
     static std::unique_ptr<Impl> open_new(const std::string& path, const StoreOptions& options,
                                           const Grid& grid);
+    /// The ownership of options.path for this run, and the file writable (file_owner.hpp).
+    static std::unique_ptr<store::FileOwner> take(const StoreOptions& options, const char* action);
     /// Opens `options.path` as it is. Throws UnreadableFile when it cannot be read (maybe torn
     /// by a kill), StoreError when it is another grid's file or not an mpisweep file.
     static std::unique_ptr<Impl> open_existing(const Grid& grid, const StoreOptions& options);

@@ -155,6 +155,8 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     if (::lstat(path.c_str(), &info) != 0)
         throw StoreError("cannot resume from '" + path +
                          "': no such file (leave out --resume to start a new sweep)");
+    // Before the journal or the file is read: a file in use is refused naming its owner.
+    std::unique_ptr<store::FileOwner> owner = Impl::take(options, "resume from");
     std::optional<ExistingJournal> journal = read_existing_journal(path, store::journal_path_of(path));
     if (journal) check_journal_grid(*journal, grid, path);
 
@@ -176,12 +178,14 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     }
     if (!journal) {
         start_journal(*impl, grid, options);
+        impl->owner = std::move(owner);
         return ResultStore(std::move(impl));
     }
     const bool needs_repair = !impl || !journal->scan.settled_in_file();
     if (needs_repair) impl = repair(std::move(impl), open_error, *journal, grid, options);
     impl->journal = store::JournalWriter(journal->path, journal->scan.valid_end);
     if (needs_repair) impl->journal_commit();
+    impl->owner = std::move(owner);
     return ResultStore(std::move(impl));
 }
 

@@ -371,7 +371,7 @@ inline void ReportBatch::check_shape() const {
     unsigned outcome_bits = 0;
     for (std::size_t row = 0; ok && row < n; ++row) {
         fields += fields_per_row_[row];
-        outcome_bits |= outcomes_[row] > 2 ? 1U : 0U;
+        outcome_bits |= outcomes_[row] > kLastOutcome ? 1U : 0U;
     }
     ok = ok && outcome_bits == 0 && fields == field_ids_.size();
     if (ok && !kinds_.empty()) {  // results: every value in its pool, in order

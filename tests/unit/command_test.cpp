@@ -23,6 +23,7 @@
 #include "exec/command_output.hpp"
 #include "exec/template.hpp"
 #include "platform/child_process.hpp"
+#include "platform/guardian.hpp"
 
 namespace fs = std::filesystem;
 using namespace mpisweep;
@@ -509,6 +510,22 @@ TEST(CommandTemplate, UnknownPlaceholderIsRefusedBeforeAnyTaskRuns) {
     EXPECT_NE(msg.find("{lr}, {seed}, {task_id}, {attempt}, {device}"), std::string::npos) << msg;
 }
 
+// Issue 12, item 8: X and x would both be MPISWEEP_PARAM_X, one hiding the other.
+TEST(CommandTemplate, ParametersWithTheSameVariableAreRefused) {
+    CommandSpec s;
+    s.argv = {"train"};
+    try {
+        check_command_template(s, {"lr", "X", "x"});
+        FAIL() << "accepted X and x";
+    } catch (const CommandError& e) {
+        EXPECT_STREQ(e.what(),
+                     "params 'X' and 'x' both become the variable MPISWEEP_PARAM_X of the task's "
+                     "environment; rename one of them");
+    }
+    EXPECT_THROW(make_command_task(s, {"a_b", "a-b"}), CommandError);
+    EXPECT_NO_THROW(check_command_template(s, {"x", "x2", "X_1"}));
+}
+
 TEST(CommandTemplate, BraceErrorsNameTheArgument) {
     EXPECT_NE(template_error({"p", "x{lr"}, {"lr"}).find("'{' without a closing '}'"), std::string::npos);
     EXPECT_NE(template_error({"p", "x}"}, {"lr"}).find("'}' without an opening '{'"), std::string::npos);
@@ -629,6 +646,74 @@ TEST_F(CommandTest, TerminationSignalKeepsAHandlerInstalledBefore) {
     ASSERT_EQ(::waitpid(runner, &status, 0), runner);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << "status " << status;
     EXPECT_TRUE(eventually_dead(grandchild));
+}
+
+// Issue 12, item 6: a log folder removed during the sweep is made again; one that cannot be
+// made is not the task's failure (InfrastructureError: the attempt does not count).
+TEST_F(CommandTest, RemovedLogFolderIsMadeAgain) {
+    const CommandSpec s = spec({script("ok.sh", "echo '{\"v\": 1}' > \"$MPISWEEP_OUTPUT\"")});
+    EXPECT_EQ(std::get<double>(run_task(s).at("v")), 1.0);
+    fs::remove_all(s.log_dir);
+    EXPECT_EQ(std::get<double>(run_task(s, {}, {}, {}, 8).at("v")), 1.0);
+    EXPECT_TRUE(fs::is_directory(s.log_dir));
+}
+
+TEST_F(CommandTest, LogFolderThatCannotBeMadeIsAnInfrastructureError) {
+    const CommandSpec s = spec({script("ok.sh", "exit 0")});
+    std::ofstream(s.log_dir) << "a file where the folder should be\n";
+    try {
+        run_task(s);
+        FAIL() << "ran without a log folder";
+    } catch (const InfrastructureError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("cannot create log folder '" + s.log_dir + "'"), std::string::npos) << what;
+        EXPECT_NE(what.find("(errno "), std::string::npos) << what;
+    }
+}
+
+// Issue 12, item 3: a process that runs a task and is SIGKILLed (no handler, no destructor
+// runs) leaves nothing behind: its guardian ends the task's whole group.
+TEST_F(CommandTest, GuardianEndsTheGroupsOfAKilledProcess) {
+    const auto prog = script("bg.sh", "sleep 100 &\necho $! > " + (dir_ / "grandchild.pid").string() +
+                                          "\necho $$ > " + (dir_ / "leader.pid").string() + "\nwait");
+    const pid_t runner = ::fork();
+    if (runner == 0) {
+        detail::SpawnRequest request;
+        request.argv = {prog};
+        auto child = detail::ChildProcess::spawn(request);
+        ::pause();
+        ::_exit(0);
+    }
+    ASSERT_GT(runner, 0);
+    const pid_t grandchild = read_pid(dir_ / "grandchild.pid");
+    const pid_t leader = read_pid(dir_ / "leader.pid");
+    ::kill(runner, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(runner, &status, 0), runner);
+    EXPECT_TRUE(eventually_dead(leader));
+    EXPECT_TRUE(eventually_dead(grandchild));
+}
+
+// The guardian keeps nothing of the process it guards open (MPI sockets, the rank's stdout:
+// a launcher waits for those to close) but its socket, and is out of the rank's session.
+TEST_F(CommandTest, GuardianHoldsOnlyItsSocket) {
+    detail::SpawnRequest request;
+    request.argv = {"/bin/true"};
+    detail::ChildProcess::spawn(request).wait();
+    const pid_t guardian = detail::guardian_pid();
+    ASSERT_GT(guardian, 0);
+    // Once it has set itself up (it starts as a copy of this process, with all its files).
+    std::vector<std::string> open;
+    for (int i = 0; i < 500 && open.size() != 1; ++i) {
+        if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        open.clear();
+        for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(guardian) + "/fd"))
+            open.push_back(entry.path().filename().string() + " -> " +
+                           fs::read_symlink(entry.path()).string());
+    }
+    ASSERT_EQ(open.size(), 1u) << ::testing::PrintToString(open);
+    EXPECT_NE(open[0].find("socket:"), std::string::npos) << open[0];
+    EXPECT_EQ(::getsid(guardian), guardian);
 }
 
 // Kernels before 5.3 have no pidfd: the fallback (a thread blocked in waitid) must behave the same.

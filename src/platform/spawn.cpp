@@ -1,0 +1,161 @@
+#include "platform/spawn.hpp"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "platform/guardian.hpp"
+
+namespace mpisweep::detail {
+namespace {
+
+// What the child reads: prepared by the parent, so the child allocates nothing.
+struct ChildArgs {
+    char* const* candidates = nullptr;
+    std::size_t n_candidates = 0;
+    char* const* argv = nullptr;
+    char* const* envp = nullptr;
+    int fds[3] = {-1, -1, -1};
+    int guardian_fd = -1;
+    int error = 0;  // written by the child when every execve failed (the memory is shared)
+};
+
+constexpr std::size_t kChildStackBytes = 64 * 1024;
+
+// The child's stack; one per thread that spawns, made on its first spawn and kept.
+char* child_stack_top() {
+    thread_local char* top = nullptr;
+    if (top == nullptr) {
+        void* stack = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) return nullptr;
+        top = static_cast<char*>(stack) + kChildStackBytes;
+    }
+    return top;
+}
+
+long raw(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
+    return ::syscall(number, a, b, c, d);
+}
+
+// Runs in the child, on its own stack, sharing the parent's memory while the parent waits:
+// raw system calls only (no libc state, no sanitizer interceptors), nothing allocated.
+__attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque) {
+    auto* args = static_cast<ChildArgs*>(opaque);
+    // Every signal at its default action (the rank's handlers mean nothing here).
+    struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        std::uint64_t mask;
+    } action{SIG_DFL, 0, nullptr, 0};
+    for (long sig = 1; sig < 65; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP)
+            raw(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, 8);
+    }
+    raw(SYS_setpgid, 0, 0);
+    if (args->guardian_fd >= 0) {
+        const GuardianMessage message{GuardianMessage::kAdd, static_cast<std::int32_t>(raw(SYS_getpid))};
+        // MSG_NOSIGNAL: a guardian that is gone costs the registration, not a SIGPIPE.
+        raw(SYS_sendto, args->guardian_fd, reinterpret_cast<long>(&message), sizeof message, MSG_NOSIGNAL);
+    }
+    for (int target = 0; target < 3; ++target) {
+        if (args->fds[target] >= 0) raw(SYS_dup2, args->fds[target], target);
+    }
+    if (raw(SYS_close_range, 3, ~0U, 0) != 0) {
+        for (long fd = 3; fd < 65536; ++fd) raw(SYS_close, fd);
+    }
+    const std::uint64_t empty = 0;
+    raw(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty), 0, 8);
+    int error = ENOENT;
+    for (std::size_t i = 0; i < args->n_candidates; ++i) {
+        raw(SYS_execve, reinterpret_cast<long>(args->candidates[i]), reinterpret_cast<long>(args->argv),
+            reinterpret_cast<long>(args->envp));
+        const int e = errno;
+        // As execvp: a permission error is kept unless a later folder has the program.
+        if (e != ENOENT && e != ENOTDIR && error == ENOENT) error = e;
+        if (e != ENOENT && e != ENOTDIR && e != EACCES) break;
+    }
+    args->error = error;
+    raw(SYS_exit_group, 127);
+    return 127;
+}
+
+std::vector<char*> pointers_to(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> program_candidates(const std::string& program) {
+    if (program.find('/') != std::string::npos) return {program};
+    const char* path_env = std::getenv("PATH");
+    // posix_spawnp's default search path when PATH is unset.
+    const std::string path = path_env ? path_env : "/bin:/usr/bin";
+    std::vector<std::string> out;
+    std::size_t begin = 0;
+    while (true) {
+        const std::size_t end = path.find(':', begin);
+        const std::string dir =
+            path.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        out.push_back((dir.empty() ? std::string(".") : dir) + "/" + program);
+        if (end == std::string::npos) return out;
+        begin = end + 1;
+    }
+}
+
+pid_t spawn_in_own_group(const SpawnPlan& plan, int& error) {
+    std::vector<char*> candidates = pointers_to(plan.candidates);
+    std::vector<char*> argv = pointers_to(plan.argv);
+    std::vector<char*> envp = pointers_to(plan.env);
+    ChildArgs args;
+    args.candidates = candidates.data();
+    args.n_candidates = plan.candidates.size();
+    args.argv = argv.data();
+    args.envp = envp.data();
+    args.fds[0] = plan.stdin_fd;
+    args.fds[1] = plan.stdout_fd;
+    args.fds[2] = plan.stderr_fd;
+    args.guardian_fd = plan.guardian_fd;
+    char* stack = child_stack_top();
+    if (stack == nullptr) {
+        error = ENOMEM;
+        return -1;
+    }
+    // No handler of this process may run in the child before it has reset them: all signals
+    // blocked across the clone (the child unblocks them just before execve).
+    sigset_t all, previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+    const pid_t pid = ::clone(child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    const int clone_error = errno;
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (pid < 0) {
+        error = clone_error;
+        return -1;
+    }
+    if (args.error != 0) {
+        // The program could not be run: the child has exited with 127.
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        guardian_forget(pid);
+        error = args.error;
+        return -1;
+    }
+    error = 0;
+    return pid;
+}
+
+}  // namespace mpisweep::detail

@@ -1,0 +1,166 @@
+"""Shared helpers of the fault tests: a sweep started and watched from outside, the tasks'
+own execution log (fault_task.sh) as the witness of exactly-once, and the results file read
+back with h5py."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e_common import (Workspace, check, check_no_survivors, command, describe, parse_args,  # noqa: E402,F401
+                        pids_in, process_alive, read_results, run_cli)
+
+
+def sweep_env(work, extra=None):
+    env = {"EXEC_LOG": work / "exec.log", "RUN_DIR": work.path}
+    env.update(extra or {})
+    return env
+
+
+def start(mpisweep, args, ranks, env):
+    """Starts mpisweep (under mpirun when ranks > 0) in the background; stderr to a pipe."""
+    full_env = dict(os.environ)
+    full_env.update(env)
+    return subprocess.Popen(command(mpisweep, args, ranks), env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def finish(job, timeout=120):
+    """Waits for a job started with start(); returns (exit code, stderr). Kills it on timeout."""
+    try:
+        _, err = job.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)
+        _, err = job.communicate()
+        raise AssertionError(f"the sweep did not end within {timeout} s; stderr:\n{err}")
+    return job.returncode, err
+
+
+def wait_for(condition, what, timeout=60, job=None):
+    deadline = time.time() + timeout
+    while not condition():
+        if job is not None and job.poll() is not None:
+            raise AssertionError(f"the sweep ended (exit {job.returncode}) before {what}:\n{job.stderr.read()}")
+        check(time.time() < deadline, f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def read_log(path):
+    """The execution log: a list of (event, task, attempt, pid, host)."""
+    if not os.path.exists(path):
+        return []
+    entries = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 5:
+                entries.append((parts[0], int(parts[1]), int(parts[2]), int(parts[3]), parts[4]))
+    return entries
+
+
+def ended(log_path):
+    """Task id -> number of executions that finished their work."""
+    counts = {}
+    for event, task, _, _, _ in read_log(log_path):
+        if event == "end":
+            counts[task] = counts.get(task, 0) + 1
+    return counts
+
+
+def check_exactly_once(log_path, results_path, n_tasks, allowed_repeats=0):
+    """Every task finished exactly once by its own log, is done in the file, and the file's
+    result is that execution's (its pid). `allowed_repeats`: how many executions may have
+    finished their work and still run again, because what they wrote was lost on purpose
+    (a test removed their result file before the worker read it)."""
+    ends = {}
+    for event, task, _, pid, _ in read_log(log_path):
+        if event == "end":
+            ends.setdefault(task, []).append(pid)
+    twice = {t: p for t, p in ends.items() if len(p) > 1}
+    repeats = sum(len(p) - 1 for p in twice.values())
+    check(repeats <= allowed_repeats, f"tasks finished more than once (task: pids): {twice}")
+    missing = sorted(set(range(n_tasks)) - set(ends))
+    check(not missing, f"tasks never finished: {missing}")
+    data = read_results(results_path)
+    status = data["tasks"]["status"]
+    not_done = [t for t in range(n_tasks) if status[t] != 1]
+    check(not not_done, f"tasks not done in the file: {not_done}")
+    pids = data["results"]["pid"]
+    wrong = [t for t in range(n_tasks) if int(pids[t]) != ends[t][-1]]
+    check(not wrong, f"the file's result is not the one execution's for tasks {wrong}")
+
+
+def mpisweep_lines(stderr):
+    """The lines mpisweep itself printed (Open MPI's own banners left out)."""
+    return [line for line in stderr.splitlines() if line.startswith("mpisweep:")]
+
+
+def rank_pids(job, mpisweep):
+    """The pids of the mpisweep processes of a job started with start(): its ranks (mpirun's
+    children), or the process itself without mpirun; not the guardians (own sessions)."""
+    out = subprocess.run(["ps", "-eo", "pid,sid,args"], capture_output=True, text=True).stdout
+    pids = []
+    for line in out.splitlines()[1:]:
+        pid, sid, args = line.split(None, 2)
+        if int(sid) == job.pid and args.split()[0] == str(mpisweep):
+            pids.append(int(pid))
+    return pids
+
+
+def open_gates(work, first, last):
+    """Lets the tasks of stages first..last of fault_task.sh's `staged` mode run."""
+    for stage in range(first, last + 1):
+        open(work / f"gate-{stage}", "w").close()
+
+
+def interrupted_sweep(args, work, out, n_tasks, env=None, options=()):
+    """A sweep of n_tasks on `out` stopped with SIGUSR1 once tasks 0 and 1 finished (the
+    others wait at their gate until then): a file and its journal that --resume continues.
+    Every gate is open afterwards. Returns the sweep's arguments after `run`."""
+    sweep = ["-o", out, "--progress", "0", "-p", f"x=range(0,{n_tasks})"] + list(options) + [
+        "--", args.task, "staged", "2"]
+    job = start(args.mpisweep, ["run"] + sweep, args.ranks, env or sweep_env(work))
+    open_gates(work, 0, 0)
+    wait_for(lambda: len(ended(work / "exec.log")) >= 2, "two tasks finished", job=job)
+    job.send_signal(signal.SIGUSR1)
+    code, err = finish(job)
+    check(code == 75, f"the stopped sweep exits 75, got {code}:\n{err}")
+    open_gates(work, 0, n_tasks)
+    return sweep
+
+
+def file_state(path):
+    """What must not change when a run is refused: inode, size, mtime and bytes."""
+    if not os.path.exists(path):
+        return None
+    info = os.stat(path)
+    with open(path, "rb") as f:
+        return (info.st_ino, info.st_size, info.st_mtime_ns, f.read())
+
+
+def kill_session(job):
+    """SIGKILL to every process of the job's session at once (mpirun, its ranks, their tasks):
+    a whole-job kill, as a node failure or `kill -9` of everything does it. Open MPI puts each
+    rank in a process group of its own, so killpg would not reach them."""
+    out = subprocess.run(["ps", "-eo", "pid,sid"], capture_output=True, text=True).stdout
+    for line in out.splitlines()[1:]:
+        pid, sid = (int(x) for x in line.split())
+        if sid == job.pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    job.wait()
+
+
+def catches(pid, sig):
+    """True once process `pid` has a handler for `sig` (its SigCgt mask in /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (int(sig) - 1) & 1)
+    except FileNotFoundError:
+        pass
+    return False
