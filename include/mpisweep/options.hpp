@@ -83,6 +83,15 @@ struct Options {
     /// that ignores cancelled() keeps its worker busy); then it closes the file and ends the
     /// job with MPI_Abort(75). Keep it above CommandSpec::kill_grace_s.
     Duration drain_grace{10.0};
+    /// A worker rank silent this long is lost (a hung node, a SIGSTOPped rank): its tasks
+    /// are pending again, it gets nothing more and nothing it sends later counts. Workers
+    /// speak at least every heartbeat_timeout / 4, also while a task runs, but only when the
+    /// task lets them: commands always do, an in-process task must call
+    /// TaskContext::cancelled() that often. Once every task is settled, rank 0 closes the
+    /// file and ends the job with MPI_Abort(exit code) instead of waiting for a lost rank.
+    /// 0: off (the library's default, for in-process tasks that do not poll; the mpisweep
+    /// command uses 120 s).
+    Duration heartbeat_timeout{0.0};
     /// Walltime: no task is started that is not expected to finish by deadline -
     /// deadline_margin (expected: the longest task so far; before any finished, tasks start).
     /// At that time a drain begins; when nothing runs and nothing fits, run() returns

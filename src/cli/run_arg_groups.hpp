@@ -42,9 +42,10 @@ struct DeviceArgs {
     void apply(RunPlan& plan) const;
 };
 
-/// Progress and stopping: --progress, --log-tasks, --deadline, --deadline-margin, --drain-grace.
+/// Progress and stopping: --progress, --log-tasks, --deadline, --deadline-margin, --drain-grace,
+/// --heartbeat-timeout.
 struct StopArgs {
-    std::string progress, deadline, deadline_margin, drain_grace;
+    std::string progress, deadline, deadline_margin, drain_grace, heartbeat_timeout;
     bool log_tasks = false;
     void add(CLI::App& app);
     void apply(RunPlan& plan) const;

@@ -10,6 +10,10 @@
 namespace mpisweep::cli {
 namespace {
 
+// Commands poll while they run, so their workers always beat: a silence this long is a hung
+// rank or node, not a long task.
+constexpr double kCommandHeartbeatTimeout = 120.0;
+
 std::string trimmed_copy(const std::string& text) {
     const auto first = text.find_first_not_of(" \t");
     if (first == std::string::npos) return "";
@@ -35,6 +39,10 @@ void StopArgs::add(CLI::App& app) {
     app.add_option(
            "--drain-grace", drain_grace,
            "On a stop signal, seconds running tasks get to stop before the job is aborted (default 10)")
+        ->type_name("SECONDS");
+    app.add_option("--heartbeat-timeout", heartbeat_timeout,
+                   "Seconds a worker rank may stay silent before it is declared lost (a hung node): its "
+                   "tasks go to the others (default 120; 0: never)")
         ->type_name("SECONDS");
 }
 
@@ -62,6 +70,9 @@ void StopArgs::apply(RunPlan& plan) const {
     if (!drain_grace.empty()) {
         o.drain_grace = Duration(parse_seconds_option("--drain-grace", drain_grace, false));
     }
+    o.heartbeat_timeout = Duration(
+        heartbeat_timeout.empty() ? kCommandHeartbeatTimeout
+                                  : parse_seconds_option("--heartbeat-timeout", heartbeat_timeout, false));
 }
 
 }  // namespace mpisweep::cli

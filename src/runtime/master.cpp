@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <sstream>
 
 namespace mpisweep {
 
@@ -44,6 +45,7 @@ int Master::run() {
 
 void Master::start() {
     start_ = transport_.now();
+    for (WorkerSlot& slot : workers_) slot.last_heard = start_;
     next_progress_ = start_ + options_.progress_interval.count();
     notify_.start(scheduler_.counts());
 }
@@ -73,11 +75,14 @@ void Master::step_running(Seconds now) {
         return end_running();
     }
     assign_and_dispatch(now);
-    for (int handled = 0; handled < kMessagesPerTurn && receive_one(); ++handled) {
+    int handled = 0;
+    for (; handled < kMessagesPerTurn && receive_one(); ++handled) {
         // Refill the slots a report freed before probing again: that worker may be waiting,
         // and a probe that finds nothing costs as much as the assignment.
         assign_and_dispatch(transport_.now());
     }
+    backlog_ = handled == kMessagesPerTurn;
+    check_heartbeats(transport_.now());
     transport_.progress();
     store_.maybe_flush();
     report_progress(transport_.now(), false);
@@ -86,6 +91,7 @@ void Master::step_running(Seconds now) {
 Seconds Master::next_wake() const {
     const Seconds now = transport_.now();
     Seconds wake = now + kLookInterval;  // signals, the store's flush time
+    if (options_.heartbeat_timeout.count() > 0) wake = std::min(wake, next_heartbeat_check_);
     if (phase_ != Phase::Running) return wake;
     if (options_.progress_interval.count() > 0) wake = std::min(wake, next_progress_);
     if (stop_reason_ == StopReason::None) {
@@ -153,7 +159,16 @@ void Master::send_cancels(const std::vector<Cancellation>& cancels) {
 bool Master::receive_one() {
     const std::optional<Envelope> envelope = transport_.probe(kAnySource);
     if (!envelope) return false;
+    WorkerSlot& slot = workers_[static_cast<std::size_t>(envelope->source)];
+    slot.last_heard = transport_.now();
+    if (slot.lost) {
+        drop_from_lost(*envelope);
+        return true;
+    }
     switch (static_cast<Tag>(envelope->tag)) {
+        case Tag::Heartbeat:
+            transport_.receive(*envelope);
+            break;
         case Tag::Reports:
             transport_.receive(*envelope, reports_);
             handle_reports(WorkerId(envelope->source));
@@ -169,6 +184,56 @@ bool Master::receive_one() {
                                      " from rank " + std::to_string(envelope->source));
     }
     return true;
+}
+
+void Master::drop_from_lost(const Envelope& envelope) {
+    switch (static_cast<Tag>(envelope.tag)) {
+        case Tag::Reports: {
+            ReportBatch late;  // its tasks went back to the pool when it was declared lost
+            transport_.receive(envelope, late);
+            break;
+        }
+        case Tag::Interrupt: {
+            InterruptNotice notice;
+            transport_.receive(envelope, notice);
+            if (phase_ == Phase::Running)
+                on_signal(notice.signal, envelope.source, notice.urgent, transport_.now());
+            break;
+        }
+        default:  // Heartbeat, Bye
+            transport_.receive(envelope);
+            break;
+    }
+}
+
+void Master::check_heartbeats(Seconds now) {
+    const Seconds timeout = options_.heartbeat_timeout.count();
+    if (timeout <= 0 || workers_.size() < 2 || backlog_ || now < next_heartbeat_check_) return;
+    next_heartbeat_check_ = now + std::min(1.0, timeout / 8);
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank) {
+        const WorkerSlot& slot = workers_[static_cast<std::size_t>(rank)];
+        if (!slot.lost && !slot.said_bye && now - slot.last_heard >= timeout) declare_lost(rank, now);
+    }
+}
+
+void Master::declare_lost(int rank, Seconds now) {
+    WorkerSlot& slot = workers_[static_cast<std::size_t>(rank)];
+    slot.lost = true;
+    slot.ready = false;
+    ++lost_;
+    const std::size_t copies = scheduler_.lose(WorkerId(rank), now);
+    std::ostringstream line;
+    line << "rank " << rank << " on " << slot.host << " sent nothing for "
+         << static_cast<long>(now - slot.last_heard) << " s (heartbeat timeout "
+         << options_.heartbeat_timeout.count() << " s): declared lost (a hung node or"
+         << " rank); ";
+    if (phase_ == Phase::Running) {
+        line << copies << " task(s) it held are pending again; it gets nothing more and nothing it sends"
+             << " later counts";
+    } else {
+        line << "the job ends without it once the others are done";
+    }
+    notify_.message(MessageLevel::Warning, line.str());
 }
 
 }  // namespace mpisweep

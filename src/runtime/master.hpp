@@ -30,6 +30,9 @@ struct WorkerSlot {
     std::string host;
     int device = -1;
     bool ready = false;
+    bool lost = false;      ///< silent longer than Options::heartbeat_timeout: out for good
+    bool said_bye = false;  ///< answered Stop
+    Seconds last_heard = 0;
 };
 
 class Master {
@@ -82,6 +85,17 @@ private:
     void dispatch(const std::vector<Assignment>& assignments);
     void send_cancels(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
+    /// A message from a lost rank: received and dropped (a signal it passes on still counts).
+    void drop_from_lost(const Envelope& envelope);
+    /// Declares lost the workers silent longer than the heartbeat timeout (none while
+    /// messages are still waiting: their heartbeats may be among them).
+    void check_heartbeats(Seconds now);
+    void declare_lost(int rank, Seconds now);
+    /// Workers still to say Bye after Stop (the lost ones never will).
+    int byes_awaited() const;
+    /// Every task is settled or drained, the file is closed, but a lost rank cannot join the
+    /// collective end of run(): ends the job with MPI_Abort(exit code).
+    [[noreturn]] void abort_without_lost();
     // The report path (master_reports.cpp).
     void handle_reports(WorkerId worker);
     void handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now);
@@ -120,7 +134,10 @@ private:
 
     Phase phase_ = Phase::Running;
     Seconds start_ = 0, next_progress_ = 0;
-    int byes_ = 0;  ///< workers that said Bye (Stopping)
+    int byes_ = 0;          ///< workers that said Bye (Stopping)
+    int lost_ = 0;          ///< workers declared lost
+    bool backlog_ = false;  ///< the last turn left messages waiting
+    Seconds next_heartbeat_check_ = 0;
     int exit_code_ = kExitOk;
 
     std::optional<Seconds> stop_by_;  ///< the deadline less its margin, on the transport's clock

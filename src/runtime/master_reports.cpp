@@ -105,9 +105,9 @@ void Master::handle_infrastructure(WorkerId worker, const ReportRow& row, Second
     if (!slot.ready) return;  // already out
     if (infrastructure_streak_.size() <= rank) infrastructure_streak_.resize(workers_.size(), 0);
     const bool out = ++infrastructure_streak_[rank] >= kInfrastructureStreak;
-    notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " + slot.host + ": " +
-                                               (row.error != nullptr ? *row.error : std::string()) + "; task " +
-                                               std::to_string(row.task.value()) +
+    notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " + slot.host +
+                                               ": " + (row.error != nullptr ? *row.error : std::string()) +
+                                               "; task " + std::to_string(row.task.value()) +
                                                " is pending again (its attempt does not count)" +
                                                (out ? "; this rank gets no more tasks" : ""));
     if (!out) return;

@@ -34,16 +34,18 @@ void Master::begin_drain(StopReason reason, Seconds now) {
     drain_until_ = now + options_.drain_grace.count();
     const std::vector<Cancellation> cancels = scheduler_.drain();
     // Drain first: a copy that finishes anyway keeps its result.
-    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank)
-        transport_.send(rank, Tag::Drain);
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank) {
+        if (!workers_[static_cast<std::size_t>(rank)].lost) transport_.send(rank, Tag::Drain);
+    }
     send_cancels(cancels);
 }
 
 void Master::end_running() {
     // Results first: a copy that does not poll cancelled() may keep its worker busy a while.
     store_.flush();
-    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank)
-        transport_.send(rank, Tag::Stop);
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank) {
+        if (!workers_[static_cast<std::size_t>(rank)].lost) transport_.send(rank, Tag::Stop);
+    }
     phase_ = Phase::Stopping;
 }
 
@@ -51,13 +53,24 @@ void Master::step_stopping() {
     if (options_.handle_signals && signals_.urgent()) abort_interrupted("a second signal: stopped at once");
     // Until every worker said Bye: results still in flight are late copies of settled tasks,
     // and a worker must not be left blocked in a send.
-    const int workers = static_cast<int>(workers_.size()) - first_worker_rank();
-    while (byes_ < workers) {
+    while (byes_awaited() > 0) {
         const std::optional<Envelope> envelope = transport_.probe(kAnySource);
-        if (!envelope) return;
+        if (!envelope) {
+            backlog_ = false;
+            check_heartbeats(transport_.now());
+            if (byes_awaited() > 0) return;
+            break;
+        }
+        WorkerSlot& slot = workers_[static_cast<std::size_t>(envelope->source)];
+        slot.last_heard = transport_.now();
+        if (slot.lost) {
+            drop_from_lost(*envelope);
+            continue;
+        }
         switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Bye:
                 transport_.receive(*envelope);
+                slot.said_bye = true;
                 ++byes_;
                 break;
             case Tag::Interrupt: {
@@ -65,6 +78,9 @@ void Master::step_stopping() {
                 transport_.receive(*envelope, late);
                 break;
             }
+            case Tag::Heartbeat:
+                transport_.receive(*envelope);
+                break;
             default: {
                 ReportBatch late;
                 transport_.receive(*envelope, late);
@@ -72,9 +88,38 @@ void Master::step_stopping() {
             }
         }
     }
+    if (lost_ > 0) abort_without_lost();  // no flush: a send to a lost rank may never complete
     transport_.flush();
     conclude();
     phase_ = Phase::Over;
+}
+
+int Master::byes_awaited() const {
+    return static_cast<int>(workers_.size()) - first_worker_rank() - byes_ - lost_;
+}
+
+void Master::abort_without_lost() {
+    conclude();
+    signals_.closing();
+    try {
+        store_.flush();
+        store_.close();
+    } catch (const std::exception& e) {
+        notify_.message(MessageLevel::Error, std::string("saving the results file failed: ") + e.what());
+        exit_code_ = kExitError;
+    }
+    std::string ranks;
+    for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank) {
+        if (workers_[static_cast<std::size_t>(rank)].lost)
+            ranks += (ranks.empty() ? "" : ", ") + std::to_string(rank);
+    }
+    notify_.message(MessageLevel::Warning,
+                    "the results file is closed; ending the job with MPI_Abort(" +
+                        std::to_string(exit_code_) + ") because lost rank(s) " + ranks +
+                        " cannot take part in its normal end (teardown hooks do not run)");
+    notify_.end(scheduler_.counts(), exit_code_);
+    transport_.abort(exit_code_);
+    std::_Exit(exit_code_);  // abort() does not return; this keeps [[noreturn]] honest
 }
 
 void Master::conclude() {
@@ -86,11 +131,11 @@ void Master::conclude() {
     if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
         report_stop(nullptr);
         exit_code_ = kExitInterrupted;
-    } else if (!scheduler_.finished() && infrastructure_retired_ > 0) {
+    } else if (!scheduler_.finished() && (infrastructure_retired_ > 0 || lost_ > 0)) {
         notify_.message(MessageLevel::Error,
                         std::to_string(counts.total - counts.done - counts.failed) +
-                            " task(s) left pending: the workers stopped on the errors above (not the tasks');"
-                            " fix them, then run the same command again with --resume");
+                            " task(s) left pending: the workers stopped on the errors above (not the tasks')"
+                            " or were lost; fix them, then run the same command again with --resume");
         exit_code_ = kExitInterrupted;
     } else if (!scheduler_.finished()) {
         notify_.message(MessageLevel::Error,

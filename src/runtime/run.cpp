@@ -105,6 +105,7 @@ void validate(const Grid& grid, const Options& options) {
                                     std::to_string(options.devices.slots_per_gpu));
     }
     check_duration("drain_grace", options.drain_grace);
+    check_duration("heartbeat_timeout", options.heartbeat_timeout);
     check_duration("deadline_margin", options.deadline_margin);
     // The scheduler checks its own options, with the same code that uses them.
     Scheduler probe(0, {WorkerId(0)}, options.scheduler);
@@ -277,7 +278,9 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
             MpiTransport transport(comm, spin, kWorkerMaxSleep);
-            Worker(transport, grid, task, info, options.batch_target.count() / 2).run();
+            Worker worker(transport, grid, task, info, options.batch_target.count() / 2);
+            worker.heartbeat_every(options.heartbeat_timeout.count() / 4);
+            worker.run();
         }
     } catch (const std::exception& e) {
         // The others would wait for this rank forever: end the whole job. The file keeps

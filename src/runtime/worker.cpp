@@ -22,7 +22,8 @@ Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task,
       report_interval_(report_interval_s),
       signals_(signals),
       cancel_check_([this] { return running_task_cancelled(); }),
-      last_report_(transport.now()) {}
+      last_report_(transport.now()),
+      last_sent_(transport.now()) {}
 
 void Worker::run() {
     while (!done()) {
@@ -32,6 +33,7 @@ void Worker::run() {
 
 bool Worker::step() {
     if (bye_sent_) return false;
+    heartbeat_if_silent();
     if (!stop_ && (check_interrupt() || draining_)) drop_queue();
     if (!stop_ && queue_.empty()) {
         send_reports();  // nothing left to run: the master must hear of everything now
@@ -82,6 +84,7 @@ void Worker::say_bye() {
     // After Stop the master has settled every task: queued copies are simply dropped.
     send_reports();
     transport_.send(kMasterRank, Tag::Bye);
+    sent_now();
     transport_.flush();
     bye_sent_ = true;
 }
@@ -146,6 +149,7 @@ bool Worker::check_interrupt() {
     if (count > signals_reported_) {
         signals_reported_ = count;
         transport_.send(kMasterRank, InterruptNotice{sig, count >= 2});
+        sent_now();
     }
     draining_ = true;
     return true;
@@ -171,6 +175,7 @@ bool Worker::running_task_cancelled() {
         if (cancel_poll_hook_) cancel_poll_hook_();
         poll();
         send_reports();  // queued copies dropped meanwhile free their slots at once
+        heartbeat_if_silent();
     }
     return running_cancelled_ || stop_ || draining_;
 }
@@ -179,7 +184,17 @@ void Worker::send_reports() {
     if (outbox_.empty()) return;
     transport_.send(kMasterRank, outbox_);
     outbox_.clear();
-    if (report_interval_ > 0) last_report_ = transport_.now();
+    const double now = transport_.now();
+    if (report_interval_ > 0) last_report_ = now;
+    last_sent_ = now;
+}
+
+void Worker::heartbeat_if_silent() {
+    if (heartbeat_interval_ <= 0 || bye_sent_) return;
+    const double now = transport_.now();
+    if (now - last_sent_ < heartbeat_interval_) return;
+    transport_.send(kMasterRank, Tag::Heartbeat);
+    last_sent_ = now;
 }
 
 }  // namespace mpisweep

@@ -38,6 +38,9 @@ public:
     /// that works alone lets its master check the signals and the deadline there.
     void on_cancel_poll(std::function<void()> hook) { cancel_poll_hook_ = std::move(hook); }
     std::size_t queued() const { return queue_.size(); }
+    /// Says "still here" to the master after `seconds` without a message to it (0: never),
+    /// from the loop and from a running task's cancelled() polls (Options::heartbeat_timeout).
+    void heartbeat_every(double seconds) { heartbeat_interval_ = seconds; }
 
 private:
     /// Handles every message waiting, or those up to a task batch (run it first). Returns
@@ -49,6 +52,9 @@ private:
     void run_next();
     void send_reports();
     void say_bye();
+    /// A Heartbeat when nothing went to the master for heartbeat_interval_.
+    void heartbeat_if_silent();
+    void sent_now() { last_sent_ = transport_.now(); }
     /// Tells the master about a signal that reached this rank (once per signal count);
     /// returns true once one did: the worker then drains on its own too.
     bool check_interrupt();
@@ -75,6 +81,8 @@ private:
     TaskBatch incoming_;  ///< reused for every task message
     double last_cancel_poll_ = 0;
     double last_report_ = 0;
+    double heartbeat_interval_ = 0;
+    double last_sent_ = 0;  ///< when this worker last sent the master anything
 };
 
 }  // namespace mpisweep

@@ -167,6 +167,16 @@ std::vector<Cancellation> Scheduler::retire(WorkerId worker) {
     impl_->retire_worker(impl_->index_of(worker), true, out);
     return out;
 }
+std::size_t Scheduler::lose(WorkerId worker, Seconds now) {
+    const std::int32_t w = impl_->index_of(worker);
+    std::vector<Cancellation> unsent;  // it would not answer them
+    impl_->retire_worker(w, true, unsent);
+    // Every copy it holds, live or already being cancelled, is answered here in its place.
+    std::size_t copies = 0;
+    for (; !impl_->worker(w).queue.empty(); ++copies)
+        impl_->on_cancelled(worker, TaskId(impl_->worker(w).queue.front().task), now);
+    return copies;
+}
 std::vector<Cancellation> Scheduler::drain() {
     return impl_->drain();
 }

@@ -110,6 +110,11 @@ public:
     /// Takes a worker out (its setup failed, or it died): returns cancellations for its
     /// copies, whose tasks go back to the pool unless held elsewhere.
     std::vector<Cancellation> retire(WorkerId worker);
+    /// Takes out a worker that will never answer (lost: silent too long): retires it and
+    /// drops every copy it holds as if it had answered each as cancelled, so their tasks are
+    /// pending again at once unless held elsewhere. Returns how many copies it held. A late
+    /// reply of that worker must not reach the scheduler (it would throw).
+    std::size_t lose(WorkerId worker, Seconds now);
     /// Stops all dispatching (a drain before the walltime): returns a cancellation for every
     /// copy held; their tasks stay pending.
     std::vector<Cancellation> drain();

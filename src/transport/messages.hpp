@@ -70,6 +70,9 @@ enum class Tag : int {
     Bye = 5,        ///< worker -> master: no payload; the worker's last message
     Interrupt = 6,  ///< worker -> master: InterruptNotice; a signal reached the worker
     Drain = 7,      ///< master -> worker: no payload; the sweep stops early, keep results
+    /// worker -> master: no payload; "still here", sent only after a silence (reports and
+    /// every other message of a worker count as heartbeats too)
+    Heartbeat = 8,
 };
 
 /// A worker got a stop signal (the master then drains the whole sweep). Sent once per
