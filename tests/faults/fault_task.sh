@@ -25,6 +25,7 @@ case "$mode" in
         # a sweep that cannot get past a stage before the test has done what it wanted there,
         # however fast or slow the machine is.
         stage=$((MPISWEEP_TASK_ID / value))
+        [ -n "$RUN_DIR" ] && echo "$$" > "$RUN_DIR/pid-$MPISWEEP_TASK_ID.$MPISWEEP_ATTEMPT"
         while [ ! -e "$RUN_DIR/gate-$stage" ]; do sleep 0.02; done
         sleep 0.1
         ;;
