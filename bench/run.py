@@ -109,13 +109,49 @@ def sparse_files(t, b, cli, tmp, quick, rep):
             os.remove(path + ".journal")
 
 
+def gpu_packing(t, args, cli, tmp, q):
+    """200 tasks declaring 3 GiB each on 4 fake GPUs of 16 GiB (MPISWEEP_FAKE_GPUS), 20
+    workers: 5 fit a GPU, so the bound is 10 waves of the task's duration. The makespan and
+    the memory held at once come from the log the tasks write themselves (fake_gpu_task)."""
+    task = os.path.join(args.build, "tests", "e2e", "fake_gpu_task")
+    if not os.path.exists(task):
+        print(f"bench/run.py: no {task} (build the tests): the GPU row is left out", file=sys.stderr)
+        return
+    n, seconds, gib = 200 // q, 2.0, 1 << 30
+    ledger = tempfile.mkdtemp(prefix="ledger-", dir=tmp)
+    log = os.path.join(tmp, "gpu.log")
+    saved = dict(ENV)
+    ENV.update(MPISWEEP_FAKE_GPUS="4x16G", MPISWEEP_FAKE_GPU_DIR=ledger)
+    try:
+        run(["mpirun", "-n", "21", cli, "run", "-o", f"{tmp}/gpu.h5", "--force", "--progress", "0",
+             "--no-speculation", "--gpu-mem", "3G", "-p", f"x=range(0,{n})", "--", task, "--mem", "3G",
+             "--seconds", str(seconds), "--log", log], cwd=tmp)
+    finally:
+        ENV.clear()
+        ENV.update(saved)
+    rows = [line.split() for line in open(log)]
+    starts, ends = [float(r[3]) for r in rows], [float(r[4]) for r in rows]
+    span = max(ends) - min(starts)
+    bound = -(-n // 20) * seconds
+    events = sorted([(float(r[3]), 1, r[1], int(r[2])) for r in rows] + [(float(r[4]), -1, r[1], -int(r[2])) for r in rows],
+                    key=lambda e: (e[0], e[1]))
+    held, top = {}, 0
+    for _, _, gpu, delta in events:
+        held[gpu] = held.get(gpu, 0) + delta
+        top = max(top, held[gpu])
+    t.add(f"makespan, {n} tasks declaring 3 GiB on 4 fake GPUs of 16 GiB, 20 workers ({len(rows)} ran; "
+          f"most held on one GPU {top / gib:.0f} GiB of 16)", secs(span), f"packing bound (5 per GPU, {seconds:.0f} s each)",
+          secs(bound), f"{span / bound:.3f}x", "<= 1.05x, <= 16 GiB", yes(span <= 1.05 * bound and top <= 16 * gib
+                                                                          and len(rows) == n))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
-    ap.add_argument("--only", default="mpi,commands,makespan,idle,hdf5,grid,files",
-                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, idle, "
+    ap.add_argument("--only", default="mpi,commands,makespan,idle,gpu,hdf5,grid,files",
+                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, idle, gpu, "
                          "hdf5, grid, files")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
@@ -276,6 +312,9 @@ def main():
             t.add(f"CPU of a {role}, 2 workers running `sleep 4`, np=4 ({naps:.0f} naps/s)",
                   f"{100 * cpu:.2f} % of a core", "target", "1 % of a core", f"{cpu / 0.01:.2f}x",
                   "< 1 % of a core", yes(cpu < 0.01))
+    # -- GPU packing on fake GPUs -------------------------------------------------------------
+    if "gpu" in sections:
+        gpu_packing(t, args, cli, tmp, q)
 
     # -- HDF5 --------------------------------------------------------------------------------
     if "hdf5" in sections:

@@ -3,6 +3,9 @@
 // holds.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,14 +34,51 @@ struct SchedulerOptions {
     int min_samples = 3;           ///< finished tasks needed before the median is trusted
 };
 
+/// What a worker that gets no GPU does, in a sweep where some node has GPUs (DeviceOptions::no_gpu).
+enum class NoGpuPolicy : std::uint8_t {
+    Wait,   ///< it takes no task until a GPU has room for one (a worker of in-process tasks
+            ///< without a GPU of its own: for the whole sweep)
+    Cpu,    ///< it runs the task on CPU (CUDA_VISIBLE_DEVICES="", device -1)
+    Error,  ///< the sweep does not start (exit 2) while a worker has no GPU
+};
+
+/// Which GPUs each copy of a task runs on. On a node with GPUs, the master places each copy:
+/// on GPUs that run fewer copies than their cap and whose memory left (total, less other
+/// users', less what the copies there declared) covers what the task declares; among those,
+/// the one with the most memory left. A command task gets its GPUs per copy (its
+/// CUDA_VISIBLE_DEVICES); a task function runs in its worker, whose GPUs are chosen once,
+/// before setup. A sweep where no node has a GPU runs on CPU.
 struct DeviceOptions {
-    /// Devices to use, as CUDA ordinals; empty: every device the runtime reports.
+    /// Devices to use, as CUDA ordinals; empty: every device of the node.
     std::vector<int> devices;
-    /// Workers that may share one GPU. Workers beyond devices x slots_per_gpu on a node run on
-    /// CPU (rank 0 tells the observer).
-    int slots_per_gpu = 1;
+    /// Copies that may run at once on each GPU (task functions: workers bound to each GPU).
+    /// 0: 1, or no count limit when memory is declared or learned (memory decides).
+    int slots_per_gpu = 0;
+    /// Caps of single GPUs by CUDA ordinal, overriding slots_per_gpu for them.
+    std::map<int, int> gpu_slots;
+    /// GPU memory each task needs on each of its GPUs, in bytes; 0: not declared.
+    std::uint64_t memory = 0;
+    /// The same per task, from its parameters; overrides `memory`. Called on rank 0.
+    std::function<std::uint64_t(const Point&)> memory_of;
+    /// Learn what a task needs from the peak per-process memory of the copies so far (NVML
+    /// or fake GPUs) and place by the largest seen, plus learn_margin; before any copy was
+    /// seen, a GPU runs one copy at a time. Ignored for tasks that declare memory.
+    bool learn_memory = false;
+    double learn_margin = 0.1;  ///< fraction added to the largest peak
+    /// GPUs of one node each copy gets (CUDA_VISIBLE_DEVICES lists them all).
+    int gpus_per_task = 1;
+    NoGpuPolicy no_gpu = NoGpuPolicy::Wait;
+    /// Each copy gets its GPUs when it starts, in CUDA_VISIBLE_DEVICES: tasks that run in a
+    /// process of their own (`mpisweep run`'s commands set this). false: a worker's GPUs are
+    /// chosen once, before setup, for task functions that keep state on them.
+    bool place_each_copy = false;
+    /// Task functions: cudaSetDevice on the worker's (first) GPU before setup. false: only
+    /// WorkerInfo says which (for a front end that sets CUDA_VISIBLE_DEVICES itself).
+    bool bind_cuda = true;
     /// Never touch CUDA, even when it is there.
     bool cpu_only = false;
+    /// Between readings of GPU memory on a worker while a copy runs.
+    Duration memory_poll{1.0};
 };
 
 struct Options {

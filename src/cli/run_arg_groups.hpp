@@ -34,9 +34,10 @@ struct ScheduleArgs {
     void apply(RunPlan& plan) const;
 };
 
-/// GPUs: --devices, --slots-per-gpu, --cpu-only.
+/// GPUs: --devices, --gpu-slots (--slots-per-gpu), --gpu-mem, --gpus-per-task, --no-gpu,
+/// --cpu-only. Applied after the grid (--gpu-mem may name parameters).
 struct DeviceArgs {
-    std::string devices, slots_per_gpu;
+    std::string devices, slots_per_gpu, gpu_slots, gpu_mem, gpus_per_task, no_gpu;
     bool cpu_only = false;
     void add(CLI::App& app);
     void apply(RunPlan& plan) const;

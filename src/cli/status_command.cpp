@@ -3,6 +3,8 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -24,6 +26,37 @@ std::vector<std::string> error_excerpt(const std::string& error, std::size_t las
     std::vector<std::string> out = {lines.front(), "..."};
     out.insert(out.end(), lines.end() - static_cast<std::ptrdiff_t>(last_lines), lines.end());
     return out;
+}
+
+// "devices: 180 tasks on GPU, 20 on CPU: workers 2, 3 (n2)", for a sweep that had GPUs
+// (nothing when every task ran on CPU).
+void print_devices(std::ostream& out, const store::ResultsSnapshot& file) {
+    std::size_t on_gpu = 0, on_cpu = 0;
+    std::map<std::string, std::set<std::int32_t>> cpu_workers;  // by host
+    const store::SettledTable& rows = file.rows;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows.worker[i] < 0) continue;
+        if (rows.device[i] >= 0) {
+            ++on_gpu;
+        } else {
+            ++on_cpu;
+            cpu_workers[file.node_name(i)].insert(rows.worker[i]);
+        }
+    }
+    if (on_gpu == 0) return;
+    out << "devices: " << on_gpu << " task" << (on_gpu == 1 ? "" : "s") << " on GPU, " << on_cpu << " on CPU";
+    const char* sep = ": ";
+    for (const auto& [host, workers] : cpu_workers) {
+        out << sep << "worker" << (workers.size() == 1 ? " " : "s ");
+        const char* comma = "";
+        for (std::int32_t w : workers) {
+            out << comma << w;
+            comma = ", ";
+        }
+        out << " (" << (host.empty() ? "?" : host) << ")";
+        sep = "; ";
+    }
+    out << '\n';
 }
 
 }  // namespace
@@ -97,6 +130,7 @@ int status_command(const std::vector<std::string>& args) {
     } else {
         out << "time: no task has finished yet\n";
     }
+    print_devices(out, file);
     if (!failed.empty()) {
         const std::size_t shown = all ? failed.size() : std::min<std::size_t>(failed.size(), 20);
         out << "failed tasks:\n";

@@ -20,6 +20,10 @@ void bind_cuda_device(int device) {
     }
 }
 
+int cuda_ordinal_of(const std::string&) {
+    return -1;
+}
+
 std::unique_ptr<GpuBackend> open_cuda_backend() {
     return nullptr;
 }

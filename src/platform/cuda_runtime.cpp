@@ -102,6 +102,15 @@ void bind_cuda_device(int device) {
     bound_devices.insert(device);
 }
 
+int cuda_ordinal_of(const std::string& uuid) {
+    const int count = cuda_device_count();
+    for (int i = 0; i < count; ++i) {
+        cudaDeviceProp prop{};
+        if (cudaGetDeviceProperties(&prop, i) == cudaSuccess && uuid_text(prop.uuid) == uuid) return i;
+    }
+    return -1;
+}
+
 std::unique_ptr<GpuBackend> open_cuda_backend() {
     const int count = cuda_device_count();
     if (count == 0) return nullptr;

@@ -1,30 +1,24 @@
 #pragma once
-// GPU binding. The mapping from a worker's node-local index to a device is a pure function,
-// tested with given GPU counts; the CUDA calls live in one source file built only with CUDA.
+// The CUDA runtime calls of a worker: whether CUDA is there, and binding the process to one
+// GPU (task functions). They live in one source file built only with CUDA (cuda_runtime.cpp;
+// cuda_none.cpp otherwise). Which GPUs exist and how much memory they have is the GPU
+// backend's business (gpu_backend.hpp), which needs no CUDA context.
 #include <string>
-#include <vector>
-
-#include "mpisweep/options.hpp"
 
 namespace mpisweep {
 
-/// The device of the worker with index `local_worker_index` among the workers of its node
-/// (master excluded): round-robin over `devices`, at most `slots_per_gpu` workers each;
-/// -1 (CPU) when there is no device or every slot is taken.
-int choose_device(int local_worker_index, const std::vector<int>& devices, int slots_per_gpu);
-
 /// Number of CUDA devices the runtime reports (it honours CUDA_VISIBLE_DEVICES); 0 when the
-/// build has no CUDA, there is no driver, or any CUDA error occurs. Never throws.
+/// build has no CUDA, there is no driver, or any CUDA error occurs. Never throws. Initializes
+/// CUDA in the calling process.
 int cuda_device_count();
 
 /// Binds the calling process to `device` with cudaSetDevice. Throws CudaError (routine,
 /// code, CUDA's message) if that fails. Does nothing for -1.
 void bind_cuda_device(int device);
 
-/// The devices to use on this node: options.devices if given, else 0..cuda_device_count()-1;
-/// nothing when cpu_only. Throws std::invalid_argument for an explicit ordinal that is
-/// negative or beyond the devices present, naming it.
-std::vector<int> available_devices(const DeviceOptions& options);
+/// The CUDA ordinal (in this process's view) of the GPU with this UUID ("GPU-..."), -1 when
+/// none has it or there is no CUDA: NVML and CUDA may number the same GPUs differently.
+int cuda_ordinal_of(const std::string& uuid);
 
 /// The CUDA_VISIBLE_DEVICES entry that runtime ordinal `device` stands for: the device-th
 /// item of `cuda_visible_devices` when set, else the ordinal itself. "" for -1.

@@ -65,6 +65,9 @@ Options options_of(const py::dict& d) {
     o.devices.devices = option<std::vector<int>>(d, "devices");
     o.devices.slots_per_gpu = option<int>(d, "slots_per_gpu");
     o.devices.cpu_only = option<bool>(d, "cpu_only");
+    // No cudaSetDevice in the engine: the session sets CUDA_VISIBLE_DEVICES to the worker's GPUs
+    // before user code first touches CUDA, which a CUDA context made here would defeat.
+    o.devices.bind_cuda = false;
     o.handle_signals = option<bool>(d, "handle_signals");
     return o;
 }

@@ -110,6 +110,17 @@ void Master::report_progress(Seconds now, bool last) {
     notify_.progress(scheduler_.counts(), now - start_);
 }
 
+void Master::use_gpus(MasterGpus& gpus) {
+    gpus_ = &gpus;
+    scheduler_.set_gate(&gpus.gate());
+    scheduler_.set_prefetch(0);
+    for (const std::string& line : gpus.notices()) notify_.message(MessageLevel::Notice, line);
+}
+
+int Master::answered_device(WorkerId worker) const {
+    return gpus_ != nullptr ? answer_device_ : workers_[static_cast<std::size_t>(worker.value())].device;
+}
+
 void Master::assign_and_dispatch(Seconds now) {
     assigned_.clear();
     scheduler_.assign(now, assigned_);  // a few instructions when no slot or queue changed
@@ -127,6 +138,10 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
             event.worker = a.worker.value();
             event.host = slot.host;
             event.device = slot.device;
+            if (gpus_ != nullptr) {
+                const std::vector<int>& gpus = gpus_->devices(a.worker, a.task);
+                event.device = gpus.empty() ? -1 : gpus.front();
+            }
             event.speculative = a.speculative;
             notify_.task_started(event);
         }
@@ -137,7 +152,11 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
     for (const Assignment& a : assignments) {
         TaskBatch& batch = outgoing_[static_cast<std::size_t>(a.worker.value())];
         if (batch.empty()) outgoing_ranks_.push_back(a.worker.value());
-        batch.add(a.task, a.attempt);
+        if (gpus_ != nullptr) {
+            batch.add(a.task, a.attempt, gpus_->devices(a.worker, a.task));
+        } else {
+            batch.add(a.task, a.attempt);
+        }
         if (a.moved_from) taken_back.push_back({*a.moved_from, a.task});
     }
     for (int rank : outgoing_ranks_) {
@@ -177,6 +196,12 @@ bool Master::receive_one() {
             InterruptNotice notice;
             transport_.receive(*envelope, notice);
             on_signal(notice.signal, envelope->source, notice.urgent, transport_.now());
+            break;
+        }
+        case Tag::Gpu: {
+            GpuMemoryReport memory;
+            transport_.receive(*envelope, memory);
+            if (gpus_ != nullptr) gpus_->on_memory(WorkerId(envelope->source), memory, transport_.now());
             break;
         }
         default:

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mpisweep/mpisweep.hpp"
+#include "runtime/master_gpus.hpp"
 #include "runtime/notifier.hpp"
 #include "runtime/stop_signals.hpp"
 #include "schedule/batch_sizer.hpp"
@@ -44,6 +45,10 @@ public:
            const StopSignals& signals = StopSignals::process());
     /// Runs the sweep to its end and returns the ExitCode.
     int run();
+    /// A GPU sweep: copies go where `gpus` places them, one at a time per worker (no
+    /// prefetch, no batching: a queued copy would hold a GPU it does not use yet). Before
+    /// start(); `gpus` must outlive the master.
+    void use_gpus(MasterGpus& gpus);
 
     /// Before the first step: the observer's on_start.
     void start();
@@ -96,6 +101,9 @@ private:
     /// Every task is settled or drained, the file is closed, but a lost rank cannot join the
     /// collective end of run(): ends the job with MPI_Abort(exit code).
     [[noreturn]] void abort_without_lost();
+    /// The device of the copy `worker` answered: its first GPU in a GPU sweep, else the
+    /// worker's own.
+    int answered_device(WorkerId worker) const;
     // The report path (master_reports.cpp).
     void handle_reports(WorkerId worker);
     void handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now);
@@ -104,8 +112,8 @@ private:
     void handle_failure(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
                         const std::string* error, Seconds now);
     /// What the store records of a settled row: the row's columns and the master's fields.
-    static RowView row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
-                            int attempts, const std::string* error);
+    RowView row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
+                     int attempts, const std::string* error) const;
     /// Not the task's fault (infrastructure): the task is pending again, the attempt not
     /// counted; a worker with such errors in a row gets no more tasks.
     void handle_infrastructure(WorkerId worker, const ReportRow& row, Seconds now);
@@ -131,6 +139,8 @@ private:
     std::vector<Assignment> assigned_;  ///< the scheduler's output, reused every turn
     std::vector<TaskBatch> outgoing_;   ///< per rank, filled by dispatch()
     std::vector<int> outgoing_ranks_;   ///< ranks with a non-empty batch in outgoing_
+    MasterGpus* gpus_ = nullptr;        ///< a GPU sweep's placement
+    int answer_device_ = -1;            ///< GPU sweeps: the first GPU of the copy being answered
 
     Phase phase_ = Phase::Running;
     Seconds start_ = 0, next_progress_ = 0;

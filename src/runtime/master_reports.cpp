@@ -22,13 +22,15 @@ void Master::handle_reports(WorkerId worker) {
         handle_report(worker, slot, row, now);
     });
     const int prefetch = sizer_.observe(wall_sum, done);
-    if (prefetch != scheduler_.prefetch()) scheduler_.set_prefetch(prefetch);
+    // A GPU sweep queues nothing: a queued copy would hold GPUs it does not use yet.
+    if (prefetch != scheduler_.prefetch() && gpus_ == nullptr) scheduler_.set_prefetch(prefetch);
 }
 
 void Master::handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now) {
     if (row.outcome != Outcome::Infrastructure && row.outcome != Outcome::Cancelled &&
         static_cast<std::size_t>(worker.value()) < infrastructure_streak_.size())
         infrastructure_streak_[static_cast<std::size_t>(worker.value())] = 0;
+    if (gpus_ != nullptr) answer_device_ = gpus_->on_answer(worker, row.task, row.outcome, row.error);
     switch (row.outcome) {
         case Outcome::Done:
             return handle_done(worker, slot, row, now);
@@ -58,6 +60,7 @@ void Master::handle_done(WorkerId worker, const WorkerSlot& slot, const ReportRo
     const DoneOutcome outcome = scheduler_.on_done(worker, row.task, now);
     if (outcome.accepted) {
         store_.record(row_view(worker, slot, row, TaskStatus::Done, outcome.attempts, nullptr));
+        if (gpus_ != nullptr) gpus_->on_settled(row.task);
         if (notify_.wants_results()) notify_result(row);
     }
     task_finished(worker, slot, row, nullptr, outcome.accepted ? TaskOutcome::Done : TaskOutcome::Superseded);
@@ -74,6 +77,7 @@ void Master::handle_failure(WorkerId worker, const WorkerSlot& slot, const Repor
             break;
         case FailVerdict::FailedForGood:
             store_.record(row_view(worker, slot, row, TaskStatus::Failed, outcome.attempts, error));
+            if (gpus_ != nullptr) gpus_->on_settled(row.task);
             finished = TaskOutcome::Failed;
             break;
         case FailVerdict::Ignored:  // a copy being cancelled, or one of a settled task
@@ -117,13 +121,13 @@ void Master::handle_infrastructure(WorkerId worker, const ReportRow& row, Second
 }
 
 RowView Master::row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
-                         int attempts, const std::string* error) {
+                         int attempts, const std::string* error) const {
     RowView view;
     view.id = row.task;
     view.status = status;
     view.attempts = attempts;
     view.worker = worker.value();
-    view.device = slot.device;
+    view.device = answered_device(worker);
     view.node = &slot.host;
     view.start = row.start;
     view.wall_s = row.wall_s;
@@ -144,7 +148,7 @@ void Master::task_finished(WorkerId worker, const WorkerSlot& slot, const Report
     event.attempt = row.attempt;
     event.worker = worker.value();
     event.host = slot.host;
-    event.device = slot.device;
+    event.device = answered_device(worker);
     event.wall_s = row.wall_s;
     event.exit_code = row.exit_code;
     if (error != nullptr) event.error = *error;

@@ -81,6 +81,11 @@ void Master::step_stopping() {
             case Tag::Heartbeat:
                 transport_.receive(*envelope);
                 break;
+            case Tag::Gpu: {
+                GpuMemoryReport late;  // nothing more is placed
+                transport_.receive(*envelope, late);
+                break;
+            }
             default: {
                 ReportBatch late;
                 transport_.receive(*envelope, late);
@@ -125,6 +130,8 @@ void Master::abort_without_lost() {
 void Master::conclude() {
     const SweepCounts counts = scheduler_.counts();
     report_progress(transport_.now(), true);
+    if (gpus_ != nullptr && !gpus_->summary().empty())
+        notify_.message(MessageLevel::Notice, gpus_->summary());
     if (stop_reason_ == StopReason::None && !scheduler_.finished() && scheduler_.deadline_reached()) {
         stop_reason_ = StopReason::Deadline;
     }

@@ -14,6 +14,7 @@
 
 #include "mpisweep/mpisweep.hpp"
 #include "platform/interrupt.hpp"
+#include "runtime/gpu_startup.hpp"
 #include "runtime/in_process.hpp"
 #include "runtime/master.hpp"
 #include "runtime/notifier.hpp"
@@ -100,10 +101,6 @@ void validate(const Grid& grid, const Options& options) {
     if (options.flush_rows == 0) throw std::invalid_argument("flush_rows: expected >= 1, got 0");
     check_duration("flush_interval", options.flush_interval);
     check_duration("progress_interval", options.progress_interval);
-    if (options.devices.slots_per_gpu < 1) {
-        throw std::invalid_argument("slots_per_gpu: expected >= 1, got " +
-                                    std::to_string(options.devices.slots_per_gpu));
-    }
     check_duration("drain_grace", options.drain_grace);
     check_duration("heartbeat_timeout", options.heartbeat_timeout);
     check_duration("deadline_margin", options.deadline_margin);
@@ -142,15 +139,15 @@ bool open_store(const boost::mpi::communicator& comm, const Grid& grid, const Op
     return ok;
 }
 
-/// Binds the worker's device and runs its setup hook; failures make it "not ready".
-WorkerHello prepare_worker(WorkerInfo& info, const Options& options) {
+/// Runs the worker's setup hook (its GPU is bound by now); failures make it "not ready".
+WorkerHello prepare_worker(WorkerInfo& info, const Options& options, const GpuStartup& gpus) {
     WorkerHello hello;
     hello.host = info.host;
+    hello.node_devices = std::max(info.node_gpus, 0);
+    hello.warning = gpus.warning;
+    hello.device = info.device;
     try {
-        DeviceBinding binding = bind_device(info, options.devices);
-        hello.node_devices = binding.node_devices;
-        hello.warning = std::move(binding.warning);
-        hello.device = info.device;
+        if (!gpus.error.empty()) throw std::runtime_error(gpus.error);
         if (options.setup) options.setup(info);
     } catch (const std::exception& e) {
         hello.ready = false;
@@ -159,10 +156,8 @@ WorkerHello prepare_worker(WorkerInfo& info, const Options& options) {
     return hello;
 }
 
-/// What rank 0 knows of each rank; tells the observer about workers that take no tasks or
-/// run on CPU beside GPUs.
-std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Options& options,
-                                     const Notifier& notify) {
+/// What rank 0 knows of each rank; tells the observer about workers that take no tasks.
+std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Notifier& notify) {
     std::vector<WorkerSlot> slots(hellos.size());
     for (std::size_t rank = 0; rank < hellos.size(); ++rank) {
         slots[rank] = {hellos[rank].host, hellos[rank].device, hellos[rank].ready};
@@ -174,11 +169,6 @@ std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, con
         if (!h.ready) {
             notify.message(MessageLevel::Warning, who + " takes no tasks: " + h.error);
             notify.worker_retired(static_cast<int>(rank), h.host, "setup failed: " + h.error);
-        } else if (h.device < 0 && h.node_devices > 0) {
-            notify.message(MessageLevel::Notice, who + " runs on CPU: its node has " +
-                                                     std::to_string(h.node_devices) +
-                                                     " GPU(s) and slots_per_gpu is " +
-                                                     std::to_string(options.devices.slots_per_gpu));
         }
     }
     return slots;
@@ -189,26 +179,36 @@ struct SweepEnd {
     SweepCounts counts;
 };
 
+InProcessGpus gpus_of(GpuStartup& gpus) {
+    InProcessGpus out;
+    if (gpus.master) out.master = &*gpus.master;
+    if (gpus.gpu_sweep) out.worker = &gpus.worker;
+    return out;
+}
+
 SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
                     const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
-                    const WorkerInfo& info, std::chrono::microseconds spin) {
+                    const WorkerInfo& info, std::chrono::microseconds spin, GpuStartup& gpus) {
     const bool alone = comm.size() == 1;
     std::vector<WorkerId> ids;
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
     // A new file has every task pending: reading N statuses back would only cost time.
     Scheduler scheduler(grid.size(), ids, options.scheduler,
                         options.resume ? store.settled() : SettledTasks{}, options.retry_failed);
-    std::vector<WorkerSlot> slots = worker_slots(hellos, options, Notifier(options.observer));
+    std::vector<WorkerSlot> slots = worker_slots(hellos, Notifier(options.observer));
     for (WorkerId id : ids) {
         if (!slots[static_cast<std::size_t>(id.value())].ready) scheduler.retire(id);
     }
     SweepEnd end;
     if (alone) {
-        end.exit_code = run_in_process(grid, task, options, store, scheduler, std::move(slots), info,
-                                       [&comm](int code) { comm.abort(code); });
+        end.exit_code = run_in_process(
+            grid, task, options, store, scheduler, std::move(slots), info,
+            [&comm](int code) { comm.abort(code); }, gpus_of(gpus));
     } else {
         MpiTransport transport(comm, spin, kMasterMaxSleep);
-        end.exit_code = Master(transport, grid, options, store, scheduler, std::move(slots)).run();
+        Master master(transport, grid, options, store, scheduler, std::move(slots));
+        if (gpus.master) master.use_gpus(*gpus.master);
+        end.exit_code = master.run();
     }
     store.close();
     end.counts = scheduler.counts();
@@ -261,25 +261,30 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
         return kExitUsage;
     }
 
+    // The GPUs first: options that cannot work on these nodes leave no file behind.
+    WorkerInfo info = describe_rank(comm);
+    GpuStartup gpus;
+    if (!start_gpus(comm, grid, options, info, is_worker, gpus)) return kExitUsage;
+
     std::optional<ResultStore> store;
     if (!open_store(comm, grid, options, store)) return kExitUsage;
 
-    WorkerInfo info = describe_rank(comm);
     const std::chrono::microseconds spin = spin_time(comm, is_master);
     WorkerHello hello;
-    if (is_worker) hello = prepare_worker(info, options);
+    if (is_worker) hello = prepare_worker(info, options, gpus);
     std::vector<WorkerHello> hellos;
     boost::mpi::gather(comm, hello, hellos, kRoot);
 
     SweepEnd end;
     try {
         if (is_master) {
-            end = run_master(comm, grid, task, options, *store, hellos, info, spin);
+            end = run_master(comm, grid, task, options, *store, hellos, info, spin, gpus);
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
             MpiTransport transport(comm, spin, kWorkerMaxSleep);
             Worker worker(transport, grid, task, info, options.batch_target.count() / 2);
             worker.heartbeat_every(options.heartbeat_timeout.count() / 4);
+            if (gpus.gpu_sweep) worker.use_gpus(gpus.worker);
             worker.run();
         }
     } catch (const std::exception& e) {

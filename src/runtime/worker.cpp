@@ -27,13 +27,17 @@ Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task,
 
 void Worker::run() {
     while (!done()) {
-        if (!step()) transport_.wait(kMasterRank, transport_.now() + kLookInterval);
+        if (step()) continue;
+        double until = transport_.now() + kLookInterval;
+        if (gpus_ != nullptr && gpus_->watch != nullptr) until = std::min(until, gpus_->watch->next_due());
+        transport_.wait(kMasterRank, until);
     }
 }
 
 bool Worker::step() {
     if (bye_sent_) return false;
     heartbeat_if_silent();
+    poll_gpus();
     if (!stop_ && (check_interrupt() || draining_)) drop_queue();
     if (!stop_ && queue_.empty()) {
         send_reports();  // nothing left to run: the master must hear of everything now
@@ -67,8 +71,21 @@ void Worker::run_next() {
     queue_.pop_front();
     running_ = next.task;
     running_cancelled_ = false;
-    TaskReport report =
-        execute_task(task_, grid_, next.task, next.attempt, info_, cancel_check_, transport_.clock());
+    GpuWatch* watch = gpus_ != nullptr ? gpus_->watch : nullptr;
+    if (watch != nullptr) watch->copy_started(next.gpus, transport_.now());
+    TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_for(next), cancel_check_,
+                                     transport_.clock());
+    if (watch != nullptr) {
+        // Its peak before its report: the master learns from it when the report frees the GPU.
+        if (const std::optional<Bytes> peak = watch->copy_ended()) {
+            GpuMemoryReport ended;
+            ended.copy = GpuMemoryReport::Ended;
+            ended.task = next.task.value();
+            ended.attempt = next.attempt;
+            ended.use = *peak;
+            transport_.send(kMasterRank, ended);
+        }
+    }
     // A copy told to stop that finished anyway: a loser of a race gives way, but in a drain
     // the result is as good as any and is kept. A copy that fails in a drain was most likely
     // killed by the same signal (Slurm signals every process of the step).
@@ -97,7 +114,7 @@ bool Worker::poll() {
         switch (static_cast<Tag>(envelope->tag)) {
             case Tag::Tasks: {
                 transport_.receive(*envelope, incoming_);
-                for (std::size_t i = 0; i < incoming_.size(); ++i) queue_.push_back(incoming_.at(i));
+                incoming_.for_each([this](TaskAssignmentMsg&& copy) { queue_.push_back(std::move(copy)); });
                 // Run them now: one more probe that finds nothing (~600 instructions in
                 // Open MPI 4.1) would sit between the task's arrival and its report. A message
                 // behind this one waits for the next poll, before the next task at the latest.
@@ -169,6 +186,7 @@ void Worker::drop_queue() {
 
 bool Worker::running_task_cancelled() {
     if (check_interrupt()) return true;
+    poll_gpus();
     const double now = transport_.now();
     if (now - last_cancel_poll_ >= kCancelPollInterval) {
         last_cancel_poll_ = now;
@@ -178,6 +196,39 @@ bool Worker::running_task_cancelled() {
         heartbeat_if_silent();
     }
     return running_cancelled_ || stop_ || draining_;
+}
+
+void Worker::poll_gpus() {
+    if (gpus_ == nullptr || gpus_->watch == nullptr) return;
+    const double now = transport_.now();
+    if (now < gpus_->watch->next_due()) return;
+    const std::optional<GpuReading> reading = gpus_->watch->poll(now);
+    if (!reading) return;
+    GpuMemoryReport report;
+    report.free.assign(reading->free.begin(), reading->free.end());
+    if (reading->ours) report.ours.assign(reading->ours->begin(), reading->ours->end());
+    if (reading->copy_use && running_) {
+        report.copy = GpuMemoryReport::Running;
+        report.task = running_->value();
+        report.use = *reading->copy_use;
+    }
+    transport_.send(kMasterRank, report);
+}
+
+const WorkerInfo& Worker::info_for(const TaskAssignmentMsg& copy) {
+    if (gpus_ == nullptr) return info_;
+    copy_info_ = info_;
+    copy_info_.node_gpus = static_cast<int>(gpus_->devices.size());
+    copy_info_.devices = copy.gpus;
+    copy_info_.visible_devices.clear();
+    for (int g : copy.gpus) {
+        const bool known = g >= 0 && g < static_cast<int>(gpus_->devices.size());
+        copy_info_.visible_devices.push_back(known ? gpus_->devices[static_cast<std::size_t>(g)].visible_id
+                                                   : std::to_string(g));
+    }
+    copy_info_.device = copy.gpus.empty() ? -1 : copy.gpus.front();
+    copy_info_.visible_device = copy_info_.visible_devices.empty() ? "" : copy_info_.visible_devices.front();
+    return copy_info_;
 }
 
 void Worker::send_reports() {

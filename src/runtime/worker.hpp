@@ -14,11 +14,18 @@
 
 #include "mpisweep/grid.hpp"
 #include "mpisweep/task.hpp"
+#include "platform/gpu_watch.hpp"
 #include "runtime/stop_signals.hpp"
 #include "transport/messages.hpp"
 #include "transport/transport.hpp"
 
 namespace mpisweep {
+
+/// A worker's GPUs in a GPU sweep: its node's GPUs as it sees them and its watch on them.
+struct WorkerGpus {
+    std::vector<GpuDevice> devices;
+    GpuWatch* watch = nullptr;
+};
 
 class Worker {
 public:
@@ -41,6 +48,9 @@ public:
     /// Says "still here" to the master after `seconds` without a message to it (0: never),
     /// from the loop and from a running task's cancelled() polls (Options::heartbeat_timeout).
     void heartbeat_every(double seconds) { heartbeat_interval_ = seconds; }
+    /// A GPU sweep: copies run on the GPUs their assignment names (CUDA_VISIBLE_DEVICES), and
+    /// the watch's readings go to the master. `gpus` must outlive the worker.
+    void use_gpus(const WorkerGpus& gpus) { gpus_ = &gpus; }
 
 private:
     /// Handles every message waiting, or those up to a task batch (run it first). Returns
@@ -60,6 +70,10 @@ private:
     bool check_interrupt();
     /// Answers every queued copy as cancelled (draining: nothing more starts here).
     void drop_queue();
+    /// Reads the GPUs when due and tells the master.
+    void poll_gpus();
+    /// The worker as a copy sees it: with the copy's GPUs in a GPU sweep.
+    const WorkerInfo& info_for(const TaskAssignmentMsg& copy);
 
     Transport& transport_;
     const Grid& grid_;
@@ -80,6 +94,8 @@ private:
     ReportBatch outbox_;
     TaskBatch incoming_;  ///< reused for every task message
     double last_cancel_poll_ = 0;
+    const WorkerGpus* gpus_ = nullptr;
+    WorkerInfo copy_info_;  ///< info_for()'s, reused
     double last_report_ = 0;
     double heartbeat_interval_ = 0;
     double last_sent_ = 0;  ///< when this worker last sent the master anything

@@ -24,17 +24,21 @@ public:
     /// `worker` runs a copy on CPU when no GPU has room for it (--no-gpu cpu, or its node
     /// has none).
     void allow_cpu(WorkerId worker) { cpu_ok_[worker.value()] = true; }
+    /// The node's own ordinals of the placement's GPUs 0..k-1 of `node`, when only some of
+    /// its GPUs are used (--devices); devices() and report_free() speak node ordinals.
+    void set_ordinals(int node, std::vector<int> ordinals);
 
     bool admit(WorkerId worker, TaskId task, bool speculative, Seconds now) override;
     std::uint64_t version() const override { return version_; }
 
-    /// The GPUs admit() gave the copy, as node ordinals; empty: it runs on CPU. Throws
+    /// The GPUs admit() gave the copy, as the node's ordinals; empty: it runs on CPU. Throws
     /// std::logic_error for a copy that was not admitted.
     const std::vector<int>& devices(WorkerId worker, TaskId task) const;
     /// The copy ended (whatever way); see GpuPlacement::finish. Nothing for a copy never admitted.
     void finish(WorkerId worker, TaskId task, CopyEnd how, std::optional<Bytes> peak = std::nullopt);
     /// The task is settled.
     void forget(TaskId task) { placement_.forget(task); }
+    /// A reading of every GPU of `node` (by the node's ordinals).
     void report_free(int node, const std::vector<Bytes>& free, const std::optional<std::vector<Bytes>>& ours,
                      Seconds measured_at);
     void report_use(WorkerId worker, TaskId task, Bytes bytes);
@@ -48,7 +52,8 @@ private:
     GpuPlacement placement_;
     DeclaredMemory declared_;
     std::map<int, bool> cpu_ok_;
-    std::map<Key, std::vector<int>> placed_;
+    std::map<Key, std::vector<int>> placed_;    // node ordinals
+    std::map<int, std::vector<int>> ordinals_;  // nodes that use only some of their GPUs
     std::uint64_t version_ = 0;
 };
 

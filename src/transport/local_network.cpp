@@ -19,6 +19,7 @@ public:
     void send(int dest, const CancelRequest& request) override { post(dest, Tag::Cancel, request); }
     void send(int dest, const ReportBatch& reports) override { post(dest, Tag::Reports, reports); }
     void send(int dest, const InterruptNotice& notice) override { post(dest, Tag::Interrupt, notice); }
+    void send(int dest, const GpuMemoryReport& report) override { post(dest, Tag::Gpu, report); }
     void send(int dest, Tag tag) override { post(dest, tag, std::monostate{}); }
 
     std::optional<Envelope> probe(int source) override {
@@ -31,6 +32,7 @@ public:
     void receive(const Envelope& e, CancelRequest& request) override { take(e, request); }
     void receive(const Envelope& e, ReportBatch& reports) override { take(e, reports); }
     void receive(const Envelope& e, InterruptNotice& notice) override { take(e, notice); }
+    void receive(const Envelope& e, GpuMemoryReport& report) override { take(e, report); }
     void receive(const Envelope& e) override {
         std::monostate none;
         take(e, none);
@@ -119,8 +121,8 @@ std::size_t LocalNetwork::waiting_for_worker(int rank) const {
 
 namespace {
 
-std::vector<std::uint64_t> tasks_named(
-    const std::variant<std::monostate, TaskBatch, CancelRequest, ReportBatch, InterruptNotice>& body) {
+template <class Body>
+std::vector<std::uint64_t> tasks_named(const Body& body) {
     if (const auto* batch = std::get_if<TaskBatch>(&body)) return batch->ids;
     if (const auto* request = std::get_if<CancelRequest>(&body)) return request->tasks;
     std::vector<std::uint64_t> ids;

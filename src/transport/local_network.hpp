@@ -46,7 +46,8 @@ public:
     class Endpoint;
 
 private:
-    using Body = std::variant<std::monostate, TaskBatch, CancelRequest, ReportBatch, InterruptNotice>;
+    using Body =
+        std::variant<std::monostate, TaskBatch, CancelRequest, ReportBatch, InterruptNotice, GpuMemoryReport>;
     struct Letter {
         int source = 0;
         Tag tag = Tag::Stop;

@@ -73,6 +73,7 @@ enum class Tag : int {
     /// worker -> master: no payload; "still here", sent only after a silence (reports and
     /// every other message of a worker count as heartbeats too)
     Heartbeat = 8,
+    Gpu = 9,        ///< worker -> master: GpuMemoryReport; GPU memory read on its node
 };
 
 /// A worker got a stop signal (the master then drains the whole sweep). Sent once per
@@ -89,24 +90,56 @@ struct InterruptNotice {
 struct TaskAssignmentMsg {
     TaskId task;
     int attempt = 1;
+    /// A GPU sweep: the copy's GPUs (ordinals of the node); empty: on CPU, or a CPU sweep.
+    std::vector<int> gpus;
 };
 
-/// Copies for one worker, run in this order.
+/// Copies for one worker, run in this order. In a GPU sweep each copy carries its GPUs (a
+/// count per copy and the ordinals in a row); a CPU sweep sends neither column.
 struct TaskBatch {
     std::vector<std::uint64_t> ids;
     std::vector<std::int32_t> attempts;
+    std::vector<std::uint8_t> gpu_counts;  ///< per copy, or empty (no copy has a GPU)
+    std::vector<std::int32_t> gpus;
 
     void add(TaskId task, int attempt) {
         ids.push_back(task.value());
         attempts.push_back(attempt);
+        if (!gpu_counts.empty()) gpu_counts.push_back(0);
+    }
+    void add(TaskId task, int attempt, const std::vector<int>& copy_gpus) {
+        if (copy_gpus.empty()) return add(task, attempt);
+        if (copy_gpus.size() > 0xff) throw std::logic_error("more than 255 GPUs for one copy");
+        gpu_counts.resize(ids.size(), 0);  // the copies before it ran on CPU
+        ids.push_back(task.value());
+        attempts.push_back(attempt);
+        gpu_counts.push_back(static_cast<std::uint8_t>(copy_gpus.size()));
+        gpus.insert(gpus.end(), copy_gpus.begin(), copy_gpus.end());
     }
     std::size_t size() const { return ids.size(); }
     bool empty() const { return ids.empty(); }
     void clear() {  // keeps the capacity: the master refills the same batches
         ids.clear();
         attempts.clear();
+        gpu_counts.clear();
+        gpus.clear();
     }
-    TaskAssignmentMsg at(std::size_t i) const { return {TaskId(ids[i]), attempts[i]}; }
+    /// Copy `i` without its GPUs (see for_each for those).
+    TaskAssignmentMsg at(std::size_t i) const { return {TaskId(ids[i]), attempts[i], {}}; }
+    /// Visits each copy in order with its GPUs.
+    template <class Visit>
+    void for_each(Visit&& visit) const {
+        std::size_t g = 0;
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            TaskAssignmentMsg copy{TaskId(ids[i]), attempts[i], {}};
+            if (!gpu_counts.empty()) {
+                copy.gpus.assign(gpus.begin() + static_cast<std::ptrdiff_t>(g),
+                                 gpus.begin() + static_cast<std::ptrdiff_t>(g + gpu_counts[i]));
+                g += gpu_counts[i];
+            }
+            visit(std::move(copy));
+        }
+    }
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
@@ -116,6 +149,20 @@ struct TaskBatch {
         ar& n;
         serialize_column(ar, ids, n);
         serialize_column(ar, attempts, n);
+        // GPUs: one length, then the columns only when a copy has any.
+        if (!gpu_counts.empty() && gpu_counts.size() != ids.size()) gpu_counts.resize(ids.size(), 0);
+        std::uint64_t g = gpus.size();
+        ar& g;
+        if (g > 0) {
+            serialize_column(ar, gpu_counts, n);
+            serialize_column(ar, gpus, g);
+            std::uint64_t total = 0;
+            for (std::uint8_t c : gpu_counts) total += c;
+            if (total != g) throw WireError("task batch: GPU counts do not match the GPUs listed");
+        } else if (Archive::is_loading::value) {
+            gpu_counts.clear();
+            gpus.clear();
+        }
     }
 };
 
@@ -397,6 +444,47 @@ inline void ReportBatch::check_shape() const {
     }
     if (!ok) throw std::runtime_error("corrupt report batch in a message");
 }
+
+/// A worker's reading of GPU memory (GpuWatch): the node's free memory (its reader only), and
+/// its running or just-ended copy's use. Sent when due; the master's placement learns from it.
+struct GpuMemoryReport {
+    std::vector<std::uint64_t> free;  ///< each GPU of the node; empty when not the reader
+    std::vector<std::uint64_t> ours;  ///< the sweep's share of each GPU; empty when unknown
+    enum Copy : std::uint8_t { None = 0, Running = 1, Ended = 2 };
+    std::uint8_t copy = None;
+    std::uint64_t task = 0;
+    std::int32_t attempt = 0;
+    std::uint64_t use = 0;  ///< Running: what the copy holds now on one GPU; Ended: its peak
+    template <class Archive>
+    void serialize(Archive& ar, unsigned) {
+        ar& free& ours& copy& task& attempt& use;
+    }
+};
+
+/// What a worker found at the start: its node's GPUs as it sees them (the job's
+/// CUDA_VISIBLE_DEVICES applied), before anything is bound.
+struct GpuInventory {
+    std::string host;
+    std::string backend;  ///< "nvml", "cuda", "fake" or "none"
+    std::vector<std::uint64_t> total, free;
+    bool per_process = false;  ///< the backend tells each process's GPU memory
+    std::string error;         ///< the backend could not be opened (a bad MPISWEEP_FAKE_GPUS)
+    template <class Archive>
+    void serialize(Archive& ar, unsigned) {
+        ar& host& backend& total& free& per_process& error;
+    }
+};
+
+/// What the master decided for one worker at the start.
+struct GpuAssignment {
+    bool gpu_sweep = false;  ///< some node has a GPU: copies come with their GPUs
+    std::vector<int> bound;  ///< task functions: the worker's GPUs for the whole sweep
+    bool reader = false;     ///< this worker reads its node's free memory for the master
+    template <class Archive>
+    void serialize(Archive& ar, unsigned) {
+        ar& gpu_sweep& bound& reader;
+    }
+};
 
 /// What each worker tells the master once, after binding its device and running setup.
 struct WorkerHello {

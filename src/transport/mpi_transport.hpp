@@ -25,6 +25,7 @@ public:
     void send(int dest, const CancelRequest& request) override { post(dest, Tag::Cancel, request); }
     void send(int dest, const ReportBatch& reports) override { post(dest, Tag::Reports, reports); }
     void send(int dest, const InterruptNotice& notice) override { post(dest, Tag::Interrupt, notice); }
+    void send(int dest, const GpuMemoryReport& report) override { post(dest, Tag::Gpu, report); }
     void send(int dest, Tag tag) override { sends_.post_empty(dest, static_cast<int>(tag)); }
 
     std::optional<Envelope> probe(int source) override;
@@ -32,6 +33,7 @@ public:
     void receive(const Envelope& e, CancelRequest& request) override { mpisweep::receive(comm_, e, request); }
     void receive(const Envelope& e, ReportBatch& reports) override { mpisweep::receive(comm_, e, reports); }
     void receive(const Envelope& e, InterruptNotice& notice) override { mpisweep::receive(comm_, e, notice); }
+    void receive(const Envelope& e, GpuMemoryReport& report) override { mpisweep::receive(comm_, e, report); }
     void receive(const Envelope& e) override { receive_empty(comm_, e); }
 
     void progress() override { sends_.reap(); }

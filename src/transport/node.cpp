@@ -66,25 +66,14 @@ WorkerInfo describe_rank(const boost::mpi::communicator& comm) {
     return info;
 }
 
-DeviceBinding bind_device(WorkerInfo& info, const DeviceOptions& options) {
-    DeviceBinding binding;
-    const std::vector<int> devices = available_devices(options);
-    // The job was given GPUs (Slurm sets CUDA_VISIBLE_DEVICES) that CUDA cannot see: say so
-    // once per node, or a GPU job runs on CPU without a word.
-    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
-    if (devices.empty() && !options.cpu_only && visible != nullptr && *visible != '\0' &&
-        info.local_worker_index == 0) {
-        binding.warning = "rank " + std::to_string(info.rank) + " on " + info.host +
-                          ": CUDA_VISIBLE_DEVICES=" + visible + " but " +
-                          (built_with_cuda() ? "CUDA reports no device (no driver?)"
-                                             : "this mpisweep was built without CUDA") +
-                          "; the workers of this node run on CPU";
-    }
-    info.device = choose_device(info.local_worker_index, devices, options.slots_per_gpu);
-    bind_cuda_device(info.device);
-    info.visible_device = visible_device_name(info.device, std::getenv("CUDA_VISIBLE_DEVICES"));
-    binding.node_devices = static_cast<int>(devices.size());
-    return binding;
+std::vector<long> node_process_ids(const boost::mpi::communicator& comm) {
+    NodeComm node(comm);
+    int local_size = 1;
+    MPISWEEP_MPI_CHECK(MPI_Comm_size(node.get(), &local_size));
+    std::vector<long> pids(static_cast<std::size_t>(local_size));
+    long mine = static_cast<long>(getpid());
+    MPISWEEP_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_LONG, pids.data(), 1, MPI_LONG, node.get()));
+    return pids;
 }
 
 }  // namespace mpisweep

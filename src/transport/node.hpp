@@ -1,10 +1,10 @@
 #pragma once
-// Where this rank runs: its node, its index among the node's workers, and the GPU it binds.
+// Where this rank runs: its node, its index among the node's workers, the ranks beside it.
 #include <boost/mpi/communicator.hpp>
 #include <string>
+#include <vector>
 
 #include "mpisweep/task.hpp"
-#include "platform/device.hpp"
 
 namespace mpisweep {
 
@@ -13,17 +13,8 @@ namespace mpisweep {
 /// is not a worker unless it is alone). The device is left at -1.
 WorkerInfo describe_rank(const boost::mpi::communicator& comm);
 
-/// What bind_device found.
-struct DeviceBinding {
-    int node_devices = 0;  ///< devices usable on the node
-    /// A warning for rank 0 to pass on ("" when none): the job was given GPUs that CUDA
-    /// cannot see (said by the first worker of the node only).
-    std::string warning;
-};
-
-/// Chooses this worker's device from its local index and binds it with cudaSetDevice; CPU
-/// (-1) when the node has no GPU or no slot is left. Throws for an explicit device that does
-/// not exist or a CUDA failure while binding.
-DeviceBinding bind_device(WorkerInfo& info, const DeviceOptions& options);
+/// Collective over `comm`: the process ids of the ranks on this rank's node (the roots of
+/// the sweep's processes there, whose GPU memory is not other users').
+std::vector<long> node_process_ids(const boost::mpi::communicator& comm);
 
 }  // namespace mpisweep

@@ -42,6 +42,7 @@ public:
     virtual void send(int dest, const CancelRequest& request) = 0;
     virtual void send(int dest, const ReportBatch& reports) = 0;
     virtual void send(int dest, const InterruptNotice& notice) = 0;
+    virtual void send(int dest, const GpuMemoryReport& report) = 0;
     /// A message without payload: Stop, Bye or Drain.
     virtual void send(int dest, Tag tag) = 0;
 
@@ -53,6 +54,7 @@ public:
     virtual void receive(const Envelope& e, CancelRequest& request) = 0;
     virtual void receive(const Envelope& e, ReportBatch& reports) = 0;
     virtual void receive(const Envelope& e, InterruptNotice& notice) = 0;
+    virtual void receive(const Envelope& e, GpuMemoryReport& report) = 0;
     /// Receives a probed message without payload.
     virtual void receive(const Envelope& e) = 0;
 

@@ -4,7 +4,7 @@ submits one script (sbatch or qsub), waits for the job, and reads the results fi
 
   slurm_jobs.py CASE --mpisweep PATH --source DIR --cluster DIR --work DIR
 
-CASE: srun | mpirun | gpu | gpu-shared | pbs | chain | python (`srun python3 sweep.py`: a
+CASE: srun | mpirun | gpu | gpu-shared | gpu-fake | pbs | chain | python (`srun python3 sweep.py`: a
 Python sweep, tests/python/sweep_program.py, needs --python and --python-path). Exit 77
 (skip) when the cluster was not started (cluster.sh skipped it, outside CI)."""
 import argparse
@@ -173,6 +173,17 @@ def case_gpu(case, per_gpu):
     check((devices == -1).all(), f"/tasks/device {devices.tolist()}, expected -1 (CPU) everywhere")
 
 
+def case_gpu_fake(case):
+    """The same script on fake GPUs (MPISWEEP_FAKE_GPUS, declared with the job's
+    CUDA_VISIBLE_DEVICES=0,1,2,3 applied): every task runs on one of the four GPUs, none on CPU."""
+    case.env["MPISWEEP_FAKE_GPUS"] = "4x16G"
+    code, text = case.sbatch_wait("gpu-sweep.sbatch")
+    check(code == 0, f"sbatch --wait: exit {code}")
+    check("run on CPU" not in text, "a worker ran on CPU beside fake GPUs")
+    devices, _, _ = check_results(case, 5)
+    check(set(devices.tolist()) == {0, 1, 2, 3}, f"/tasks/device {sorted(set(devices.tolist()))}, expected 0-3")
+
+
 def case_pbs(case):
     out = os.path.join(case.work, "pbs.out")
     variables = f"SPEC={os.path.join(case.work, 'sweep.json')},OUTPUT={case.output},TASK={case.task},OPTIONS=--no-speculation"
@@ -258,7 +269,7 @@ def case_python(case):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("case", choices=["srun", "mpirun", "gpu", "gpu-shared", "pbs", "chain", "python"])
+    ap.add_argument("case", choices=["srun", "mpirun", "gpu", "gpu-shared", "gpu-fake", "pbs", "chain", "python"])
     ap.add_argument("--python", help="python: the interpreter the package was built for")
     ap.add_argument("--python-path", help="python: the folder holding the mpisweep package")
     ap.add_argument("--mpisweep", required=True)
@@ -271,7 +282,7 @@ def main():
         return 1 if os.environ.get("CI") == "true" else 77
     case = Case(args)
     {"srun": case_srun, "mpirun": case_mpirun, "gpu": lambda c: case_gpu(c, 1),
-     "gpu-shared": lambda c: case_gpu(c, 2), "pbs": case_pbs, "chain": case_chain,
+     "gpu-shared": lambda c: case_gpu(c, 2), "gpu-fake": case_gpu_fake, "pbs": case_pbs, "chain": case_chain,
      "python": case_python}[args.case](case)
     shutil.rmtree(case.work, ignore_errors=True)
     return 0

@@ -12,6 +12,7 @@
 
 #include "platform/gpu_fake.hpp"
 #include "platform/gpu_usage.hpp"
+#include "platform/gpu_watch.hpp"
 
 using namespace mpisweep;
 
@@ -227,4 +228,53 @@ TEST(GpuUsage, TheSweepsShareAndEachCopysFromTheProcessTree) {
     EXPECT_EQ((*s.held)[1], (std::vector<Bytes>{3 * GiB, 2 * GiB}));  // the worker's tree holds the same
     kill(copy, SIGKILL);
     waitpid(copy, nullptr, 0);
+}
+
+TEST(GpuWatch, ReadsACopySoonAfterItStartsThenEveryIntervalAndKeepsItsPeak) {
+    const std::string dir = temp_dir();
+    GpuEnvironment env;
+    env.fake_gpus = "2x16G";
+    env.fake_dir = dir;
+    env.host = "n1";
+    auto backend = open_gpu_backend(env);
+    FakeGpuLedger ledger(dir, "n1");
+    // This process is the worker (and its node's reader); the copy's memory is held in its name.
+    GpuWatch watch(*backend, 2, {getpid()}, getpid(), true, 1.0);
+    auto first = watch.poll(0.0);  // the reader's first reading: free memory, nothing of ours
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->free, (std::vector<Bytes>{16 * GiB, 16 * GiB}));
+    EXPECT_EQ(*first->ours, (std::vector<Bytes>{0, 0}));
+    EXPECT_FALSE(first->copy_use);
+    EXPECT_DOUBLE_EQ(watch.next_due(), 1.0);
+    EXPECT_FALSE(watch.poll(0.5));  // not due
+
+    watch.copy_started({1}, 0.6);
+    EXPECT_DOUBLE_EQ(watch.next_due(), 0.7);  // sooner than the reader's next (1.0)
+    ledger.allocate(1, 16 * GiB, getpid(), 3 * GiB);
+    auto early = watch.poll(0.7);
+    ASSERT_TRUE(early && early->copy_use);
+    EXPECT_EQ(*early->copy_use, 3 * GiB);
+    EXPECT_EQ(*early->ours, (std::vector<Bytes>{0, 3 * GiB}));
+    EXPECT_DOUBLE_EQ(watch.next_due(), 0.9);
+    ledger.release(1, getpid());
+    ledger.allocate(1, 16 * GiB, getpid(), 5 * GiB);
+    EXPECT_EQ(*watch.poll(0.9)->copy_use, 5 * GiB);
+    EXPECT_DOUBLE_EQ(watch.next_due(), 1.9);
+    ledger.release(1, getpid());
+    ledger.allocate(1, 16 * GiB, getpid(), 2 * GiB);
+    watch.poll(1.9);
+    EXPECT_EQ(watch.copy_ended(), 5 * GiB);  // the peak
+    ledger.release(1, getpid());
+
+    // A worker that is not the reader says something only while its copy's use grows.
+    GpuWatch quiet(*backend, 2, {getpid()}, getpid(), false, 1.0);
+    EXPECT_FALSE(quiet.poll(0.0));
+    quiet.copy_started({0}, 1.0);
+    ledger.allocate(0, 16 * GiB, getpid(), 1 * GiB);
+    EXPECT_EQ(*quiet.poll(1.1)->copy_use, 1 * GiB);
+    EXPECT_FALSE(quiet.poll(1.3));  // the same: nothing new
+    EXPECT_TRUE(quiet.poll(1.3 + 1.0) == std::nullopt);
+    EXPECT_EQ(quiet.copy_ended(), 1 * GiB);
+    EXPECT_FALSE(quiet.poll(100.0));  // no copy, not the reader: nothing to read
+    std::filesystem::remove_all(dir);
 }

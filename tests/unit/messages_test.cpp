@@ -132,6 +132,44 @@ TEST(Messages, TaskBatchRoundTrip) {
     EXPECT_EQ(back.at(1).attempt, 5);
 }
 
+TEST(Messages, TaskBatchWithGpusRoundTrip) {
+    // A GPU sweep: copies on two GPUs, on CPU, on one GPU.
+    TaskBatch batch;
+    batch.add(TaskId(7), 1, {0, 1});
+    batch.add(TaskId(8), 2, {});
+    batch.add(TaskId(9), 1, {3});
+    TaskBatch back;
+    back.add(TaskId(99), 9, {5});  // a reused batch: the old content goes
+    const Bytes bytes = encode(batch);
+    decode(bytes, bytes.size(), back);
+    std::vector<TaskAssignmentMsg> copies;
+    back.for_each([&](TaskAssignmentMsg&& c) { copies.push_back(std::move(c)); });
+    ASSERT_EQ(copies.size(), 3U);
+    EXPECT_EQ(copies[0].task, TaskId(7));
+    EXPECT_EQ(copies[0].gpus, (std::vector<int>{0, 1}));
+    EXPECT_EQ(copies[1].attempt, 2);
+    EXPECT_TRUE(copies[1].gpus.empty());
+    EXPECT_EQ(copies[2].gpus, std::vector<int>{3});
+    // A batch without GPUs, decoded into one that had them, has none.
+    TaskBatch cpu;
+    cpu.add(TaskId(1), 1);
+    const Bytes plain = encode(cpu);
+    decode(plain, plain.size(), back);
+    back.for_each([](TaskAssignmentMsg&& c) { EXPECT_TRUE(c.gpus.empty()); });
+    EXPECT_TRUE(back.gpus.empty() && back.gpu_counts.empty());
+    // A copy on CPU first, then one on a GPU: the counts cover both.
+    TaskBatch late;
+    late.add(TaskId(1), 1);
+    late.add(TaskId(2), 1, {2});
+    const Bytes mixed = encode(late);
+    decode(mixed, mixed.size(), back);
+    copies.clear();
+    back.for_each([&](TaskAssignmentMsg&& c) { copies.push_back(std::move(c)); });
+    ASSERT_EQ(copies.size(), 2U);
+    EXPECT_TRUE(copies[0].gpus.empty());
+    EXPECT_EQ(copies[1].gpus, std::vector<int>{2});
+}
+
 TEST(Messages, CancelRequestRoundTrip) {
     CancelRequest request;
     request.tasks = {4, 5, 6};
