@@ -73,7 +73,7 @@ enum class Tag : int {
     /// worker -> master: no payload; "still here", sent only after a silence (reports and
     /// every other message of a worker count as heartbeats too)
     Heartbeat = 8,
-    Gpu = 9,        ///< worker -> master: GpuMemoryReport; GPU memory read on its node
+    Gpu = 9,  ///< worker -> master: GpuMemoryReport; GPU memory read on its node
 };
 
 /// A worker got a stop signal (the master then drains the whole sweep). Sent once per
