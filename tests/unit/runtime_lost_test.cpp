@@ -12,15 +12,6 @@ using namespace runtime_test;
 
 namespace {
 
-struct Messages : Observer {
-    std::vector<std::string> lines;
-    void on_message(MessageLevel, std::string_view text) override { lines.emplace_back(text); }
-    bool said(const std::string& phrase) const {
-        return std::any_of(lines.begin(), lines.end(),
-                           [&](const std::string& l) { return l.find(phrase) != std::string::npos; });
-    }
-};
-
 Options lost_options(const std::shared_ptr<Messages>& messages) {
     Options o = quiet_options();
     o.observer = messages;

@@ -6,12 +6,14 @@
 // checked. Tasks advance the fake clock to take time.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/master.hpp"
@@ -180,6 +182,16 @@ private:
     std::vector<std::unique_ptr<WorkerInfo>> infos_;
     std::map<int, std::unique_ptr<FakeSignals>> worker_signals_;
     std::map<int, std::unique_ptr<Worker>> workers_;
+};
+
+/// Keeps the messages a run sends its observer, for tests that look for a phrase.
+struct Messages : Observer {
+    std::vector<std::string> lines;
+    void on_message(MessageLevel, std::string_view text) override { lines.emplace_back(text); }
+    bool said(const std::string& phrase) const {
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.find(phrase) != std::string::npos; });
+    }
 };
 
 /// Options for a rig: silent, no speculation unless a test turns it on.

@@ -13,15 +13,6 @@ using namespace runtime_test;
 
 namespace {
 
-struct Messages : Observer {
-    std::vector<std::string> lines;
-    void on_message(MessageLevel, std::string_view text) override { lines.emplace_back(text); }
-    bool said(const std::string& phrase) const {
-        return std::any_of(lines.begin(), lines.end(),
-                           [&](const std::string& l) { return l.find(phrase) != std::string::npos; });
-    }
-};
-
 /// Index in the record of the first message of `tag` to worker `rank`.
 std::size_t first_index(const LocalNetwork& net, Tag tag, int rank) {
     const auto& record = net.record();
