@@ -1,8 +1,10 @@
 #pragma once
-// The MPI side of MpiTransport (mpi_transport.hpp). One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
+// The sending side of MpiTransport (mpi_transport.hpp; the receiving side is mpi_inbox.hpp).
+// One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
 // archive, the others by a Boost.MPI packed archive, both into one buffer sent with a plain
-// MPI_Isend of MPI_PACKED and received after a probe with MPI_Get_count. Every message is
-// exactly one MPI message (no separate size message) that the master can post without waiting.
+// MPI_Isend of MPI_PACKED and received after a matched probe with MPI_Get_count. Every message
+// is exactly one MPI message (no separate size message) that the master can post without
+// waiting.
 #include <mpi.h>
 
 #include <boost/mpi/communicator.hpp>
@@ -91,48 +93,5 @@ private:
     std::vector<Pending> pending_;
     std::vector<std::unique_ptr<PackedBuffer>> spare_;
 };
-
-/// Non-blocking probe for a message from `source` (MPI_ANY_SOURCE for any). Iprobe + Recv:
-/// Improbe + Mrecv cost the same here (Open MPI 4.1, vader: Mrecv 523-567 instructions, Recv
-/// 539-568, callgrind), so the simpler pair stays.
-inline std::optional<Envelope> probe(const boost::mpi::communicator& comm, int source) {
-    int flag = 0;
-    Envelope e;
-    MPI_Status status;
-    MPISWEEP_MPI_CHECK(MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, &status));
-    if (!flag) return std::nullopt;
-    e.source = status.MPI_SOURCE;
-    e.tag = status.MPI_TAG;
-    MPISWEEP_MPI_CHECK(MPI_Get_count(&status, MPI_PACKED, &e.bytes));
-    return e;
-}
-
-/// Receives the probed message into `value`.
-template <class T>
-void receive(const boost::mpi::communicator& comm, const Envelope& e, T& value) {
-    const auto bytes = static_cast<std::size_t>(e.bytes);
-    if constexpr (HotMessage<T>::value) {
-        // One receive buffer per thread, reused: its capacity only grows. Plain memory, not
-        // Boost's MPI_Alloc_mem: it is freed at thread exit, which may come after
-        // MPI_Finalize (a Python interpreter's exit), when MPI_Free_mem aborts.
-        thread_local std::vector<char> buffer;
-        if (buffer.size() < bytes) buffer.resize(bytes);
-        MPISWEEP_MPI_CHECK(
-            MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
-        wire_decode(buffer.data(), bytes, value);
-    } else {
-        // The rare messages: Boost's archive reads the whole buffer of its own type.
-        PackedBuffer buffer(bytes);
-        MPISWEEP_MPI_CHECK(
-            MPI_Recv(buffer.data(), e.bytes, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
-        boost::mpi::packed_iarchive archive(static_cast<MPI_Comm>(comm), buffer);
-        archive >> value;
-    }
-}
-
-/// Receives a probed message without payload.
-inline void receive_empty(const boost::mpi::communicator& comm, const Envelope& e) {
-    MPISWEEP_MPI_CHECK(MPI_Recv(nullptr, 0, MPI_PACKED, e.source, e.tag, comm, MPI_STATUS_IGNORE));
-}
 
 }  // namespace mpisweep

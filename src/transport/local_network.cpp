@@ -7,6 +7,16 @@
 
 namespace mpisweep {
 
+namespace {
+/// The index of alternative T in a variant.
+template <class T, class... Ts>
+constexpr std::size_t alternative(const std::variant<Ts...>*) {
+    std::size_t i = 0;
+    (void)((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
+    return i;
+}
+}  // namespace
+
 /// One end of the network: the master's (sends go to workers) or a worker's (sends go to the
 /// master).
 class LocalNetwork::Endpoint final : public Transport {
@@ -58,7 +68,16 @@ private:
         if (!is_master_ && dest != kMasterRank)
             throw std::logic_error("local network: a worker sends only to the master, not to " +
                                    std::to_string(dest));
-        net_.deliver(!is_master_, is_master_ ? dest : rank_, tag, Body(message));
+        // Into a body a receiver gave back: copying into its vectors reuses their capacity
+        // (a new one-report ReportBatch per task was ~3,100 of 7,800 instructions per task of
+        // a rank that works alone).
+        Body body = net_.spare_body(alternative<T>(static_cast<Body*>(nullptr)));
+        if (T* same = std::get_if<T>(&body)) {
+            *same = message;
+        } else {
+            body.template emplace<T>(message);
+        }
+        net_.deliver(!is_master_, is_master_ ? dest : rank_, tag, std::move(body));
     }
     template <class T>
     void take(const Envelope& e, T& out) {
@@ -69,7 +88,8 @@ private:
             throw std::logic_error("local network: receive without a matching probe");
         T* body = std::get_if<T>(&it->body);
         if (body == nullptr) throw std::logic_error("local network: received as the wrong message type");
-        out = std::move(*body);
+        std::swap(out, *body);  // the receiver's old vectors go back to the pool, for the next send
+        net_.keep_body(std::move(it->body));
         queue.erase(it);
     }
 
@@ -132,6 +152,21 @@ std::vector<std::uint64_t> tasks_named(const Body& body) {
 }
 
 }  // namespace
+
+LocalNetwork::Body LocalNetwork::spare_body(std::size_t index) {
+    for (Body& spare : spare_) {
+        if (spare.index() != index) continue;
+        Body body = std::move(spare);
+        spare = std::move(spare_.back());
+        spare_.pop_back();
+        return body;
+    }
+    return {};
+}
+
+void LocalNetwork::keep_body(Body&& body) {
+    if (body.index() != 0 && spare_.size() < kSpareBodies) spare_.push_back(std::move(body));
+}
 
 void LocalNetwork::deliver(bool to_master, int worker, Tag tag, Body body) {
     if (recording_) record_.push_back({clock_.now(), to_master, worker, tag, tasks_named(body)});

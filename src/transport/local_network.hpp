@@ -55,6 +55,11 @@ private:
     };
     using Queue = std::deque<Letter>;
     void deliver(bool to_master, int worker, Tag tag, Body body);
+    /// A body of alternative `index` taken from a received message, to send the next one in
+    /// (or an empty one).
+    Body spare_body(std::size_t index);
+    void keep_body(Body&& body);
+    static constexpr std::size_t kSpareBodies = 8;
     Queue& queue_of(bool master, int worker);
     const Queue& queue_of(bool master, int worker) const;
 
@@ -65,6 +70,7 @@ private:
     std::vector<int> ranks_;     ///< worker ranks, index i <-> endpoints_[i + 1]
     std::vector<Queue> queues_;  ///< [0] the master's, [i + 1] worker ranks_[i]'s
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
+    std::vector<Body> spare_;  ///< bodies of received messages, their vectors' capacity kept
 };
 
 }  // namespace mpisweep

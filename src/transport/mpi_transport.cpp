@@ -6,29 +6,19 @@ namespace mpisweep {
 
 MpiTransport::MpiTransport(const boost::mpi::communicator& comm, std::chrono::microseconds spin,
                            std::chrono::microseconds max_sleep)
-    : comm_(comm), sends_(comm), backoff_(max_sleep, spin) {}
-
-std::optional<Envelope> MpiTransport::probe_mpi(int source) const {
-    return mpisweep::probe(comm_, source == kAnySource ? MPI_ANY_SOURCE : source);
-}
+    : comm_(comm), sends_(comm), inbox_(comm), backoff_(max_sleep, spin) {}
 
 std::optional<Envelope> MpiTransport::probe(int source) {
-    std::optional<Envelope> e;
-    if (seen_ && (source == kAnySource || seen_->source == source)) {
-        e = seen_;  // still first in MPI's queue: Iprobe does not take it
-    } else {
-        e = probe_mpi(source);
-    }
-    seen_.reset();
+    std::optional<Envelope> e = inbox_.ready(source);
     if (e) backoff_.reset();
     return e;
 }
 
 void MpiTransport::wait(int source, double until) {
-    if (seen_) return;
+    if (inbox_.holding(source)) return;  // found by the last wait, not received yet
     // The caller has just probed and found nothing: back off first, then look. The clock
     // (~100 ns here, as much as a probe) is read only once the back-off sleeps: the spin
-    // before is short.
+    // before is short. A large message still arriving is tested on each look.
     for (;;) {
         if (backoff_.sleeping()) {
             const double now = monotonic_seconds();
@@ -37,8 +27,7 @@ void MpiTransport::wait(int source, double until) {
         } else {
             backoff_.idle();
         }
-        seen_ = probe_mpi(source);
-        if (seen_) {
+        if (inbox_.ready(source)) {
             backoff_.reset();
             return;
         }

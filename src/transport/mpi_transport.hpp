@@ -1,14 +1,16 @@
 #pragma once
 // The Transport of an MPI job: point-to-point messages on the sweep's own communicator,
 // encoded by the wire archive (hot messages) or Boost.MPI (the rest) into reused buffers
-// (channel.hpp). Waiting polls MPI and backs off (platform/backoff.hpp): Open MPI's shared
-// memory transport has no descriptor to block on.
+// (channel.hpp); received through an inbox that hands out only messages that have fully
+// arrived (mpi_inbox.hpp), so no receive waits on a sender. Waiting polls MPI and backs off
+// (platform/backoff.hpp): Open MPI's shared memory transport has no descriptor to block on.
 #include <boost/mpi/communicator.hpp>
 #include <chrono>
 #include <optional>
 
 #include "platform/backoff.hpp"
 #include "transport/channel.hpp"
+#include "transport/mpi_inbox.hpp"
 #include "transport/transport.hpp"
 
 namespace mpisweep {
@@ -29,12 +31,12 @@ public:
     void send(int dest, Tag tag) override { sends_.post_empty(dest, static_cast<int>(tag)); }
 
     std::optional<Envelope> probe(int source) override;
-    void receive(const Envelope& e, TaskBatch& batch) override { mpisweep::receive(comm_, e, batch); }
-    void receive(const Envelope& e, CancelRequest& request) override { mpisweep::receive(comm_, e, request); }
-    void receive(const Envelope& e, ReportBatch& reports) override { mpisweep::receive(comm_, e, reports); }
-    void receive(const Envelope& e, InterruptNotice& notice) override { mpisweep::receive(comm_, e, notice); }
-    void receive(const Envelope& e, GpuMemoryReport& report) override { mpisweep::receive(comm_, e, report); }
-    void receive(const Envelope& e) override { receive_empty(comm_, e); }
+    void receive(const Envelope& e, TaskBatch& batch) override { inbox_.receive(e, batch); }
+    void receive(const Envelope& e, CancelRequest& request) override { inbox_.receive(e, request); }
+    void receive(const Envelope& e, ReportBatch& reports) override { inbox_.receive(e, reports); }
+    void receive(const Envelope& e, InterruptNotice& notice) override { inbox_.receive(e, notice); }
+    void receive(const Envelope& e, GpuMemoryReport& report) override { inbox_.receive(e, report); }
+    void receive(const Envelope& e) override { inbox_.receive_empty(e); }
 
     void progress() override { sends_.reap(); }
     void flush() override { sends_.wait_all(); }
@@ -46,14 +48,10 @@ private:
     void post(int dest, Tag tag, const T& message) {
         sends_.post(dest, static_cast<int>(tag), message);
     }
-    /// MPI_Iprobe once.
-    std::optional<Envelope> probe_mpi(int source) const;
-
     const boost::mpi::communicator& comm_;
     SendQueue sends_;
+    MpiInbox inbox_;
     Backoff backoff_;
-    /// A message wait() found, handed out by the next probe() without probing MPI again.
-    std::optional<Envelope> seen_;
 };
 
 }  // namespace mpisweep
