@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "platform/raw_child.hpp"
+
 namespace mpisweep::detail {
 namespace {
 
@@ -23,11 +25,7 @@ constexpr int kGuardianSocket = 3;
 pid_t registered[kMaxGroups];  // the guardian's copy; 0: free slot
 alignas(64) char guardian_stack[64 * 1024];
 
-long raw(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
-    return ::syscall(number, a, b, c, d);
-}
-
-__attribute__((no_sanitize("address", "undefined"))) void keep(pid_t group, bool add) {
+MPISWEEP_RAW_CHILD void keep(pid_t group, bool add) {
     for (pid_t& slot : registered) {
         if (add ? slot == 0 : slot == group) {
             slot = add ? group : 0;
@@ -36,25 +34,25 @@ __attribute__((no_sanitize("address", "undefined"))) void keep(pid_t group, bool
     }
 }
 
-__attribute__((no_sanitize("address", "undefined"))) bool any_group_left() {
+MPISWEEP_RAW_CHILD bool any_group_left() {
     for (pid_t group : registered) {
-        if (group > 0 && raw(SYS_kill, -group, 0) == 0) return true;
+        if (group > 0 && raw_syscall(SYS_kill, -group, 0) == 0) return true;
     }
     return false;
 }
 
-__attribute__((no_sanitize("address", "undefined"))) void signal_groups(int sig) {
+MPISWEEP_RAW_CHILD void signal_groups(int sig) {
     for (pid_t group : registered) {
-        if (group > 0) raw(SYS_kill, -group, sig);
+        if (group > 0) raw_syscall(SYS_kill, -group, sig);
     }
 }
 
 // Its own session (whatever signals the rank's group or terminal does not reach it), the
 // stop signals ignored, only the socket open (no MPI descriptor, no stdout of the rank kept
 // open behind the rank's back), then: follow the registrations until the rank is gone.
-__attribute__((no_sanitize("address", "undefined"))) int guardian_main(void* opaque) {
+MPISWEEP_RAW_CHILD int guardian_main(void* opaque) {
     const int* sockets = static_cast<const int*>(opaque);  // [rank's end, guardian's end]
-    raw(SYS_setsid);
+    raw_syscall(SYS_setsid);
     struct kernel_sigaction {
         void (*handler)(int);
         unsigned long flags;
@@ -62,20 +60,20 @@ __attribute__((no_sanitize("address", "undefined"))) int guardian_main(void* opa
         unsigned long mask;
     } ignore{SIG_IGN, 0, nullptr, 0};
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU})
-        raw(SYS_rt_sigaction, sig, reinterpret_cast<long>(&ignore), 0, 8);
+        raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&ignore), 0, 8);
     const unsigned long none = 0;
-    raw(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, 8);
-    raw(SYS_close, sockets[0]);
-    if (sockets[1] != kGuardianSocket) raw(SYS_dup2, sockets[1], kGuardianSocket);
-    for (long fd = 0; fd < 3; ++fd) raw(SYS_close, fd);
-    if (raw(SYS_close_range, kGuardianSocket + 1, ~0U, 0) != 0) {
-        for (long fd = kGuardianSocket + 1; fd < 65536; ++fd) raw(SYS_close, fd);
+    raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, 8);
+    raw_syscall(SYS_close, sockets[0]);
+    if (sockets[1] != kGuardianSocket) raw_syscall(SYS_dup2, sockets[1], kGuardianSocket);
+    for (long fd = 0; fd < 3; ++fd) raw_syscall(SYS_close, fd);
+    if (raw_syscall(SYS_close_range, kGuardianSocket + 1, ~0U, 0) != 0) {
+        for (long fd = kGuardianSocket + 1; fd < 65536; ++fd) raw_syscall(SYS_close, fd);
     }
-    raw(SYS_chdir, reinterpret_cast<long>("/"));
+    raw_syscall(SYS_chdir, reinterpret_cast<long>("/"));
     for (;;) {
         GuardianMessage message{};
         const long n =
-            raw(SYS_recvfrom, kGuardianSocket, reinterpret_cast<long>(&message), sizeof message, 0);
+            raw_syscall(SYS_recvfrom, kGuardianSocket, reinterpret_cast<long>(&message), sizeof message, 0);
         if (n == static_cast<long>(sizeof message)) {
             if (message.group > 0) keep(message.group, message.op == GuardianMessage::kAdd);
             continue;
@@ -90,10 +88,10 @@ __attribute__((no_sanitize("address", "undefined"))) int guardian_main(void* opa
         struct timespec step {
             0, step_ns
         };
-        raw(SYS_nanosleep, reinterpret_cast<long>(&step), 0);
+        raw_syscall(SYS_nanosleep, reinterpret_cast<long>(&step), 0);
     }
     signal_groups(SIGKILL);
-    raw(SYS_exit_group, 0);
+    raw_syscall(SYS_exit_group, 0);
     return 0;
 }
 

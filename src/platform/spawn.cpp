@@ -1,10 +1,12 @@
 #include "platform/spawn.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <sys/mman.h>
@@ -13,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "platform/guardian.hpp"
+#include "platform/raw_child.hpp"
 
 namespace mpisweep::detail {
 namespace {
@@ -25,8 +28,18 @@ struct ChildArgs {
     char* const* envp = nullptr;
     int fds[3] = {-1, -1, -1};
     int guardian_fd = -1;
-    int error = 0;  // written by the child when every execve failed (the memory is shared)
+    int error = 0;      // written by the child when every execve failed (the memory is shared)
+    int error_fd = -1;  // or written there, when the child has a copy of the memory
 };
+
+#if defined(__SANITIZE_THREAD__)
+// TSan cannot follow a child that shares the parent's memory: the parent's next lock is then
+// reported as a race. Under TSan the child gets a copy of the memory and sends its error
+// through a pipe that closes at execve.
+constexpr bool kShareMemory = false;
+#else
+constexpr bool kShareMemory = true;
+#endif
 
 constexpr std::size_t kChildStackBytes = 64 * 1024;
 
@@ -42,13 +55,22 @@ char* child_stack_top() {
     return top;
 }
 
-long raw(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
-    return ::syscall(number, a, b, c, d);
+// Closes every descriptor from `first` on but `keep` (-1: none kept).
+MPISWEEP_RAW_CHILD void close_descriptors_from(long first, long keep) {
+    const auto close_range = [](long low, long high) {
+        if (low > high) return;
+        if (raw_syscall(SYS_close_range, low, high, 0) != 0) {
+            for (long fd = low; fd <= std::min(high, 65535L); ++fd) raw_syscall(SYS_close, fd);
+        }
+    };
+    if (keep < first) return close_range(first, ~0U);
+    close_range(first, keep - 1);
+    close_range(keep + 1, ~0U);
 }
 
 // Runs in the child, on its own stack, sharing the parent's memory while the parent waits:
 // raw system calls only (no libc state, no sanitizer interceptors), nothing allocated.
-__attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque) {
+MPISWEEP_RAW_CHILD int child_main(void* opaque) {
     auto* args = static_cast<ChildArgs*>(opaque);
     // Every signal at its default action (the rank's handlers mean nothing here).
     struct kernel_sigaction {
@@ -59,33 +81,35 @@ __attribute__((no_sanitize("address", "undefined"))) int child_main(void* opaque
     } action{SIG_DFL, 0, nullptr, 0};
     for (long sig = 1; sig < 65; ++sig) {
         if (sig != SIGKILL && sig != SIGSTOP)
-            raw(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, 8);
+            raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, 8);
     }
-    raw(SYS_setpgid, 0, 0);
+    raw_syscall(SYS_setpgid, 0, 0);
     if (args->guardian_fd >= 0) {
-        const GuardianMessage message{GuardianMessage::kAdd, static_cast<std::int32_t>(raw(SYS_getpid))};
+        const GuardianMessage message{GuardianMessage::kAdd,
+                                      static_cast<std::int32_t>(raw_syscall(SYS_getpid))};
         // MSG_NOSIGNAL: a guardian that is gone costs the registration, not a SIGPIPE.
-        raw(SYS_sendto, args->guardian_fd, reinterpret_cast<long>(&message), sizeof message, MSG_NOSIGNAL);
+        raw_syscall(SYS_sendto, args->guardian_fd, reinterpret_cast<long>(&message), sizeof message,
+                    MSG_NOSIGNAL);
     }
     for (int target = 0; target < 3; ++target) {
-        if (args->fds[target] >= 0) raw(SYS_dup2, args->fds[target], target);
+        if (args->fds[target] >= 0) raw_syscall(SYS_dup2, args->fds[target], target);
     }
-    if (raw(SYS_close_range, 3, ~0U, 0) != 0) {
-        for (long fd = 3; fd < 65536; ++fd) raw(SYS_close, fd);
-    }
+    close_descriptors_from(3, args->error_fd);
     const std::uint64_t empty = 0;
-    raw(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty), 0, 8);
+    raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty), 0, 8);
     int error = ENOENT;
     for (std::size_t i = 0; i < args->n_candidates; ++i) {
-        raw(SYS_execve, reinterpret_cast<long>(args->candidates[i]), reinterpret_cast<long>(args->argv),
-            reinterpret_cast<long>(args->envp));
+        raw_syscall(SYS_execve, reinterpret_cast<long>(args->candidates[i]),
+                    reinterpret_cast<long>(args->argv), reinterpret_cast<long>(args->envp));
         const int e = errno;
         // As execvp: a permission error is kept unless a later folder has the program.
         if (e != ENOENT && e != ENOTDIR && error == ENOENT) error = e;
         if (e != ENOENT && e != ENOTDIR && e != EACCES) break;
     }
     args->error = error;
-    raw(SYS_exit_group, 127);
+    if (args->error_fd >= 0)
+        raw_syscall(SYS_write, args->error_fd, reinterpret_cast<long>(&error), sizeof error);
+    raw_syscall(SYS_exit_group, 127);
     return 127;
 }
 
@@ -95,6 +119,16 @@ std::vector<char*> pointers_to(const std::vector<std::string>& strings) {
     for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
     out.push_back(nullptr);
     return out;
+}
+
+// The error a child with a copy of the memory sent before exiting, 0 once it ran execve.
+int read_child_error(int (&error_pipe)[2]) {
+    ::close(error_pipe[1]);
+    int child_error = 0;
+    ssize_t n = 0;
+    while ((n = ::read(error_pipe[0], &child_error, sizeof child_error)) < 0 && errno == EINTR) {}
+    ::close(error_pipe[0]);
+    return n == static_cast<ssize_t>(sizeof child_error) ? child_error : 0;
 }
 
 }  // namespace
@@ -139,9 +173,17 @@ pid_t spawn_in_own_group(const SpawnPlan& plan, int& error) {
     sigset_t all, previous;
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &previous);
-    const pid_t pid = ::clone(child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    int error_pipe[2] = {-1, -1};
+    if (!kShareMemory && ::pipe2(error_pipe, O_CLOEXEC) != 0) {
+        error = errno;
+        return -1;
+    }
+    args.error_fd = error_pipe[1];
+    const int flags = kShareMemory ? CLONE_VM | CLONE_VFORK | SIGCHLD : SIGCHLD;
+    const pid_t pid = ::clone(child_main, stack, flags, &args);
     const int clone_error = errno;
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (!kShareMemory) args.error = read_child_error(error_pipe);
     if (pid < 0) {
         error = clone_error;
         return -1;
