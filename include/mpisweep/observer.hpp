@@ -96,6 +96,14 @@ public:
         (void)host;
         (void)why;
     }
+    /// A worker sent nothing (not even a heartbeat) for Options::heartbeat_timeout: it is
+    /// declared lost (a hung node or rank) and gets nothing more; its copies run elsewhere.
+    /// `silent_s`: seconds since it was last heard from.
+    virtual void on_worker_lost(int rank, std::string_view host, double silent_s) {
+        (void)rank;
+        (void)host;
+        (void)silent_s;
+    }
     /// true: on_result is called. Asked once when the sweep starts; when false (the default)
     /// no parameters are decoded for it.
     virtual bool wants_results() const { return false; }

@@ -127,7 +127,14 @@ void CliObserver::on_task_finished(const TaskEvent& event, TaskOutcome outcome) 
 
 void CliObserver::on_worker_retired(int rank, std::string_view host, std::string_view why) {
     std::lock_guard<std::mutex> lock(mutex_);
-    retired_.push_back({rank, std::string(host), "retired", unix_seconds(), std::string(why)});
+    stopped_.push_back({rank, std::string(host), "retired", unix_seconds(), std::string(why)});
+    dirty_ = true;
+}
+
+void CliObserver::on_worker_lost(int rank, std::string_view host, double silent_s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // since: when it was last heard from, which is what a user checking the node wants.
+    stopped_.push_back({rank, std::string(host), "lost", unix_seconds() - silent_s, ""});
     dirty_ = true;
 }
 
@@ -154,7 +161,7 @@ LiveSnapshot CliObserver::snapshot_locked() const {
     s.failed = counts_.failed;
     s.workers = counts_.workers;
     s.copies = copies_.all();
-    s.stopped_workers = retired_;
+    s.stopped_workers = stopped_;
     return s;
 }
 

@@ -35,6 +35,7 @@ public:
     void on_task_started(const TaskEvent& event) override;
     void on_task_finished(const TaskEvent& event, TaskOutcome outcome) override;
     void on_worker_retired(int rank, std::string_view host, std::string_view why) override;
+    void on_worker_lost(int rank, std::string_view host, double silent_s) override;
     void on_end(const SweepCounts& counts, int exit_code) override;
 
     /// "[3/40] task 7 done in 3.2 s on node3 rank 5", "... started on node3 rank 5", ...
@@ -50,7 +51,7 @@ private:
     mutable std::mutex mutex_;  ///< guards what the publisher thread reads
     std::condition_variable wake_;
     RunningCopies copies_;
-    std::vector<LiveWorker> retired_;
+    std::vector<LiveWorker> stopped_;  ///< retired and lost
     SweepCounts counts_;
     bool dirty_ = false, stopping_ = false;
     std::unique_ptr<LiveFile> live_;

@@ -28,15 +28,6 @@ std::uint64_t parse_task_id(const std::string& text) {
     return value;
 }
 
-std::string utc_time(double unix_seconds) {
-    const auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
-    return text;
-}
-
 }  // namespace
 
 int show_command(const std::vector<std::string>& args) {

@@ -90,9 +90,14 @@ int print_running(const std::string& results_path, std::ostream& out) {
     }
     if (!queued.empty()) out << "queued on workers, not started: " << queued.size() << " copies\n";
     for (const LiveWorker& w : view->stopped_workers) {
-        out << "rank " << w.rank << " on " << w.host << ": " << w.state << " "
-            << human_duration(std::max(now - w.since, 0.0)) << " ago"
-            << (w.why.empty() ? "" : ": " + one_line(w.why)) << '\n';
+        const std::string ago = human_duration(std::max(now - w.since, 0.0));
+        out << "rank " << w.rank << " on " << w.host << ": ";
+        if (w.state == "lost") {
+            out << "lost: silent for " << ago << " (since " << utc_time(w.since)
+                << "; a hung node or rank: it gets nothing more)\n";
+            continue;
+        }
+        out << w.state << " " << ago << " ago" << (w.why.empty() ? "" : ": " + one_line(w.why)) << '\n';
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 namespace mpisweep::cli {
 namespace {
@@ -90,6 +91,15 @@ std::string one_line(std::string_view text) {
     const std::string_view last = last_start == std::string_view::npos ? rest : rest.substr(last_start + 1);
     return std::string(text.substr(0, first_end)) + (last_start == std::string_view::npos ? " " : " ... ") +
            std::string(last);
+}
+
+std::string utc_time(double unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
+    return text;
 }
 
 }  // namespace mpisweep::cli

@@ -22,4 +22,7 @@ std::string one_line(std::string_view text);
 /// "1h02m", "3m07s", "4.2s": durations for people.
 std::string human_duration(double seconds);
 
+/// "2026-12-01 05:01:02 UTC"
+std::string utc_time(double unix_seconds);
+
 }  // namespace mpisweep::cli

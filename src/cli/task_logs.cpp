@@ -7,18 +7,6 @@
 #include "mpisweep/command.hpp"
 
 namespace mpisweep::cli {
-namespace {
-
-std::string utc_time(double unix_seconds) {
-    const auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char text[40];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
-    return text;
-}
-
-}  // namespace
 
 std::string byte_count(std::uint64_t bytes) {
     if (bytes < 1000) return std::to_string(bytes) + " B";

@@ -259,6 +259,7 @@ void Master::declare_lost(int rank, Seconds now) {
         line << "the job ends without it once the others are done";
     }
     notify_.message(MessageLevel::Warning, line.str());
+    notify_.worker_lost(rank, slot.host, now - slot.last_heard);
 }
 
 }  // namespace mpisweep

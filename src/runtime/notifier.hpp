@@ -37,6 +37,9 @@ public:
     void worker_retired(int rank, std::string_view host, std::string_view why) const noexcept {
         call([&](Observer& o) { o.on_worker_retired(rank, host, why); });
     }
+    void worker_lost(int rank, std::string_view host, double silent_s) const noexcept {
+        call([&](Observer& o) { o.on_worker_lost(rank, host, silent_s); });
+    }
     void result(TaskId task, const Point& params, const TaskResult& result) const noexcept {
         call([&](Observer& o) { o.on_result(task, params, result); });
     }
