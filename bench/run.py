@@ -272,16 +272,19 @@ def main():
         os.makedirs(f"{out_dir}/cmd.h5.logs")
         with FileEvents([out_dir, f"{out_dir}/cmd.h5.logs"]) as events:
             mpirun(np, cli, "run", "-o", f"{out_dir}/cmd.h5", "--progress", "0", "-p", f"x=range(0,{n})", "--", "true")
-        # Files made (a temporary file renamed into place counts once: renames make no file).
+        # Creates, not files left: every IN_CREATE counts (a temporary file renamed into place
+        # counts once, renames make no file; a file rewritten by write-temp-then-rename would
+        # count at every rewrite).
         made = sum(len(v) for v in events.created.values())
         gone = sum(len(v) for v in events.deleted.values())
-        # The 2 + 2 x workers (results file, journal, two stream files per worker), and
-        # one more: the live view that `status --running` reads (one per run, rewritten in place).
+        # The 2 + 2 x workers (results file, journal, two stream files per worker) and
+        # one more: the owner record (one per run: who runs the sweep, and the live view of
+        # `status --running`, both rewritten in place).
         limit = 3 + 2 * (np - 1)
         t.add(f"files created in the output folder by {n} `true` tasks, np={np} ({gone} deleted again"
               f"{'; inotify lost events' if events.overflowed else ''})", str(made),
-              "3 + 2 x workers (with the live view)", str(limit), f"{made / limit:.2f}x", "<= 2 + 2 x workers, + 1",
-              yes(made <= limit))
+              "3 + 2 x workers (with the owner record)", str(limit), f"{made / limit:.2f}x",
+              "<= 2 + 2 x workers, + 1", yes(made <= limit))
 
     # -- makespan and straggler --------------------------------------------------------------
     if "makespan" in sections:

@@ -92,6 +92,9 @@ struct Options {
     /// known to be dead, e.g. its node crashed less than a minute ago).
     bool break_lock = false;
     std::string command;  ///< recorded in the file's "command" attribute
+    /// Names this run in the live view that `mpisweep status FILE --running` shows (the CLI
+    /// gives the name of its output streams); may be empty.
+    std::string run_name;
 
     SchedulerOptions scheduler;
     DeviceOptions devices;

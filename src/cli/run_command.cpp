@@ -190,14 +190,11 @@ int run_command(const std::vector<std::string>& args) {
     int exit_code = kExitUsage;
     if (share_readiness_and_run(ready != 0, plan->command, rank)) {
         // What run() reports (usage errors, progress, warnings, how to resume) goes to stderr;
-        // rank 0 also keeps the live view beside the results file and, with --log-tasks, prints
-        // a line per task.
+        // with --log-tasks rank 0 also prints a line per task.
         CliObserverOptions shown;
         shown.log_tasks = plan->log_tasks;
-        shown.results_path = plan->options.output;
-        shown.run = plan->command.log_run;
-        shown.live_interval = plan->options.flush_interval.count();
         plan->options.observer = std::make_shared<CliObserver>(shown);
+        plan->options.run_name = plan->command.log_run;
         const TaskFunction task = make_command_task(plan->command, plan->grid.names());
         exit_code = run(plan->grid, task, plan->options);
     }

@@ -1,6 +1,6 @@
 #pragma once
 // Which copies of tasks the workers hold and which of them runs, as rank 0 sees it from the
-// observer's events. A worker runs the copies it holds one after the other, in the order it
+// observer's events (for --log-tasks: when a queued copy starts). A worker runs the copies it holds one after the other, in the order it
 // got them: the oldest it holds is the one running, since it got it (when the worker was
 // idle) or since the copy before it was answered. Answers come back within a few
 // milliseconds (report batching), so that is when a copy starts, to within that.
@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/live_view.hpp"
 #include "mpisweep/observer.hpp"
+#include "store/live_view.hpp"
 
 namespace mpisweep::cli {
+
+using store::LiveCopy;
 
 class RunningCopies {
 public:

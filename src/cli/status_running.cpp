@@ -1,20 +1,27 @@
 #include "cli/status_running.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
-#include "cli/live_view.hpp"
 #include "cli/results_file.hpp"
 #include "cli/table.hpp"
 #include "cli/usage_error.hpp"
 #include "mpisweep/spec.hpp"
 #include "platform/clock.hpp"
+#include "store/file_owner.hpp"
 
 namespace mpisweep::cli {
 namespace {
 
-// A view older than this many intervals (and 10 s) is from a master that stopped or hangs.
+using store::LiveCopy;
+using store::LiveWorker;
+
+// A view older than this many intervals (and kStaleSeconds), or a heartbeat older than
+// kStaleSeconds (three beats), is from a master that stopped or hangs. An unchanged view is
+// confirmed with each heartbeat (every 10 s).
 constexpr double kStaleIntervals = 5;
+constexpr double kStaleSeconds = 30;
 
 // "lr=0.001 seed=2", from the grid recorded in the file; "" when the file cannot tell.
 class ParamsText {
@@ -47,28 +54,38 @@ std::string padded(const std::string& text, std::size_t width) {
 }  // namespace
 
 int print_running(const std::string& results_path, std::ostream& out) {
-    std::string why;
-    const std::optional<LiveSnapshot> view = read_live(results_path, &why);
-    if (!view) {
-        if (why.find("no live view") == 0) {
-            out << "no sweep is running on " << results_path << ": " << why
-                << " (rank 0 of mpisweep run writes it while the sweep runs and removes it at the end)\n";
-            return 0;
-        }
-        throw UsageError("status: " + why);
+    const std::string record_path = store::owner_path_of(results_path);
+    const std::optional<store::OwnerRecord> owner = store::read_owner(results_path);
+    if (!owner) {
+        std::error_code error;
+        if (std::filesystem::exists(record_path, error))
+            throw UsageError("status: the owner record '" + record_path +
+                             "' cannot be read (damaged, or of another version)");
+        out << "no sweep is running on " << results_path << ": no owner record '" << record_path
+            << "' (a sweep keeps one beside its results file while it runs and removes it at the end)\n";
+        return 0;
     }
     const double now = unix_seconds();
+    if (!owner->live) {
+        out << "a sweep is running on " << results_path << ", of " << owner->describe(now)
+            << ", but it has published no live view yet (its master publishes one within seconds of "
+               "starting; an mpisweep older than the live view in the owner record never does)\n";
+        return 0;
+    }
+    const store::LiveSnapshot* view = &*owner->live;
     const double age = now - view->written;
     std::vector<const LiveCopy*> running, queued;
     for (const LiveCopy& c : view->copies) (c.started > 0 ? running : queued).push_back(&c);
     std::sort(running.begin(), running.end(), [](auto* a, auto* b) { return a->task < b->task; });
     out << "running: " << running.size() << " task(s) on " << view->workers << " worker(s), " << view->done
-        << " done, " << view->failed << " failed of " << view->total << " (run " << view->run
-        << ", master pid " << view->pid << " on " << view->host << ", as of "
-        << human_duration(std::max(age, 0.0)) << " ago)\n";
-    if (age > std::max(kStaleIntervals * view->interval, 10.0)) {
-        out << "warning: this view is " << human_duration(age)
-            << " old: the sweep's master has stopped (killed?) or hangs\n";
+        << " done, " << view->failed << " failed of " << view->total << " (run "
+        << (view->run.empty() ? std::string("unnamed") : view->run) << ", master pid " << owner->pid << " on "
+        << owner->host << ", as of " << human_duration(std::max(age, 0.0)) << " ago)\n";
+    const double silent = now - owner->heartbeat;
+    if (age > std::max(kStaleIntervals * view->interval, kStaleSeconds) || silent > kStaleSeconds) {
+        out << "warning: this view is " << human_duration(age) << " old, the last heartbeat "
+            << human_duration(std::max(silent, 0.0))
+            << " ago: the sweep's master has stopped (killed?) or hangs\n";
     }
     const ParamsText params(results_path);
     std::vector<std::vector<std::string>> rows;

@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "platform/clock.hpp"
+
 namespace mpisweep {
 
 namespace {
@@ -45,7 +47,11 @@ int Master::run() {
 
 void Master::start() {
     start_ = transport_.now();
-    for (WorkerSlot& slot : workers_) slot.last_heard = start_;
+    unix_start_ = unix_seconds();
+    for (WorkerSlot& slot : workers_) {
+        slot.last_heard = start_;
+        if (!slot.retired_why.empty()) slot.retired_at = start_;  // its setup failed
+    }
     next_progress_ = start_ + options_.progress_interval.count();
     notify_.start(scheduler_.counts());
 }
@@ -86,6 +92,7 @@ void Master::step_running(Seconds now) {
     transport_.progress();
     store_.maybe_flush();
     report_progress(transport_.now(), false);
+    publish_live(transport_.now());
 }
 
 Seconds Master::next_wake() const {

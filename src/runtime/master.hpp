@@ -34,6 +34,8 @@ struct WorkerSlot {
     bool lost = false;      ///< silent longer than Options::heartbeat_timeout: out for good
     bool said_bye = false;  ///< answered Stop
     Seconds last_heard = 0;
+    std::string retired_why;  ///< why it takes no more tasks (setup, failures, infrastructure)
+    Seconds retired_at = 0;
 };
 
 class Master {
@@ -83,6 +85,11 @@ private:
     /// One message saying why the sweep stopped early and how to resume it.
     void report_stop(const char* how) const;
     void report_progress(Seconds now, bool last);
+    /// Every kLiveInterval: the live view from the scheduler's copies and the worker slots
+    /// to the store's owner record (master_live.cpp). Nothing per task.
+    void publish_live(Seconds now);
+    /// A worker takes no more tasks: remembered for the live view, told to the observer.
+    void note_retired(int rank, std::string why, Seconds now);
     /// Saves what the file has and ends the job with kExitInterrupted (MPI_Abort).
     [[noreturn]] void abort_interrupted(const char* how);
 
@@ -143,10 +150,11 @@ private:
     int answer_device_ = -1;            ///< GPU sweeps: the first GPU of the copy being answered
 
     Phase phase_ = Phase::Running;
-    Seconds start_ = 0, next_progress_ = 0;
-    int byes_ = 0;          ///< workers that said Bye (Stopping)
-    int lost_ = 0;          ///< workers declared lost
-    bool backlog_ = false;  ///< the last turn left messages waiting
+    Seconds start_ = 0, next_progress_ = 0, next_live_ = 0;
+    double unix_start_ = 0;  ///< unix seconds at start_: the live view's times are unix ones
+    int byes_ = 0;           ///< workers that said Bye (Stopping)
+    int lost_ = 0;           ///< workers declared lost
+    bool backlog_ = false;   ///< the last turn left messages waiting
     Seconds next_heartbeat_check_ = 0;
     int exit_code_ = kExitOk;
 

@@ -92,7 +92,7 @@ void Master::handle_failure(WorkerId worker, const WorkerSlot& slot, const Repor
             " failures in a row; last error: " + (error != nullptr ? *error : std::string());
         notify_.message(MessageLevel::Warning, "rank " + std::to_string(worker.value()) + " on " + slot.host +
                                                    " gets no more tasks after " + why);
-        notify_.worker_retired(worker.value(), slot.host, why);
+        note_retired(worker.value(), why, now);
     }
     send_cancels(outcome.cancels);
 }
@@ -117,6 +117,7 @@ void Master::handle_infrastructure(WorkerId worker, const ReportRow& row, Second
     if (!out) return;
     slot.ready = false;
     ++infrastructure_retired_;
+    note_retired(worker.value(), row.error != nullptr ? *row.error : "errors of its surroundings", now);
     send_cancels(scheduler_.retire(worker));
 }
 

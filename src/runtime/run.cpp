@@ -167,6 +167,7 @@ std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, con
         const std::string who = "rank " + std::to_string(rank) + " on " + h.host;
         if (!h.warning.empty()) notify.message(MessageLevel::Warning, h.warning);
         if (!h.ready) {
+            slots[rank].retired_why = "setup failed: " + h.error;
             notify.message(MessageLevel::Warning, who + " takes no tasks: " + h.error);
             notify.worker_retired(static_cast<int>(rank), h.host, "setup failed: " + h.error);
         }

@@ -204,6 +204,19 @@ Seconds Scheduler::next_assign_time() const {
 int Scheduler::prefetch() const {
     return impl_->options.prefetch;
 }
+std::vector<Scheduler::HeldCopy> Scheduler::held_copies() const {
+    std::vector<HeldCopy> out;
+    for (const WorkerState& ws : impl_->workers) {
+        for (std::size_t i = 0; i < ws.queue.size(); ++i) {
+            const Copy& c = ws.queue[i];
+            if (i > 0 && c.cancelled) continue;  // it will never run
+            HeldCopy held{ws.id, c.task, c.attempt, c.speculative, c.dispatched, std::nullopt};
+            if (i == 0) held.started = impl_->front_start(ws);
+            out.push_back(held);
+        }
+    }
+    return out;
+}
 bool Scheduler::finished() const {
     return impl_->finished();
 }

@@ -142,6 +142,21 @@ public:
     /// the master sleeps until when no message comes.
     Seconds next_assign_time() const;
 
+    /// A copy a worker holds now (what `status --running` shows).
+    struct HeldCopy {
+        WorkerId worker;
+        std::uint64_t task = 0;
+        int attempt = 1;
+        bool speculative = false;
+        Seconds dispatched = 0;
+        /// The front copy of its worker, which runs: since when (when it was handed out, or
+        /// when the copy before it was answered). Empty for a copy queued behind it.
+        std::optional<Seconds> started;
+    };
+    /// Every copy the workers hold and will run, in each worker's order (queued copies being
+    /// cancelled are left out). O(copies held), nothing per task kept for it.
+    std::vector<HeldCopy> held_copies() const;
+
     bool finished() const;  ///< nothing pending or held: every task done or failed
     /// Tasks left, no copy still running, and no way to run more: draining, the deadline
     /// reached, or every worker retired (a worker retired after failures finishes the copy

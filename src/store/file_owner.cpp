@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -20,10 +21,8 @@ namespace mpisweep::store {
 namespace {
 
 using Json = nlohmann::json;
-constexpr int kFormat = 1;
-// Beats rewrite the record in place; padding to a fixed size means a shorter beat never
-// leaves the end of a longer one behind (JSON allows the trailing spaces).
-constexpr std::size_t kRecordBytes = 1024;
+constexpr int kFormat = 2;
+constexpr const char* kMagic = "mpisweep-owner";
 // A record that cannot be parsed may be one being written: read it this often, this long.
 constexpr int kReadTries = 5;
 constexpr useconds_t kReadRetryUs = 20000;
@@ -40,6 +39,28 @@ std::int64_t steady_ns() {
 
 std::string errno_text(int error) {
     return std::string(std::strerror(error)) + " (errno " + std::to_string(error) + ")";
+}
+
+std::uint64_t fnv1a64(const std::string& text, std::size_t from) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (std::size_t i = from; i < text.size(); ++i)
+        h = (h ^ static_cast<unsigned char>(text[i])) * 1099511628211ull;
+    return h;
+}
+
+// The JSON of a format-2 record, or of a format-1 one (no first line); nullopt when the
+// first line's length or checksum does not match the rest (a rewrite caught halfway).
+std::optional<std::string> record_json(const std::string& text) {
+    if (text.compare(0, std::strlen(kMagic), kMagic) != 0) return text;
+    const std::size_t newline = text.find('\n');
+    if (newline == std::string::npos) return std::nullopt;
+    int format = 0;
+    std::size_t length = 0;
+    unsigned long long sum = 0;
+    if (std::sscanf(text.c_str() + std::strlen(kMagic), " %d %zu %llx", &format, &length, &sum) != 3 ||
+        format != kFormat || text.size() != newline + 1 + length || fnv1a64(text, newline + 1) != sum)
+        return std::nullopt;
+    return text.substr(newline + 1);
 }
 
 std::string first_line_of(const std::string& path) {
@@ -116,7 +137,7 @@ std::optional<OwnerRecord> read_record(const std::string& path, double* modified
         std::ifstream in(path);
         if (!in) return std::nullopt;
         const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (auto record = OwnerRecord::from_json(text)) return record;
+        if (auto record = OwnerRecord::from_text(text)) return record;
         if (attempt + 1 >= kReadTries) {
             struct stat info {};
             if (modified && ::stat(path.c_str(), &info) == 0)
@@ -172,7 +193,7 @@ std::string in_use_message(const std::string& results_path, const std::string& o
 
 }  // namespace
 
-std::string OwnerRecord::to_json() const {
+std::string OwnerRecord::to_text() const {
     Json j;
     j["format"] = kFormat;
     j["host"] = host;
@@ -184,13 +205,19 @@ std::string OwnerRecord::to_json() const {
     j["started"] = started;
     j["started_utc"] = utc_text(started);
     j["heartbeat"] = heartbeat;
-    std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (text.size() < kRecordBytes - 1) text.append(kRecordBytes - 1 - text.size(), ' ');
-    return text + "\n";
+    std::string body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (live) body.insert(body.size() - 1, ",\"live\":" + live_to_json(*live));
+    body += "\n";
+    char header[96];
+    std::snprintf(header, sizeof header, "%s %d %zu %016llx\n", kMagic, kFormat, body.size(),
+                  static_cast<unsigned long long>(fnv1a64(body, 0)));
+    return header + body;
 }
 
-std::optional<OwnerRecord> OwnerRecord::from_json(const std::string& text) {
-    const Json j = Json::parse(text, nullptr, false);
+std::optional<OwnerRecord> OwnerRecord::from_text(const std::string& text) {
+    const std::optional<std::string> body = record_json(text);
+    if (!body) return std::nullopt;
+    const Json j = Json::parse(*body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return std::nullopt;
     try {
         OwnerRecord r;
@@ -202,6 +229,7 @@ std::optional<OwnerRecord> OwnerRecord::from_json(const std::string& text) {
         r.token = j.at("token").get<std::string>();
         r.started = j.value("started", 0.0);
         r.heartbeat = j.at("heartbeat").get<double>();
+        if (j.contains("live")) r.live = live_from_json(j.at("live").dump());
         if (r.token.empty()) return std::nullopt;
         return r;
     } catch (const Json::exception&) {
@@ -232,7 +260,7 @@ namespace {
 int create_record(const std::string& path, const OwnerRecord& me) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
-    const std::string text = me.to_json();
+    const std::string text = me.to_text();
     if (::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) || ::fsync(fd) != 0) {
         const int error = errno;
         ::close(fd);
@@ -302,6 +330,7 @@ FileOwner::FileOwner(std::string results_path, OwnershipOptions options, OwnerRe
       options_(options),
       record_(std::move(record)),
       fd_(fd) {
+    written_size_ = record_.to_text().size();
     last_beat_ns_ = steady_ns();
     thread_ = std::thread([this] { heartbeat_loop(); });
 }
@@ -312,10 +341,17 @@ FileOwner::~FileOwner() {
 
 void FileOwner::heartbeat_loop() {
     std::unique_lock<std::mutex> lock(mutex_);
+    auto next_beat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
     while (!stopping_ && !lost_) {
-        wake_.wait_for(lock, options_.heartbeat_interval, [this] { return stopping_; });
+        wake_.wait_until(lock, std::chrono::time_point_cast<std::chrono::steady_clock::duration>(next_beat),
+                         [this] { return stopping_ || live_due_; });
         if (stopping_) return;
-        beat();
+        if (std::chrono::steady_clock::now() >= next_beat) {
+            beat();
+            next_beat = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+        } else {
+            write_record();  // a new live view: the record as it is, no ownership read
+        }
     }
 }
 
@@ -325,11 +361,38 @@ void FileOwner::beat() {
         lost_ = true;
         return;
     }
-    record_.heartbeat = unix_now();
-    const std::string text = record_.to_json();
-    // A failed beat (disk full) is retried at the next one; the record stays as it was.
-    if (::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size())) (void)::fsync(fd_);
+    write_record();
+    (void)::fsync(fd_);
     last_beat_ns_ = steady_ns();
+}
+
+// With mutex_ held. Through the descriptor of the record this run created: if another run
+// took the file over, that inode was unlinked and the write reaches no one's record.
+void FileOwner::write_record() {
+    live_due_ = false;
+    record_.heartbeat = unix_now();
+    const std::string text = record_.to_text();
+    // A failed write (disk full) is retried at the next one; the record stays as it was, or
+    // torn, which readers see by its checksum.
+    if (::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) return;
+    if (text.size() < written_size_ && ::ftruncate(fd_, static_cast<off_t>(text.size())) != 0) return;
+    written_size_ = text.size();
+}
+
+void FileOwner::publish(LiveSnapshot snapshot) {
+    {
+        // Never wait for a beat (a read, a write and an fsync, slow on a loaded parallel
+        // filesystem): the master calls this; the next snapshot comes an interval later.
+        std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+        if (!lock.owns_lock() || stopping_ || lost_) return;
+        if (record_.live && record_.live->same_as(snapshot)) {
+            record_.live->written = snapshot.written;  // goes out with the next beat
+            return;
+        }
+        record_.live = std::move(snapshot);
+        live_due_ = true;
+    }
+    wake_.notify_all();
 }
 
 bool FileOwner::record_is_mine() const {

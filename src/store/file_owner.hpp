@@ -5,7 +5,11 @@
 // (host, pid, boot id, start) and refreshed by a heartbeat thread. A record whose owner is
 // gone is stale and taken over: a dead pid on the same host and boot; elsewhere a heartbeat
 // older than stale_after. The HDF5 lock of the file is checked too (a writer without a
-// record: an older mpisweep, h5py). Format: docs/hdf5-layout.md.
+// record: an older mpisweep, h5py). The record also carries the sweep's live view
+// (live_view.hpp): one file per run says who runs the sweep and what runs where. It is
+// rewritten in place (pwrite, then ftruncate when shorter: one create per run, never a
+// rename), with its length and checksum in a first line so that a reader who catches a
+// rewrite halfway sees it and reads again. Format: docs/hdf5-layout.md.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "store/live_view.hpp"
 #include "store/result_store.hpp"
 
 namespace mpisweep::store {
@@ -32,15 +37,18 @@ public:
 struct OwnerRecord {
     std::string host;
     std::int64_t pid = 0;
-    std::string boot_id;              ///< /proc/sys/kernel/random/boot_id
-    std::string pid_namespace;        ///< readlink /proc/self/ns/pid
-    std::uint64_t process_start = 0;  ///< starttime of /proc/<pid>/stat (ticks since boot)
-    std::string token;                ///< random, one per run
-    double started = 0;               ///< unix seconds
-    double heartbeat = 0;             ///< unix seconds of the last beat
-    std::string to_json() const;
-    /// nullopt for text that is not a whole record (being written, damaged).
-    static std::optional<OwnerRecord> from_json(const std::string& text);
+    std::string boot_id;               ///< /proc/sys/kernel/random/boot_id
+    std::string pid_namespace;         ///< readlink /proc/self/ns/pid
+    std::uint64_t process_start = 0;   ///< starttime of /proc/<pid>/stat (ticks since boot)
+    std::string token;                 ///< random, one per run
+    double started = 0;                ///< unix seconds
+    double heartbeat = 0;              ///< unix seconds of the last beat
+    std::optional<LiveSnapshot> live;  ///< what the sweep runs now, once its master said
+    /// The file's bytes: "mpisweep-owner 2 <length> <checksum>\n" then one JSON object.
+    std::string to_text() const;
+    /// nullopt for text that is not a whole record (being written, damaged). Also reads the
+    /// records of format 1 (a JSON object padded with spaces, no live view).
+    static std::optional<OwnerRecord> from_text(const std::string& text);
     /// "pid 1234 on host node7 (started 2024-05-01T10:00:00Z, last heartbeat 3 s ago)"
     std::string describe(double now) const;
 };
@@ -76,6 +84,10 @@ public:
     /// Cheap while the heartbeat is on time; reads the record when it was late.
     void check();
     bool lost() const { return lost_.load(); }
+    /// Puts the live view in the record; the heartbeat thread writes it soon after, unless it
+    /// is the same as the one there. Never blocks: while a beat is being written the snapshot
+    /// is dropped (the caller sends a new one every interval).
+    void publish(LiveSnapshot snapshot);
     /// Stops the heartbeat and removes the record if it is still this run's. Never throws.
     void release() noexcept;
 
@@ -83,6 +95,7 @@ private:
     FileOwner(std::string results_path, OwnershipOptions options, OwnerRecord record, int fd);
     void heartbeat_loop();
     void beat();
+    void write_record();  ///< with mutex_ held
     bool record_is_mine() const;
 
     std::string results_path_;
@@ -95,6 +108,8 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool live_due_ = false;         ///< publish() gave a snapshot not written yet
+    std::size_t written_size_ = 0;  ///< bytes of the record now in the file
     std::thread thread_;
 };
 

@@ -213,6 +213,10 @@ void ResultStore::close() {
     impl_->finish();
 }
 
+void ResultStore::publish_live(store::LiveSnapshot snapshot) {
+    if (impl_ && !impl_->closed && impl_->owner) impl_->owner->publish(std::move(snapshot));
+}
+
 const std::string& ResultStore::path() const {
     static const std::string none;
     return impl_ ? impl_->path : none;

@@ -15,6 +15,7 @@
 #include "mpisweep/observer.hpp"
 #include "mpisweep/task.hpp"
 #include "schedule/settled_tasks.hpp"
+#include "store/live_view.hpp"
 
 namespace mpisweep {
 
@@ -135,6 +136,9 @@ public:
     void flush();
     /// Flushes and closes; the object is unusable afterwards.
     void close();
+    /// The sweep's live view, kept in the owner record for `status --running`; written by the
+    /// record's own thread, not the caller's. Ignored after close().
+    void publish_live(store::LiveSnapshot snapshot);
 
     const std::string& path() const;
 

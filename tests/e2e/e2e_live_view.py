@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A running sweep seen from outside: `mpisweep status FILE --running` lists each running task
 (id first, params, rank, node, attempt, elapsed), the queued copies and the retired worker;
---log-tasks prints a line per task start and finish; once the sweep ends the live view is
-gone. The tasks wait for a file the test creates, so nothing here depends on timing."""
+--log-tasks prints a line per task start and finish; once the sweep ends the owner record that
+holds the live view is gone. The tasks wait for a file the test creates, so nothing here
+depends on timing."""
 import os
 import re
 import socket
@@ -59,7 +60,8 @@ def main():
             retired = [l for l in lines if l.startswith("rank ") and ": retired " in l]
             check(len(retired) == 1 and "1 failures in a row" in retired[0] and "exit code 1" in retired[0] and
                   "no luck" in retired[0], f"retired worker (one line):\n{shown.stdout}")
-            check(os.path.exists(f"{out}.live"), "the live view is beside the results file")
+            check(os.path.exists(f"{out}.owner") and not os.path.exists(f"{out}.live"),
+                  "the live view is in the owner record beside the results file, not a file of its own")
         finally:
             open(release, "w").close()
             try:
@@ -68,7 +70,7 @@ def main():
                 job.kill()
                 raise
         check(job.returncode == 0, f"exit code {job.returncode}:\n{stderr}")
-        check(not os.path.exists(f"{out}.live"), "the live view must be removed at the end")
+        check(not os.path.exists(f"{out}.owner"), "the owner record and its live view must be removed at the end")
         after = run_cli(args.mpisweep, ["status", out, "--running"])
         check(after.returncode == 0 and after.stdout.startswith("no sweep is running"), describe(after))
 

@@ -43,14 +43,14 @@ protected:
 
     // A record as another run would have written it.
     void write_record(store::OwnerRecord record) const {
-        std::ofstream(store::owner_path_of(results_)) << record.to_json();
+        std::ofstream(store::owner_path_of(results_)) << record.to_text();
     }
 
     // This machine's identity, as this process would write it (another pid, another token).
     store::OwnerRecord this_machine(std::int64_t pid) const {
         auto owner = FileOwner::acquire(results_ + ".probe", {});
         std::ifstream in(store::owner_path_of(results_ + ".probe"));
-        auto record = *store::OwnerRecord::from_json(
+        auto record = *store::OwnerRecord::from_text(
             std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
         owner->release();
         record.pid = pid;
@@ -73,7 +73,7 @@ protected:
 
 TEST_F(FileOwnerTest, RecordNamesThisRunWhileHeldAndGoesOnRelease) {
     auto owner = FileOwner::acquire(results_, {});
-    const auto record = store::OwnerRecord::from_json(owner_text());
+    const auto record = store::OwnerRecord::from_text(owner_text());
     ASSERT_TRUE(record);
     EXPECT_EQ(record->pid, ::getpid());
     EXPECT_FALSE(record->boot_id.empty());
@@ -99,7 +99,7 @@ TEST_F(FileOwnerTest, RecordOfADeadProcessOnThisMachineIsTakenOver) {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     write_record(this_machine(child));
     auto owner = FileOwner::acquire(results_, {});
-    EXPECT_EQ(store::OwnerRecord::from_json(owner_text())->pid, ::getpid());
+    EXPECT_EQ(store::OwnerRecord::from_text(owner_text())->pid, ::getpid());
 }
 
 TEST_F(FileOwnerTest, RecordOfAnotherHostIsHeldUntilItsHeartbeatIsOld) {

@@ -1,30 +1,32 @@
-// The live view of a running sweep and the lines of --log-tasks: what rank 0 writes is what
-// status reads back, a rewrite caught halfway is never taken for a snapshot, the file
-// shrinks with the view; the observer follows each worker's queue.
-#include "cli/live_view.hpp"
-
+// The live view of a running sweep, kept in the owner record, and the lines of --log-tasks:
+// what rank 0 publishes is what status reads back, a rewrite caught halfway is never taken
+// for a record, the record is rewritten in place and shrinks with the view; records of
+// format 1 (no live view) are still read; the observer follows each worker's queue.
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 
 #include "cli/cli_observer.hpp"
 #include "cli/running_copies.hpp"
+#include "store/file_owner.hpp"
 
 namespace fs = std::filesystem;
 using namespace mpisweep;
 using namespace mpisweep::cli;
+using store::LiveSnapshot;
+using store::OwnerRecord;
 
 namespace {
 
 LiveSnapshot sample(std::size_t copies) {
     LiveSnapshot s;
     s.written = 1700000000.5;
-    s.host = "node0";
-    s.pid = 4242;
     s.run = "run-20240501T123456Z-3fa2";
     s.total = 1000;
     s.done = 10;
@@ -35,7 +37,19 @@ LiveSnapshot sample(std::size_t copies) {
                             1700000000.0 + static_cast<double>(i), i == 3 ? 0.0 : 1700000000.25});
     }
     s.stopped_workers.push_back({3, "node1", "retired", 1700000000.1, "5 failures in a row"});
+    s.stopped_workers.push_back({4, "node2", "lost", 1700000000.2, ""});
     return s;
+}
+
+OwnerRecord record_with(std::optional<LiveSnapshot> live) {
+    OwnerRecord r;
+    r.host = "node0";
+    r.pid = 4242;
+    r.token = "feedfeedfeedfeed";
+    r.started = 1700000000;
+    r.heartbeat = 1700000001;
+    r.live = std::move(live);
+    return r;
 }
 
 std::string read_all(const fs::path& path) {
@@ -46,58 +60,91 @@ std::string read_all(const fs::path& path) {
 }
 
 TEST(LiveView, WhatIsWrittenIsReadBack) {
-    const std::string bytes = encode_live(sample(5));
-    const auto back = decode_live(bytes);
+    const auto back = OwnerRecord::from_text(record_with(sample(5)).to_text());
     ASSERT_TRUE(back.has_value());
-    EXPECT_EQ(back->run, "run-20240501T123456Z-3fa2");
-    EXPECT_EQ(back->done, 10u);
-    ASSERT_EQ(back->copies.size(), 5u);
-    EXPECT_EQ(back->copies[4].task, 28u);
-    EXPECT_EQ(back->copies[3].started, 0.0);
-    EXPECT_TRUE(back->copies[1].speculative);
-    ASSERT_EQ(back->stopped_workers.size(), 1u);
-    EXPECT_EQ(back->stopped_workers[0].why, "5 failures in a row");
+    EXPECT_EQ(back->pid, 4242);
+    ASSERT_TRUE(back->live.has_value());
+    EXPECT_EQ(back->live->run, "run-20240501T123456Z-3fa2");
+    EXPECT_EQ(back->live->done, 10u);
+    ASSERT_EQ(back->live->copies.size(), 5u);
+    EXPECT_EQ(back->live->copies[4].task, 28u);
+    EXPECT_EQ(back->live->copies[3].started, 0.0);
+    EXPECT_TRUE(back->live->copies[1].speculative);
+    ASSERT_EQ(back->live->stopped_workers.size(), 2u);
+    EXPECT_EQ(back->live->stopped_workers[0].why, "5 failures in a row");
+    EXPECT_EQ(back->live->stopped_workers[1].state, "lost");
+    EXPECT_TRUE(back->live->same_as(sample(5)));
+    EXPECT_FALSE(OwnerRecord::from_text(record_with(std::nullopt).to_text())->live.has_value());
 }
 
-TEST(LiveView, AHalfRewrittenFileIsNotASnapshot) {
-    const std::string longer = encode_live(sample(50)), shorter = encode_live(sample(3));
-    // A new, shorter view written over an old one, before the truncation.
+TEST(LiveView, AHalfRewrittenRecordIsNotARecord) {
+    const std::string longer = record_with(sample(50)).to_text(), shorter = record_with(sample(3)).to_text();
+    // A new, shorter record written over an old one, before the truncation.
     std::string mixed = longer;
     mixed.replace(0, shorter.size(), shorter);
-    EXPECT_FALSE(decode_live(mixed).has_value());
-    // A new view whose end is not written yet.
+    EXPECT_FALSE(OwnerRecord::from_text(mixed).has_value());
+    // A new record whose end is not written yet.
     std::string torn = longer;
     torn.replace(0, longer.size() / 2, shorter.substr(0, std::min(shorter.size(), longer.size() / 2)));
-    EXPECT_FALSE(decode_live(torn).has_value());
-    EXPECT_FALSE(decode_live(longer.substr(0, longer.size() - 1)).has_value());
-    EXPECT_FALSE(decode_live("").has_value());
-    EXPECT_FALSE(decode_live("something else\n{}").has_value());
+    EXPECT_FALSE(OwnerRecord::from_text(torn).has_value());
+    EXPECT_FALSE(OwnerRecord::from_text(longer.substr(0, longer.size() - 1)).has_value());
+    // One byte changed in the middle: the length holds, the checksum does not.
+    std::string flipped = longer;
+    flipped[longer.size() / 2] ^= 1;
+    EXPECT_FALSE(OwnerRecord::from_text(flipped).has_value());
+    EXPECT_FALSE(OwnerRecord::from_text("").has_value());
+    EXPECT_FALSE(OwnerRecord::from_text("mpisweep-owner 2 5 0\n{}\n").has_value());
 }
 
-TEST(LiveView, TheFileIsRewrittenInPlaceAndRemoved) {
+// The records of an mpisweep from before the live view: a JSON object, padded with spaces.
+TEST(LiveView, RecordsOfFormatOneAreStillRead) {
+    const std::string one =
+        R"({"format": 1, "host": "node7", "pid": 99, "boot_id": "b", "pid_namespace": "pid:[1]",)"
+        R"( "process_start": 5, "token": "0123456789abcdef", "started": 1.5, "heartbeat": 2.5})" +
+        std::string(700, ' ') + "\n";
+    const auto back = OwnerRecord::from_text(one);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->host, "node7");
+    EXPECT_EQ(back->heartbeat, 2.5);
+    EXPECT_FALSE(back->live.has_value());
+}
+
+// A published view reaches the record through the record's own thread (and is dropped while
+// a beat holds the record, as the master's next one would come): publish until it is there
+// (no time limit asserted; the test's timeout bounds a hang).
+OwnerRecord published(store::FileOwner& owner, const std::string& results, std::size_t copies) {
+    for (;;) {
+        owner.publish(sample(copies));
+        auto record = store::read_owner(results);
+        if (record && record->live && record->live->copies.size() == copies) return *record;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+TEST(LiveView, TheRecordIsRewrittenInPlaceAndRemoved) {
     std::string pattern = (fs::temp_directory_path() / "mpisweep-live-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     const fs::path dir = pattern;
     const std::string results = (dir / "sweep.h5").string();
+    const std::string path = store::owner_path_of(results);
     {
-        LiveFile file(results);
-        ASSERT_TRUE(file.write(sample(40)));
+        auto owner = store::FileOwner::acquire(results, {});
         struct stat before {};
-        ASSERT_EQ(::stat(live_path_of(results).c_str(), &before), 0);
-        ASSERT_TRUE(file.write(sample(2)));
+        ASSERT_EQ(::stat(path.c_str(), &before), 0);
+        EXPECT_FALSE(store::read_owner(results)->live.has_value());
+        EXPECT_EQ(published(*owner, results, 40).pid, ::getpid());
+        const OwnerRecord record = published(*owner, results, 2);
         struct stat after {};
-        ASSERT_EQ(::stat(live_path_of(results).c_str(), &after), 0);
+        ASSERT_EQ(::stat(path.c_str(), &after), 0);
         EXPECT_EQ(before.st_ino, after.st_ino);  // the same file, not a new one renamed over it
-        EXPECT_EQ(read_all(live_path_of(results)), encode_live(sample(2)));  // shrunk, nothing left over
-        std::string why;
-        const auto view = read_live(results, &why);
-        ASSERT_TRUE(view.has_value()) << why;
-        EXPECT_EQ(view->copies.size(), 2u);
+        // Shrunk, nothing of the longer one left over: the whole file is one record.
+        EXPECT_TRUE(OwnerRecord::from_text(read_all(path)).has_value());
+        EXPECT_EQ(static_cast<std::size_t>(after.st_size), read_all(path).size());
+        EXPECT_EQ(record.live->stopped_workers.size(), 2u);
+        EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
     }
-    EXPECT_FALSE(fs::exists(live_path_of(results)));
-    std::string why;
-    EXPECT_FALSE(read_live(results, &why).has_value());
-    EXPECT_NE(why.find("no live view"), std::string::npos) << why;
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_FALSE(store::read_owner(results).has_value());
     fs::remove_all(dir);
 }
 
@@ -146,8 +193,7 @@ TEST(CliObserver, OneLinePerTaskStartAndFinish) {
     EXPECT_EQ(out.str(), expected);
 }
 
-// What the live view holds: the running copy of each worker with its start, the queued ones
-// without, and the retired workers.
+// --log-tasks: the running copy of each worker with its start, the queued ones without.
 TEST(CliObserver, RunningCopiesFollowEachWorkersQueue) {
     RunningCopies copies;
     EXPECT_TRUE(copies.sent(event(1, 1), 100.0).has_value());  // an idle worker: runs at once

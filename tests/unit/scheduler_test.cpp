@@ -3,6 +3,7 @@
 #include "schedule/scheduler.hpp"
 
 #include <gtest/gtest.h>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,24 @@ TEST(SchedulerDispatch, PrefetchFillsIdleWorkersFirstThenBreadthFirst) {
 
     many.done(2, 1, 1.0);
     EXPECT_EQ(pairs(many.assign(1.0)), (Pairs{{2, 9}})) << "one slot freed, one task";
+}
+
+// What status --running shows: each worker's copies in its order, the front one running
+// since it was handed out or since the copy before it was answered, the others queued.
+TEST(SchedulerDispatch, HeldCopiesAreEachWorkersQueueWithTheFrontOneRunning) {
+    SchedulerOptions o = plain();
+    o.prefetch = 1;
+    SchedulerDriver d(10, 2, o);
+    d.assign(0);  // 1: tasks 0, 2; 2: tasks 1, 3
+    d.done(1, 0, 4.0);
+    d.assign(5.0);  // 1: tasks 2, 4
+    std::vector<std::tuple<int, std::uint64_t, bool, Seconds>> seen;
+    for (const Scheduler::HeldCopy& c : d.scheduler().held_copies())
+        seen.emplace_back(c.worker.value(), c.task, c.started.has_value(), c.started.value_or(-1));
+    using Row = std::tuple<int, std::uint64_t, bool, Seconds>;
+    EXPECT_EQ(seen,
+              (std::vector<Row>{{1, 2, true, 4.0}, {1, 4, false, -1}, {2, 1, true, 0.0}, {2, 3, false, -1}}));
+    EXPECT_EQ(d.scheduler().held_copies()[1].dispatched, 5.0);
 }
 
 TEST(SchedulerDispatch, BreadthFirstAcrossWorkersAtDifferentLoads) {
