@@ -7,16 +7,6 @@
 
 namespace mpisweep {
 
-namespace {
-/// The index of alternative T in a variant.
-template <class T, class... Ts>
-constexpr std::size_t alternative(const std::variant<Ts...>*) {
-    std::size_t i = 0;
-    (void)((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
-    return i;
-}
-}  // namespace
-
 /// One end of the network: the master's (sends go to workers) or a worker's (sends go to the
 /// master).
 class LocalNetwork::Endpoint final : public Transport {
@@ -34,9 +24,9 @@ public:
 
     std::optional<Envelope> probe(int source) override {
         const Queue& queue = net_.queue_of(is_master_, rank_);
-        const auto it = find(queue, source);
-        if (it == queue.end()) return std::nullopt;
-        return Envelope{it->source, static_cast<int>(it->tag), 0};
+        const std::size_t i = queue.find(source);
+        if (i == queue.size()) return std::nullopt;
+        return Envelope{queue.at(i).source, static_cast<int>(queue.at(i).tag), 0};
     }
     void receive(const Envelope& e, TaskBatch& batch) override { take(e, batch); }
     void receive(const Envelope& e, CancelRequest& request) override { take(e, request); }
@@ -59,38 +49,24 @@ public:
     }
 
 private:
-    static Queue::const_iterator find(const Queue& queue, int source) {
-        return std::find_if(queue.begin(), queue.end(),
-                            [source](const Letter& l) { return source == kAnySource || l.source == source; });
-    }
     template <class T>
     void post(int dest, Tag tag, const T& message) {
         if (!is_master_ && dest != kMasterRank)
             throw std::logic_error("local network: a worker sends only to the master, not to " +
                                    std::to_string(dest));
-        // Into a body a receiver gave back: copying into its vectors reuses their capacity
-        // (a new one-report ReportBatch per task was ~3,100 of 7,800 instructions per task of
-        // a rank that works alone).
-        Body body = net_.spare_body(alternative<T>(static_cast<Body*>(nullptr)));
-        if (T* same = std::get_if<T>(&body)) {
-            *same = message;
-        } else {
-            body.template emplace<T>(message);
-        }
-        net_.deliver(!is_master_, is_master_ ? dest : rank_, tag, std::move(body));
+        net_.deliver(!is_master_, is_master_ ? dest : rank_, tag, message);
     }
     template <class T>
     void take(const Envelope& e, T& out) {
         Queue& queue = net_.queue_of(is_master_, rank_);
-        auto it =
-            std::find_if(queue.begin(), queue.end(), [&e](const Letter& l) { return l.source == e.source; });
-        if (it == queue.end() || static_cast<int>(it->tag) != e.tag)
+        const std::size_t i = queue.find(e.source);
+        if (i == queue.size() || static_cast<int>(queue.at(i).tag) != e.tag)
             throw std::logic_error("local network: receive without a matching probe");
-        T* body = std::get_if<T>(&it->body);
+        T* body = std::get_if<T>(&queue.at(i).body);
         if (body == nullptr) throw std::logic_error("local network: received as the wrong message type");
-        std::swap(out, *body);  // the receiver's old vectors go back to the pool, for the next send
-        net_.keep_body(std::move(it->body));
-        queue.erase(it);
+        using std::swap;
+        swap(out, *body);  // the receiver's old vectors stay in the slot for the next send
+        queue.erase(i);
     }
 
     LocalNetwork& net_;
@@ -153,24 +129,41 @@ std::vector<std::uint64_t> tasks_named(const Body& body) {
 
 }  // namespace
 
-LocalNetwork::Body LocalNetwork::spare_body(std::size_t index) {
-    for (Body& spare : spare_) {
-        if (spare.index() != index) continue;
-        Body body = std::move(spare);
-        spare = std::move(spare_.back());
-        spare_.pop_back();
-        return body;
+template <class T>
+void LocalNetwork::deliver(bool to_master, int worker, Tag tag, const T& message) {
+    Letter& letter = queue_of(to_master, worker).push();
+    letter.source = to_master ? worker : kMasterRank;
+    letter.tag = tag;
+    if (T* same = std::get_if<T>(&letter.body)) {
+        *same = message;  // copy-assigned: the vectors keep their capacity
+    } else {
+        letter.body.template emplace<T>(message);
     }
-    return {};
+    if (recording_) record_.push_back({clock_.now(), to_master, worker, tag, tasks_named(letter.body)});
 }
 
-void LocalNetwork::keep_body(Body&& body) {
-    if (body.index() != 0 && spare_.size() < kSpareBodies) spare_.push_back(std::move(body));
+LocalNetwork::Letter& LocalNetwork::Queue::push() {
+    if (size_ == slots_.size()) {  // full: grow, the letters in order from slot 0
+        std::vector<Letter> grown(std::max<std::size_t>(4, 2 * slots_.size()));
+        for (std::size_t i = 0; i < size_; ++i) grown[i] = std::move(at(i));
+        slots_ = std::move(grown);
+        head_ = 0;
+    }
+    return at(size_++);
 }
 
-void LocalNetwork::deliver(bool to_master, int worker, Tag tag, Body body) {
-    if (recording_) record_.push_back({clock_.now(), to_master, worker, tag, tasks_named(body)});
-    queue_of(to_master, worker).push_back({to_master ? worker : kMasterRank, tag, std::move(body)});
+std::size_t LocalNetwork::Queue::find(int source) const {
+    std::size_t i = 0;
+    while (i < size_ && source != kAnySource && at(i).source != source) ++i;
+    return i;
+}
+
+void LocalNetwork::Queue::erase(std::size_t i) {
+    // Bubble the taken letter to the front (rare: receivers mostly take the first), then
+    // drop the front.
+    for (; i > 0; --i) std::swap(at(i), at(i - 1));
+    head_ = (head_ + 1) % slots_.size();
+    --size_;
 }
 
 }  // namespace mpisweep

@@ -205,6 +205,8 @@ public:
     template <class Visit>
     void for_each_row(Visit&& visit) const;
     void clear();
+    /// Swaps every column (three pointers each; std::swap would move each vector three times).
+    friend void swap(ReportBatch& a, ReportBatch& b) noexcept { a.swap_columns(b); }
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
@@ -239,6 +241,24 @@ public:
     }
 
 private:
+    void swap_columns(ReportBatch& o) noexcept {
+        ids_.swap(o.ids_);
+        attempts_.swap(o.attempts_);
+        outcomes_.swap(o.outcomes_);
+        starts_.swap(o.starts_);
+        walls_.swap(o.walls_);
+        exit_codes_.swap(o.exit_codes_);
+        error_rows_.swap(o.error_rows_);
+        errors_.swap(o.errors_);
+        field_names_.swap(o.field_names_);
+        fields_per_row_.swap(o.fields_per_row_);
+        field_ids_.swap(o.field_ids_);
+        kinds_.swap(o.kinds_);
+        doubles_.swap(o.doubles_);
+        ints_.swap(o.ints_);
+        strings_.swap(o.strings_);
+        array_sizes_.swap(o.array_sizes_);
+    }
     void check_shape() const;
     void clear_side_tables();
     std::vector<std::uint64_t> ids_;

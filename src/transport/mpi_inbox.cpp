@@ -107,8 +107,8 @@ bool MpiInbox::first_of_source(std::size_t index) const {
 
 MpiInbox::Arrival& MpiInbox::take(const Envelope& e) {
     if (!current_ || current_->envelope.source != e.source || current_->envelope.tag != e.tag)
-        throw std::logic_error("MPI transport: receive without a matching probe (rank " + std::to_string(e.source) +
-                               ", tag " + std::to_string(e.tag) + ")");
+        throw std::logic_error("MPI transport: receive without a matching probe (rank " +
+                               std::to_string(e.source) + ", tag " + std::to_string(e.tag) + ")");
     return *current_;
 }
 
