@@ -39,3 +39,31 @@ function(mpisweep_add_mpi_test)
       LABELS mpi)
   endforeach()
 endfunction()
+
+# mpisweep_add_cli_test(<script> PYTHON <python> TASK <program> RANKS <n...> LABELS <labels...>
+#                       [TIMEOUT <s>])
+# A Python script that drives the mpisweep command (tests/e2e, tests/faults): one ctest per
+# rank count, <script>.<n>ranks, or <script>.alone for 0 (no mpirun), each run as
+# `<python> <script>.py --mpisweep <mpisweep> --task <program> --ranks <n>`.
+function(mpisweep_add_cli_test script)
+  cmake_parse_arguments(ARG "" "PYTHON;TASK;TIMEOUT" "RANKS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 180)
+  endif()
+  foreach(n IN LISTS ARG_RANKS)
+    if(n EQUAL 0)
+      set(suffix alone)
+      set(processors 1)
+    else()
+      set(suffix ${n}ranks)
+      set(processors ${n})
+    endif()
+    add_test(NAME ${script}.${suffix}
+             COMMAND ${ARG_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/${script}.py
+                     --mpisweep $<TARGET_FILE:mpisweep_cli> --task ${ARG_TASK} --ranks ${n}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(${script}.${suffix} PROPERTIES
+      ENVIRONMENT "${MPISWEEP_MPI_TEST_ENV}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${processors}
+      LABELS "${ARG_LABELS}")
+  endforeach()
+endfunction()

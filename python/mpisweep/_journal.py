@@ -1,7 +1,9 @@
 """The write-ahead journal beside a results file, ``<file>.journal`` (byte format in
-docs/hdf5-layout.md), as the C++ reader reads it (src/store/results_overlay.cpp): every flush
-appends a Records frame, writes the rows to the HDF5 file, then appends a Commit frame, so the
-records after the last Commit may not be in the file yet."""
+docs/hdf5-layout.md), as the C++ reader reads it (src/store/results_overlay.cpp): results are
+appended as they arrive (a Records frame and a Commit repeating the last offset), and every
+flush appends a Records frame, writes the rows to the HDF5 file, then appends a Commit naming
+the offset the file holds, so the records after the offset the last Commit names may not be in
+the file yet."""
 from __future__ import annotations
 
 import json
@@ -105,7 +107,7 @@ class Journal:
     header: dict          # created, mpi_size, command, n_tasks
     data: bytes
     frames: List[tuple]   # (kind, offset, end) of every valid frame, in order
-    committed_end: int    # offset after the last Commit frame (0 without one)
+    committed_end: int    # the offset the last Commit names (0 without one): the file holds the records before it
 
     def records(self, start: int = 0):
         """The records of every Records frame at offset >= start, in order; a frame whose
@@ -181,6 +183,8 @@ def read_journal(results_path: str) -> Optional[Journal]:
             break
         frames.append((kind, at, end))
         if kind == _COMMIT:
-            committed_end = end
+            if length != 8:
+                break  # not a Commit this reader knows: read the journal up to it
+            (committed_end,) = struct.unpack_from("<Q", payload)
         at = end
     return Journal(jpath, file_id, since, spec, header, data, frames, committed_end)

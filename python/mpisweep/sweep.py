@@ -5,6 +5,7 @@ This file checks the arguments and turns the grid into the JSON form that the en
 scheduler, the journal and the HDF5 file, drains, deadlines, speculation) is the C++ ``run()``.
 """
 import json
+import math
 import numbers
 import sys
 import traceback
@@ -117,6 +118,13 @@ def _seconds(name, value):
     return float(value)
 
 
+def _finite_seconds(name, value):
+    value = _seconds(name, value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number of seconds >= 0 (0: off), got {value!r}")
+    return value
+
+
 def _positive_int(name, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
@@ -131,7 +139,7 @@ def _callable(name, value):
 
 def run(task, params, *, output="mpisweep.h5", zip=(), setup=None, teardown=None, on_result=None,
         resume=False, retry_failed=False, force=False, max_attempts=3, max_worker_errors=5,
-        speculate=True, deadline=None, deadline_margin=60.0, drain_grace=10.0, progress=0.0,
+        speculate=True, deadline=None, deadline_margin=60.0, drain_grace=10.0, heartbeat_timeout=0.0, progress=0.0,
         batch_target=0.002, flush_interval=2.0, devices=None, slots_per_gpu=1, cpu_only=False,
         handle_signals=True, command=None):
     """Runs ``task(ctx)`` for every point of the grid ``params`` and returns the exit code of
@@ -168,6 +176,7 @@ def run(task, params, *, output="mpisweep.h5", zip=(), setup=None, teardown=None
         "deadline": deadline or "",
         "deadline_margin": _seconds("deadline_margin", deadline_margin),
         "drain_grace": _seconds("drain_grace", drain_grace),
+        "heartbeat_timeout": _finite_seconds("heartbeat_timeout", heartbeat_timeout),
         "progress": _seconds("progress", progress),
         "batch_target": _seconds("batch_target", batch_target),
         "flush_interval": _seconds("flush_interval", flush_interval),

@@ -59,6 +59,7 @@ Options options_of(const py::dict& d) {
     o.deadline = deadline_of(option<std::string>(d, "deadline"));
     o.deadline_margin = seconds_as<decltype(o.deadline_margin)>(option<double>(d, "deadline_margin"));
     o.drain_grace = seconds_as<decltype(o.drain_grace)>(option<double>(d, "drain_grace"));
+    o.heartbeat_timeout = seconds_as<decltype(o.heartbeat_timeout)>(option<double>(d, "heartbeat_timeout"));
     o.progress_interval = decltype(o.progress_interval)(option<double>(d, "progress"));
     o.batch_target = seconds_as<decltype(o.batch_target)>(option<double>(d, "batch_target"));
     o.flush_interval = seconds_as<decltype(o.flush_interval)>(option<double>(d, "flush_interval"));

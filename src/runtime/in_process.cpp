@@ -21,6 +21,7 @@ int run_in_process(const Grid& grid, const TaskFunction& task, const Options& op
     worker.on_cancel_poll([&master] { master.check_stop(); });
     master.start();
     while (master.step()) {
+        store.write_journal();  // before a task blocks this rank for as long as it runs
         if (!worker.step() && net.waiting_for_master() == 0) clock.sleep_until(master.next_wake());
     }
     return master.exit_code();

@@ -15,7 +15,7 @@ namespace {
 // Messages handled per turn before assigning again: enough to drain a burst, few enough that
 // freed slots are refilled soon.
 constexpr int kMessagesPerTurn = 16;
-// The longest the master sleeps without looking at the signals and the store's flush time.
+// The longest the master sleeps without looking at the signals.
 constexpr Seconds kLookInterval = 0.05;
 }  // namespace
 
@@ -84,7 +84,9 @@ void Master::step_running(Seconds now) {
     int handled = 0;
     for (; handled < kMessagesPerTurn && receive_one(); ++handled) {
         // Refill the slots a report freed before probing again: that worker may be waiting,
-        // and a probe that finds nothing costs as much as the assignment.
+        // and a probe that finds nothing costs as much as the assignment. What it reported is
+        // in the journal first.
+        store_.journal_slow_results();
         assign_and_dispatch(transport_.now());
     }
     backlog_ = handled == kMessagesPerTurn;
@@ -97,7 +99,8 @@ void Master::step_running(Seconds now) {
 
 Seconds Master::next_wake() const {
     const Seconds now = transport_.now();
-    Seconds wake = now + kLookInterval;  // signals, the store's flush time
+    Seconds wake = now + kLookInterval;                           // signals
+    wake = std::min(wake, now + store_.next_write_in().count());  // results to the journal, the file
     if (options_.heartbeat_timeout.count() > 0) wake = std::min(wake, next_heartbeat_check_);
     if (phase_ != Phase::Running) return wake;
     if (options_.progress_interval.count() > 0) wake = std::min(wake, next_progress_);

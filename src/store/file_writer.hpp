@@ -40,6 +40,8 @@ public:
     /// H5Fflush: see flush().
     void write(Staging& staging);
     void flush();
+    /// fsync(2) of the open file (after flush()). Throws StoreError naming `path`.
+    void sync(const std::string& path);
     /// The settled rows of /tasks/status, read from its stored chunks.
     SettledTasks settled();
     /// Whether every row of /tasks/status is done (reads the stored rows only: when some
@@ -47,6 +49,8 @@ public:
     bool every_task_done();
     /// Closes everything; the writer is unusable afterwards.
     void close();
+    /// fsync(2) of the file at `path` once closed (H5Fclose writes too). Throws StoreError.
+    static void sync_closed(const std::string& path);
 
     hid_t file() const { return file_.get(); }
     explicit operator bool() const { return static_cast<bool>(file_); }

@@ -116,6 +116,10 @@ bool JournalScan::settled_in_file() const {
     return true;
 }
 
+std::uint64_t JournalScan::committed_offset() const {
+    return last_commit ? decode_commit(frames[*last_commit].payload) : 0;
+}
+
 namespace {
 
 // CRC-32 (IEEE 802.3, zlib's crc32), slicing by 8: about as fast as zlib's, without adding

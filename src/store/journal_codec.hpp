@@ -11,6 +11,8 @@
 //            i32 exit_code, str error, u32 n_results, then per result: str name, u8 type
 //            (0 float, 1 int, 2 string, 3 array, 4 bool), f64 | i64 | str | u32 n + n f64 | u8
 //            Commit payload = u64 journal offset up to which the HDF5 file holds every record
+//            (a Commit may repeat the previous one's offset: records journaled as they
+//            arrived, no HDF5 write under way)
 //   str    : u32 length + bytes
 // A frame cut short, or with a bad magic or crc, ends the journal: it and whatever follows
 // were never settled (a kill in the middle of a write).
@@ -63,8 +65,13 @@ struct JournalScan {
     bool torn_tail = false;         ///< bytes after valid_end (ignored)
     /// Index into frames of the last Commit, if any.
     std::optional<std::size_t> last_commit;
-    /// True when no Records frame follows the last Commit (or there is none at all).
+    /// True when no Records frame follows the last Commit (or there is none at all): no HDF5
+    /// write was under way.
     bool settled_in_file() const;
+    /// The offset the last Commit names (0 without one): the HDF5 file holds every record of
+    /// the frames before it. Records frames after it and before the last Commit were
+    /// journaled as they arrived, not yet written to the file.
+    std::uint64_t committed_offset() const;
 };
 
 std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0);

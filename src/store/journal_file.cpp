@@ -8,6 +8,7 @@
 #include <cstring>
 #include <random>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <utility>
 
 #include "store/result_store.hpp"
@@ -122,9 +123,33 @@ JournalWriter::~JournalWriter() {
     close();
 }
 
-void JournalWriter::append(std::string_view bytes) {
-    write_all(fd_, bytes.data(), bytes.size(), path_);
-    size_ += bytes.size();
+void JournalWriter::append(std::string_view bytes, std::string_view more) {
+    iovec parts[2] = {{const_cast<char*>(bytes.data()), bytes.size()},
+                      {const_cast<char*>(more.data()), more.size()}};
+    try {
+        ssize_t written = -1;
+        do written = ::writev(fd_, parts, more.empty() ? 1 : 2);
+        while (written < 0 && errno == EINTR);
+        if (written < 0) fail("write", path_, errno);
+        // The kernel took part of it (a full disk, a signal): the rest with a write loop.
+        auto done = static_cast<std::size_t>(written);
+        if (done < bytes.size()) {
+            write_all(fd_, bytes.data() + done, bytes.size() - done, path_);
+            done = bytes.size();
+        }
+        done -= bytes.size();
+        if (done < more.size()) write_all(fd_, more.data() + done, more.size() - done, path_);
+    } catch (...) {
+        // Whatever part reached the file ends the journal for every reader: cut it off, so
+        // that what the next append writes is read (a full disk that frees up again).
+        (void)::ftruncate(fd_, static_cast<off_t>(size_));
+        throw;
+    }
+    size_ += bytes.size() + more.size();
+}
+
+void JournalWriter::sync() {
+    if (fd_ >= 0 && ::fsync(fd_) != 0) fail("fsync", path_, errno);
 }
 
 void JournalWriter::close() noexcept {

@@ -1,6 +1,6 @@
 #pragma once
 // The journal file on disk: created whole beside its target and renamed into place,
-// appended to with one write(2) loop per frame (a SIGKILL leaves at most the last frame
+// appended to with one write(2) (writev) per call (a SIGKILL leaves at most the last frame
 // cut short, which readers ignore), read back whole.
 #include <cstdint>
 #include <optional>
@@ -41,8 +41,12 @@ public:
     explicit operator bool() const { return fd_ >= 0; }
     /// Offset of the next byte to be written.
     std::uint64_t size() const { return size_; }
-    /// Appends `bytes` with one write loop. Throws StoreError naming the journal.
-    void append(std::string_view bytes);
+    /// Appends `bytes` (then `more`) with one write(2) (a loop only if the kernel takes part
+    /// of it). Throws StoreError naming the journal and errno; the bytes of a failed append
+    /// are cut off again, so that a later append is not hidden behind a torn frame.
+    void append(std::string_view bytes, std::string_view more = {});
+    /// fsync(2): what was appended survives a crash of the node. Throws StoreError.
+    void sync();
     void close() noexcept;
     const std::string& path() const { return path_; }
 

@@ -1,7 +1,9 @@
 // ResultStore: recording (validate, stage, journal) and flushing in batches, one H5Dwrite per
-// dataset per flush. Every batch goes to the journal beside the file first
-// (store/journal_codec.hpp): a kill in the middle of an HDF5 write is repaired on resume by
-// rebuilding the file from the journal (store_resume.cpp).
+// dataset per flush. Every record goes to the journal beside the file as soon as the master
+// hands it over (at most journal_interval later, when records come faster than that), and
+// every batch is in the journal before its HDF5 write (store/journal_codec.hpp): resume writes
+// the journaled records the file does not hold into it, and rebuilds a file killed in the
+// middle of a write from the journal (store_resume.cpp).
 #include "store/result_store.hpp"
 
 #include <algorithm>
@@ -24,7 +26,10 @@ void ResultStore::Impl::check_row(TaskId id, TaskStatus status) const {
 }
 
 void ResultStore::Impl::stage_validated(const RowView& row) {
-    if (journal) frame.add(row);
+    if (journal) {
+        frame.add(row);
+        if (row.wall_s * 1e6 >= static_cast<double>(options.journal_interval.count())) slow_result = true;
+    }
     if (staging.rows.empty()) oldest_staged = Clock::now();
     staging.stage(row);
 }
@@ -50,34 +55,62 @@ void ResultStore::Impl::record_row(RowView row, bool fields_checked) {
         if (prior != at_open.failed_attempts.end()) row.attempts += prior->second;
     }
     stage_validated(row);
-    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows)) write_buffer();
+    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows))
+        write_buffer(sync_due(Clock::now()));
 }
 
 // ---- writing -----------------------------------------------------------------------------
 
-// The journal first: once this returns, the staged records are settled (a kill from here on
-// finds them in the journal), and a Records frame with no Commit after it says an HDF5 write
-// was under way.
+// What reached the master is settled once this returns: a kill from here on finds it in the
+// journal. The Commit after it repeats the last one's offset: the HDF5 file holds the same
+// rows as before and no write of it is under way (resume writes these records into it).
+void ResultStore::Impl::journal_received() {
+    if (frame.count() == 0) return;
+    commit_frame.clear();
+    store::append_commit_frame(committed, commit_frame);
+    journal.append(frame.seal(), commit_frame);
+    frame.clear();
+    slow_result = false;
+    journaled_at = Clock::now();
+}
+
+// Before an HDF5 write: the records not journaled yet, in a Records frame that is there even
+// when empty, since a Records frame after the last Commit says an HDF5 write was under way.
 void ResultStore::Impl::journal_records() {
     journal.append(frame.seal());
     frame.clear();
+    slow_result = false;
+    journaled_at = Clock::now();
 }
 
 // After H5Fflush (or H5Fclose) returned: the file holds every record before this point.
 void ResultStore::Impl::journal_commit() {
     commit_frame.clear();
-    store::append_commit_frame(journal.size(), commit_frame);
+    const std::uint64_t offset = journal.size();
+    store::append_commit_frame(offset, commit_frame);
     journal.append(commit_frame);
+    committed = offset;
 }
 
-void ResultStore::Impl::write_buffer() {
+// The page cache to the disk: the HDF5 file first, so that a Commit on disk after a node
+// crash never names rows the file lost.
+void ResultStore::Impl::sync_file() {
+    writer.sync(path);
+    synced_at = Clock::now();
+}
+
+void ResultStore::Impl::write_buffer(bool sync) {
     if (staging.rows.empty()) return;
     const h5::SilenceErrors quiet;
     if (owner) owner->check();  // a run whose file was taken over writes nothing more
     if (journal) journal_records();
     writer.write(staging);
     writer.flush();
-    if (journal) journal_commit();
+    if (sync) sync_file();
+    if (journal) {
+        journal_commit();
+        if (sync) journal.sync();
+    }
 }
 
 void ResultStore::Impl::finish() {
@@ -91,8 +124,10 @@ void ResultStore::Impl::finish() {
     const bool final_file = journal && writer.every_task_done();
     closed = true;
     writer.close();
+    store::FileWriter::sync_closed(path);
     if (journal) {
         journal_commit();
+        journal.sync();
         journal.close();
         // Every task done: nothing will write the file again, so it needs no journal.
         if (final_file) store::remove_journal_file(journal.path());
@@ -198,14 +233,40 @@ void ResultStore::record(const RowView& row) {
 
 void ResultStore::maybe_flush() {
     if (!impl_ || impl_->closed) return;
-    if (impl_->staging.rows.empty()) return;
-    if (Impl::Clock::now() - impl_->oldest_staged >= impl_->options.flush_interval) impl_->write_buffer();
+    Impl& s = *impl_;
+    if (s.frame.count() == 0 && s.staging.rows.empty()) return;
+    const Impl::Clock::time_point now = Impl::Clock::now();
+    if (!s.staging.rows.empty() && now - s.oldest_staged >= s.options.flush_interval) {
+        s.write_buffer(s.sync_due(now));
+    } else if (s.frame.count() > 0 && now - s.journaled_at >= s.options.journal_interval) {
+        s.journal_received();
+    }
+}
+
+void ResultStore::journal_slow_results() {
+    if (impl_ && impl_->slow_result && !impl_->closed) impl_->journal_received();
+}
+
+void ResultStore::write_journal() {
+    if (impl_ && !impl_->closed && impl_->journal) impl_->journal_received();
+}
+
+std::chrono::duration<double> ResultStore::next_write_in() const {
+    using Seconds = std::chrono::duration<double>;
+    Seconds wait = Seconds::max();
+    if (!impl_ || impl_->closed) return wait;
+    const Impl& s = *impl_;
+    const Impl::Clock::time_point now = Impl::Clock::now();
+    if (!s.staging.rows.empty()) wait = s.oldest_staged + s.options.flush_interval - now;
+    if (s.frame.count() > 0)
+        wait = std::min<Seconds>(wait, s.journaled_at + s.options.journal_interval - now);
+    return std::max(wait, Seconds::zero());
 }
 
 void ResultStore::flush() {
     if (!impl_) throw StoreError("results store was moved from");
     impl_->check_open();
-    impl_->write_buffer();
+    impl_->write_buffer(true);
 }
 
 void ResultStore::close() {

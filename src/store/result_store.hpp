@@ -1,6 +1,7 @@
 #pragma once
 // The results file: one HDF5 file written by rank 0 only, in the layout of docs/hdf5-layout.md
-// (DESIGN.md). Rows are indexed by task id. Writes are buffered and flushed in batches.
+// (DESIGN.md). Rows are indexed by task id. Each record is in the journal within
+// journal_interval of its arrival; HDF5 writes are buffered and flushed in batches.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -85,6 +86,10 @@ struct StoreOptions {
     bool overwrite = false;         ///< replace an existing file (create only)
     std::size_t flush_rows = 4096;  ///< flush once this many records are buffered (0 acts as 1)
     std::chrono::milliseconds flush_interval{2000};  ///< or once the oldest is this old
+    /// Records go to the journal (one write(2)) at once when their task ran this long or
+    /// longer (journal_slow_results()), else at the first maybe_flush() after they arrive but
+    /// not more often than this: faster ones are batched.
+    std::chrono::microseconds journal_interval{1000};
     /// Told what the store notices and carries on from (a journal ignored or replayed, a
     /// failure to finish the file in the destructor); the store never prints. Empty: nobody.
     std::function<void(MessageLevel, const std::string&)> on_message;
@@ -130,9 +135,22 @@ public:
     /// record() without a TaskRecord. When the last call was a check() that accepted this
     /// row's id and fields, they are not checked again.
     void record(const RowView& row);
-    /// Flushes when the oldest buffered record is older than flush_interval.
+    /// The master calls this every turn: writes the records not journaled yet to the journal
+    /// when the last journal write is journal_interval old (at once for a record that comes
+    /// alone), and flushes to HDF5 when the oldest buffered record is older than
+    /// flush_interval (fsync-ing the file and the journal when the last fsync is that old).
     void maybe_flush();
-    /// Writes buffered records and H5Fflush-es the file.
+    /// Writes the records not journaled yet to the journal when one of them is of a task that
+    /// ran journal_interval or longer: the master calls it after each report, before that
+    /// worker gets more work. Faster results wait for maybe_flush(), batched.
+    void journal_slow_results();
+    /// Writes the records not journaled yet to the journal now (before this process blocks
+    /// in a task: a rank working alone).
+    void write_journal();
+    /// How long until maybe_flush() has something to write (the master wakes for it);
+    /// duration::max() when nothing is buffered.
+    std::chrono::duration<double> next_write_in() const;
+    /// Writes buffered records, H5Fflush-es the file and fsyncs it and the journal.
     void flush();
     /// Flushes and closes; the object is unusable afterwards.
     void close();

@@ -114,7 +114,7 @@ private:
 }  // namespace
 
 std::uint64_t JournalView::committed_end() const {
-    return scan.last_commit ? scan.frames[*scan.last_commit].end : 0;
+    return scan.committed_offset();
 }
 
 std::optional<JournalView> read_journal_view(const std::string& results_path) {

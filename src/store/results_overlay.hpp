@@ -13,8 +13,8 @@ namespace mpisweep::store {
 struct JournalView {
     std::string bytes;  ///< the scan's views point into this
     JournalScan scan;
-    /// Offset after the last Commit frame (0 when there is none): the HDF5 file holds every
-    /// record before it.
+    /// The offset the last Commit names (0 when there is none): the HDF5 file holds every
+    /// record before it; those after it are in the journal only.
     std::uint64_t committed_end() const;
 };
 

@@ -44,6 +44,10 @@ struct ResultStore::Impl {
     store::FileWriter writer;
     store::Staging staging;
     Clock::time_point oldest_staged{};
+    // The last write of records to the journal, and the last fsync of the file and journal
+    // (at first: long ago).
+    Clock::time_point journaled_at = Clock::now() - std::chrono::hours(24 * 365);
+    Clock::time_point synced_at = journaled_at;
 
     // Resume: what the file held when opened; attempts of its failed rows (only those run
     // again, and a record's attempts are added to them).
@@ -55,6 +59,11 @@ struct ResultStore::Impl {
     std::string clean_error;  ///< a record's error made valid UTF-8 (record_row), reused
     store::RecordsFrame frame;
     std::string commit_frame;
+    /// The offset of the last Commit: the HDF5 file holds every record of the frames before
+    /// it; those after it are in the journal only (until the next flush).
+    std::uint64_t committed = 0;
+    /// A record not journaled yet is of a task that ran journal_interval or longer.
+    bool slow_result = false;
 
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
@@ -80,10 +89,18 @@ struct ResultStore::Impl {
     /// Checks, validates and stages one record whose attempts are absolute (as the journal
     /// holds them).
     void add(TaskRecord& record);
-    /// Journal, HDF5 rows, H5Fflush, Commit: one flush.
-    void write_buffer();
+    /// Journal, HDF5 rows, H5Fflush, Commit: one flush. `sync`: fsync the file before the
+    /// Commit and the journal after it (a node crash keeps what they hold).
+    void write_buffer(bool sync);
+    /// The records not journaled yet, as a Records frame and a Commit repeating the last
+    /// one's offset (no HDF5 write under way), in one write(2). Nothing when there are none.
+    void journal_received();
     void journal_records();
+    /// Appends a Commit for everything journaled so far (the file holds it all now).
     void journal_commit();
+    /// fsync of the HDF5 file and of the journal, when `flush_interval` passed since the last.
+    bool sync_due(Clock::time_point now) const { return now - synced_at >= options.flush_interval; }
+    void sync_file();
     /// Writes what is staged and closes the file (and removes the journal once every task is
     /// done). The object is unusable afterwards.
     void finish();

@@ -120,6 +120,7 @@ ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
     std::unique_ptr<Impl> impl = Impl::open_new(path, options, grid);
     impl->owner = std::move(owner);
     impl->journal = store::JournalWriter(journal_path, store::encode_header(header).size());
+    impl->committed = impl->journal.size();
     return ResultStore(std::move(impl));
 }
 

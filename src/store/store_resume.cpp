@@ -57,17 +57,24 @@ void check_journal_grid(const ExistingJournal& journal, const Grid& grid, const 
                       " (give the same parameters to resume, or --force to start over)"));
 }
 
-// Every record of the journal's Records frames, in order, staged into `impl`; `flush_every`
-// records written at a time (0: all at the end).
-void replay(ResultStore::Impl& impl, const store::JournalScan& scan, std::size_t flush_every) {
+// Every record of the journal's Records frames from offset `from` on, in order, staged into
+// `impl` (whose journal is closed: they are not journaled again); `flush_every` records
+// written at a time (0: none written).
+void stage_journal(ResultStore::Impl& impl, const store::JournalScan& scan, std::size_t flush_every,
+                   std::uint64_t from) {
     std::vector<TaskRecord> records;
     for (const store::FrameInfo& frame : scan.frames) {
-        if (frame.kind != store::FrameKind::Records) continue;
+        if (frame.kind != store::FrameKind::Records || frame.offset < from) continue;
         records.clear();
         store::decode_records(frame.payload, records);
         for (TaskRecord& record : records) impl.add(record);
         if (flush_every > 0 && impl.staging.rows.size() >= flush_every) impl.writer.write(impl.staging);
     }
+}
+
+// Every record of the journal written into `impl`'s file, in order.
+void replay(ResultStore::Impl& impl, const store::JournalScan& scan, std::size_t flush_every) {
+    stage_journal(impl, scan, flush_every, 0);
     impl.writer.write(impl.staging);
 }
 
@@ -115,6 +122,30 @@ std::unique_ptr<ResultStore::Impl> repair(std::unique_ptr<ResultStore::Impl> imp
     return ResultStore::Impl::open_existing(grid, options);
 }
 
+// No HDF5 write was under way: the file is whole, but the records journaled as they arrived
+// after its last Commit are not in it yet. Writes them, bracketed in the journal as any
+// flush (a Records frame, here empty, then the Commit), and opens the journal for this run.
+void write_journaled_only(ResultStore::Impl& impl, const store::JournalScan& scan,
+                          const std::string& journal_path) {
+    const std::uint64_t from = scan.committed_offset();
+    stage_journal(impl, scan, 0, from);  // the journal is not open yet: not journaled again
+    impl.journal = store::JournalWriter(journal_path, scan.valid_end);
+    impl.committed = from;
+    if (impl.staging.rows.empty()) return;
+    // This run adds its attempts to those of the failed rows the file holds: these now.
+    const store::TaskRows& rows = impl.staging.rows;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (static_cast<TaskStatus>(rows.status[i]) == TaskStatus::Failed)
+            impl.at_open.failed_attempts[rows.ids[i]] = rows.attempts[i];
+        else
+            impl.at_open.failed_attempts.erase(rows.ids[i]);
+    }
+    impl.journal_records();
+    impl.writer.write(impl.staging);
+    impl.writer.flush();
+    impl.journal_commit();
+}
+
 // No journal (a file from before journals, or one created but killed before its journal
 // was): starts one. It can rebuild the file only if no row was written before it.
 void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions& options) {
@@ -144,6 +175,7 @@ void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions
                  "killed in the middle of a write, the " +
                  std::to_string(settled) + " rows written before cannot be rebuilt");
     impl.journal = store::JournalWriter(journal_path, store::encode_header(header).size());
+    impl.committed = impl.journal.size();
 }
 
 }  // namespace
@@ -182,9 +214,13 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
         return ResultStore(std::move(impl));
     }
     const bool needs_repair = !impl || !journal->scan.settled_in_file();
-    if (needs_repair) impl = repair(std::move(impl), open_error, *journal, grid, options);
-    impl->journal = store::JournalWriter(journal->path, journal->scan.valid_end);
-    if (needs_repair) impl->journal_commit();
+    if (needs_repair) {
+        impl = repair(std::move(impl), open_error, *journal, grid, options);
+        impl->journal = store::JournalWriter(journal->path, journal->scan.valid_end);
+        impl->journal_commit();
+    } else {
+        write_journaled_only(*impl, journal->scan, journal->path);
+    }
     impl->owner = std::move(owner);
     return ResultStore(std::move(impl));
 }

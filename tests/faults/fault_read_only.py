@@ -7,25 +7,13 @@ filesystem (a tmpfs remounted read-only, when mounting is allowed)."""
 import os
 import subprocess
 
-from faults_common import (Workspace, check, command, file_state, interrupted_sweep, mpisweep_lines, parse_args,
-                           run_cli, sweep_env)
+from faults_common import Workspace, check_refused, interrupted_sweep, parse_args
 
 N = 8
 
 
 def refused(args, sweep, work, out, extra, expect, as_user=None):
-    before = (file_state(out), file_state(out + ".journal"))
-    if as_user is None:
-        r = run_cli(args.mpisweep, ["run"] + extra + sweep, ranks=args.ranks, env=sweep_env(work))
-    else:
-        cmd = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", "--"] + command(
-            args.mpisweep, ["run"] + extra + sweep, args.ranks)
-        env = dict(os.environ, HOME=work.path, **sweep_env(work))
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    lines = mpisweep_lines(r.stderr)
-    check(r.returncode == 2 and len(lines) == 1 and expect in lines[0],
-          f"{extra} is refused with one line saying '{expect}':\n{r.stderr}")
-    check((file_state(out), file_state(out + ".journal")) == before, f"{extra} changed the file or its journal")
+    check_refused(args, extra + sweep, work, out, expect, as_user)
 
 
 def read_only_mode(args):

@@ -36,7 +36,8 @@ def send_to_ranks(job, mpisweep):
 def one_round(args, rng, name, when, target, count):
     with Workspace(f"signals-{name}") as work:
         out = work / "s.h5"
-        sweep = ["-o", out, "--progress", "0", "-p", f"x=range(0,{N})", "--", args.task, "staged", "2"]
+        sweep = ["-o", out, "--progress", "0", "--no-speculation", "-p", f"x=range(0,{N})", "--", args.task,
+                 "staged", "2"]
         job = start(args.mpisweep, ["run"] + sweep, args.ranks, sweep_env(work))
         ranks = max(args.ranks, 1)
         if when == "starting":

@@ -9,8 +9,8 @@ import os
 import subprocess
 import time
 
-from faults_common import (Workspace, check, check_exactly_once, ended, file_state, interrupted_sweep, kill_session, open_gates,
-                           mpisweep_lines, parse_args, run_cli, start, sweep_env, wait_for)
+from faults_common import (Workspace, check, check_exactly_once, check_refused, interrupted_sweep, kill_session,
+                           mpisweep_lines, open_gates, parse_args, run_cli, started_sweep, sweep_env)
 
 N = 12
 
@@ -25,12 +25,7 @@ def write_record(out, host="elsewhere", pid=4242, heartbeat_age=0.0):
 
 
 def refused(args, sweep, work, out, extra, expect):
-    before = (file_state(out), file_state(out + ".journal"))
-    r = run_cli(args.mpisweep, ["run", "--resume"] + extra + sweep, ranks=args.ranks, env=sweep_env(work))
-    lines = mpisweep_lines(r.stderr)
-    check(r.returncode == 2 and len(lines) == 1 and expect in lines[0],
-          f"--resume {extra} is refused with one line saying '{expect}':\n{r.stderr}")
-    check((file_state(out), file_state(out + ".journal")) == before, "a refused run changed the file or journal")
+    check_refused(args, ["--resume"] + extra + sweep, work, out, expect)
 
 
 def resumed(args, sweep, work, out, extra, expect):
@@ -68,11 +63,7 @@ def foreign_records(args):
 def killed_owner(args):
     with Workspace("dead-owner") as work:
         out = work / "d.h5"
-        sweep = ["-o", out, "--progress", "0", "-p", f"x=range(0,{N})", "--", args.task, "staged", "2"]
-        job = start(args.mpisweep, ["run"] + sweep, args.ranks, sweep_env(work))
-        open_gates(work, 0, 0)
-        wait_for(lambda: len(ended(work / "exec.log")) >= 2 and os.path.exists(out + ".owner"),
-                 "two tasks finished", job=job)
+        job, sweep = started_sweep(args, work, out, N)
         kill_session(job)
         open_gates(work, 0, N)
         check(os.path.exists(out + ".owner"), "a SIGKILLed sweep leaves its owner record")

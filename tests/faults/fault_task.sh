@@ -20,6 +20,10 @@ case "$mode" in
         ;;
     quick)
         ;;
+    short)
+        # 20-60 ms by task id: a sweep of short commands whose results come in a steady stream.
+        sleep "0.0$((2 + MPISWEEP_TASK_ID % 5))"
+        ;;
     staged)
         # Task i waits until the test opens gate i / VALUE ($RUN_DIR/gate-K), then naps 0.1 s:
         # a sweep that cannot get past a stage before the test has done what it wanted there,

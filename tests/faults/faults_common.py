@@ -114,20 +114,49 @@ def open_gates(work, first, last):
         open(work / f"gate-{stage}", "w").close()
 
 
+def started_sweep(args, work, out, n_tasks, env=None, options=()):
+    """Starts a sweep of n_tasks on `out` in the background and returns (job, its arguments
+    after `run`) once tasks 0 and 1 finished and its owner record is there; the other tasks
+    wait at their gate (open_gates) until the test opens it. No speculative copies: two copies
+    of a task whose gate opens at once would both finish their work (and log it)."""
+    sweep = ["-o", out, "--progress", "0", "--no-speculation", "-p", f"x=range(0,{n_tasks})"] + list(options) + [
+        "--", args.task, "staged", "2"]
+    job = start(args.mpisweep, ["run"] + sweep, args.ranks, env or sweep_env(work))
+    open_gates(work, 0, 0)
+    wait_for(lambda: len(ended(work / "exec.log")) >= 2 and os.path.exists(str(out) + ".owner"),
+             "two tasks finished", job=job)
+    return job, sweep
+
+
 def interrupted_sweep(args, work, out, n_tasks, env=None, options=()):
     """A sweep of n_tasks on `out` stopped with SIGUSR1 once tasks 0 and 1 finished (the
     others wait at their gate until then): a file and its journal that --resume continues.
     Every gate is open afterwards. Returns the sweep's arguments after `run`."""
-    sweep = ["-o", out, "--progress", "0", "-p", f"x=range(0,{n_tasks})"] + list(options) + [
-        "--", args.task, "staged", "2"]
-    job = start(args.mpisweep, ["run"] + sweep, args.ranks, env or sweep_env(work))
-    open_gates(work, 0, 0)
-    wait_for(lambda: len(ended(work / "exec.log")) >= 2, "two tasks finished", job=job)
+    job, sweep = started_sweep(args, work, out, n_tasks, env, options)
     job.send_signal(signal.SIGUSR1)
     code, err = finish(job)
     check(code == 75, f"the stopped sweep exits 75, got {code}:\n{err}")
     open_gates(work, 0, n_tasks)
     return sweep
+
+
+def check_refused(args, run_args, work, out, expect, as_user=None):
+    """`mpisweep run <run_args>` (as user id `as_user` if given) exits 2 with one line saying
+    `expect`, and leaves the file and its journal as they were."""
+    before = (file_state(out), file_state(str(out) + ".journal"))
+    if as_user is None:
+        r = run_cli(args.mpisweep, ["run"] + run_args, ranks=args.ranks, env=sweep_env(work))
+    else:
+        cmd = ["setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups", "--"] + command(
+            args.mpisweep, ["run"] + run_args, args.ranks)
+        env = dict(os.environ, HOME=work.path, **sweep_env(work))
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    lines = mpisweep_lines(r.stderr)
+    what = " ".join(str(a) for a in run_args if str(a).startswith("--"))
+    check(r.returncode == 2 and len(lines) == 1 and expect in lines[0],
+          f"run {what} is refused with one line saying '{expect}':\n{r.stderr}")
+    check((file_state(out), file_state(str(out) + ".journal")) == before,
+          f"the refused run {what} changed the file or its journal")
 
 
 def file_state(path):

@@ -345,6 +345,12 @@ class BadInput(unittest.TestCase):
                    deadline="2001-01-01T00:00")
         self.check(ValueError, "tomorrow", task, {"x": [1]}, deadline="tomorrow")
         self.check(ValueError, "progress: expected a number of seconds >= 0", task, {"x": [1]}, progress=-1)
+        self.check(ValueError, "heartbeat_timeout: expected a number of seconds >= 0, got -5", task, {"x": [1]},
+                   heartbeat_timeout=-5)
+        self.check(ValueError, "heartbeat_timeout: expected a number of seconds >= 0, got '2m'", task, {"x": [1]},
+                   heartbeat_timeout="2m")
+        self.check(ValueError, "heartbeat_timeout: expected a finite number of seconds >= 0 (0: off), got inf", task,
+                   {"x": [1]}, heartbeat_timeout=float("inf"))
 
 
 if __name__ == "__main__":

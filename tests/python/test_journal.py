@@ -1,8 +1,9 @@
 """load() and grid_array() lay the journal over the file as `mpisweep status`/`export` do.
 
 A real sweep (crash_probe under mpirun, a flush every 5 rows) is frozen with SIGSTOP at moments
-picked until its journal holds done records after its last Commit that the HDF5 file does not
-hold (a flush between its Records frame and its Commit), then killed with SIGKILL there. The
+picked until its journal holds done records after the offset its last Commit names that the
+HDF5 file does not hold (results journaled as they arrived, or a flush between its Records
+frame and its Commit), then killed with SIGKILL there. The
 file as read then lacks those rows; load() must show what `mpisweep export` and `status` show,
 and load(journal=False) what h5py reads from the file. The independent decoder of
 tests/support/journal_reader.py tells which records the file lacks and which tasks are settled.
@@ -247,9 +248,22 @@ class KilledInsideAFlush(Check):
 
     def test_a_torn_tail_ends_the_journal(self):
         path = self.copy("torn.h5")
-        size = os.path.getsize(path + ".journal")
-        with open(path + ".journal", "r+b") as f:  # cut inside the last (uncommitted) frame
-            f.truncate(size - 3)
+        # Cut inside the last Records frame with done tasks the file lacks: it and every
+        # frame after it are gone.
+        with open(path + ".journal", "rb") as f:
+            _, frames = journal_reader._frames(f.read())
+        with h5py.File(path, "r", locking=False) as f:
+            in_file = f["tasks/status"][:] == 1
+        cut = None
+        for kind, payload, offset in frames:
+            if kind == 1:
+                status = {}
+                journal_reader._statuses(payload, status)
+                if any(st == 1 and not in_file[t] for t, st in status.items()):
+                    cut = offset + 13 + len(payload) - 3
+        self.assertIsNotNone(cut, "no Records frame holds done tasks the file lacks")
+        with open(path + ".journal", "r+b") as f:
+            f.truncate(cut)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             df = msr.load(path, pending=True)

@@ -28,7 +28,7 @@ class Buf:
 
 
 def _frames(data):
-    """(file_id, [(kind, payload)]) of the journal bytes: every valid frame, in order."""
+    """(file_id, [(kind, payload, offset)]) of the journal bytes: every valid frame, in order."""
     assert data[:8] == b"MPSWJRN1", "journal header damaged"
     length, crc = struct.unpack_from("<II", data, 8)
     header = data[16:16 + length]
@@ -41,8 +41,8 @@ def _frames(data):
         payload = data[at + 13:at + 13 + length]
         if magic != FRAME_MAGIC or len(payload) < length or zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:
             break  # a torn tail: never settled
+        frames.append((kind, payload, at))
         at += 13 + length
-        frames.append((kind, payload))
     return file_id, frames
 
 
@@ -69,18 +69,19 @@ def _statuses(payload, status):
 
 
 def read_journal(path, after_last_commit=False):
-    """(file_id, {task id: status}) of every valid Records frame (only of those after the
-    last Commit frame, which the HDF5 file may not hold yet, with after_last_commit), or None
-    without a journal."""
+    """(file_id, {task id: status}) of every valid Records frame (only of those from the
+    offset the last Commit frame names on, which the HDF5 file may not hold yet, with
+    after_last_commit), or None without a journal."""
     if not os.path.exists(path):
         return None
     with open(path, "rb") as f:
         file_id, frames = _frames(f.read())
     if after_last_commit:
-        commits = [i for i, (kind, _) in enumerate(frames) if kind == 2]
-        frames = frames[commits[-1] + 1:] if commits else frames
+        commits = [struct.unpack("<Q", payload)[0] for kind, payload, _ in frames if kind == 2]
+        start = commits[-1] if commits else 0
+        frames = [frame for frame in frames if frame[2] >= start]
     status = {}
-    for kind, payload in frames:
+    for kind, payload, _ in frames:
         if kind == 1:
             _statuses(payload, status)
     return file_id, status

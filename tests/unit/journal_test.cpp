@@ -1,13 +1,16 @@
-// The journal beside a results file: its codec (torn tails, bad checksums), and the store's
-// use of it on resume (a torn file rebuilt, replay idempotent, foreign journals ignored).
+// The journal beside a results file: its codec (torn tails, bad checksums), the store's use of
+// it as results arrive (journaled before the HDF5 flush) and on resume (a torn file rebuilt,
+// replay idempotent, foreign journals ignored, journaled records written into the file).
 // Files are read back with the HDF5 C API.
 #include <hdf5.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <sys/resource.h>
 
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
@@ -544,6 +547,140 @@ TEST(StoreJournal, AFileWithoutAJournalStartsOneThatCannotRebuildOlderRows) {
     } catch (const StoreError& e) {
         EXPECT_NE(std::string(e.what()).find("cannot be rebuilt"), std::string::npos) << e.what();
     }
+}
+
+// ---- results journaled as they arrive ------------------------------------------------------
+
+// What a whole-job SIGKILL leaves: the file and journal as they are on disk now, copied.
+std::string killed_copy(const TempDir& dir, const std::string& path) {
+    const std::string copy = dir.file("killed.h5");
+    fs::copy_file(path, copy);
+    fs::copy_file(path + ".journal", copy + ".journal");
+    return copy;
+}
+
+StoreOptions batching_options(const std::string& path) {
+    StoreOptions options = options_for(path);
+    options.flush_rows = 1000;  // no HDF5 write before close
+    options.flush_interval = std::chrono::hours(1);
+    return options;
+}
+
+TEST(StoreJournal, ASlowTasksResultIsJournaledBeforeAnyFlushAndSurvivesAKill) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    auto s = ResultStore::create(small_grid(), batching_options(path));
+    const std::uint64_t header_end = store::scan_journal(bytes_of(path + ".journal")).valid_end;
+    s.record(record_of(3));  // ran 0.5 s
+    s.journal_slow_results();
+    const std::string journal = bytes_of(path + ".journal");
+    const store::JournalScan scan = store::scan_journal(journal);
+    ASSERT_EQ(scan.frames.size(), 2u);
+    EXPECT_EQ(scan.frames[0].kind, FrameKind::Records);
+    EXPECT_EQ(scan.frames[1].kind, FrameKind::Commit);
+    EXPECT_TRUE(scan.settled_in_file());             // no HDF5 write under way
+    EXPECT_EQ(scan.committed_offset(), header_end);  // the file holds none of it yet
+
+    const std::string killed = killed_copy(dir, path);
+    EXPECT_EQ(read_rows(killed).status[3], 0);  // pending in the file alone
+    {
+        auto resumed = ResultStore::open_for_resume(small_grid(), options_for(killed));
+        EXPECT_EQ(statuses_of(resumed)[3], TaskStatus::Done);
+    }
+    const Rows rows = read_rows(killed);
+    EXPECT_EQ(rows.status[3], 1);
+    EXPECT_EQ(rows.attempts[3], record_of(3).attempts);
+    EXPECT_EQ(rows.loss[3], 0.75);
+    EXPECT_EQ(rows.tag[3], "t3");
+    // The resume's write into the file is bracketed like any flush: an empty Records frame
+    // before it, a Commit after it.
+    const std::string after = bytes_of(killed + ".journal");
+    const store::JournalScan resumed_scan = store::scan_journal(after);
+    ASSERT_GE(resumed_scan.frames.size(), 4u);
+    EXPECT_EQ(resumed_scan.frames[2].kind, FrameKind::Records);
+    EXPECT_EQ(resumed_scan.frames[3].kind, FrameKind::Commit);
+    EXPECT_EQ(resumed_scan.frames[2].payload.size(), 4u);  // a count of 0
+    EXPECT_TRUE(resumed_scan.settled_in_file());
+}
+
+TEST(StoreJournal, FastResultsAreBatchedAtMostOneIntervalApart) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    StoreOptions options = batching_options(path);
+    options.journal_interval = std::chrono::hours(1);
+    auto s = ResultStore::create(small_grid(), options);
+    auto frames = [&] {
+        const std::string bytes = bytes_of(path + ".journal");
+        return store::scan_journal(bytes).frames.size();
+    };
+    TaskRecord fast = record_of(1);
+    fast.wall_s = 0.0001;
+    s.record(fast);
+    s.journal_slow_results();
+    EXPECT_EQ(frames(), 0u);  // a fast result waits for maybe_flush()
+    EXPECT_EQ(s.next_write_in().count(), 0.0);
+    s.maybe_flush();  // the first write: none came before it
+    EXPECT_EQ(frames(), 2u);
+    fast.id = TaskId(2);
+    s.record(fast);
+    s.maybe_flush();
+    EXPECT_EQ(frames(), 2u);  // the last write is less than an interval old
+    EXPECT_GT(s.next_write_in().count(), 60.0);
+    s.write_journal();  // a rank working alone, before it runs a task
+    EXPECT_EQ(frames(), 4u);
+    EXPECT_GT(s.next_write_in().count(), 60.0);  // only the HDF5 flush, an hour on
+    s.close();
+    EXPECT_EQ(s.next_write_in(), std::chrono::duration<double>::max());
+}
+
+TEST(StoreJournal, AResumeCountsTheAttemptsOfAFailureJournaledAfterTheLastFlush) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    auto s = ResultStore::create(small_grid(), batching_options(path));
+    s.record(record_of(4, TaskStatus::Failed));  // 2 attempts
+    s.flush();
+    TaskRecord again = record_of(4, TaskStatus::Failed);
+    again.attempts = 3;  // a retry failed too: 3 in all
+    s.record(again);
+    s.journal_slow_results();
+    const std::string killed = killed_copy(dir, path);
+    {
+        auto resumed = ResultStore::open_for_resume(small_grid(), options_for(killed));
+        TaskRecord retry = record_of(4);
+        retry.attempts = 1;  // this run's
+        resumed.record(retry);
+    }
+    const Rows rows = read_rows(killed);
+    EXPECT_EQ(rows.status[4], 1);
+    EXPECT_EQ(rows.attempts[4], 4);
+}
+
+TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
+    TempDir dir;
+    const std::string path = dir.file("j");
+    store::create_journal_file(path, header_for("{}"));
+    store::JournalWriter writer(path, fs::file_size(path));
+    std::vector<TaskRecord> records = {record_of(0), record_of(1)};
+    std::string frame;
+    store::append_records_frame({&records[0], &records[1]}, frame);
+    writer.append(frame);
+    const std::uint64_t good = writer.size();
+    // A file size limit stands in for a full disk: the kernel takes part of the next append.
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old_limit{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    rlimit limit = old_limit;
+    limit.rlim_cur = good + 10;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+    EXPECT_THROW(writer.append(frame, frame), StoreError);
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    std::signal(SIGXFSZ, old_handler);
+    EXPECT_EQ(fs::file_size(path), good);
+    writer.append(frame);  // space again: read after the first
+    const std::string bytes = bytes_of(path);
+    const store::JournalScan scan = store::scan_journal(bytes);
+    EXPECT_EQ(scan.frames.size(), 2u);
+    EXPECT_FALSE(scan.torn_tail);
 }
 
 }  // namespace
