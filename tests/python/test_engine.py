@@ -4,11 +4,12 @@ process) or under `mpirun -n RANKS`, checked from outside through the logs its t
 (each task appends its own execution lines) and the results file read back with h5py and
 mpisweep.load.
 
-    test_engine.py --ranks N [unittest args]
+    test_engine.py --ranks N [--mpisweep CLI] [unittest args]
 """
 import argparse
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from journal_reader import settled  # noqa: E402
 
 ap = argparse.ArgumentParser(add_help=False)
 ap.add_argument("--ranks", type=int, required=True)
+ap.add_argument("--mpisweep", help="the mpisweep command, for `status --running` on a Python sweep")
 ARGS, REST = ap.parse_known_args()
 PROGRAM = os.path.join(sweeps.HERE, "sweep_program.py")
 WORKERS = max(ARGS.ranks - 1, 1)
@@ -192,6 +194,39 @@ class Engine(unittest.TestCase):
         with h5py.File(out, "r") as f:
             self.assertTrue((f["tasks/status"][:] == 1).all())
             np.testing.assert_array_equal(f["results/x2"][:], 2.0 * np.arange(n))
+
+    def test_status_running_shows_what_a_python_sweep_runs(self):
+        """The live view is the runtime's, so a Python sweep has one: `mpisweep status FILE
+        --running` lists the task each worker runs while the tasks wait (2 min each, until
+        the drain stops them)."""
+        if not ARGS.mpisweep:
+            self.skipTest("needs --mpisweep")
+        logs = self.work / "live-logs"
+        os.makedirs(logs)
+        out = self.work / "live.h5"
+        args = ["--output", out, "--mode", "slow", "--tasks", 2 * WORKERS, "--task-ms", 120000, "--log-dir", logs]
+        job = subprocess.Popen(launch(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        task_line = re.compile(r"^(\d+)\s+x=(\d+)\s+rank (\d+) on \S+\s+attempt 1\s+\S+$")
+        deadline = time.time() + 120
+        try:
+            while True:
+                shown = sweeps.run([ARGS.mpisweep, "status", out, "--running"])
+                rows = [m.groups() for m in map(task_line.match, shown.stdout.splitlines()) if m]
+                if len(rows) == WORKERS:
+                    break
+                self.assertIsNone(job.poll(), "the sweep ended before status --running saw it")
+                self.assertLess(time.time(), deadline, f"status --running never showed the tasks:\n{shown.stdout}")
+                time.sleep(0.1)
+            self.assertTrue(shown.stdout.startswith(f"running: {WORKERS} task(s) on {WORKERS} worker(s), 0 done"),
+                            shown.stdout)
+            self.assertEqual(sorted(int(rank) for *_, rank in rows), WORKER_RANKS, shown.stdout)
+            self.assertTrue(all(task == x for task, x, _ in rows), shown.stdout)
+        finally:
+            job.send_signal(signal.SIGINT if ARGS.ranks == 1 else signal.SIGUSR1)
+            _, stderr = job.communicate(timeout=60)
+        self.assertEqual(job.returncode, 75, stderr)
+        after = sweeps.run([ARGS.mpisweep, "status", out, "--running"])
+        self.assertTrue(after.stdout.startswith("no sweep is running"), after.stdout)
 
     def test_sigkill_then_resume_runs_what_was_pending(self):
         n = 120
