@@ -81,6 +81,9 @@ public:
         (void)counts;
         (void)elapsed_s;
     }
+    /// true (the default): on_task_started and on_task_finished are called. Asked once when
+    /// the sweep starts; when false the master builds no event per task for them.
+    virtual bool wants_task_events() const { return true; }
     /// A copy of a task was handed to a worker (queued there, or run at once by rank 0 alone).
     virtual void on_task_started(const TaskEvent& event) { (void)event; }
     /// A worker answered a copy: done, failed (retry or for good), cancelled, or superseded.
@@ -136,6 +139,8 @@ public:
     void on_start(const SweepCounts& counts) override;
     void on_progress(const SweepCounts& counts, double elapsed_s) override;
     void on_end(const SweepCounts& counts, int exit_code) override;
+    /// It prints no line per task: false.
+    bool wants_task_events() const override { return false; }
 
     /// "[12/40] failed 1, running 4, 3.1 tasks/s, ETA 9s": the rate and ETA from the tasks
     /// settled since the start (`settled_at_start` were already in the file); "ETA ?" before one.

@@ -21,6 +21,8 @@ public:
 
     void on_start(const SweepCounts& counts) override;
     void on_progress(const SweepCounts& counts, double elapsed_s) override;
+    /// Only --log-tasks prints a line per task (the counts it keeps are for those lines).
+    bool wants_task_events() const override { return options_.log_tasks; }
     void on_task_started(const TaskEvent& event) override;
     void on_task_finished(const TaskEvent& event, TaskOutcome outcome) override;
 

@@ -127,10 +127,6 @@ void Master::use_gpus(MasterGpus& gpus) {
     for (const std::string& line : gpus.notices()) notify_.message(MessageLevel::Notice, line);
 }
 
-int Master::answered_device(WorkerId worker) const {
-    return gpus_ != nullptr ? answer_device_ : workers_[static_cast<std::size_t>(worker.value())].device;
-}
-
 void Master::assign_and_dispatch(Seconds now) {
     assigned_.clear();
     scheduler_.assign(now, assigned_);  // a few instructions when no slot or queue changed
@@ -139,7 +135,7 @@ void Master::assign_and_dispatch(Seconds now) {
 
 void Master::dispatch(const std::vector<Assignment>& assignments) {
     if (assignments.empty()) return;
-    if (notify_.active()) {
+    if (notify_.wants_task_events()) {
         for (const Assignment& a : assignments) {
             const WorkerSlot& slot = workers_[static_cast<std::size_t>(a.worker.value())];
             TaskEvent event;
@@ -178,8 +174,7 @@ void Master::dispatch(const std::vector<Assignment>& assignments) {
     send_cancels(taken_back);
 }
 
-void Master::send_cancels(const std::vector<Cancellation>& cancels) {
-    if (cancels.empty()) return;
+void Master::send_cancel_requests(const std::vector<Cancellation>& cancels) {
     std::map<int, CancelRequest> requests;
     for (const Cancellation& c : cancels) requests[c.worker.value()].tasks.push_back(c.task.value());
     for (auto& [rank, request] : requests) transport_.send(rank, request);

@@ -95,7 +95,11 @@ private:
 
     void assign_and_dispatch(Seconds now);
     void dispatch(const std::vector<Assignment>& assignments);
-    void send_cancels(const std::vector<Cancellation>& cancels);
+    /// Per answered row, nearly always with none: the test is inline.
+    void send_cancels(const std::vector<Cancellation>& cancels) {
+        if (!cancels.empty()) send_cancel_requests(cancels);
+    }
+    void send_cancel_requests(const std::vector<Cancellation>& cancels);
     bool receive_one();  ///< handles one message if any is waiting
     /// A message from a lost rank: received and dropped (a signal it passes on still counts).
     void drop_from_lost(const Envelope& envelope);
@@ -110,7 +114,9 @@ private:
     [[noreturn]] void abort_without_lost();
     /// The device of the copy `worker` answered: its first GPU in a GPU sweep, else the
     /// worker's own.
-    int answered_device(WorkerId worker) const;
+    int answered_device(WorkerId worker) const {
+        return gpus_ != nullptr ? answer_device_ : workers_[static_cast<std::size_t>(worker.value())].device;
+    }
     // The report path (master_reports.cpp).
     void handle_reports(WorkerId worker);
     void handle_report(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, Seconds now);
@@ -120,13 +126,35 @@ private:
                         const std::string* error, Seconds now);
     /// What the store records of a settled row: the row's columns and the master's fields.
     RowView row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
-                     int attempts, const std::string* error) const;
+                     int attempts, const std::string* error) const {
+        RowView view;
+        view.id = row.task;
+        view.status = status;
+        view.attempts = attempts;
+        view.worker = worker.value();
+        view.device = answered_device(worker);
+        view.node = &slot.host;
+        view.start = row.start;
+        view.wall_s = row.wall_s;
+        view.exit_code = row.exit_code;
+        view.error = error;
+        if (status == TaskStatus::Done) {  // a failure keeps no results
+            view.fields = row.fields;
+            view.n_fields = row.n_fields;
+        }
+        return view;
+    }
     /// Not the task's fault (infrastructure): the task is pending again, the attempt not
     /// counted; a worker with such errors in a row gets no more tasks.
     void handle_infrastructure(WorkerId worker, const ReportRow& row, Seconds now);
-    /// on_task_finished for a copy `worker` answered.
+    /// on_task_finished for a copy `worker` answered, when the observer wants task events
+    /// (the default StderrObserver does not: then one inline test per row).
     void task_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
-                       const std::string* error, TaskOutcome outcome) const;
+                       const std::string* error, TaskOutcome outcome) const {
+        if (notify_.wants_task_events()) notify_finished(worker, slot, row, error, outcome);
+    }
+    void notify_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                         const std::string* error, TaskOutcome outcome) const;
     /// on_result, with the row's results as a map (only for an observer that asks).
     void notify_result(const ReportRow& row) const;
     /// The ranks that run workers: 1.. (or 0 alone).

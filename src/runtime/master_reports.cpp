@@ -121,29 +121,8 @@ void Master::handle_infrastructure(WorkerId worker, const ReportRow& row, Second
     send_cancels(scheduler_.retire(worker));
 }
 
-RowView Master::row_view(WorkerId worker, const WorkerSlot& slot, const ReportRow& row, TaskStatus status,
-                         int attempts, const std::string* error) const {
-    RowView view;
-    view.id = row.task;
-    view.status = status;
-    view.attempts = attempts;
-    view.worker = worker.value();
-    view.device = answered_device(worker);
-    view.node = &slot.host;
-    view.start = row.start;
-    view.wall_s = row.wall_s;
-    view.exit_code = row.exit_code;
-    view.error = error;
-    if (status == TaskStatus::Done) {  // a failure keeps no results
-        view.fields = row.fields;
-        view.n_fields = row.n_fields;
-    }
-    return view;
-}
-
-void Master::task_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
-                           const std::string* error, TaskOutcome outcome) const {
-    if (!notify_.active()) return;
+void Master::notify_finished(WorkerId worker, const WorkerSlot& slot, const ReportRow& row,
+                             const std::string* error, TaskOutcome outcome) const {
     TaskEvent event;
     event.task = row.task;
     event.attempt = row.attempt;

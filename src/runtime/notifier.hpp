@@ -13,11 +13,15 @@ namespace mpisweep {
 class Notifier {
 public:
     explicit Notifier(std::shared_ptr<Observer> observer)
-        : observer_(std::move(observer)), wants_results_(observer_ && asks_results(*observer_)) {}
+        : observer_(std::move(observer)),
+          wants_results_(observer_ && asks(*observer_, &Observer::wants_results)),
+          wants_task_events_(observer_ && asks(*observer_, &Observer::wants_task_events)) {}
 
     bool active() const { return observer_ != nullptr; }
     /// Asked once: whether on_result is wanted (and parameters must be decoded for it).
     bool wants_results() const { return wants_results_; }
+    /// Asked once: whether on_task_started/on_task_finished are wanted (an event per copy).
+    bool wants_task_events() const { return wants_task_events_; }
 
     void message(MessageLevel level, std::string_view text) const noexcept {
         call([&](Observer& o) { o.on_message(level, text); });
@@ -56,9 +60,9 @@ private:
         } catch (...) {  // an observer must not throw; the sweep goes on regardless
         }
     }
-    static bool asks_results(const Observer& o) noexcept {
+    static bool asks(const Observer& o, bool (Observer::*question)() const) noexcept {
         try {
-            return o.wants_results();
+            return (o.*question)();
         } catch (...) {
             return false;
         }
@@ -66,6 +70,7 @@ private:
 
     std::shared_ptr<Observer> observer_;
     bool wants_results_;
+    bool wants_task_events_;
 };
 
 }  // namespace mpisweep

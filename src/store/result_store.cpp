@@ -15,7 +15,7 @@ namespace mpisweep {
 
 // ---- recording ---------------------------------------------------------------------------
 
-void ResultStore::Impl::check_row(TaskId id, TaskStatus status) const {
+void ResultStore::Impl::refuse_row(TaskId id, TaskStatus status) const {
     check_open();
     if (id.value() >= n_tasks)
         throw StoreError("task id " + std::to_string(id.value()) + " is out of range: '" + path +
@@ -23,6 +23,7 @@ void ResultStore::Impl::check_row(TaskId id, TaskStatus status) const {
     if (status == TaskStatus::Pending)
         throw StoreError("task " + std::to_string(id.value()) +
                          ": a record must be done or failed, not pending");
+    throw StoreError("task " + std::to_string(id.value()) + ": refused");  // not reached
 }
 
 void ResultStore::Impl::stage_validated(const RowView& row) {
@@ -41,20 +42,26 @@ void ResultStore::Impl::add(TaskRecord& record) {
     stage_validated(row_view(record, record_fields));
 }
 
-void ResultStore::Impl::record_row(RowView row, bool fields_checked) {
-    check_row(row.id, row.status);
-    // An error message quotes the task's own output, which may be any bytes.
-    if (row.error != nullptr &&
-        (row.error->find('\0') != std::string::npos || detail::first_invalid_utf8(*row.error))) {
-        clean_error = detail::to_valid_utf8(*row.error);
-        row.error = &clean_error;
+void ResultStore::Impl::record_row(const RowView& given, bool fields_checked) {
+    check_row(given.id, given.status);
+    if (!fields_checked) staging.validate(given.fields, given.n_fields);
+    // The usual row (no error, no failed attempts of an earlier run) is staged as it came.
+    if (given.error == nullptr && at_open.failed_attempts.empty()) {
+        stage_validated(given);
+    } else {
+        RowView row = given;
+        // An error message quotes the task's own output, which may be any bytes.
+        if (row.error != nullptr &&
+            (row.error->find('\0') != std::string::npos || detail::first_invalid_utf8(*row.error))) {
+            clean_error = detail::to_valid_utf8(*row.error);
+            row.error = &clean_error;
+        }
+        if (!at_open.failed_attempts.empty()) {
+            auto prior = at_open.failed_attempts.find(row.id.value());
+            if (prior != at_open.failed_attempts.end()) row.attempts += prior->second;
+        }
+        stage_validated(row);
     }
-    if (!fields_checked) staging.validate(row.fields, row.n_fields);
-    if (!at_open.failed_attempts.empty()) {
-        auto prior = at_open.failed_attempts.find(row.id.value());
-        if (prior != at_open.failed_attempts.end()) row.attempts += prior->second;
-    }
-    stage_validated(row);
     if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows))
         write_buffer(sync_due(Clock::now()));
 }

@@ -59,7 +59,7 @@ void check_result_text(const std::string& name, const std::string& text) {
 
 }  // namespace
 
-void Staging::validate(const FieldView* given, std::size_t n_fields) {
+void Staging::validate_fields(const FieldView* given, std::size_t n_fields) {
     field_count_ = 0;
     if (fields_.size() < n_fields) fields_.resize(n_fields, Field{FieldView{}, kNewColumn});
     Field* field = fields_.data();

@@ -132,7 +132,13 @@ public:
     /// a bad field name or a value that does not fit its column (an array of another length
     /// fits: the column becomes variable-length when it is staged). Keeps the views (and the
     /// column of each) for stage().
-    void validate(const FieldView* fields, std::size_t n_fields);
+    void validate(const FieldView* fields, std::size_t n_fields) {
+        if (n_fields == 0) {
+            field_count_ = 0;  // the usual row of an empty task: nothing to look at
+            return;
+        }
+        validate_fields(fields, n_fields);
+    }
     /// Stages a row whose results validate() accepted just before (the views must still
     /// point at them); creates the columns of new fields.
     void stage(const RowView& row);
@@ -158,6 +164,7 @@ private:
         std::size_t column;
     };
     static constexpr std::size_t kNewColumn = std::numeric_limits<std::size_t>::max();
+    void validate_fields(const FieldView* fields, std::size_t n_fields);
     void stage_value(std::size_t position, Field& field);
     static void widen(ResultColumn& column);
 

@@ -77,15 +77,18 @@ struct ResultStore::Impl {
     } checked;
     std::vector<FieldView> record_fields;  // views of the TaskRecord being recorded
 
-    /// Throws StoreError for an id outside the grid or a pending record.
-    void check_row(TaskId id, TaskStatus status) const;
+    /// Throws StoreError for an id outside the grid or a pending record (inline: per row).
+    void check_row(TaskId id, TaskStatus status) const {
+        if (closed || id.value() >= n_tasks || status == TaskStatus::Pending) refuse_row(id, status);
+    }
+    [[noreturn]] void refuse_row(TaskId id, TaskStatus status) const;
     /// Encodes a row whose results Staging::validate accepted into the journal frame and
     /// stages it.
     void stage_validated(const RowView& row);
     /// Checks, validates (unless checked) and stages a row from this run: its attempts are
     /// added to those of the file (the journal's then replay the same whatever the file
     /// holds).
-    void record_row(RowView row, bool fields_checked);
+    void record_row(const RowView& row, bool fields_checked);
     /// Checks, validates and stages one record whose attempts are absolute (as the journal
     /// holds them).
     void add(TaskRecord& record);
