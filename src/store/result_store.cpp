@@ -26,7 +26,9 @@ void ResultStore::Impl::refuse_row(TaskId id, TaskStatus status) const {
     throw StoreError("task " + std::to_string(id.value()) + ": refused");  // not reached
 }
 
-void ResultStore::Impl::stage_validated(const RowView& row) {
+// Inlined into its callers here, as record_row is: each call layer is paid once per task
+// (bench/README.md, "Batching against mpi4py's best chunksize").
+[[gnu::always_inline]] inline void ResultStore::Impl::stage_validated(const RowView& row) {
     if (journal) {
         frame.add(row);
         if (row.wall_s * 1e6 >= static_cast<double>(options.journal_interval.count())) slow_result = true;
@@ -42,7 +44,7 @@ void ResultStore::Impl::add(TaskRecord& record) {
     stage_validated(row_view(record, record_fields));
 }
 
-void ResultStore::Impl::record_row(const RowView& given, bool fields_checked) {
+[[gnu::always_inline]] inline void ResultStore::Impl::record_row(const RowView& given, bool fields_checked) {
     check_row(given.id, given.status);
     if (!fields_checked) staging.validate(given.fields, given.n_fields);
     // The usual row (no error, no failed attempts of an earlier run) is staged as it came.
