@@ -1,6 +1,8 @@
 // The output streams of command tasks with real child processes: what goes in comes back out
-// per task, attempt and stream; the folder holds two files per worker whatever the number of
-// tasks; a killed worker's stream stays readable; attempts are numbered across runs.
+// per task, attempt and stream; the folder holds one file per worker whatever the number of
+// tasks, readable as text; output that looks like a frame header confuses nothing; a killed
+// worker's stream stays readable; attempts are numbered across runs, also with the two-file
+// streams of older versions in the same folder.
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "exec/task_log_format.hpp"
+#include "exec/task_log_legacy.hpp"
 #include "exec/task_log_reader.hpp"
 #include "mpisweep/command.hpp"
 #include "platform/child_process.hpp"
@@ -92,7 +95,7 @@ protected:
     WorkerInfo worker_;
 };
 
-TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromTwoFilesPerWorker) {
+TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromOneFilePerWorker) {
     const TaskFunction task = make_command_task(
         spec({script("p.sh",
                      "echo \"out of $MPISWEEP_TASK_ID\"; echo \"err of $MPISWEEP_TASK_ID\" >&2\n"
@@ -103,12 +106,71 @@ TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromTwoFilesPerWorker) {
         EXPECT_EQ(output(id), "out of " + std::to_string(id) + "\n");
         EXPECT_EQ(output(id, EntryKind::Stderr), "err of " + std::to_string(id) + "\n");
     }
-    // 300 tasks: one data file and one index in the log folder; no result file anywhere.
+    // 300 tasks: one stream file in the log folder; no result file anywhere.
     const auto logs = files_in(dir_ / "logs");
-    ASSERT_EQ(logs.size(), 2u);
-    EXPECT_EQ(logs[0].filename(), "run-a.rank-3.idx");
-    EXPECT_EQ(logs[1].filename(), "run-a.rank-3.log");
+    ASSERT_EQ(logs.size(), 1u);
+    EXPECT_EQ(logs[0].filename(), "run-a.rank-3.log");
     for (const fs::path& p : files_in(dir_ / "scratch")) EXPECT_TRUE(fs::is_directory(p)) << p;
+    // What `less` shows: the writer, then each task's output under a header line.
+    std::ifstream in(logs[0]);
+    std::string first, second, third;
+    std::getline(in, first);
+    std::getline(in, second);
+    std::getline(in, third);
+    EXPECT_EQ(first.rfind("@@ mpisweep stream 2 run run-a run_start 1000.000000 rank 3 pid ", 0), 0u)
+        << first;
+    EXPECT_NE(first.find(" host node7 @@"), std::string::npos) << first;
+    EXPECT_EQ(second.rfind("@@ mpisweep task 0 attempt 1 stdout 9 bytes start ", 0), 0u) << second;
+    EXPECT_EQ(third, "out of 0");
+}
+
+TEST_F(TaskLogTest, OutputThatLooksLikeHeadersOrLacksANewlineComesBackAsWritten) {
+    // Fake headers (of another task; one says more bytes than follow), no newline at the
+    // end of stdout, a blank stderr line.
+    const std::string fake_end = "@@ mpisweep task 99 attempt 1 end done exit 0 wall 0.000 start 0.000000 @@";
+    const std::string fake = "@@ mpisweep task 99 attempt 1 stdout 5000 bytes start 0.000000 @@";
+    const TaskFunction task =
+        make_command_task(spec({script("p.sh", "echo '" + fake_end + "'; printf '%s\\n%s' '" + fake +
+                                                   "' 'no newline'; echo >&2")}),
+                          {"x"});
+    run(task, 4);
+    run(task, 5);
+    EXPECT_EQ(output(4), fake_end + "\n" + fake + "\nno newline");
+    EXPECT_EQ(output(4, EntryKind::Stderr), "\n");
+    EXPECT_EQ(output(5), fake_end + "\n" + fake + "\nno newline");
+    EXPECT_TRUE(detail::read_task_log((dir_ / "logs").string(), 99).attempts.empty());
+}
+
+TEST_F(TaskLogTest, TheTwoFileStreamsOfOlderVersionsAreReadBesideNewOnes) {
+    // An older run's stream (binary index beside raw output): task 6 failed once there.
+    fs::create_directories(dir_ / "logs");
+    detail::StreamHeader old_writer;
+    old_writer.run = "run-old";
+    old_writer.run_start = 500;
+    old_writer.rank = 2;
+    old_writer.host = "node1";
+    std::ofstream(dir_ / "logs" / "run-old.rank-2.log") << "old outold err";
+    std::string index = detail::legacy::encode_header(old_writer);
+    auto entry = [&](detail::IndexEntry e) {
+        char bytes[detail::legacy::kIndexEntrySize];
+        detail::legacy::encode_entry(e, bytes);
+        index.append(bytes, sizeof bytes);
+    };
+    entry({6, 1, EntryKind::Stdout, detail::AttemptEnd::Done, 0, 7, 0, 501, 0});
+    entry({6, 1, EntryKind::Stderr, detail::AttemptEnd::Done, 7, 7, 0, 501, 0});
+    entry({6, 1, EntryKind::End, detail::AttemptEnd::Failed, 0, 0, 2, 501, 0.5f});
+    std::ofstream(dir_ / "logs" / "run-old.rank-2.idx", std::ios::binary) << index;
+    // This version's run after it.
+    run(make_command_task(spec({script("p.sh", "echo new")}), {"x"}), 6);
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 6);
+    EXPECT_TRUE(log.unreadable.empty());
+    ASSERT_EQ(log.attempts.size(), 2u);
+    EXPECT_EQ(output(6, EntryKind::Stdout, 1), "old out");
+    EXPECT_EQ(output(6, EntryKind::Stderr, 1), "old err");
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[0]), "failed (exit code 2)");
+    EXPECT_EQ(log.attempts[0].writer.host, "node1");
+    EXPECT_EQ(output(6), "new\n");
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[1]), "done");
 }
 
 TEST_F(TaskLogTest, TheScratchFolderOfResultsGoesWithTheRunner) {
@@ -187,7 +249,7 @@ TEST_F(TaskLogTest, AttemptsAreNumberedAcrossRuns) {
     EXPECT_EQ(output(9, EntryKind::Stdout, 2), "first attempt 2\n");
     EXPECT_EQ(output(9, EntryKind::Stdout, 3), "second attempt 1\n");
     EXPECT_EQ(output(9), "second attempt 1\n");
-    EXPECT_EQ(files_in(dir_ / "logs").size(), 4u);
+    EXPECT_EQ(files_in(dir_ / "logs").size(), 2u);
 }
 
 TEST_F(TaskLogTest, PerTaskLogsAreKeptWhenAsked) {
@@ -204,25 +266,29 @@ TEST_F(TaskLogTest, PerTaskLogsAreKeptWhenAsked) {
     EXPECT_EQ(output(3), "to-out\n");  // and in the stream as always
 }
 
-TEST_F(TaskLogTest, TornAndZeroedIndexTailsAreSkipped) {
+TEST_F(TaskLogTest, TornAndZeroedStreamTailsAreSkipped) {
     const TaskFunction task =
         make_command_task(spec({script("p.sh", "echo \"task $MPISWEEP_TASK_ID\"")}), {"x"});
     run(task, 1);
     run(task, 2);
-    const fs::path index = dir_ / "logs" / "run-a.rank-3.idx";
-    const auto size = fs::file_size(index);
-    // Half of task 2's End entry torn off, then a block of zeros (what a crash may leave).
-    fs::resize_file(index, size - 20);
-    fs::resize_file(index, size + 4096);
+    const fs::path stream = dir_ / "logs" / "run-a.rank-3.log";
+    const auto size = fs::file_size(stream);
+    // Half of task 2's end line torn off, then a block of zeros (what a crash may leave).
+    fs::resize_file(stream, size - 20);
+    fs::resize_file(stream, size + 4096);
     EXPECT_EQ(output(1), "task 1\n");
     const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 2);
     ASSERT_EQ(log.attempts.size(), 1u);
     EXPECT_FALSE(log.attempts[0].end.has_value());  // its chunk is there, its end is not
     EXPECT_EQ(output(2), "task 2\n");
-    // Data cut short: what is there comes back, the rest is counted as missing.
-    fs::resize_file(dir_ / "logs" / "run-a.rank-3.log", 10);  // "task 1\n" and 3 bytes of "task 2\n"
+    // Bytes cut short: what is there comes back, the rest is counted as missing.
+    std::ifstream in(stream, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::resize_file(stream, text.find("task 2\n") + 3);
+    const detail::TaskLog cut = detail::read_task_log((dir_ / "logs").string(), 2);
+    ASSERT_EQ(cut.attempts.size(), 1u);
     std::ostringstream partial;
-    EXPECT_EQ(detail::copy_output(log.attempts[0], EntryKind::Stdout, partial), 4u);
+    EXPECT_EQ(detail::copy_output(cut.attempts[0], EntryKind::Stdout, partial), 4u);
     EXPECT_EQ(partial.str(), "tas");
 }
 
