@@ -57,7 +57,10 @@ void scan_stream(const std::string& path, std::uint64_t task, std::map<int, Logg
     ReadFd fd(path);
     if (fd.get() < 0) throw std::runtime_error(std::strerror(errno));
     Window window(fd.get());
-    const auto first = header_line(window.at(0, kMaxHeaderLine));
+    const std::string_view start = window.at(0, kMaxHeaderLine);
+    const auto first = header_line(start);
+    // A file made a moment ago, its first line not written yet: no frames yet.
+    if (!first && start.size() < kMaxHeaderLine) return;
     const auto header = first ? decode_stream_header(*first) : std::nullopt;
     if (!header) throw std::runtime_error("not an mpisweep output stream of this version");
     prototype.writer = *header;
