@@ -1,9 +1,12 @@
 #include "exec/task_log_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <type_traits>
 
 namespace mpisweep::detail {
 namespace {
@@ -86,20 +89,50 @@ std::optional<StreamHeader> decode_stream_header(std::string_view line) {
     return h;
 }
 
-std::size_t encode_frame_header(const IndexEntry& e, char* out) {
-    const auto task = static_cast<unsigned long long>(e.task);
-    int n;
-    if (e.kind == EntryKind::End) {
-        n = std::snprintf(out, kMaxHeaderLine,
-                          "@@ mpisweep task %llu attempt %d end %s exit %d wall %.3f start %.6f @@\n", task,
-                          e.attempt, kEndNames[static_cast<int>(e.end)], e.exit_code,
-                          static_cast<double>(e.wall_s), e.start);
-    } else {
-        n = std::snprintf(out, kMaxHeaderLine, "@@ mpisweep task %llu attempt %d %s %u bytes start %.6f @@\n",
-                          task, e.attempt, e.kind == EntryKind::Stderr ? "stderr" : "stdout", e.length,
-                          e.start);
+namespace {
+
+// Builds a header line in a caller's buffer with to_chars: snprintf's "%f" cost ~4,000
+// instructions per number (callgrind), a tenth of a task's own work in the worker.
+class Line {
+public:
+    explicit Line(char* out) : begin_(out), at_(out), end_(out + kMaxHeaderLine) {}
+    Line& operator<<(std::string_view text) {
+        const std::size_t n = std::min(text.size(), static_cast<std::size_t>(end_ - at_));
+        std::memcpy(at_, text.data(), n);
+        at_ += n;
+        return *this;
     }
-    return static_cast<std::size_t>(n);
+    template <class T, class = std::enable_if_t<std::is_integral_v<T>>>
+    Line& operator<<(T number) {
+        at_ = std::to_chars(at_, end_, number).ptr;
+        return *this;
+    }
+    Line& fixed(double value, int digits) {
+        at_ = std::to_chars(at_, end_, value, std::chars_format::fixed, digits).ptr;
+        return *this;
+    }
+    std::size_t size() const { return static_cast<std::size_t>(at_ - begin_); }
+
+private:
+    char* begin_;
+    char* at_;
+    char* end_;
+};
+
+}  // namespace
+
+std::size_t encode_frame_header(const IndexEntry& e, char* out) {
+    Line line(out);
+    line << "@@ mpisweep task " << e.task << " attempt " << e.attempt;
+    if (e.kind == EntryKind::End) {
+        line << " end " << kEndNames[static_cast<int>(e.end)] << " exit " << e.exit_code << " wall ";
+        line.fixed(static_cast<double>(e.wall_s), 3);
+    } else {
+        line << (e.kind == EntryKind::Stderr ? " stderr " : " stdout ") << e.length << " bytes";
+    }
+    line << " start ";
+    line.fixed(e.start, 6) << " @@\n";
+    return line.size();
 }
 
 std::optional<std::uint64_t> frame_task(std::string_view line) {

@@ -105,10 +105,14 @@ int open_output(const std::string& path) {
     return fd;
 }
 
-// The parent's environment without the names `drop` selects, with `overrides` set on top.
-std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
-                                            const std::function<bool(std::string_view)>& drop) {
-    std::vector<std::string> out;
+// The parent's environment without the names `drop` selects, with `overrides` set on top,
+// as pointers: the parent's entries are not copied (glibc never frees an environment string,
+// so they outlive the spawn), the overrides' "NAME=value" strings are kept in `owned`.
+std::vector<const char*> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
+                                            const std::function<bool(std::string_view)>& drop,
+                                            std::vector<std::string>& owned) {
+    std::vector<const char*> out;
+    out.reserve(128);
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const char* eq = std::strchr(*e, '=');
         const std::size_t key_len = eq ? static_cast<std::size_t>(eq - *e) : std::strlen(*e);
@@ -116,15 +120,17 @@ std::vector<std::string> merged_environment(const std::vector<std::pair<std::str
         const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const auto& kv) {
             return kv.first.size() == key_len && std::strncmp(kv.first.c_str(), *e, key_len) == 0;
         });
-        if (!overridden) out.emplace_back(*e);
+        if (!overridden) out.push_back(*e);
     }
     // Of several overrides of one name the last wins.
+    owned.reserve(overrides.size());
     for (std::size_t i = 0; i < overrides.size(); ++i) {
         const bool later =
             std::any_of(overrides.begin() + static_cast<std::ptrdiff_t>(i) + 1, overrides.end(),
                         [&](const auto& kv) { return kv.first == overrides[i].first; });
-        if (!later) out.push_back(overrides[i].first + "=" + overrides[i].second);
+        if (!later) owned.push_back(overrides[i].first + "=" + overrides[i].second);
     }
+    for (const std::string& entry : owned) out.push_back(entry.c_str());
     return out;
 }
 
@@ -236,7 +242,8 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;
     plan.candidates = program_candidates(program);
     plan.argv = request.argv;
-    plan.env = merged_environment(request.env, request.drop_env);
+    std::vector<std::string> env_owned;
+    plan.env = merged_environment(request.env, request.drop_env, env_owned);
     plan.stdin_fd = in;
     plan.stdout_fd = out.get();
     plan.stderr_fd = err.get();

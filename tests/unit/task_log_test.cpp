@@ -359,3 +359,46 @@ TEST_F(TaskLogTest, PipesCarryAllOutputWithAndWithoutAPidfd) {
 }
 
 }  // namespace
+
+namespace {
+
+// Frame headers read back as written, at the ends of their ranges; anything else is no header.
+TEST(TaskLogFormat, FrameHeadersRoundTripAndNothingElseIsOne) {
+    detail::IndexEntry end;
+    end.task = 9223372036854775807ull;
+    end.attempt = 2147483647;
+    end.kind = EntryKind::End;
+    end.end = detail::AttemptEnd::TimedOut;
+    end.exit_code = -9;
+    end.wall_s = 1.5f;
+    end.start = 1796107973.298360;
+    detail::IndexEntry chunk;
+    chunk.task = 0;
+    chunk.kind = EntryKind::Stderr;
+    chunk.length = 4294967295u;
+    chunk.start = 0;
+    char line[detail::kMaxHeaderLine];
+    const std::string end_line(line, detail::encode_frame_header(end, line));
+    EXPECT_EQ(end_line,
+              "@@ mpisweep task 9223372036854775807 attempt 2147483647 end timed-out exit -9 wall 1.500 "
+              "start 1796107973.298360 @@\n");
+    const auto back = detail::decode_frame_header(std::string_view(end_line).substr(0, end_line.size() - 1));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->task, end.task);
+    EXPECT_EQ(back->attempt, end.attempt);
+    EXPECT_EQ(back->end, detail::AttemptEnd::TimedOut);
+    EXPECT_EQ(back->exit_code, -9);
+    EXPECT_EQ(back->wall_s, 1.5f);
+    EXPECT_NEAR(back->start, end.start, 1e-6);
+    const std::string chunk_line(line, detail::encode_frame_header(chunk, line));
+    EXPECT_EQ(chunk_line, "@@ mpisweep task 0 attempt 1 stderr 4294967295 bytes start 0.000000 @@\n");
+    EXPECT_EQ(detail::frame_task(chunk_line), std::optional<std::uint64_t>(0));
+    for (const char* bad : {"", "@@ mpisweep task 1 attempt 1 stdout -3 bytes start 0.0 @@",
+                            "@@ mpisweep task 1 attempt 1 stdout 3 bytes start 0.0 @@ x",
+                            "@@ mpisweep task 1 attempt 1 end finished exit 0 wall 0 start 0 @@",
+                            "@@ mpisweep task x attempt 1 stdout 3 bytes start 0.0 @@", "out of 7"}) {
+        EXPECT_FALSE(detail::decode_frame_header(bad).has_value()) << bad;
+    }
+}
+
+}  // namespace
