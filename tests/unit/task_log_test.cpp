@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
+#include <random>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "exec/task_log_format.hpp"
 #include "exec/task_log_legacy.hpp"
 #include "exec/task_log_reader.hpp"
+#include "exec/task_log_writer.hpp"
 #include "mpisweep/command.hpp"
 #include "platform/child_process.hpp"
 
@@ -399,6 +402,66 @@ TEST(TaskLogFormat, FrameHeadersRoundTripAndNothingElseIsOne) {
                             "@@ mpisweep task x attempt 1 stdout 3 bytes start 0.0 @@", "out of 7"}) {
         EXPECT_FALSE(detail::decode_frame_header(bad).has_value()) << bad;
     }
+}
+
+}  // namespace
+
+namespace {
+
+// The reader skips each chunk by its length through a 64 KiB window: chunks of random sizes
+// (0 to 150 kB, so headers fall on every side of the window's edges), random bytes with and
+// without a final newline, fake headers inside, stdout and stderr, several attempts each,
+// all come back exactly; the file is what the writer wrote, nothing more.
+TEST(TaskLogFormat, RandomChunksComeBackExactlyAcrossTheReadersWindow) {
+    std::string pattern = (fs::temp_directory_path() / "mpisweep-tasklog-rand-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    const fs::path dir = pattern;
+    std::mt19937_64 random(13);
+    std::map<std::pair<std::uint64_t, int>, std::string> wrote[2];
+    {
+        detail::StreamHeader header;
+        header.run = "run-r";
+        header.run_start = 1;
+        header.rank = 1;
+        header.host = "h";
+        detail::TaskLogWriter writer(dir.string(), header);
+        writer.open();
+        for (int frame = 0; frame < 400; ++frame) {
+            const std::uint64_t task = random() % 20;
+            const int attempt = 1 + static_cast<int>(random() % 3);
+            std::string data[2];
+            for (std::string& d : data) {
+                const std::size_t size = random() % 4 == 0 ? 0 : random() % 150000;
+                d.resize(size);
+                for (char& c : d) c = static_cast<char>(random() % 7 == 0 ? '\n' : 'a' + random() % 26);
+                if (size > 80 && random() % 3 == 0) d.replace(0, 16, "@@ mpisweep task");
+            }
+            for (int s = 0; s < 2; ++s) wrote[s][{task, attempt}] += data[s];
+            writer.append(task, attempt, 2.0 + attempt,
+                          {{EntryKind::Stdout, data[0]}, {EntryKind::Stderr, data[1]}});
+        }
+    }
+    for (std::uint64_t task = 0; task < 20; ++task) {
+        const detail::TaskLog log = detail::read_task_log(dir.string(), task);
+        EXPECT_TRUE(log.unreadable.empty());
+        std::size_t with_output = 0;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            const auto key = std::make_pair(task, attempt);
+            with_output += !wrote[0][key].empty() || !wrote[1][key].empty();
+        }
+        EXPECT_EQ(log.attempts.size(), with_output) << "task " << task;
+        for (const detail::LoggedAttempt& a : log.attempts) {
+            for (int s = 0; s < 2; ++s) {
+                std::ostringstream out;
+                EXPECT_EQ(detail::copy_output(a, s == 0 ? EntryKind::Stdout : EntryKind::Stderr, out), 0u);
+                const std::string& want = wrote[s][std::make_pair(task, a.attempt_in_run)];
+                EXPECT_EQ(out.str(), want)
+                    << "task " << task << " attempt " << a.attempt_in_run << " stream " << s;
+            }
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
 }
 
 }  // namespace
