@@ -9,7 +9,7 @@
 //
 // Each attempt runs in its own process group, with argv (no shell unless `shell`), stdin from
 // /dev/null, stdout and stderr read through pipes into the worker's output stream in
-// <log_dir> (two files per worker and run: no file per task; `mpisweep log` prints one
+// <log_dir> (one file per worker and run: no file per task; `mpisweep log` prints one
 // task's output). The child's environment is the worker's plus:
 //   MPISWEEP_TASK_ID, MPISWEEP_ATTEMPT, MPISWEEP_DEVICE (-1 on CPU),
 //   MPISWEEP_PARAM_<NAME> for each parameter (NAME upper-cased, other than A-Z 0-9 -> '_'),

@@ -74,7 +74,7 @@ void print_dry_run(const RunPlan& plan, std::ostream& out, std::size_t commands)
             : o.overwrite ? " (replaced if it exists)"
                           : " (new)")
         << '\n';
-    out << "task output: " << plan.command.log_dir << " (two files per worker)";
+    out << "task output: " << plan.command.log_dir << " (one file per worker)";
     if (!plan.command.per_task_log_dir.empty())
         out << ", and one file per attempt in " << plan.command.per_task_log_dir;
     out << '\n';

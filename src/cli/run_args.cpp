@@ -30,7 +30,7 @@ MPISWEEP_PARAM_<NAME> and CUDA_VISIBLE_DEVICES (its worker's GPU) in its environ
 may write its results as one JSON object to the file named by MPISWEEP_OUTPUT, e.g.
 {"loss": 0.25, "curve": [1, 0.5]}. A non-zero exit, a signal, a timeout or malformed JSON is
 a failed attempt; the task is retried up to --max-attempts times. stdout and stderr of every
-attempt go to the log folder, two files per worker (no file per task); 'mpisweep log FILE
+attempt go to the log folder, one file per worker (no file per task); 'mpisweep log FILE
 --task ID' prints them. --dry-run shows what would run without running it.
 
 SPEC: a list 0.1,0.01 | range(start,stop[,step]) | linspace(a,b,n) | logspace(a,b,n) |

@@ -15,7 +15,7 @@ void CommandArgs::add(CLI::App& app) {
     app.add_flag("--shell", shell, "Run '/bin/sh -c \"PROGRAM ARGS...\"' (pipes, redirections)");
     app.add_flag("--stdout-json", stdout_json, "Results are the JSON object on the last line of stdout");
     app.add_option("--log-dir", log_dir,
-                   "Folder of the tasks' output streams, two files per worker (default <results file>.logs)")
+                   "Folder of the tasks' output streams, one file per worker (default <results file>.logs)")
         ->type_name("DIR");
     app.add_option("--per-task-logs", per_task_logs,
                    "Also keep one file per attempt: DIR/<run>/task-<id>.attempt-<k>.out and .err")

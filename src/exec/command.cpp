@@ -125,8 +125,6 @@ private:
         } catch (const std::exception& e) {
             return not_started(capture, e.what(), true);
         }
-        // A file left by an earlier call for this task and attempt must not pass for this one's.
-        ::unlink(output_path.c_str());
         detail::SpawnRequest request;
         if (!spec_.shell) request.program_path = resolve_program(argv.front());
         request.argv = std::move(argv);
@@ -153,7 +151,8 @@ private:
         };
         const detail::WaitResult outcome = child->wait(wait);
 
-        // Read (or drop) the output file whatever happened, so none is left behind.
+        // Read (or drop) the output file whatever happened, so none is left behind. Its name
+        // is this call's alone (ScratchFolder): when there is none, there is nothing to remove.
         std::optional<std::string> output;
         std::string output_error;
         try {
@@ -161,7 +160,7 @@ private:
         } catch (const std::exception& e) {
             output_error = e.what();
         }
-        ::unlink(output_path.c_str());
+        if (output || !output_error.empty()) ::unlink(output_path.c_str());
         Verdict verdict = judge(outcome, capture, output, output_error, output_path);
         if (verdict.end == detail::AttemptEnd::Failed) check_result_space(verdict, output_path);
         return verdict;

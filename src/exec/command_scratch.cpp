@@ -34,6 +34,7 @@ ScratchFolder::~ScratchFolder() {
 }
 
 std::string ScratchFolder::result_path(std::uint64_t task, int attempt) {
+    std::lock_guard<std::mutex> lock(mutex_);
     if (path_.empty()) {
         for (const std::string& base : candidates()) {
             std::string pattern = base + "/mpisweep-XXXXXX";
@@ -48,7 +49,10 @@ std::string ScratchFolder::result_path(std::uint64_t task, int attempt) {
                                      "; set MPISWEEP_TMPDIR to a writable folder on this node");
         }
     }
-    return path_ + "/task-" + std::to_string(task) + ".attempt-" + std::to_string(attempt) + ".json";
+    // A name no earlier call used: a file left under it (by a process that escaped its
+    // group) cannot pass for this attempt's, so nothing needs removing before the attempt.
+    return path_ + "/" + std::to_string(++calls_) + "-task-" + std::to_string(task) + ".attempt-" +
+           std::to_string(attempt) + ".json";
 }
 
 }  // namespace mpisweep::detail

@@ -4,6 +4,7 @@
 // $MPISWEEP_TMPDIR, /dev/shm, $TMPDIR, /tmp that is a writable folder; the worker reads and
 // removes each result file after its attempt, and the folder when it is done.
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace mpisweep::detail {
@@ -16,12 +17,15 @@ public:
     ScratchFolder(const ScratchFolder&) = delete;
     ScratchFolder& operator=(const ScratchFolder&) = delete;
 
-    /// <folder>/task-<id>.attempt-<k>.json; makes the folder on the first call. Throws
-    /// std::runtime_error naming the places tried when none is writable.
+    /// <folder>/<n>-task-<id>.attempt-<k>.json, n counting the calls: a new name each call.
+    /// Makes the folder on the first call. Throws std::runtime_error naming the places tried
+    /// when none is writable. Thread-safe.
     std::string result_path(std::uint64_t task, int attempt);
 
 private:
+    std::mutex mutex_;
     std::string path_;
+    std::uint64_t calls_ = 0;
 };
 
 /// The folders ScratchFolder tries, in order (for messages and tests).

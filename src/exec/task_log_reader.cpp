@@ -1,16 +1,15 @@
 #include "exec/task_log_reader.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 
+#include "exec/file_read.hpp"
+#include "exec/task_log_legacy.hpp"
 #include "platform/child_process.hpp"
 
 namespace mpisweep::detail {
@@ -18,102 +17,124 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Index files are read in blocks of this many entries.
-constexpr std::size_t kBlockEntries = 1 << 16;
-
-class ReadFd {
+// A stream file read front to back through a window, refilled by one pread where asked:
+// headers are read in bulk, a chunk's bytes are skipped without reading them.
+class Window {
 public:
-    explicit ReadFd(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
-    ~ReadFd() {
-        if (fd_ >= 0) ::close(fd_);
+    explicit Window(int fd) : fd_(fd), buffer_(kBytes, '\0') {}
+    // The bytes from `offset` on (at least `want` when the file has them, fewer at its end).
+    std::string_view at(std::uint64_t offset, std::size_t want) {
+        if (offset < base_ || offset + want > base_ + size_) {
+            const ssize_t n = read_at(fd_, buffer_.data(), buffer_.size(), offset);
+            if (n < 0) throw std::runtime_error(std::strerror(errno));
+            base_ = offset;
+            size_ = static_cast<std::size_t>(n);
+        }
+        return std::string_view(buffer_).substr(offset - base_, size_ - (offset - base_));
     }
-    ReadFd(const ReadFd&) = delete;
-    ReadFd& operator=(const ReadFd&) = delete;
-    int get() const { return fd_; }
 
 private:
+    static constexpr std::size_t kBytes = 1 << 16;
     int fd_;
+    std::string buffer_;
+    std::uint64_t base_ = 0;
+    std::size_t size_ = 0;
 };
 
-// Reads up to `size` bytes at `offset`; fewer at the end of the file. -1 on an error.
-ssize_t read_at(int fd, char* out, std::size_t size, std::uint64_t offset) {
-    std::size_t got = 0;
-    while (got < size) {
-        const ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    return static_cast<ssize_t>(got);
+// The line at the start of `bytes`, without its newline; nullopt when no newline comes
+// within kMaxHeaderLine bytes (a torn header, or not a header at all).
+std::optional<std::string_view> header_line(std::string_view bytes) {
+    const auto newline = bytes.substr(0, kMaxHeaderLine).find('\n');
+    if (newline == std::string_view::npos) return std::nullopt;
+    return bytes.substr(0, newline);
 }
 
-// The attempts of `task` in one index file, keyed by their number in the run.
-void scan_index(const std::string& index_path, std::uint64_t task, std::map<int, LoggedAttempt>& found,
-                LoggedAttempt& prototype) {
-    ReadFd fd(index_path);
+// The attempts of `task` in one stream file, keyed by their number in the run. Stops at the
+// first thing that is not a whole frame: the torn end of a stream that was cut short (or is
+// being written now).
+void scan_stream(const std::string& path, std::uint64_t task, std::map<int, LoggedAttempt>& found,
+                 LoggedAttempt& prototype) {
+    ReadFd fd(path);
     if (fd.get() < 0) throw std::runtime_error(std::strerror(errno));
-    char header_bytes[kIndexHeaderSize];
-    if (read_at(fd.get(), header_bytes, kIndexHeaderSize, 0) != static_cast<ssize_t>(kIndexHeaderSize)) {
-        throw std::runtime_error("shorter than its header");
-    }
-    const std::optional<StreamHeader> header = decode_header(header_bytes);
-    if (!header) throw std::runtime_error("not an mpisweep output index of this version");
+    Window window(fd.get());
+    const std::string_view start = window.at(0, kMaxHeaderLine);
+    const auto first = header_line(start);
+    // A file made a moment ago, its first line not written yet: no frames yet.
+    if (!first && start.size() < kMaxHeaderLine) return;
+    const auto header = first ? decode_stream_header(*first) : std::nullopt;
+    if (!header) throw std::runtime_error("not an mpisweep output stream of this version");
     prototype.writer = *header;
-    std::string block(kBlockEntries * kIndexEntrySize, '\0');
-    for (std::uint64_t at = kIndexHeaderSize;;) {
-        const ssize_t n = read_at(fd.get(), block.data(), block.size(), at);
-        if (n < 0) throw std::runtime_error(std::strerror(errno));
-        const std::size_t whole = static_cast<std::size_t>(n) / kIndexEntrySize;  // a torn tail is left
-        for (std::size_t i = 0; i < whole; ++i) {
-            const char* bytes = block.data() + i * kIndexEntrySize;
-            std::uint64_t id;
-            std::memcpy(&id, bytes, sizeof id);
-            if (id != task) continue;  // most entries: no decoding
-            const std::optional<IndexEntry> entry = decode_entry(bytes);
-            if (!entry) continue;
-            auto [it, added] = found.try_emplace(entry->attempt, prototype);
-            LoggedAttempt& a = it->second;
-            if (added) {
-                a.attempt_in_run = entry->attempt;
-                a.start = entry->start;
-            }
-            if (entry->kind == EntryKind::End) {
-                a.end = entry;
-            } else {
-                const int s = entry->kind == EntryKind::Stderr ? 1 : 0;
-                a.chunks[s].push_back({entry->offset, entry->length});
-                a.bytes[s] += entry->length;
-            }
+    for (std::uint64_t at = first->size() + 1;;) {
+        const auto line = header_line(window.at(at, kMaxHeaderLine));
+        if (!line) return;
+        std::optional<IndexEntry> entry = decode_frame_header(*line);
+        if (!entry) return;
+        const std::uint64_t data = at + line->size() + 1;
+        at = data;
+        bool cut = false;  // fewer bytes than the header says: the last frame
+        if (entry->kind != EntryKind::End && entry->length > 0) {
+            // Past the bytes, and the newline after them when they lack one.
+            const std::string_view rest = window.at(data + entry->length - 1, 1 + kMaxHeaderLine);
+            cut = rest.empty();
+            at = data + entry->length + (cut || rest.front() == '\n' ? 0 : 1);
         }
-        if (static_cast<std::size_t>(n) < block.size()) break;
-        at += whole * kIndexEntrySize;
+        if (entry->task == task) {
+            entry->offset = data;
+            add_entry(found, prototype, *entry);
+        }
+        if (cut) return;
     }
 }
 
 }  // namespace
 
+void add_entry(std::map<int, LoggedAttempt>& found, const LoggedAttempt& prototype, const IndexEntry& entry) {
+    auto [it, added] = found.try_emplace(entry.attempt, prototype);
+    LoggedAttempt& a = it->second;
+    if (added) {
+        a.attempt_in_run = entry.attempt;
+        a.start = entry.start;
+    }
+    if (entry.kind == EntryKind::End) {
+        a.end = entry;
+    } else {
+        const int s = entry.kind == EntryKind::Stderr ? 1 : 0;
+        a.chunks[s].push_back({entry.offset, entry.length});
+        a.bytes[s] += entry.length;
+    }
+}
+
 TaskLog read_task_log(const std::string& log_dir, std::uint64_t task) {
     std::error_code ec;
     fs::directory_iterator it(log_dir, ec), end;
     if (ec) throw std::runtime_error("cannot list log folder '" + log_dir + "': " + ec.message());
-    TaskLog log;
-    std::vector<std::string> index_files;
+    std::vector<std::string> streams;
+    std::set<std::string> indexed;  // stems of the older streams, whose .log is raw output
     for (; it != end; it.increment(ec)) {
         if (ec) throw std::runtime_error("cannot list log folder '" + log_dir + "': " + ec.message());
         const fs::path& p = it->path();
-        if (p.extension() == kIndexSuffix) index_files.push_back(p.string());
+        if (p.extension() == legacy::kIndexSuffix) indexed.insert((p.parent_path() / p.stem()).string());
+        if (p.extension() == legacy::kIndexSuffix || p.extension() == kStreamSuffix)
+            streams.push_back(p.string());
     }
-    std::sort(index_files.begin(), index_files.end());
-    for (const std::string& index_path : index_files) {
+    std::sort(streams.begin(), streams.end());
+    TaskLog log;
+    for (const std::string& path : streams) {
+        const std::string stem = path.substr(0, path.rfind('.'));
+        const bool old_index = path.size() - stem.size() == std::strlen(legacy::kIndexSuffix) &&
+                               path.compare(stem.size(), std::string::npos, legacy::kIndexSuffix) == 0;
+        if (!old_index && indexed.count(stem) > 0) continue;  // the data of an older stream
         std::map<int, LoggedAttempt> found;
         LoggedAttempt prototype;
-        prototype.data_path =
-            index_path.substr(0, index_path.size() - std::strlen(kIndexSuffix)) + kDataSuffix;
+        prototype.data_path = stem + kStreamSuffix;
         try {
-            scan_index(index_path, task, found, prototype);
+            if (old_index) {
+                legacy::scan_index(path, task, found, prototype);
+            } else {
+                scan_stream(path, task, found, prototype);
+            }
         } catch (const std::exception& e) {
-            log.unreadable.push_back(index_path + ": " + e.what());
+            log.unreadable.push_back(path + ": " + e.what());
             continue;
         }
         for (auto& [number, attempt] : found) log.attempts.push_back(std::move(attempt));

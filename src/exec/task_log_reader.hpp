@@ -1,7 +1,7 @@
 #pragma once
 // Reading the output streams of a log folder back (format: task_log_format.hpp): every
 // attempt of one task, across the workers and the runs that wrote it, and its output.
-// Works while the sweep still writes: a torn last entry is skipped, and an entry whose
+// Works while the sweep still writes: a torn last header is skipped, and a frame whose
 // bytes are missing (a node that crashed before its page cache reached the disk) gives
 // what there is.
 #include <cstdint>
@@ -22,7 +22,7 @@ struct LoggedChunk {
 /// One attempt as its worker recorded it.
 struct LoggedAttempt {
     StreamHeader writer;                 ///< run, rank, host of the worker that ran it
-    std::string data_path;               ///< its stream's data file
+    std::string data_path;               ///< the file its output is in
     int attempt_in_run = 1;              ///< as the scheduler numbered it in its run
     double start = 0;                    ///< unix seconds
     std::optional<IndexEntry> end;       ///< nullopt: no End entry (still running, or its worker died)
@@ -34,13 +34,13 @@ struct TaskLog {
     /// In the order they ran: runs by their start, attempts within a run by number. The
     /// position + 1 is the attempt's number across runs (`mpisweep log --attempt K`).
     std::vector<LoggedAttempt> attempts;
-    /// Index files that could not be read (path: why); the others are still read.
+    /// Stream files that could not be read (path: why); the others are still read.
     std::vector<std::string> unreadable;
 };
 
-/// Every attempt of `task` in the streams of `log_dir`. Reads every index file of the
-/// folder (48 bytes per chunk and per attempt). Throws std::runtime_error when the folder
-/// cannot be listed.
+/// Every attempt of `task` in the streams of `log_dir` (and in the two-file streams of
+/// older versions). Reads every stream's frame headers, skipping the bytes of output
+/// between them. Throws std::runtime_error when the folder cannot be listed.
 TaskLog read_task_log(const std::string& log_dir, std::uint64_t task);
 
 /// Writes one stream of an attempt to `out`. Returns how many of its bytes are missing

@@ -26,13 +26,27 @@ bool unlinked(int fd) {
     return ::fstat(fd, &info) == 0 && info.st_nlink == 0;
 }
 
-int create_exclusive(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        const int e = errno;
-        throw std::runtime_error("cannot create task output file '" + path + "': " + reason(e));
+// Writes all of `pieces`, retrying what the system took only in part. False with errno set.
+bool write_pieces(int fd, iovec* pieces, int count) {
+    while (count > 0) {
+        const ssize_t n = ::writev(fd, pieces, count);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;
+            return false;
+        }
+        auto done = static_cast<std::size_t>(n);
+        while (count > 0 && done >= pieces->iov_len) {
+            done -= pieces->iov_len;
+            ++pieces;
+            --count;
+        }
+        if (count > 0) {
+            pieces->iov_base = static_cast<char*>(pieces->iov_base) + done;
+            pieces->iov_len -= done;
+        }
     }
-    return fd;
+    return true;
 }
 
 }  // namespace
@@ -41,102 +55,74 @@ TaskLogWriter::TaskLogWriter(std::string dir, StreamHeader header)
     : dir_(std::move(dir)), header_(std::move(header)) {
     std::string run = header_.run;
     if (run.empty()) {
-        // A name for this process alone: its files must not meet another process's.
+        // A name for this process alone: its file must not meet another process's.
         std::random_device random;
         run = make_run_name(unix_seconds(), random()) + "-pid" + std::to_string(header_.pid);
     }
-    const std::string stem = dir_ + "/" + stream_stem(run, header_.rank);
-    data_path_ = stem + kDataSuffix;
-    index_path_ = stem + kIndexSuffix;
+    path_ = dir_ + "/" + stream_stem(run, header_.rank) + kStreamSuffix;
 }
 
 TaskLogWriter::~TaskLogWriter() {
-    if (data_fd_ >= 0) ::close(data_fd_);
-    if (index_fd_ >= 0) ::close(index_fd_);
+    if (fd_ >= 0) ::close(fd_);
 }
 
 void TaskLogWriter::open() {
     if (!broken_.empty()) throw std::runtime_error(broken_);
-    if (index_fd_ >= 0 && !unlinked(index_fd_)) return;
-    if (index_fd_ >= 0) {
-        // Its files were removed: what follows goes into new ones (one fstat per attempt).
-        ::close(data_fd_);
-        ::close(index_fd_);
-        data_fd_ = index_fd_ = -1;
-        data_size_ = 0;
+    if (fd_ >= 0 && !unlinked(fd_)) return;
+    if (fd_ >= 0) {
+        // Its file was removed: what follows goes into a new one (one fstat per attempt).
+        ::close(fd_);
+        fd_ = -1;
     }
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) throw std::runtime_error("cannot create log folder '" + dir_ + "': " + reason(ec.value()));
     // O_EXCL: a stream is never shared, not even with a stale process of an earlier run.
-    data_fd_ = create_exclusive(data_path_);
-    index_fd_ = create_exclusive(index_path_);
-    const std::string header = encode_header(header_);
-    write_all(index_fd_, index_path_, header.data(), header.size());
-}
-
-void TaskLogWriter::write_all(int fd, const std::string& path, const char* data, std::size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            broken_ = "cannot write task output to '" + path + "': " + reason(n < 0 ? errno : EIO);
-            throw std::runtime_error(broken_);
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+        const int e = errno;
+        throw std::runtime_error("cannot create task output file '" + path_ + "': " + reason(e));
     }
+    header_written_ = false;
 }
 
 void TaskLogWriter::append(std::uint64_t task, int attempt, double start,
                            const std::vector<OutputChunk>& chunks, const IndexEntry* end) {
-    open();
-    entry_bytes_.clear();
-    std::vector<iovec> pieces;
-    std::size_t total = 0;
+    if (chunks.size() > 2)
+        throw std::logic_error("TaskLogWriter::append: at most a stdout and a stderr chunk");
+    // Whether the file was removed is asked once per attempt (open(), before it), not here.
+    if (fd_ < 0 || !broken_.empty()) open();
+    static const char newline = '\n';
+    // At most: the stream header, three pieces per chunk, the end line.
+    std::string stream_header;
+    char headers[3][kMaxHeaderLine];
+    iovec pieces[2 + 3 * 2];
+    int count = 0, used = 0;
+    if (!header_written_) {
+        stream_header = encode_stream_header(header_);
+        pieces[count++] = {stream_header.data(), stream_header.size()};
+    }
     for (const OutputChunk& chunk : chunks) {
         if (chunk.data.empty()) continue;
-        pieces.push_back({const_cast<char*>(chunk.data.data()), chunk.data.size()});
         IndexEntry entry;
         entry.task = task;
         entry.attempt = attempt;
         entry.kind = chunk.stream;
-        entry.offset = data_size_ + total;
         entry.length = static_cast<std::uint32_t>(chunk.data.size());
         entry.start = start;
-        const std::size_t at = entry_bytes_.size();
-        entry_bytes_.resize(at + kIndexEntrySize);
-        encode_entry(entry, entry_bytes_.data() + at);
-        total += chunk.data.size();
+        pieces[count++] = {headers[used], encode_frame_header(entry, headers[used])};
+        ++used;
+        pieces[count++] = {const_cast<char*>(chunk.data.data()), chunk.data.size()};
+        // The next header at a line start: a reader finds it by the length, a person by eye.
+        if (chunk.data.back() != '\n') pieces[count++] = {const_cast<char*>(&newline), 1};
     }
-    if (total > 0) {
-        // One writev, finished by plain writes if the system takes less than everything.
-        ssize_t n;
-        do {
-            n = ::writev(data_fd_, pieces.data(), static_cast<int>(pieces.size()));
-        } while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            broken_ = "cannot write task output to '" + data_path_ + "': " + reason(errno);
-            throw std::runtime_error(broken_);
-        }
-        std::size_t done = static_cast<std::size_t>(n);
-        for (const iovec& piece : pieces) {
-            if (done >= piece.iov_len) {
-                done -= piece.iov_len;
-                continue;
-            }
-            write_all(data_fd_, data_path_, static_cast<const char*>(piece.iov_base) + done,
-                      piece.iov_len - done);
-            done = 0;
-        }
-        data_size_ += total;
+    if (end != nullptr) pieces[count++] = {headers[2], encode_frame_header(*end, headers[2])};
+    if (count == 0) return;
+    if (!write_pieces(fd_, pieces, count)) {
+        broken_ = "cannot write task output to '" + path_ + "': " + reason(errno);
+        throw std::runtime_error(broken_);
     }
-    if (end != nullptr) {
-        const std::size_t at = entry_bytes_.size();
-        entry_bytes_.resize(at + kIndexEntrySize);
-        encode_entry(*end, entry_bytes_.data() + at);
-    }
-    if (!entry_bytes_.empty()) write_all(index_fd_, index_path_, entry_bytes_.data(), entry_bytes_.size());
+    header_written_ = true;
 }
 
 }  // namespace mpisweep::detail

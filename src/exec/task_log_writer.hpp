@@ -1,5 +1,5 @@
 #pragma once
-// Appends the output of one worker process's tasks to its two stream files (format:
+// Appends the output of one worker process's tasks to its stream file (format:
 // task_log_format.hpp). Created on the first write, so a worker that runs no task makes no
 // file. Not thread-safe: one worker runs one task at a time.
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace mpisweep::detail {
 
-/// Bytes of one stream of one attempt, to be appended with their index entry.
+/// Bytes of one stream of one attempt, to be appended as one frame.
 struct OutputChunk {
     EntryKind stream = EntryKind::Stdout;
     std::string_view data;
@@ -19,36 +19,33 @@ struct OutputChunk {
 
 class TaskLogWriter {
 public:
-    /// Files <dir>/<stem>.log and .idx, where stem is stream_stem(run name, rank); `header`
-    /// goes into the index. An empty header.run makes a name for this process alone.
+    /// File <dir>/<stem>.log, where stem is stream_stem(run name, rank); `header` is its
+    /// first line. An empty header.run makes a name for this process alone.
     TaskLogWriter(std::string dir, StreamHeader header);
     ~TaskLogWriter();
     TaskLogWriter(const TaskLogWriter&) = delete;
     TaskLogWriter& operator=(const TaskLogWriter&) = delete;
 
-    /// Creates the folder and both files unless done, and again when they were removed
-    /// meanwhile. Throws std::runtime_error naming the folder or file and the system's reason.
+    /// Creates the folder and the file unless done, and again when it was removed meanwhile.
+    /// Throws std::runtime_error naming the folder or file and the system's reason.
     void open();
 
-    /// Appends the chunks' bytes (one writev), then their index entries and `end` when given
-    /// (one write): the entries only ever point at bytes already written. Throws
+    /// Appends one frame per non-empty chunk and the end line when given, all in one writev
+    /// (the stream header too, on the file's first append); opens the file first unless it
+    /// is open (call open() before each attempt to notice a removed file). Throws
     /// std::runtime_error naming the file; after a failed write the stream is not used again.
     void append(std::uint64_t task, int attempt, double start, const std::vector<OutputChunk>& chunks,
                 const IndexEntry* end = nullptr);
 
-    const std::string& data_path() const { return data_path_; }
-    const std::string& index_path() const { return index_path_; }
+    const std::string& path() const { return path_; }
 
 private:
-    void write_all(int fd, const std::string& path, const char* data, std::size_t size);
-
     std::string dir_;
     StreamHeader header_;
-    std::string data_path_, index_path_;
-    int data_fd_ = -1, index_fd_ = -1;
-    std::uint64_t data_size_ = 0;
-    std::string broken_;       ///< why the stream stopped, after a failed write
-    std::string entry_bytes_;  ///< reused for each append
+    std::string path_;
+    int fd_ = -1;
+    bool header_written_ = false;
+    std::string broken_;  ///< why the stream stopped, after a failed write
 };
 
 }  // namespace mpisweep::detail

@@ -81,6 +81,20 @@ private:
     int ends_[2] = {-1, -1};
 };
 
+// The children's stdin, opened once per process and kept (O_CLOEXEC): an open and a close
+// fewer per task. Throws SpawnError when /dev/null cannot be opened (tried again next time).
+int dev_null() {
+    static std::mutex mutex;
+    static int fd = -1;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (fd < 0) fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        throw SpawnError("cannot open /dev/null: " + errno_text(e), e);
+    }
+    return fd;
+}
+
 int open_output(const std::string& path) {
     const char* target = path.empty() ? "/dev/null" : path.c_str();
     int fd = ::open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -91,10 +105,14 @@ int open_output(const std::string& path) {
     return fd;
 }
 
-// The parent's environment without the names `drop` selects, with `overrides` set on top.
-std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
-                                            const std::function<bool(std::string_view)>& drop) {
-    std::vector<std::string> out;
+// The parent's environment without the names `drop` selects, with `overrides` set on top,
+// as pointers: the parent's entries are not copied (glibc never frees an environment string,
+// so they outlive the spawn), the overrides' "NAME=value" strings are kept in `owned`.
+std::vector<const char*> merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides,
+                                            const std::function<bool(std::string_view)>& drop,
+                                            std::vector<std::string>& owned) {
+    std::vector<const char*> out;
+    out.reserve(128);
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         const char* eq = std::strchr(*e, '=');
         const std::size_t key_len = eq ? static_cast<std::size_t>(eq - *e) : std::strlen(*e);
@@ -102,15 +120,17 @@ std::vector<std::string> merged_environment(const std::vector<std::pair<std::str
         const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const auto& kv) {
             return kv.first.size() == key_len && std::strncmp(kv.first.c_str(), *e, key_len) == 0;
         });
-        if (!overridden) out.emplace_back(*e);
+        if (!overridden) out.push_back(*e);
     }
     // Of several overrides of one name the last wins.
+    owned.reserve(overrides.size());
     for (std::size_t i = 0; i < overrides.size(); ++i) {
         const bool later =
             std::any_of(overrides.begin() + static_cast<std::ptrdiff_t>(i) + 1, overrides.end(),
                         [&](const auto& kv) { return kv.first == overrides[i].first; });
-        if (!later) out.push_back(overrides[i].first + "=" + overrides[i].second);
+        if (!later) owned.push_back(overrides[i].first + "=" + overrides[i].second);
     }
+    for (const std::string& entry : owned) out.push_back(entry.c_str());
     return out;
 }
 
@@ -204,11 +224,7 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     if (request.argv.empty() || request.argv.front().empty()) {
         throw SpawnError("cannot run an empty command: expected a program name", EINVAL);
     }
-    Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) {
-        const int e = errno;
-        throw SpawnError("cannot open /dev/null: " + errno_text(e), e);
-    }
+    const int in = dev_null();
     // With pipes, `out` and `err` hold the write ends (the child's); the read ends go to the
     // ChildProcess.
     Pipe out_pipe, err_pipe;
@@ -226,8 +242,9 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;
     plan.candidates = program_candidates(program);
     plan.argv = request.argv;
-    plan.env = merged_environment(request.env, request.drop_env);
-    plan.stdin_fd = in.get();
+    std::vector<std::string> env_owned;
+    plan.env = merged_environment(request.env, request.drop_env, env_owned);
+    plan.stdin_fd = in;
     plan.stdout_fd = out.get();
     plan.stderr_fd = err.get();
     // The group is registered by the child itself before the program runs (spawn.hpp).

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "platform/clock.hpp"
 #include "platform/raw_child.hpp"
 
 namespace mpisweep::detail {
@@ -100,6 +102,9 @@ MPISWEEP_RAW_CHILD int guardian_main(void* opaque) {
 std::mutex mutex;
 int rank_end = -1;  // our end of the socket pair
 pid_t guardian = -1;
+constexpr double kAliveCheckSeconds = 1.0;
+double last_alive_check = 0;  // monotonic seconds
+bool message_failed = false;
 
 bool guardian_alive() {
     if (guardian <= 0) return false;
@@ -133,6 +138,17 @@ void start_guardian() {
 
 int guardian_fd() {
     std::lock_guard<std::mutex> lock(mutex);
+    // Whether it died is asked (a waitpid) when a message to it failed and at most once a
+    // second otherwise, not at every spawn: one system call fewer per task. A guardian
+    // killed by someone is replaced within a second, or at the next task's end.
+    // A child made by fork() must not use its parent's guardian (its death would go unseen):
+    // the at-fork handler makes the child ask, and start its own.
+    static const bool fork_handled = ::pthread_atfork(nullptr, nullptr, [] { message_failed = true; }) == 0;
+    const double now = monotonic_seconds();
+    if (rank_end >= 0 && fork_handled && !message_failed && now - last_alive_check < kAliveCheckSeconds)
+        return rank_end;
+    last_alive_check = now;
+    message_failed = false;
     if (rank_end < 0 || !guardian_alive()) start_guardian();
     return rank_end;
 }
@@ -141,7 +157,9 @@ void guardian_forget(pid_t group) noexcept {
     std::lock_guard<std::mutex> lock(mutex);
     if (rank_end < 0 || group <= 0) return;
     const GuardianMessage message{GuardianMessage::kRemove, static_cast<std::int32_t>(group)};
-    while (::send(rank_end, &message, sizeof message, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+    ssize_t sent;
+    while ((sent = ::send(rank_end, &message, sizeof message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+    if (sent < 0) message_failed = true;  // EPIPE: the guardian is gone
 }
 
 pid_t guardian_pid() noexcept {

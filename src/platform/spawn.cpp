@@ -153,7 +153,10 @@ std::vector<std::string> program_candidates(const std::string& program) {
 pid_t spawn_in_own_group(const SpawnPlan& plan, int& error) {
     std::vector<char*> candidates = pointers_to(plan.candidates);
     std::vector<char*> argv = pointers_to(plan.argv);
-    std::vector<char*> envp = pointers_to(plan.env);
+    std::vector<char*> envp;
+    envp.reserve(plan.env.size() + 1);
+    for (const char* entry : plan.env) envp.push_back(const_cast<char*>(entry));
+    envp.push_back(nullptr);
     ChildArgs args;
     args.candidates = candidates.data();
     args.n_candidates = plan.candidates.size();

@@ -14,7 +14,9 @@ struct SpawnPlan {
     /// Paths to try in order (one for a path with '/', each folder of PATH otherwise).
     std::vector<std::string> candidates;
     std::vector<std::string> argv;
-    std::vector<std::string> env;  ///< NAME=value, the whole environment
+    /// NAME=value, the whole environment (no final null pointer); the strings must live
+    /// until spawn_in_own_group returns.
+    std::vector<const char*> env;
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
     int guardian_fd = -1;  ///< where the child registers its group; -1: no guardian
 };

@@ -91,12 +91,12 @@ def main():
                                    (5, ["--stderr"], "hanging\n")):
             shown = run_cli(args.mpisweep, ["log", out, "--task", str(task)] + stream)
             check(shown.returncode == 0 and shown.stdout == text, f"log --task {task} {stream}:\n{describe(shown)}")
-        # No file per task: two stream files per worker that ran a task, nothing else (the
+        # No file per task: one stream file per worker that ran a task, nothing else (the
         # result files went to node-local storage and were removed).
         logs = sorted(os.listdir(work / "sweep.h5.logs"))
         workers = max(args.ranks - 1, 1)
-        check(len(logs) <= 2 * workers and all(n.endswith((".log", ".idx")) for n in logs),
-              f"log folder holds {logs}; expected at most two stream files per worker")
+        check(len(logs) <= workers and all(n.endswith(".log") for n in logs),
+              f"log folder holds {logs}; expected at most one stream file per worker")
 
         # --resume alone has nothing to do; --retry-failed reruns exactly the failed tasks.
         sweep_args = result.args[result.args.index("run") + 1:]

@@ -1,6 +1,8 @@
 // The output streams of command tasks with real child processes: what goes in comes back out
-// per task, attempt and stream; the folder holds two files per worker whatever the number of
-// tasks; a killed worker's stream stays readable; attempts are numbered across runs.
+// per task, attempt and stream; the folder holds one file per worker whatever the number of
+// tasks, readable as text; output that looks like a frame header confuses nothing; a killed
+// worker's stream stays readable; attempts are numbered across runs, also with the two-file
+// streams of older versions in the same folder.
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,12 +11,16 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
+#include <random>
 #include <sstream>
 #include <sys/wait.h>
 #include <thread>
 
 #include "exec/task_log_format.hpp"
+#include "exec/task_log_legacy.hpp"
 #include "exec/task_log_reader.hpp"
+#include "exec/task_log_writer.hpp"
 #include "mpisweep/command.hpp"
 #include "platform/child_process.hpp"
 
@@ -92,7 +98,7 @@ protected:
     WorkerInfo worker_;
 };
 
-TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromTwoFilesPerWorker) {
+TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromOneFilePerWorker) {
     const TaskFunction task = make_command_task(
         spec({script("p.sh",
                      "echo \"out of $MPISWEEP_TASK_ID\"; echo \"err of $MPISWEEP_TASK_ID\" >&2\n"
@@ -103,12 +109,71 @@ TEST_F(TaskLogTest, EachTasksStdoutAndStderrComeBackFromTwoFilesPerWorker) {
         EXPECT_EQ(output(id), "out of " + std::to_string(id) + "\n");
         EXPECT_EQ(output(id, EntryKind::Stderr), "err of " + std::to_string(id) + "\n");
     }
-    // 300 tasks: one data file and one index in the log folder; no result file anywhere.
+    // 300 tasks: one stream file in the log folder; no result file anywhere.
     const auto logs = files_in(dir_ / "logs");
-    ASSERT_EQ(logs.size(), 2u);
-    EXPECT_EQ(logs[0].filename(), "run-a.rank-3.idx");
-    EXPECT_EQ(logs[1].filename(), "run-a.rank-3.log");
+    ASSERT_EQ(logs.size(), 1u);
+    EXPECT_EQ(logs[0].filename(), "run-a.rank-3.log");
     for (const fs::path& p : files_in(dir_ / "scratch")) EXPECT_TRUE(fs::is_directory(p)) << p;
+    // What `less` shows: the writer, then each task's output under a header line.
+    std::ifstream in(logs[0]);
+    std::string first, second, third;
+    std::getline(in, first);
+    std::getline(in, second);
+    std::getline(in, third);
+    EXPECT_EQ(first.rfind("@@ mpisweep stream 2 run run-a run_start 1000.000000 rank 3 pid ", 0), 0u)
+        << first;
+    EXPECT_NE(first.find(" host node7 @@"), std::string::npos) << first;
+    EXPECT_EQ(second.rfind("@@ mpisweep task 0 attempt 1 stdout 9 bytes start ", 0), 0u) << second;
+    EXPECT_EQ(third, "out of 0");
+}
+
+TEST_F(TaskLogTest, OutputThatLooksLikeHeadersOrLacksANewlineComesBackAsWritten) {
+    // Fake headers (of another task; one says more bytes than follow), no newline at the
+    // end of stdout, a blank stderr line.
+    const std::string fake_end = "@@ mpisweep task 99 attempt 1 end done exit 0 wall 0.000 start 0.000000 @@";
+    const std::string fake = "@@ mpisweep task 99 attempt 1 stdout 5000 bytes start 0.000000 @@";
+    const TaskFunction task =
+        make_command_task(spec({script("p.sh", "echo '" + fake_end + "'; printf '%s\\n%s' '" + fake +
+                                                   "' 'no newline'; echo >&2")}),
+                          {"x"});
+    run(task, 4);
+    run(task, 5);
+    EXPECT_EQ(output(4), fake_end + "\n" + fake + "\nno newline");
+    EXPECT_EQ(output(4, EntryKind::Stderr), "\n");
+    EXPECT_EQ(output(5), fake_end + "\n" + fake + "\nno newline");
+    EXPECT_TRUE(detail::read_task_log((dir_ / "logs").string(), 99).attempts.empty());
+}
+
+TEST_F(TaskLogTest, TheTwoFileStreamsOfOlderVersionsAreReadBesideNewOnes) {
+    // An older run's stream (binary index beside raw output): task 6 failed once there.
+    fs::create_directories(dir_ / "logs");
+    detail::StreamHeader old_writer;
+    old_writer.run = "run-old";
+    old_writer.run_start = 500;
+    old_writer.rank = 2;
+    old_writer.host = "node1";
+    std::ofstream(dir_ / "logs" / "run-old.rank-2.log") << "old outold err";
+    std::string index = detail::legacy::encode_header(old_writer);
+    auto entry = [&](detail::IndexEntry e) {
+        char bytes[detail::legacy::kIndexEntrySize];
+        detail::legacy::encode_entry(e, bytes);
+        index.append(bytes, sizeof bytes);
+    };
+    entry({6, 1, EntryKind::Stdout, detail::AttemptEnd::Done, 0, 7, 0, 501, 0});
+    entry({6, 1, EntryKind::Stderr, detail::AttemptEnd::Done, 7, 7, 0, 501, 0});
+    entry({6, 1, EntryKind::End, detail::AttemptEnd::Failed, 0, 0, 2, 501, 0.5f});
+    std::ofstream(dir_ / "logs" / "run-old.rank-2.idx", std::ios::binary) << index;
+    // This version's run after it.
+    run(make_command_task(spec({script("p.sh", "echo new")}), {"x"}), 6);
+    const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 6);
+    EXPECT_TRUE(log.unreadable.empty());
+    ASSERT_EQ(log.attempts.size(), 2u);
+    EXPECT_EQ(output(6, EntryKind::Stdout, 1), "old out");
+    EXPECT_EQ(output(6, EntryKind::Stderr, 1), "old err");
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[0]), "failed (exit code 2)");
+    EXPECT_EQ(log.attempts[0].writer.host, "node1");
+    EXPECT_EQ(output(6), "new\n");
+    EXPECT_EQ(detail::describe_attempt_end(log.attempts[1]), "done");
 }
 
 TEST_F(TaskLogTest, TheScratchFolderOfResultsGoesWithTheRunner) {
@@ -187,7 +252,7 @@ TEST_F(TaskLogTest, AttemptsAreNumberedAcrossRuns) {
     EXPECT_EQ(output(9, EntryKind::Stdout, 2), "first attempt 2\n");
     EXPECT_EQ(output(9, EntryKind::Stdout, 3), "second attempt 1\n");
     EXPECT_EQ(output(9), "second attempt 1\n");
-    EXPECT_EQ(files_in(dir_ / "logs").size(), 4u);
+    EXPECT_EQ(files_in(dir_ / "logs").size(), 2u);
 }
 
 TEST_F(TaskLogTest, PerTaskLogsAreKeptWhenAsked) {
@@ -204,25 +269,32 @@ TEST_F(TaskLogTest, PerTaskLogsAreKeptWhenAsked) {
     EXPECT_EQ(output(3), "to-out\n");  // and in the stream as always
 }
 
-TEST_F(TaskLogTest, TornAndZeroedIndexTailsAreSkipped) {
+TEST_F(TaskLogTest, TornAndZeroedStreamTailsAreSkipped) {
     const TaskFunction task =
         make_command_task(spec({script("p.sh", "echo \"task $MPISWEEP_TASK_ID\"")}), {"x"});
     run(task, 1);
     run(task, 2);
-    const fs::path index = dir_ / "logs" / "run-a.rank-3.idx";
-    const auto size = fs::file_size(index);
-    // Half of task 2's End entry torn off, then a block of zeros (what a crash may leave).
-    fs::resize_file(index, size - 20);
-    fs::resize_file(index, size + 4096);
+    const fs::path stream = dir_ / "logs" / "run-a.rank-3.log";
+    const auto size = fs::file_size(stream);
+    // Half of task 2's end line torn off, then a block of zeros (what a crash may leave).
+    fs::resize_file(stream, size - 20);
+    fs::resize_file(stream, size + 4096);
     EXPECT_EQ(output(1), "task 1\n");
     const detail::TaskLog log = detail::read_task_log((dir_ / "logs").string(), 2);
     ASSERT_EQ(log.attempts.size(), 1u);
     EXPECT_FALSE(log.attempts[0].end.has_value());  // its chunk is there, its end is not
     EXPECT_EQ(output(2), "task 2\n");
-    // Data cut short: what is there comes back, the rest is counted as missing.
-    fs::resize_file(dir_ / "logs" / "run-a.rank-3.log", 10);  // "task 1\n" and 3 bytes of "task 2\n"
+    // A stream just made (its first line not written yet) holds nothing, and is no error.
+    std::ofstream(dir_ / "logs" / "run-b.rank-1.log") << "@@ mpisweep str";
+    EXPECT_EQ(output(1), "task 1\n");  // (output() expects no unreadable file)
+    // Bytes cut short: what is there comes back, the rest is counted as missing.
+    std::ifstream in(stream, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::resize_file(stream, text.find("task 2\n") + 3);
+    const detail::TaskLog cut = detail::read_task_log((dir_ / "logs").string(), 2);
+    ASSERT_EQ(cut.attempts.size(), 1u);
     std::ostringstream partial;
-    EXPECT_EQ(detail::copy_output(log.attempts[0], EntryKind::Stdout, partial), 4u);
+    EXPECT_EQ(detail::copy_output(cut.attempts[0], EntryKind::Stdout, partial), 4u);
     EXPECT_EQ(partial.str(), "tas");
 }
 
@@ -287,6 +359,109 @@ TEST_F(TaskLogTest, PipesCarryAllOutputWithAndWithoutAPidfd) {
             EXPECT_EQ(got[1], "oops\n") << where;
         }
     }
+}
+
+}  // namespace
+
+namespace {
+
+// Frame headers read back as written, at the ends of their ranges; anything else is no header.
+TEST(TaskLogFormat, FrameHeadersRoundTripAndNothingElseIsOne) {
+    detail::IndexEntry end;
+    end.task = 9223372036854775807ull;
+    end.attempt = 2147483647;
+    end.kind = EntryKind::End;
+    end.end = detail::AttemptEnd::TimedOut;
+    end.exit_code = -9;
+    end.wall_s = 1.5f;
+    end.start = 1796107973.298360;
+    detail::IndexEntry chunk;
+    chunk.task = 0;
+    chunk.kind = EntryKind::Stderr;
+    chunk.length = 4294967295u;
+    chunk.start = 0;
+    char line[detail::kMaxHeaderLine];
+    const std::string end_line(line, detail::encode_frame_header(end, line));
+    EXPECT_EQ(end_line,
+              "@@ mpisweep task 9223372036854775807 attempt 2147483647 end timed-out exit -9 wall 1.500 "
+              "start 1796107973.298360 @@\n");
+    const auto back = detail::decode_frame_header(std::string_view(end_line).substr(0, end_line.size() - 1));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->task, end.task);
+    EXPECT_EQ(back->attempt, end.attempt);
+    EXPECT_EQ(back->end, detail::AttemptEnd::TimedOut);
+    EXPECT_EQ(back->exit_code, -9);
+    EXPECT_EQ(back->wall_s, 1.5f);
+    EXPECT_NEAR(back->start, end.start, 1e-6);
+    const std::string chunk_line(line, detail::encode_frame_header(chunk, line));
+    EXPECT_EQ(chunk_line, "@@ mpisweep task 0 attempt 1 stderr 4294967295 bytes start 0.000000 @@\n");
+    EXPECT_EQ(detail::frame_task(chunk_line), std::optional<std::uint64_t>(0));
+    for (const char* bad : {"", "@@ mpisweep task 1 attempt 1 stdout -3 bytes start 0.0 @@",
+                            "@@ mpisweep task 1 attempt 1 stdout 3 bytes start 0.0 @@ x",
+                            "@@ mpisweep task 1 attempt 1 end finished exit 0 wall 0 start 0 @@",
+                            "@@ mpisweep task x attempt 1 stdout 3 bytes start 0.0 @@", "out of 7"}) {
+        EXPECT_FALSE(detail::decode_frame_header(bad).has_value()) << bad;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// The reader skips each chunk by its length through a 64 KiB window: chunks of random sizes
+// (0 to 150 kB, so headers fall on every side of the window's edges), random bytes with and
+// without a final newline, fake headers inside, stdout and stderr, several attempts each,
+// all come back exactly; the file is what the writer wrote, nothing more.
+TEST(TaskLogFormat, RandomChunksComeBackExactlyAcrossTheReadersWindow) {
+    std::string pattern = (fs::temp_directory_path() / "mpisweep-tasklog-rand-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    const fs::path dir = pattern;
+    std::mt19937_64 random(13);
+    std::map<std::pair<std::uint64_t, int>, std::string> wrote[2];
+    {
+        detail::StreamHeader header;
+        header.run = "run-r";
+        header.run_start = 1;
+        header.rank = 1;
+        header.host = "h";
+        detail::TaskLogWriter writer(dir.string(), header);
+        writer.open();
+        for (int frame = 0; frame < 400; ++frame) {
+            const std::uint64_t task = random() % 20;
+            const int attempt = 1 + static_cast<int>(random() % 3);
+            std::string data[2];
+            for (std::string& d : data) {
+                const std::size_t size = random() % 4 == 0 ? 0 : random() % 150000;
+                d.resize(size);
+                for (char& c : d) c = static_cast<char>(random() % 7 == 0 ? '\n' : 'a' + random() % 26);
+                if (size > 80 && random() % 3 == 0) d.replace(0, 16, "@@ mpisweep task");
+            }
+            for (int s = 0; s < 2; ++s) wrote[s][{task, attempt}] += data[s];
+            writer.append(task, attempt, 2.0 + attempt,
+                          {{EntryKind::Stdout, data[0]}, {EntryKind::Stderr, data[1]}});
+        }
+    }
+    for (std::uint64_t task = 0; task < 20; ++task) {
+        const detail::TaskLog log = detail::read_task_log(dir.string(), task);
+        EXPECT_TRUE(log.unreadable.empty());
+        std::size_t with_output = 0;
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            const auto key = std::make_pair(task, attempt);
+            with_output += !wrote[0][key].empty() || !wrote[1][key].empty();
+        }
+        EXPECT_EQ(log.attempts.size(), with_output) << "task " << task;
+        for (const detail::LoggedAttempt& a : log.attempts) {
+            for (int s = 0; s < 2; ++s) {
+                std::ostringstream out;
+                EXPECT_EQ(detail::copy_output(a, s == 0 ? EntryKind::Stdout : EntryKind::Stderr, out), 0u);
+                const std::string& want = wrote[s][std::make_pair(task, a.attempt_in_run)];
+                EXPECT_EQ(out.str(), want)
+                    << "task " << task << " attempt " << a.attempt_in_run << " stream " << s;
+            }
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
 }
 
 }  // namespace
