@@ -150,9 +150,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer tasks, for a smoke run")
-    ap.add_argument("--only", default="mpi,commands,makespan,idle,gpu,hdf5,grid,files",
-                    help="sections to run, comma-separated (default: all): mpi, commands, makespan, idle, gpu, "
-                         "hdf5, grid, files")
+    ap.add_argument("--only", default="mpi,commands,guardian,makespan,idle,gpu,hdf5,grid,files",
+                    help="sections to run, comma-separated (default: all): mpi, commands, guardian, makespan, "
+                         "idle, gpu, hdf5, grid, files")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)  # the runs start in a scratch directory
     sections = set(args.only.split(","))
@@ -285,6 +285,21 @@ def main():
               f"{'; inotify lost events' if events.overflowed else ''})", str(made),
               "2 + 2 x workers", str(limit), f"{made / limit:.2f}x",
               "<= 2 + 2 x workers", yes(made <= limit))
+
+    # -- the guardian's cost per task ------------------------------------------------------------
+    if "guardian" in sections:
+        # mpisweep's spawner on /bin/true with and without the guardian (register before execve,
+        # unregister after the reap), in alternating blocks of one run; CPU from schedstat and
+        # getrusage, so that the figure holds on a loaded machine where rates do not.
+        runs = [run([f"{b}/guardian_spawn", str(4000 // q)]) for _ in range(rep)]
+        per = {k: statistics.median(field(r, k) for r in runs)
+               for k in ("guardian_cpu_us", "cpu_us_without", "cpu_us_with", "rate_without", "rate_with")}
+        t.add("guardian CPU per `true` task (its registration and unregistration)",
+              f"{per['guardian_cpu_us']:.1f} us", "the spawn's own CPU without it (parent + child)",
+              f"{per['cpu_us_without']:.0f} us", f"{per['guardian_cpu_us'] / per['cpu_us_without']:.3f}x", "-", "-")
+        t.add("mpisweep's spawner with the guardian, `true`, one loop", rate(per["rate_with"]),
+              "the same without the guardian", rate(per["rate_without"]),
+              f"{per['rate_with'] / per['rate_without']:.2f}x", "-", "-")
 
     # -- makespan and straggler --------------------------------------------------------------
     if "makespan" in sections:

@@ -24,10 +24,12 @@ case "$mode" in
         # 20-60 ms by task id: a sweep of short commands whose results come in a steady stream.
         sleep "0.0$((2 + MPISWEEP_TASK_ID % 5))"
         ;;
-    staged)
+    staged|loud)
         # Task i waits until the test opens gate i / VALUE ($RUN_DIR/gate-K), then naps 0.1 s:
         # a sweep that cannot get past a stage before the test has done what it wanted there,
-        # however fast or slow the machine is.
+        # however fast or slow the machine is. `loud` first writes 20 KB to stdout (a sweep
+        # whose task output fills a disk).
+        [ "$mode" = loud ] && { head -c 20000 /dev/zero | tr '\0' x; echo; }
         stage=$((MPISWEEP_TASK_ID / value))
         [ -n "$RUN_DIR" ] && echo "$$" > "$RUN_DIR/pid-$MPISWEEP_TASK_ID.$MPISWEEP_ATTEMPT"
         while [ ! -e "$RUN_DIR/gate-$stage" ]; do sleep 0.02; done
