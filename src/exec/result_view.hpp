@@ -57,6 +57,8 @@ inline ResultValue value_of(const ResultView& view) {
             return *view.text;
         case ResultView::Kind::Array:
             return std::vector<double>(view.values, view.values + view.count);
+        case ResultView::Kind::Bool:
+            return view.integer != 0;
     }
     return view.number;  // not reached: every kind is handled above
 }

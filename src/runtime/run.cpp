@@ -160,7 +160,9 @@ WorkerHello prepare_worker(WorkerInfo& info, const Options& options, const GpuSt
 std::vector<WorkerSlot> worker_slots(const std::vector<WorkerHello>& hellos, const Notifier& notify) {
     std::vector<WorkerSlot> slots(hellos.size());
     for (std::size_t rank = 0; rank < hellos.size(); ++rank) {
-        slots[rank] = {hellos[rank].host, hellos[rank].device, hellos[rank].ready};
+        slots[rank].host = hellos[rank].host;
+        slots[rank].device = hellos[rank].device;
+        slots[rank].ready = hellos[rank].ready;
     }
     for (std::size_t rank = hellos.size() > 1 ? 1 : 0; rank < hellos.size(); ++rank) {
         const WorkerHello& h = hellos[rank];

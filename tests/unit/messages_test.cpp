@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "exec/result_view.hpp"
+
 using namespace mpisweep;
 
 namespace {
@@ -115,6 +117,18 @@ TEST(Messages, RowsSeenInPlaceAreTheReportsThatWentIn) {
         ++n;
     });
     EXPECT_EQ(n, 4u);
+}
+
+TEST(Messages, EveryResultKindCopiedOutOfItsViewIsTheValueThatWentIn) {
+    const std::vector<ResultValue> values{ResultValue{2.5},
+                                          ResultValue{std::int64_t{-7}},
+                                          ResultValue{std::string("mlp")},
+                                          ResultValue{std::vector<double>{1, 2, 3}},
+                                          ResultValue{true},
+                                          ResultValue{false}};
+    for (const ResultValue& value : values) {
+        EXPECT_EQ(value_of(ResultView::of(value)), value) << "alternative " << value.index();
+    }
 }
 
 TEST(Messages, TaskBatchRoundTrip) {
