@@ -123,9 +123,18 @@ def started_sweep(args, work, out, n_tasks, env=None, options=()):
         "--", args.task, "staged", "2"]
     job = start(args.mpisweep, ["run"] + sweep, args.ranks, env or sweep_env(work))
     open_gates(work, 0, 0)
-    wait_for(lambda: len(ended(work / "exec.log")) >= 2 and os.path.exists(str(out) + ".owner"),
+    wait_for(lambda: len(ended(work / "exec.log")) >= 2 and os.path.exists(str(out) + ".owner") and not any(
+        os.path.exists(f"/proc/{pid}") for pid in ended_pids(work / "exec.log")),
              "two tasks finished", job=job)
     return job, sweep
+
+
+def ended_pids(log_path):
+    """The processes of the executions that logged their end. A task logs "end" just before
+    it exits: until its worker has reaped it, a stop signal still cancels it (a cancelled task
+    stays pending and runs again), so a test that stops a sweep after tasks finished waits for
+    them to be gone."""
+    return [pid for event, _, _, pid, _ in read_log(log_path) if event == "end"]
 
 
 def interrupted_sweep(args, work, out, n_tasks, env=None, options=()):
