@@ -30,7 +30,9 @@ public:
     }
 
     /// Opens `path` for reading (close-on-exec); get() is -1 on an error (errno).
-    static UniqueFd open_read(const std::string& path) { return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); }
+    static UniqueFd open_read(const std::string& path) {
+        return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    }
 
 private:
     int fd_;
