@@ -357,6 +357,8 @@ std::chrono::duration<double> ResultStore::next_write_in() const {
     Seconds wait = Seconds::max();
     if (!impl_ || impl_->closed) return wait;
     const Impl& s = *impl_;
+    // After a failed append nothing is tried again before the close: no reason to wake.
+    if (s.write_failure && s.journal_failed) return wait;
     const Impl::Clock::time_point now = Impl::Clock::now();
     if (!s.staging.rows.empty()) wait = s.oldest_staged + s.options.flush_interval - now;
     if (s.frame.count() > 0)
