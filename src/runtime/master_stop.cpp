@@ -174,7 +174,10 @@ void Master::report_stop(const char* how) const {
         line << ": " << counts.done << " done, ";
         if (counts.failed > 0) line << counts.failed << " failed, ";
         line << cancelled_running_ << " cancelled and " << (counts.total - counts.done - counts.failed)
-             << " left pending; free space, then run the same command again with --resume";
+             << " left pending";
+        if (const std::uint64_t lost = store_.unjournaled(); lost > 0)
+            line << " (" << lost << " result(s) the journal could not take: their tasks run again)";
+        line << "; free space, then run the same command again with --resume";
         notify_.message(MessageLevel::Error, line.str());
         return;
     }

@@ -381,6 +381,10 @@ const StoreWriteError* ResultStore::write_failure() const {
     return impl_ && impl_->write_failure ? &*impl_->write_failure : nullptr;
 }
 
+std::uint64_t ResultStore::unjournaled() const {
+    return impl_ && impl_->write_failure && impl_->journal_failed ? impl_->frame.count() : 0;
+}
+
 void ResultStore::publish_live(store::LiveSnapshot snapshot) {
     if (impl_ && !impl_->closed && impl_->owner) impl_->owner->publish(std::move(snapshot));
 }

@@ -186,6 +186,9 @@ public:
     /// is recorded stays settled. record() and the flushes do not throw it: the caller asks
     /// here (the master stops the sweep, exit 75), and close() closes what it can, quietly.
     const StoreWriteError* write_failure() const;
+    /// Records the journal could not take after a write failure (kept for one last try at the
+    /// close): their tasks run again on --resume unless that try succeeds.
+    std::uint64_t unjournaled() const;
     /// The sweep's live view, kept in the owner record for `status --running`; written by the
     /// record's own thread, not the caller's. Ignored after close().
     void publish_live(store::LiveSnapshot snapshot);

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from faults_common import (Workspace, check, check_exactly_once, ended, ended_pids, finish, mpisweep_lines,
+from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_pids, finish, mpisweep_lines,
                            open_gates, parse_args, read_results, run_cli, start, sweep_env, wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from journal_reader import read_journal  # noqa: E402
@@ -93,6 +93,13 @@ def scenario(args, work, disk, name, blob_bytes, names_journal):
     print(f"{name}: {said[0]}")
     failed = [t for t, st in journaled(out).items() if st == 2]
     check(not failed, f"{name}: no task failed (the journal has failed tasks {failed}):\n{err}")
+    # What a user looks at before freeing space: `mpisweep status` counts every result the
+    # journal holds, whatever the torn file does.
+    shown = run_cli(args.mpisweep, ["status", out])
+    done_row = [line.split() for line in shown.stdout.splitlines() if line.split()[:1] == ["done"]]
+    in_journal = sum(1 for st in journaled(out).values() if st == 1)
+    check(shown.returncode == 0 and done_row and done_row[0][1] == str(in_journal) and in_journal >= 2,
+          f"{name}: status shows the {in_journal} done tasks of the journal:\n{describe(shown)}")
     os.remove(filler)
     os.remove(work / "blob")
     open_gates(work, 0, N)
