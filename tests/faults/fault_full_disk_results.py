@@ -4,7 +4,9 @@ The results file is on a small tmpfs (the task output, --log-dir, elsewhere), fi
 file once tasks 0 and 1 are done; then one more task finishes with a bulky result:
 - hdf5-first: a 200 KB string, which the journal takes (it keeps disk space taken ahead) but
   the HDF5 write cannot;
-- journal-first: a 6 MiB one, more than the journal's space ahead, so its append fails first.
+- journal-first: a 6 MiB one, more than the journal's space ahead, so its append fails first;
+- logs-beside: as hdf5-first, with the task output beside the results file (the default log
+  folder), so that the workers' writes meet the full disk too.
 Each time: the sweep drains and ends with 75; one mpisweep line names the file (hdf5-first) or
 the journal (journal-first), strerror and errno 28, and says --resume; no HDF5 error stack; no
 task failed. Once the space is back, --resume finishes, each task exactly once by the tasks'
@@ -45,15 +47,16 @@ def journaled(out, after_last_commit=False):
     return {} if found is None else found[1]
 
 
-def scenario(args, work, disk, name, blob_bytes, names_journal):
+def scenario(args, work, disk, name, blob_bytes, names_journal, logs_beside=False):
     out = os.path.join(disk, f"{name}.h5")
     exec_log = work / f"exec-{name}.log"
     env = sweep_env(work, {"EXEC_LOG": exec_log})
     for stale in os.listdir(work.path):
         if stale.startswith("gate-"):
             os.remove(work / stale)
-    sweep = ["-o", out, "--progress", "0", "--no-speculation", "--log-dir", work / f"logs-{name}",
-             "--max-attempts", "1", "-p", f"x=range(0,{N})", "--", args.task, "staged", "1"]
+    logs = ["--log-dir", work / f"logs-{name}"] if not logs_beside else []  # beside: <out>.logs
+    sweep = ["-o", out, "--progress", "0", "--no-speculation"] + logs + [
+        "--max-attempts", "1", "-p", f"x=range(0,{N})", "--", args.task, "staged", "1"]
     job = start(args.mpisweep, ["run"] + sweep, args.ranks, env)
     open_gates(work, 0, 1)
     # Tasks 0 and 1 done, their processes gone, their results in the journal: what is settled
@@ -83,14 +86,22 @@ def scenario(args, work, disk, name, blob_bytes, names_journal):
     code, err = finish(job)
     lines = mpisweep_lines(err)
     check(code == 75, f"{name}: a full disk under the results file ends the sweep with 75, got {code}:\n{err}")
-    path = str(out) + ".journal" if names_journal else str(out)
-    said = [line for line in lines if f"'{path}'" in line and "No space left on device (errno 28)" in line]
-    check(len(said) == 1, f"{name}: one line names '{path}' and errno 28:\n{err}")
-    check("--resume" in said[0] and "free space" in said[0], f"{name}: the line says to free space and resume:\n{err}")
     trace = [mark for mark in TRACE_MARKS if mark in err]
     check(not trace, f"{name}: no HDF5 error stack in stderr (found {trace}):\n{err}")
-    check(len(lines) == 1, f"{name}: that line is all mpisweep says:\n{err}")
-    print(f"{name}: {said[0]}")
+    if logs_beside:
+        # The task output meets the full disk too: whichever write does first, the workers'
+        # lines or rank 0's, each names its file and errno 28, and the sweep drains all the same.
+        said = [line for line in lines if str(disk) in line and "(errno 28)" in line]
+        check(said, f"{name}: a line names a file on the full disk and errno 28:\n{err}")
+        check(any("--resume" in line for line in lines), f"{name}: a line says to resume:\n{err}")
+    else:
+        path = str(out) + ".journal" if names_journal else str(out)
+        said = [line for line in lines if f"'{path}'" in line and "No space left on device (errno 28)" in line]
+        check(len(said) == 1, f"{name}: one line names '{path}' and errno 28:\n{err}")
+        check("--resume" in said[0] and "free space" in said[0],
+              f"{name}: the line says to free space and resume:\n{err}")
+        check(len(lines) == 1, f"{name}: that line is all mpisweep says:\n{err}")
+    print(f"{name}: {said[-1]}")
     failed = [t for t, st in journaled(out).items() if st == 2]
     check(not failed, f"{name}: no task failed (the journal has failed tasks {failed}):\n{err}")
     # What a user looks at before freeing space: `mpisweep status` counts every result the
@@ -127,6 +138,7 @@ def main():
         try:
             scenario(args, work, disk, "hdf5-first", 200_000, names_journal=False)
             scenario(args, work, disk, "journal-first", 6 << 20, names_journal=True)
+            scenario(args, work, disk, "logs-beside", 200_000, names_journal=False, logs_beside=True)
         finally:
             subprocess.run(["umount", "-l", disk])
     print("ok")
