@@ -5,8 +5,8 @@
 //   straggler N  : N tasks of 20 ms, 100 ms on rank 1          -> makespan, ideal
 //   big N        : a grid of N points (two axes); prints when the first task starts, and
 //                  the master's pid, so run.py can read its peak RSS and stop the job
-// Options: --batch-us B (Options::batch_target; 0: one task per message), --no-speculation,
-// --out FILE. Prints one line "key=value ..." on rank 0.
+// Options: --batch-us B (Options::batch_target; 0: one task per message), --flush-rows R
+// (Options::flush_rows), --no-speculation, --out FILE. Prints one line "key=value ..." on rank 0.
 #include <mpi.h>
 #include <unistd.h>
 
@@ -53,7 +53,7 @@ std::vector<double> sleep_durations(std::uint64_t n) {
 int usage() {
     std::fprintf(stderr,
                  "usage: e2e_sweep empty|results|sleep|straggler|big N [--batch-us B] "
-                 "[--no-speculation] [--out FILE]\n");
+                 "[--flush-rows R] [--no-speculation] [--out FILE]\n");
     return 2;
 }
 
@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         if (arg == "--batch-us" && i + 1 < argc) {
             options.batch_target = std::chrono::microseconds(std::atoll(argv[++i]));
+        } else if (arg == "--flush-rows" && i + 1 < argc) {
+            options.flush_rows = std::strtoull(argv[++i], nullptr, 10);
         } else if (arg == "--no-speculation") {
             options.scheduler.speculate = false;
         } else if (arg == "--out" && i + 1 < argc) {

@@ -105,7 +105,7 @@ struct Options {
     /// task per message and one report per task.
     Duration batch_target = std::chrono::milliseconds(2);
 
-    std::size_t flush_rows = 4096;                      ///< results written in batches of rows
+    std::size_t flush_rows = 65536;                     ///< results written in batches of rows
     Duration flush_interval = std::chrono::seconds(2);  ///< or at least this often
     /// Time between Observer::on_progress calls (progress lines of a StderrObserver); 0: none.
     Duration progress_interval{0};

@@ -184,6 +184,10 @@ def _sources(f, grid: Grid):
         raise DamagedFile("it has no group /results")
     results = []
     for name, ds in f["results"].items():
+        if not isinstance(ds, h5py.Dataset):
+            # h5py gives None for a link it cannot open: a running sweep is mid-flush
+            # (the caller retries), or the file is damaged.
+            raise DamagedFile(f"/results/{name} cannot be opened as a dataset")
         kind = result_kind(ds)
         if kind is None or ds.shape[0] != grid.n:
             raise DamagedFile(f"/results/{name} is not a column mpisweep writes")

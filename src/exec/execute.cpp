@@ -5,13 +5,12 @@
 namespace mpisweep {
 
 TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, int attempt,
-                        const WorkerInfo& worker, const std::function<bool()>& cancel_check,
+                        const WorkerInfo& worker, const std::function<bool()>& cancel_check, TaskStart start,
                         const Clock& clock) {
     TaskReport report;
     report.task = id;
     report.attempt = attempt;
-    report.start = unix_seconds();
-    const double t0 = clock.now();
+    report.start = start.unix;
     try {
         // Refilled in place: one task after another on a rank, without an allocation each.
         thread_local Point params(nullptr, {});
@@ -37,7 +36,7 @@ TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, i
         report.outcome = Outcome::Failed;
         report.error = "unknown exception (not derived from std::exception)";
     }
-    report.wall_s = clock.now() - t0;
+    report.wall_s = clock.now() - start.steady;
     if (report.outcome != Outcome::Done) report.results.clear();
     return report;
 }

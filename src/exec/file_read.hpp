@@ -1,29 +1,13 @@
 #pragma once
 // Reading files that another process may still be appending to: positioned reads that give
-// what is there (fewer bytes at the end), and a descriptor closed on scope exit.
-#include <fcntl.h>
+// what is there (fewer bytes at the end).
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 namespace mpisweep::detail {
-
-class ReadFd {
-public:
-    explicit ReadFd(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
-    ~ReadFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    ReadFd(const ReadFd&) = delete;
-    ReadFd& operator=(const ReadFd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 /// Reads up to `size` bytes at `offset`; fewer at the end of the file. -1 on an error (errno).
 inline ssize_t read_at(int fd, char* out, std::size_t size, std::uint64_t offset) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "exec/file_read.hpp"
+#include "platform/unique_fd.hpp"
 
 namespace mpisweep::detail::legacy {
 namespace {
@@ -114,7 +115,7 @@ std::optional<IndexEntry> decode_entry(const char* bytes) {
 
 void scan_index(const std::string& index_path, std::uint64_t task, std::map<int, LoggedAttempt>& found,
                 LoggedAttempt& prototype) {
-    ReadFd fd(index_path);
+    const UniqueFd fd = UniqueFd::open_read(index_path);
     if (fd.get() < 0) throw std::runtime_error(std::strerror(errno));
     char header_bytes[kIndexHeaderSize];
     if (read_at(fd.get(), header_bytes, kIndexHeaderSize, 0) != static_cast<ssize_t>(kIndexHeaderSize)) {

@@ -11,6 +11,7 @@
 #include "exec/file_read.hpp"
 #include "exec/task_log_legacy.hpp"
 #include "platform/child_process.hpp"
+#include "platform/unique_fd.hpp"
 
 namespace mpisweep::detail {
 namespace {
@@ -54,7 +55,7 @@ std::optional<std::string_view> header_line(std::string_view bytes) {
 // being written now).
 void scan_stream(const std::string& path, std::uint64_t task, std::map<int, LoggedAttempt>& found,
                  LoggedAttempt& prototype) {
-    ReadFd fd(path);
+    const UniqueFd fd = UniqueFd::open_read(path);
     if (fd.get() < 0) throw std::runtime_error(std::strerror(errno));
     Window window(fd.get());
     const std::string_view start = window.at(0, kMaxHeaderLine);
@@ -155,7 +156,7 @@ std::uint64_t copy_output(const LoggedAttempt& attempt, EntryKind stream, std::o
     const auto& chunks = attempt.chunks[stream == EntryKind::Stderr ? 1 : 0];
     std::uint64_t missing = 0;
     if (chunks.empty()) return 0;
-    ReadFd fd(attempt.data_path);
+    const UniqueFd fd = UniqueFd::open_read(attempt.data_path);
     std::string buffer;
     for (const LoggedChunk& chunk : chunks) {
         buffer.resize(chunk.length);

@@ -30,11 +30,43 @@ public:
         next_ = nap * 2;
         return nap;
     }
-    void reset() { next_ = kFirstNap; }
+    /// Starts again from `first` (kFirstNap unless a long wait is expected).
+    void reset(std::chrono::microseconds first = kFirstNap) { next_ = std::max(first, kFirstNap); }
 
 private:
     std::chrono::microseconds max_sleep_;
     std::chrono::microseconds next_ = kFirstNap;
+};
+
+/// How a rank's next wait starts, from its last. A spin pays when the message comes within
+/// it; on a node with more ranks than cores, each poll that does not find the message takes
+/// the core from a rank that computes (Open MPI yields in every empty probe there too: the
+/// master made 25 sched_yield per `true` task at np = 3 on 2 cores, 85 % of its system
+/// calls). There a rank spins only while its last wait was short enough for the spin to have
+/// caught the message; otherwise it naps at once, its first nap a quarter of the last wait.
+/// A rank with a core of its own always spins.
+class WaitPredictor {
+public:
+    /// `adaptive`: predict (else always spin). `window`: the spin's length.
+    WaitPredictor(bool adaptive, std::chrono::nanoseconds window) : adaptive_(adaptive), window_(window) {}
+
+    bool spin() const { return spin_; }
+    /// The first nap of a wait that does not spin.
+    std::chrono::microseconds first_nap() const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(last_wait_ / 4);
+    }
+    /// A wait ended after `waited`: predicts the next from it.
+    void waited(std::chrono::nanoseconds waited) {
+        if (!adaptive_) return;
+        spin_ = waited < window_;
+        last_wait_ = waited;
+    }
+
+private:
+    bool adaptive_;
+    std::chrono::nanoseconds window_;
+    bool spin_ = true;
+    std::chrono::nanoseconds last_wait_{0};
 };
 
 class Backoff {
@@ -43,9 +75,12 @@ public:
     /// waits, spins a while; idle workers sleep soon, or they take the cores the master and
     /// busy workers need (5 ranks on 2 cores: the master gets 2/5 of a core at best).
     /// `max_sleep`: the longest nap before the naps grow with the wait (NapSchedule).
+    /// `adaptive`: spin only while waits are short (WaitPredictor; for an oversubscribed master).
     explicit Backoff(std::chrono::microseconds max_sleep,
-                     std::chrono::microseconds spin = std::chrono::microseconds(0))
-        : naps_(max_sleep), spin_time_(spin) {
+                     std::chrono::microseconds spin = std::chrono::microseconds(0), bool adaptive = false)
+        : naps_(max_sleep),
+          spin_time_(spin),
+          predictor_(adaptive, std::max<std::chrono::microseconds>(spin, kShortestSpinWindow)) {
         // Linux rounds every sleep up by the timer slack (50 us by default): a 10 us nap
         // would last 60 us. Ask for 1 us, once per thread.
         thread_local const bool slack_set = prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == 0;
@@ -57,16 +92,19 @@ public:
         // Yield-polling for a short while keeps the round trip short; a yielding rank gives
         // its core to any rank that has work, so this is cheap under oversubscription too.
         const auto now = std::chrono::steady_clock::now();
+        last_poll_ = now;
         if (++polls_ == 1) spin_start_ = now;
         // The first polls, for kBusyTime, do not yield at all: sched_yield is a system call
         // (a costly one in a VM), and a reply often comes within a few polls. Measured with
         // one task per message (e2e_sweep empty --batch-us 0) at np=5 on 2 cores: 93-103k ->
         // 177-193k tasks/s with 8 busy polls of the old master loop (~1 us each). A time, not
         // a count, since a poll of the transport's wait costs a third of that.
-        if (now - spin_start_ < kBusyTime) return;
-        if (!spin_over_ && (polls_ <= kSpinPolls || now - spin_start_ < spin_time_)) {
-            std::this_thread::yield();
-            return;
+        if (!spin_over_ && predictor_.spin()) {
+            if (now - spin_start_ < kBusyTime) return;
+            if (polls_ <= kSpinPolls || now - spin_start_ < spin_time_) {
+                std::this_thread::yield();
+                return;
+            }
         }
         spin_over_ = true;
         std::this_thread::sleep_for(std::min<std::chrono::duration<double>>(
@@ -76,17 +114,22 @@ public:
     bool sleeping() const { return spin_over_; }
     /// Called after a poll that found work.
     void reset() {
+        if (polls_ > 0) predictor_.waited(last_poll_ - spin_start_);
         spin_over_ = false;
         polls_ = 0;
-        naps_.reset();
+        naps_.reset(predictor_.spin() ? NapSchedule::kFirstNap : predictor_.first_nap());
     }
 
 private:
     static constexpr int kSpinPolls = 64;
     static constexpr std::chrono::microseconds kBusyTime{10};  ///< polling before the first yield
-    std::chrono::steady_clock::time_point spin_start_;         ///< the first poll that found nothing
+    /// What counts as a short wait for a rank whose spin is only its kSpinPolls yields.
+    static constexpr std::chrono::microseconds kShortestSpinWindow{50};
+    std::chrono::steady_clock::time_point spin_start_;  ///< the first poll that found nothing
+    std::chrono::steady_clock::time_point last_poll_;
     NapSchedule naps_;
     std::chrono::microseconds spin_time_;
+    WaitPredictor predictor_;
     int polls_ = 0;
     bool spin_over_ = false;
 };

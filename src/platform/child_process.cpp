@@ -20,6 +20,7 @@
 
 #include "platform/guardian.hpp"
 #include "platform/spawn.hpp"
+#include "platform/unique_fd.hpp"
 
 extern char** environ;
 
@@ -42,20 +43,6 @@ std::string errno_text(int error_number) {
 }
 
 // A file descriptor closed on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 // A pipe whose read end does not block (the waiter reads what is there, never more) and
 // whose ends are closed unless taken.
 class Pipe {
@@ -232,11 +219,11 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
         out_pipe.open();
         err_pipe.open();
     }
-    Fd out(request.pipe_output ? out_pipe.take_write() : open_output(request.stdout_path));
+    UniqueFd out(request.pipe_output ? out_pipe.take_write() : open_output(request.stdout_path));
     // The same file for both streams must share one offset, or they overwrite each other.
-    Fd err(request.pipe_output                          ? err_pipe.take_write()
-           : request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
-                                                        : open_output(request.stderr_path));
+    UniqueFd err(request.pipe_output                          ? err_pipe.take_write()
+                 : request.stderr_path == request.stdout_path ? ::fcntl(out.get(), F_DUPFD_CLOEXEC, 0)
+                                                              : open_output(request.stderr_path));
 
     SpawnPlan plan;
     const std::string& program = request.program_path.empty() ? request.argv.front() : request.program_path;

@@ -33,6 +33,11 @@ constexpr int kRoot = 0;
 constexpr std::chrono::microseconds kMasterMaxSleep{200};
 constexpr std::chrono::microseconds kWorkerMaxSleep{1000};
 
+struct Spin {
+    std::chrono::microseconds time;
+    bool adaptive;  ///< see WaitPredictor
+};
+
 /// Initializes MPI unless the caller did, and then finalizes it on the way out.
 class MpiSession {
 public:
@@ -62,11 +67,13 @@ std::uint64_t fnv1a(const std::string& text) {
     return h;
 }
 
-/// How long a waiting rank yield-polls before it sleeps. With a core per rank on this node,
+/// How a waiting rank yield-polls before it sleeps. With a core per rank on this node,
 /// polling costs nobody anything and keeps round trips short; with more ranks than cores
 /// (oversubscribed), an idle worker that polls takes the core the master needs, so workers
-/// sleep soon there. The master always polls a while: every worker waits on it. Collective.
-std::chrono::microseconds spin_time(const boost::mpi::communicator& comm, bool is_master) {
+/// sleep soon there, and the master spins only while its waits are short (WaitPredictor).
+/// Not the workers: with one task per message at np = 5 on 2 cores, workers that napped at
+/// once after a long wait cost 10-25 % of the rate. Collective.
+Spin spin_of(const boost::mpi::communicator& comm, bool is_master) {
     MPI_Comm node = MPI_COMM_NULL;
     MPISWEEP_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
     int ranks_here = 1;
@@ -76,7 +83,7 @@ std::chrono::microseconds spin_time(const boost::mpi::communicator& comm, bool i
     CPU_ZERO(&cpus);
     const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
     const bool oversubscribed = ranks_here > cores;
-    return std::chrono::microseconds(is_master || !oversubscribed ? 200 : 0);
+    return {std::chrono::microseconds(is_master || !oversubscribed ? 200 : 0), is_master && oversubscribed};
 }
 
 void check_duration(const char* name, Duration value) {
@@ -191,7 +198,7 @@ InProcessGpus gpus_of(GpuStartup& gpus) {
 
 SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, const TaskFunction& task,
                     const Options& options, ResultStore& store, const std::vector<WorkerHello>& hellos,
-                    const WorkerInfo& info, std::chrono::microseconds spin, GpuStartup& gpus) {
+                    const WorkerInfo& info, Spin spin, GpuStartup& gpus) {
     const bool alone = comm.size() == 1;
     std::vector<WorkerId> ids;
     for (int rank = alone ? 0 : 1; rank < comm.size(); ++rank) ids.emplace_back(rank);
@@ -208,7 +215,7 @@ SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, cons
             grid, task, options, store, scheduler, std::move(slots), info,
             [&comm](int code) { comm.abort(code); }, gpus_of(gpus));
     } else {
-        MpiTransport transport(comm, spin, kMasterMaxSleep);
+        MpiTransport transport(comm, spin.time, kMasterMaxSleep, spin.adaptive);
         Master master(transport, grid, options, store, scheduler, std::move(slots));
         if (gpus.master) master.use_gpus(*gpus.master);
         end.exit_code = master.run();
@@ -283,7 +290,7 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
     std::optional<ResultStore> store;
     if (!open_store(comm, grid, options, store)) return kExitUsage;
 
-    const std::chrono::microseconds spin = spin_time(comm, is_master);
+    const Spin spin = spin_of(comm, is_master);
     WorkerHello hello;
     if (is_worker) hello = prepare_worker(info, options, gpus);
     std::vector<WorkerHello> hellos;
@@ -295,7 +302,7 @@ int run(const Grid& grid, const TaskFunction& task, const Options& options) {
             end = run_master(comm, grid, task, options, *store, hellos, info, spin, gpus);
         } else {
             // Reports go back about twice per batch, so freed slots are refilled in time.
-            MpiTransport transport(comm, spin, kWorkerMaxSleep);
+            MpiTransport transport(comm, spin.time, kWorkerMaxSleep, spin.adaptive);
             Worker worker(transport, grid, task, info, options.batch_target.count() / 2);
             worker.heartbeat_every(options.heartbeat_timeout.count() / 4);
             if (gpus.gpu_sweep) worker.use_gpus(gpus.worker);

@@ -23,7 +23,8 @@ Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task,
       signals_(signals),
       cancel_check_([this] { return running_task_cancelled(); }),
       last_report_(transport.now()),
-      last_sent_(transport.now()) {}
+      last_sent_(transport.now()),
+      unix_offset_(unix_seconds() - transport.now()) {}
 
 void Worker::run() {
     while (!done()) {
@@ -36,7 +37,10 @@ void Worker::run() {
 
 bool Worker::step() {
     if (bye_sent_) return false;
-    heartbeat_if_silent();
+    // One reading of the clock per task: the last task's end, when the step follows it.
+    double now = task_end_ >= 0 ? task_end_ : transport_.now();
+    task_end_ = -1;
+    heartbeat_if_silent(now);
     poll_gpus();
     if (!stop_ && (check_interrupt() || draining_)) drop_queue();
     if (!stop_ && queue_.empty()) {
@@ -49,32 +53,32 @@ bool Worker::step() {
         // out, or, when each report goes out at once, every kCancelPollInterval: a probe
         // (~600 instructions in Open MPI 4.1) before each tiny task would cost more than the
         // task. Tasks longer than that interval still poll before each one.
-        const double now = transport_.now();
         const bool due = report_interval_ > 0 ? now - last_report_ >= report_interval_
                                               : now - last_cancel_poll_ >= kCancelPollInterval;
         if (due) {
             last_cancel_poll_ = now;
             poll();
             send_reports();
+            now = transport_.now();
         }
     }
     if (stop_) {
         say_bye();
     } else if (!queue_.empty()) {
-        run_next();
+        run_next(now);
     }
     return true;
 }
 
-void Worker::run_next() {
+void Worker::run_next(double now) {
     const TaskAssignmentMsg next = queue_.front();
     queue_.pop_front();
     running_ = next.task;
     running_cancelled_ = false;
     GpuWatch* watch = gpus_ != nullptr ? gpus_->watch : nullptr;
-    if (watch != nullptr) watch->copy_started(next.gpus, transport_.now());
+    if (watch != nullptr) watch->copy_started(next.gpus, now);
     TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_for(next), cancel_check_,
-                                     transport_.clock());
+                                     TaskStart{now, now + unix_offset_}, transport_.clock());
     if (watch != nullptr) {
         // Its peak before its report: the master learns from it when the report frees the GPU.
         if (const std::optional<Bytes> peak = watch->copy_ended()) {
@@ -93,6 +97,7 @@ void Worker::run_next() {
         report.outcome = Outcome::Cancelled;
     if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
     running_.reset();
+    task_end_ = now + report.wall_s;
     outbox_.add(std::move(report));
     if (report_interval_ <= 0) send_reports();
 }
@@ -193,7 +198,7 @@ bool Worker::running_task_cancelled() {
         if (cancel_poll_hook_) cancel_poll_hook_();
         poll();
         send_reports();  // queued copies dropped meanwhile free their slots at once
-        heartbeat_if_silent();
+        heartbeat_if_silent(now);
     }
     return running_cancelled_ || stop_ || draining_;
 }
@@ -238,11 +243,11 @@ void Worker::send_reports() {
     const double now = transport_.now();
     if (report_interval_ > 0) last_report_ = now;
     last_sent_ = now;
+    unix_offset_ = unix_seconds() - now;  // follows the wall clock's steps (NTP) within a report
 }
 
-void Worker::heartbeat_if_silent() {
+void Worker::heartbeat_if_silent(double now) {
     if (heartbeat_interval_ <= 0 || bye_sent_) return;
-    const double now = transport_.now();
     if (now - last_sent_ < heartbeat_interval_) return;
     transport_.send(kMasterRank, Tag::Heartbeat);
     last_sent_ = now;

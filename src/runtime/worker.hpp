@@ -59,11 +59,11 @@ private:
     void on_cancel(const CancelRequest& request);
     /// Polled by the running task through TaskContext::cancelled().
     bool running_task_cancelled();
-    void run_next();
+    void run_next(double now);
     void send_reports();
     void say_bye();
     /// A Heartbeat when nothing went to the master for heartbeat_interval_.
-    void heartbeat_if_silent();
+    void heartbeat_if_silent(double now);
     void sent_now() { last_sent_ = transport_.now(); }
     /// Tells the master about a signal that reached this rank (once per signal count);
     /// returns true once one did: the worker then drains on its own too.
@@ -99,6 +99,11 @@ private:
     double last_report_ = 0;
     double heartbeat_interval_ = 0;
     double last_sent_ = 0;  ///< when this worker last sent the master anything
+    /// Wall clock time minus the worker's clock, read again with each report sent: a task's
+    /// start costs no reading of its own.
+    double unix_offset_ = 0;
+    /// The clock read at the end of the last task, for the next step to use (< 0: read it).
+    double task_end_ = -1;
 };
 
 }  // namespace mpisweep

@@ -80,7 +80,8 @@ void ResultStore::Impl::add(TaskRecord& record) {
         }
         stage_validated(row);
     }
-    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows))
+    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows) ||
+        staging.value_bytes >= kFlushValueBytes)
         write_buffer(sync_due(Clock::now()));
 }
 

@@ -104,12 +104,19 @@ inline RowView row_view(const TaskRecord& record, const std::vector<FieldView>& 
     return row;
 }
 
+/// Result values buffered before a flush whatever flush_rows says (wide arrays, long strings).
+constexpr std::size_t kFlushValueBytes = std::size_t{32} << 20;
+
 struct StoreOptions {
     std::string path;
     std::string command;  ///< the command line, kept in the root attribute "command"
     int mpi_size = 1;
-    bool overwrite = false;         ///< replace an existing file (create only)
-    std::size_t flush_rows = 4096;  ///< flush once this many records are buffered (0 acts as 1)
+    bool overwrite = false;  ///< replace an existing file (create only)
+    /// Flush once this many records are buffered (0 acts as 1), or kFlushValueBytes of their
+    /// result values. A chunk's rows (65,536 at most): each flush rewrites the chunks it
+    /// touches whole, so a smaller batch writes a chunk many times (4,096: 14x the file's
+    /// bytes, bench/README.md).
+    std::size_t flush_rows = 65536;
     std::chrono::milliseconds flush_interval{2000};  ///< or once the oldest is this old
     /// Records go to the journal (one write(2)) at once when their task ran this long or
     /// longer (journal_slow_results()), else at the first maybe_flush() after they arrive but

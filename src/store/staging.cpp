@@ -132,6 +132,7 @@ void Staging::stage_value(std::size_t position, Field& field) {
             break;
         case ResultView::Kind::String:
             staged.strings.push_back(*value.text);
+            value_bytes += value.text->size();
             break;
         case ResultView::Kind::Bool:
             staged.bools.push_back(value.integer != 0 ? 1 : 0);
@@ -141,7 +142,10 @@ void Staging::stage_value(std::size_t position, Field& field) {
                 widen(column);
             staged.doubles.insert(staged.doubles.end(), value.values, value.values + value.count);
             if (column.type.kind == ColumnType::Kind::List) staged.ends.push_back(staged.doubles.size());
+            value_bytes += value.count * sizeof(double);
+            return;
     }
+    value_bytes += sizeof(double);
 }
 
 // The column's arrays so far were all of its width; from now on they may be of any length.
@@ -238,6 +242,7 @@ void Staging::sort() {
 
 void Staging::clear() {
     rows.clear();
+    value_bytes = 0;
     for (ResultColumn& column : columns) column.staged.clear();
 }
 

@@ -153,6 +153,9 @@ public:
     TaskRows rows;
     std::vector<ResultColumn> columns;
     NodeTable nodes;
+    /// Bytes of result values staged (8 a number, a string's or an array's own): with wide
+    /// results a flush comes before the rows count does.
+    std::size_t value_bytes = 0;
 
 private:
     // One result of the record being added: validate() fills these, stage() reads them, so

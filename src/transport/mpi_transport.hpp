@@ -17,9 +17,10 @@ namespace mpisweep {
 
 class MpiTransport final : public Transport {
 public:
-    /// `spin`: how long wait() yield-polls before it sleeps; `max_sleep`: its longest nap.
+    /// `spin`: how long wait() yield-polls before it sleeps; `max_sleep`: its longest nap;
+    /// `adaptive`: spin only while waits are short (WaitPredictor).
     MpiTransport(const boost::mpi::communicator& comm, std::chrono::microseconds spin,
-                 std::chrono::microseconds max_sleep);
+                 std::chrono::microseconds max_sleep, bool adaptive);
 
     const Clock& clock() const override { return SteadyClock::instance(); }
 

@@ -63,7 +63,7 @@ std::vector<std::uint64_t> range_ids(std::uint64_t first, std::size_t n) {
 
 TEST(MpiTransport, LargeAndSmallMessagesArriveWholeInEachSendersOrder) {
     boost::mpi::communicator comm;
-    MpiTransport transport(comm, kSpin, kSleep);
+    MpiTransport transport(comm, kSpin, kSleep, false);
     const int rank = world_rank();
     if (rank == 0) {
         // To each worker: a large task batch (1.2 MB), a small one, then Stop.
@@ -135,7 +135,7 @@ TEST(MpiTransport, ALargeMessageOfABusySenderDoesNotHoldTheReceiver) {
     }
     MPI_Barrier(MPI_COMM_WORLD);
     boost::mpi::communicator comm;
-    MpiTransport transport(comm, kSpin, kSleep);
+    MpiTransport transport(comm, kSpin, kSleep, false);
     auto wait_for = [](const std::string& path) {
         while (!std::filesystem::exists(path)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     };

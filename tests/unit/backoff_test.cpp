@@ -1,5 +1,5 @@
 // The naps of a waiting rank (platform/backoff.hpp), on simulated time: how late a message
-// can be, and how often a rank that waits long wakes up.
+// can be, how often a rank that waits long wakes up, and when it spins first.
 #include "platform/backoff.hpp"
 
 #include <chrono>
@@ -74,6 +74,36 @@ TEST(NapSchedule, ShortWaitsNapAsBefore) {
     // max_sleep: round trips of short tasks do not change.
     const Wait w = simulate(microseconds(200), microseconds(12800));
     EXPECT_EQ(w.longest, microseconds(200));
+}
+
+TEST(WaitPredictor, ARankWithACoreOfItsOwnAlwaysSpins) {
+    WaitPredictor predictor(false, microseconds(200));
+    predictor.waited(std::chrono::seconds(1));
+    EXPECT_TRUE(predictor.spin());
+}
+
+// Oversubscribed, the master's reports of `true` tasks come every few hundred microseconds:
+// a 200 us spin catches none of them and takes the core from a worker.
+TEST(WaitPredictor, OversubscribedItSpinsOnlyWhileTheLastWaitWasShorterThanTheSpin) {
+    WaitPredictor predictor(true, microseconds(200));
+    EXPECT_TRUE(predictor.spin()) << "the first wait spins";
+    predictor.waited(microseconds(500));
+    EXPECT_FALSE(predictor.spin());
+    predictor.waited(microseconds(199));
+    EXPECT_TRUE(predictor.spin());
+    predictor.waited(microseconds(200));
+    EXPECT_FALSE(predictor.spin());
+}
+
+TEST(WaitPredictor, AWaitThatDoesNotSpinNapsAQuarterOfTheLastWaitFirst) {
+    WaitPredictor predictor(true, microseconds(200));
+    predictor.waited(microseconds(800));
+    EXPECT_EQ(predictor.first_nap(), microseconds(200));
+    NapSchedule naps(microseconds(200));
+    naps.reset(predictor.first_nap());
+    EXPECT_EQ(naps.next(microseconds(0)), microseconds(200));
+    naps.reset(microseconds(1));
+    EXPECT_EQ(naps.next(microseconds(0)), NapSchedule::kFirstNap) << "never shorter than the first nap";
 }
 
 }  // namespace

@@ -78,7 +78,10 @@ public:
         for (int rank = 1; rank <= n_workers; ++rank) {
             ranks.push_back(rank);
             ids.emplace_back(rank);
-            slots.push_back({"node" + std::to_string(rank), -1, true});
+            WorkerSlot slot;
+            slot.host = "node" + std::to_string(rank);
+            slot.ready = true;
+            slots.push_back(slot);
         }
         net_ = std::make_unique<LocalNetwork>(clock_, ranks, true);
         net_->on_abort([](int code) { throw Aborted{code}; });

@@ -263,6 +263,20 @@ TEST(Store, FlushesOnItsOwnWhenTheBatchIsFull) {
     EXPECT_EQ(file.statuses()[2], TaskStatus::Done);
 }
 
+// Wide results: a batch is written once its values reach kFlushValueBytes, long before
+// flush_rows records (a batch of 65,536 arrays of 1,000 doubles would be 500 MiB).
+TEST(Store, FlushesOnItsOwnOnceTheBatchsValuesAreLarge) {
+    TempDir dir;
+    StoreOptions options = options_for(dir.file("r.h5"));
+    options.flush_interval = 1h;
+    auto store = ResultStore::create(small_grid(), options);
+    const std::vector<double> megabyte(kFlushValueBytes / 32 / sizeof(double), 1.5);
+    for (std::uint64_t id = 0; id < 31; ++id) store.record(done(id % 12, {{"curve", megabyte}}));
+    EXPECT_EQ(on_disk(store.path(), dir).statuses()[0], TaskStatus::Pending);
+    store.record(done(0, {{"curve", megabyte}}));
+    EXPECT_EQ(on_disk(store.path(), dir).statuses()[0], TaskStatus::Done);
+}
+
 TEST(Store, MaybeFlushWritesOnceTheOldestRecordIsOld) {
     TempDir dir;
     StoreOptions options = options_for(dir.file("r.h5"));
