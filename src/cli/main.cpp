@@ -10,6 +10,7 @@
 #include "cli/usage_error.hpp"
 #include "mpisweep/mpisweep.hpp"
 #include "platform/interrupt.hpp"
+#include "store/result_store.hpp"
 
 namespace {
 
@@ -29,6 +30,7 @@ constexpr const char* kUsage = R"(usage: mpisweep COMMAND [ARGS...]
 
 int main(int argc, char** argv) {
     using namespace mpisweep::cli;
+    mpisweep::no_hdf5_cleanup_at_exit();  // before any HDF5 call
     // `run`: from here to the exit a stop signal never ends this process by its default
     // action. One that arrives before run() (while MPI starts) makes run() drain at once;
     // the rest of a burst after run() is absorbed (exit 75, the file closed and resumable).

@@ -60,8 +60,8 @@ public:
     bool step();
     /// The earliest time the master has something to do if no message comes.
     Seconds next_wake() const;
-    /// Looks at the signals and the deadline; starts a drain or, on a second signal, saves the
-    /// file and ends the job. step() calls it; a rank that works alone also calls it while its
+    /// Looks at the signals, the deadline and the store's write failure (a full disk); starts
+    /// a drain or, on a second signal, saves the file and ends the job. step() calls it; a rank that works alone also calls it while its
     /// task polls cancelled().
     void check_stop();
     int exit_code() const { return exit_code_; }
@@ -69,7 +69,8 @@ public:
     SweepCounts counts() const { return scheduler_.counts(); }
 
 private:
-    enum class StopReason { None, Signal, Deadline };
+    /// Storage: rank 0 could not write the results file or its journal (a full disk).
+    enum class StopReason { None, Signal, Deadline, Storage };
     enum class Phase { Running, Stopping, Over };
 
     void step_running(Seconds now);

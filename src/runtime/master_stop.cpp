@@ -16,6 +16,10 @@ void Master::check_stop() {
     }
     if (phase_ == Phase::Running && stop_reason_ == StopReason::None && stop_by_ && now >= *stop_by_)
         begin_drain(StopReason::Deadline, now);
+    // A full disk under the file or its journal: nothing more can be written but to the
+    // journal's reserve, so stop as for a signal (the results in flight still count).
+    if (phase_ == Phase::Running && stop_reason_ == StopReason::None && store_.write_failure() != nullptr)
+        begin_drain(StopReason::Storage, now);
     if (urgent_ && phase_ != Phase::Over) abort_interrupted("a second signal: stopped at once");
 }
 
@@ -135,7 +139,12 @@ void Master::conclude() {
     if (stop_reason_ == StopReason::None && !scheduler_.finished() && scheduler_.deadline_reached()) {
         stop_reason_ = StopReason::Deadline;
     }
-    if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
+    if (store_.write_failure() != nullptr) {
+        // Even with every task settled: the file is not complete until --resume writes it.
+        stop_reason_ = StopReason::Storage;
+        report_stop(nullptr);
+        exit_code_ = kExitInterrupted;
+    } else if (stop_reason_ != StopReason::None && !scheduler_.finished()) {
         report_stop(nullptr);
         exit_code_ = kExitInterrupted;
     } else if (!scheduler_.finished() && (infrastructure_retired_ > 0 || lost_ > 0)) {
@@ -158,6 +167,20 @@ void Master::conclude() {
 void Master::report_stop(const char* how) const {
     const SweepCounts counts = scheduler_.counts();
     std::ostringstream line;
+    if (const StoreWriteError* failure = store_.write_failure()) {
+        // One line for a full disk under the file or journal, whatever else stopped the sweep.
+        line << failure->what() << ": stopped";
+        if (how != nullptr) line << ", then " << how;
+        line << ": " << counts.done << " done, ";
+        if (counts.failed > 0) line << counts.failed << " failed, ";
+        line << cancelled_running_ << " cancelled and " << (counts.total - counts.done - counts.failed)
+             << " left pending";
+        if (const std::uint64_t lost = store_.unjournaled(); lost > 0)
+            line << " (" << lost << " result(s) the journal could not take: their tasks run again)";
+        line << "; free space, then run the same command again with --resume";
+        notify_.message(MessageLevel::Error, line.str());
+        return;
+    }
     if (stop_reason_ == StopReason::Deadline) {
         line << "stopped before the deadline (--deadline less " << options_.deadline_margin.count()
              << " s of --deadline-margin)";

@@ -220,7 +220,18 @@ SweepEnd run_master(const boost::mpi::communicator& comm, const Grid& grid, cons
         if (gpus.master) master.use_gpus(*gpus.master);
         end.exit_code = master.run();
     }
+    const bool failure_told = store.write_failure() != nullptr;  // the master's last line said it
     store.close();
+    if (!failure_told && store.write_failure() != nullptr) {
+        // Only the close met the full disk: every settled task is in the journal, the file
+        // is not whole. Told as the master tells a failure during the sweep.
+        Notifier(options.observer)
+            .message(MessageLevel::Error,
+                     std::string(store.write_failure()->what()) +
+                         ": the file was being closed (every settled task is in its journal); free space, "
+                         "then run the same command again with --resume");
+        end.exit_code = kExitInterrupted;
+    }
     end.counts = scheduler.counts();
     return end;
 }

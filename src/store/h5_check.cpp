@@ -1,6 +1,7 @@
 #include "store/h5_check.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace mpisweep::h5 {
 
@@ -28,12 +29,32 @@ herr_t append_frame(unsigned /*depth*/, const H5E_error2_t* frame, void* out) {
 
 }  // namespace
 
-H5Error::H5Error(std::string routine, long long code, std::string stack)
+H5Error::H5Error(std::string routine, long long code, std::string stack, int system_error)
     : std::runtime_error("HDF5 " + routine + " failed (returned " + std::to_string(code) + ")" +
                          (stack.empty() ? std::string() : ": " + stack)),
       routine_(std::move(routine)),
       code_(code),
-      stack_(std::move(stack)) {}
+      stack_(std::move(stack)),
+      system_error_(system_error) {}
+
+int system_error_of(const std::string& stack, int errno_after) {
+    // The driver's own report is the one to trust: it names the call that failed. errno
+    // after the call is a fallback (a driver that does not say), read before anything else.
+    static constexpr const char kKey[] = "errno = ";
+    const std::size_t at = stack.find(kKey);
+    if (at != std::string::npos) {
+        int value = 0;
+        bool digits = false;
+        for (std::size_t i = at + sizeof kKey - 1; i < stack.size() && stack[i] >= '0' && stack[i] <= '9';
+             ++i) {
+            value = value * 10 + (stack[i] - '0');
+            digits = true;
+            if (value > 1000000) break;
+        }
+        if (digits && value > 0) return value;
+    }
+    return errno_after;
+}
 
 std::string take_error_stack() {
     std::string stack;
@@ -53,7 +74,10 @@ SilenceErrors::~SilenceErrors() {
 }
 
 void throw_h5_error(const char* routine, long long code) {
-    throw H5Error(routine, code, take_error_stack());
+    const int errno_after = errno;  // before the walk of the error stack can change it
+    std::string stack = take_error_stack();
+    const int system_error = system_error_of(stack, errno_after);
+    throw H5Error(routine, code, std::move(stack), system_error);
 }
 
 }  // namespace mpisweep::h5

@@ -4,6 +4,7 @@
 // stack; and RAII handles close every hid_t (never throwing from a destructor).
 #include <hdf5.h>
 
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -13,17 +14,27 @@ namespace mpisweep::h5 {
 /// A failed HDF5 call. what(): "HDF5 H5Dwrite failed (returned -1): <HDF5's error stack>".
 class H5Error : public std::runtime_error {
 public:
-    H5Error(std::string routine, long long code, std::string stack);
+    H5Error(std::string routine, long long code, std::string stack, int system_error = 0);
     const std::string& routine() const { return routine_; }
     long long code() const { return code_; }
     /// HDF5's own messages, outermost call first, joined by "; ".
     const std::string& stack() const { return stack_; }
+    /// The errno of the system call that failed inside HDF5 (a full disk: ENOSPC), 0 when
+    /// none did: see system_error_of().
+    int system_error() const { return system_error_; }
 
 private:
     std::string routine_;
     long long code_;
     std::string stack_;
+    int system_error_ = 0;
 };
+
+/// The errno behind a failed HDF5 call: the "errno = N" its file driver wrote into its message
+/// (sec2: "file write failed: ..., errno = 28, error message = 'No space left on device'"),
+/// else `errno_after`, errno as the call left it (H5_CHECK sets it to 0 before the call, so
+/// it is the call's own), 0 when neither says.
+int system_error_of(const std::string& stack, int errno_after);
 
 /// Collects the messages on HDF5's default error stack (then clears it).
 std::string take_error_stack();
@@ -58,7 +69,8 @@ T checked(T result, const char* routine) {
 }  // namespace mpisweep::h5
 
 /// H5_CHECK(H5Dwrite, dset, ...) calls H5Dwrite(dset, ...) and throws H5Error on failure.
-#define H5_CHECK(routine, ...) ::mpisweep::h5::checked(routine(__VA_ARGS__), #routine)
+/// errno is cleared first, so that an errno left after a failure is this call's.
+#define H5_CHECK(routine, ...) ::mpisweep::h5::checked((errno = 0, routine(__VA_ARGS__)), #routine)
 
 namespace mpisweep::h5 {
 

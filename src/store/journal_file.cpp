@@ -18,6 +18,8 @@ namespace mpisweep::store {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
+    // A full or failing disk is not the journal's fault: the caller stops the sweep on it.
+    if (is_storage_errno(error)) throw StoreWriteError("the journal", path, error);
     throw StoreError("journal '" + path + "': cannot " + what + ": " + std::strerror(error));
 }
 
@@ -107,7 +109,11 @@ JournalWriter::JournalWriter(const std::string& path, std::uint64_t valid_end) :
 }
 
 JournalWriter::JournalWriter(JournalWriter&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      size_(other.size_),
+      reserved_end_(other.reserved_end_),
+      reserve_supported_(other.reserve_supported_) {}
 
 JournalWriter& JournalWriter::operator=(JournalWriter&& other) noexcept {
     if (this != &other) {
@@ -115,6 +121,8 @@ JournalWriter& JournalWriter::operator=(JournalWriter&& other) noexcept {
         path_ = std::move(other.path_);
         fd_ = std::exchange(other.fd_, -1);
         size_ = other.size_;
+        reserved_end_ = other.reserved_end_;
+        reserve_supported_ = other.reserve_supported_;
     }
     return *this;
 }
@@ -141,11 +149,35 @@ void JournalWriter::append(std::string_view bytes, std::string_view more) {
         if (done < more.size()) write_all(fd_, more.data() + done, more.size() - done, path_);
     } catch (...) {
         // Whatever part reached the file ends the journal for every reader: cut it off, so
-        // that what the next append writes is read (a full disk that frees up again).
+        // that what the next append writes is read (a full disk that frees up again). That
+        // gives back the space taken ahead too (a truncate frees every block past the end).
         (void)::ftruncate(fd_, static_cast<off_t>(size_));
+        reserved_end_ = 0;
         throw;
     }
     size_ += bytes.size() + more.size();
+}
+
+void JournalWriter::take_reserve() {
+#ifdef FALLOC_FL_KEEP_SIZE
+    // KEEP_SIZE: the blocks are the file's, its size is not; appends (O_APPEND: at the size)
+    // fill them, and readers, which read up to the size, never see them. O_APPEND writes
+    // into blocks already taken need no new space: they succeed on a full disk.
+    int result = -1;
+    do
+        result = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_),
+                             static_cast<off_t>(kJournalReserve));
+    while (result != 0 && errno == EINTR);
+    if (result == 0) {
+        reserved_end_ = size_ + kJournalReserve;
+        return;
+    }
+    const int error = errno;
+    if (is_storage_errno(error)) fail("take disk space ahead", path_, error);
+        // EOPNOTSUPP and the like: a file system that cannot (NFSv3, some FUSE ones). The journal
+        // goes on without a reserve: on a full disk its appends fail as the file's writes do.
+#endif
+    reserve_supported_ = false;
 }
 
 void JournalWriter::sync() {
@@ -153,8 +185,14 @@ void JournalWriter::sync() {
 }
 
 void JournalWriter::close() noexcept {
-    if (fd_ >= 0) (void)::close(fd_);
+    if (fd_ >= 0) {
+        // The space taken ahead back to the disk (a truncate to the size frees the blocks
+        // past it).
+        if (reserved_end_ > size_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
+        (void)::close(fd_);
+    }
     fd_ = -1;
+    reserved_end_ = 0;
 }
 
 }  // namespace mpisweep::store

@@ -1,7 +1,8 @@
 #pragma once
 // The journal file on disk: created whole beside its target and renamed into place,
 // appended to with one write(2) (writev) per call (a SIGKILL leaves at most the last frame
-// cut short, which readers ignore), read back whole.
+// cut short, which readers ignore), read back whole. The space of the next appends is taken
+// ahead (keep_reserve), so that the journal still takes results once the disk is full.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,7 +26,8 @@ void create_journal_file(const std::string& path, const JournalHeader& header);
 /// Removes `path` if it exists; throws StoreError on any other failure.
 void remove_journal_file(const std::string& path);
 
-/// An open journal, appended to. Move-only; closes its descriptor.
+/// An open journal, appended to. Move-only; closes its descriptor (giving back the space
+/// taken ahead).
 class JournalWriter {
 public:
     JournalWriter() = default;
@@ -45,15 +47,34 @@ public:
     /// of it). Throws StoreError naming the journal and errno; the bytes of a failed append
     /// are cut off again, so that a later append is not hidden behind a torn frame.
     void append(std::string_view bytes, std::string_view more = {});
+    /// Takes disk space ahead of the end for the next appends (fallocate, the file's size
+    /// unchanged: readers see nothing of it), kJournalReserve at a time once less than
+    /// kJournalReserveLow is left: when the disk fills up, the appends still succeed for that
+    /// long. Throws StoreWriteError when the disk cannot give it (the reserve left is still
+    /// there: the caller stops while the journal takes the results in flight). A file system
+    /// without fallocate (some NFS and FUSE ones): nothing taken, never throws.
+    void keep_reserve() {
+        if (reserved_end_ < size_ + kJournalReserveLow && reserve_supported_ && fd_ >= 0) take_reserve();
+    }
+    /// Disk space taken ahead and not written yet.
+    std::uint64_t reserved() const { return reserved_end_ > size_ ? reserved_end_ - size_ : 0; }
     /// fsync(2): what was appended survives a crash of the node. Throws StoreError.
     void sync();
     void close() noexcept;
     const std::string& path() const { return path_; }
 
+    static constexpr std::uint64_t kJournalReserve = std::uint64_t{4} << 20;
+    static constexpr std::uint64_t kJournalReserveLow = std::uint64_t{1} << 20;
+
 private:
+    void take_reserve();
+
     std::string path_;
     int fd_ = -1;
     std::uint64_t size_ = 0;
+    /// One past the space taken ahead (<= size_: none).
+    std::uint64_t reserved_end_ = 0;
+    bool reserve_supported_ = true;
 };
 
 }  // namespace mpisweep::store

@@ -7,11 +7,27 @@
 #include "store/result_store.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "grid/utf8.hpp"
 #include "store/store_impl.hpp"
 
 namespace mpisweep {
+
+StoreWriteError::StoreWriteError(const std::string& what, std::string path, int error)
+    : StoreError("cannot write " + what + " '" + path + "': " + std::strerror(error) + " (errno " +
+                 std::to_string(error) + ")"),
+      path_(std::move(path)),
+      error_(error) {}
+
+void no_hdf5_cleanup_at_exit() noexcept {
+    (void)H5dont_atexit();  // fails, harmlessly, once HDF5 has started
+}
+
+bool is_storage_errno(int error) {
+    return error == ENOSPC || error == EDQUOT || error == EFBIG || error == EIO;
+}
 
 // ---- recording ---------------------------------------------------------------------------
 
@@ -76,12 +92,49 @@ void ResultStore::Impl::add(TaskRecord& record) {
 // rows as before and no write of it is under way (resume writes these records into it).
 void ResultStore::Impl::journal_received() {
     if (frame.count() == 0) return;
+    if (write_failure) return journal_only();
     commit_frame.clear();
     store::append_commit_frame(committed, commit_frame);
-    journal.append(frame.seal(), commit_frame);
+    try {
+        journal.append(frame.seal(), commit_frame);
+    } catch (const StoreWriteError& e) {
+        note_failure(e);
+        journal_failed = true;
+        return;
+    }
     frame.clear();
     slow_result = false;
     journaled_at = Clock::now();
+    keep_reserve();
+}
+
+void ResultStore::Impl::journal_only(bool mark) {
+    staging.clear();  // never written to the file now: --resume takes them from the journal
+    if (!journal || journal_failed || (frame.count() == 0 && !mark)) return;
+    try {
+        journal.append(frame.seal());
+    } catch (const StoreWriteError&) {
+        journal_failed = true;  // kept for one last try at the close
+        return;
+    }
+    frame.clear();
+    slow_result = false;
+    journaled_at = Clock::now();
+}
+
+bool ResultStore::Impl::absorb_write_failure() {
+    try {
+        throw;
+    } catch (const StoreWriteError& e) {
+        note_failure(e);
+        return true;
+    } catch (const h5::H5Error& e) {
+        if (!is_storage_errno(e.system_error())) return false;
+        note_failure(StoreWriteError("the results file", path, e.system_error()));
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 // Before an HDF5 write: the records not journaled yet, in a Records frame that is there even
@@ -109,40 +162,79 @@ void ResultStore::Impl::sync_file() {
     synced_at = Clock::now();
 }
 
+// A full or failing disk on the way (the journal, the HDF5 writes, the fsyncs) does not throw:
+// it becomes write_failure, the master's cue to stop. The Records frame went first, so every
+// record is in the journal, and no Commit follows it: the file may be torn.
 void ResultStore::Impl::write_buffer(bool sync) {
+    if (write_failure) return journal_only();
     if (staging.rows.empty()) return;
     const h5::SilenceErrors quiet;
     if (owner) owner->check();  // a run whose file was taken over writes nothing more
-    if (journal) journal_records();
-    writer.write(staging);
-    writer.flush();
-    if (sync) sync_file();
-    if (journal) {
-        journal_commit();
-        if (sync) journal.sync();
+    try {
+        if (journal) journal_records();
+        writer.write(staging);
+        writer.flush();
+        if (sync) sync_file();
+        if (journal) {
+            journal_commit();
+            if (sync) journal.sync();
+        }
+    } catch (...) {
+        if (!absorb_write_failure()) throw;
+        return journal_only();
     }
+    keep_reserve();
 }
 
 void ResultStore::Impl::finish() {
     if (closed) return;
     const h5::SilenceErrors quiet;
     if (owner) owner->check();
-    // H5Fclose writes to the file too: a Records frame (empty when nothing is staged) marks
-    // the close as a write under way until its Commit.
-    if (journal) journal_records();
-    writer.write(staging);
-    const bool final_file = journal && writer.every_task_done();
-    closed = true;
-    writer.close();
-    store::FileWriter::sync_closed(path);
-    if (journal) {
-        journal_commit();
-        journal.sync();
-        journal.close();
-        // Every task done: nothing will write the file again, so it needs no journal.
-        if (final_file) store::remove_journal_file(journal.path());
+    if (write_failure) return finish_failed();
+    try {
+        // H5Fclose writes to the file too: a Records frame (empty when nothing is staged)
+        // marks the close as a write under way until its Commit.
+        if (journal) journal_records();
+        writer.write(staging);
+        const bool final_file = journal && writer.every_task_done();
+        closed = true;
+        writer.close();
+        store::FileWriter::sync_closed(path);
+        if (journal) {
+            journal_commit();
+            journal.sync();
+            journal.close();
+            // Every task done: nothing will write the file again, so it needs no journal.
+            if (final_file) store::remove_journal_file(journal.path());
+        }
+    } catch (...) {
+        if (!absorb_write_failure()) throw;
+        return finish_failed();
     }
     if (owner) owner->release();  // last: the file and journal are complete
+}
+
+void ResultStore::Impl::finish_failed() {
+    closed = true;
+    journal_failed = false;  // one last try: the space may be back
+    // Even empty: the last frame a Records one, --resume repairs the file whatever the close
+    // below leaves of it.
+    journal_only(true);
+    // The HDF5 file is abandoned, not closed: H5Dclose and H5Fclose flush HDF5's caches and
+    // fail again on a full disk, and a failed H5Fclose (HDF5 1.10) leaves an id whose file is
+    // half torn down, which the library's own clean-up at exit then crashes on. So its ids
+    // stay open (the writer is moved into an object never destroyed), nothing more is
+    // written, and the descriptor goes with the process; the mpisweep program does not run
+    // HDF5's clean-up at exit (H5dont_atexit). The file may be torn: no Commit follows the
+    // journal's last Records frame, so --resume rebuilds it from the journal.
+    static_cast<void>(new store::FileWriter(std::move(writer)));
+    if (journal) {
+        try {
+            journal.sync();
+        } catch (const std::exception&) {}
+        journal.close();
+    }
+    if (owner) owner->release();  // the next run may take the file: the journal is whole
 }
 
 // ---- public interface --------------------------------------------------------------------
@@ -266,6 +358,8 @@ std::chrono::duration<double> ResultStore::next_write_in() const {
     Seconds wait = Seconds::max();
     if (!impl_ || impl_->closed) return wait;
     const Impl& s = *impl_;
+    // After a failed append nothing is tried again before the close: no reason to wake.
+    if (s.write_failure && s.journal_failed) return wait;
     const Impl::Clock::time_point now = Impl::Clock::now();
     if (!s.staging.rows.empty()) wait = s.oldest_staged + s.options.flush_interval - now;
     if (s.frame.count() > 0)
@@ -282,6 +376,14 @@ void ResultStore::flush() {
 void ResultStore::close() {
     if (!impl_) return;
     impl_->finish();
+}
+
+const StoreWriteError* ResultStore::write_failure() const {
+    return impl_ && impl_->write_failure ? &*impl_->write_failure : nullptr;
+}
+
+std::uint64_t ResultStore::unjournaled() const {
+    return impl_ && impl_->write_failure && impl_->journal_failed ? impl_->frame.count() : 0;
 }
 
 void ResultStore::publish_live(store::LiveSnapshot snapshot) {

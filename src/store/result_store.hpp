@@ -28,6 +28,31 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Rank 0 cannot write the results file or its journal for want of space or a failing disk
+/// (is_storage_errno): not a fault of the file or of the sweep, and nothing to retry now. A
+/// ResultStore keeps the first one (write_failure()) instead of throwing it from record() and
+/// the flushes. what(): "cannot write the journal '<path>': No space left on device (errno 28)".
+class StoreWriteError : public StoreError {
+public:
+    /// `what` says which file: "the results file", "the journal".
+    StoreWriteError(const std::string& what, std::string path, int error);
+    const std::string& path() const { return path_; }
+    int error_number() const { return error_; }
+
+private:
+    std::string path_;
+    int error_ = 0;
+};
+
+/// ENOSPC, EDQUOT, EFBIG, EIO: the write errors that say the disk, not the data, is at fault.
+bool is_storage_errno(int error);
+
+/// HDF5's own clean-up at exit turned off (H5dont_atexit); a program calls it before any HDF5
+/// call. A results file whose disk filled up is abandoned open (it cannot be closed: see
+/// ResultStore::write_failure), and that clean-up would crash on it. Every other file is
+/// closed by its owner, so nothing else changes.
+void no_hdf5_cleanup_at_exit() noexcept;
+
 /// Everything the file keeps about one settled task.
 struct TaskRecord {
     TaskId id;
@@ -161,6 +186,16 @@ public:
     void flush();
     /// Flushes and closes; the object is unusable afterwards.
     void close();
+    /// The first write of the file or journal that failed for want of space or a failing disk
+    /// (StoreWriteError), null while there was none. From then on the store writes no more to
+    /// the HDF5 file and no Commit to the journal (the file may be torn: --resume rebuilds it
+    /// from the journal); records still go to the journal, while it takes them, so that what
+    /// is recorded stays settled. record() and the flushes do not throw it: the caller asks
+    /// here (the master stops the sweep, exit 75), and close() closes what it can, quietly.
+    const StoreWriteError* write_failure() const;
+    /// Records the journal could not take after a write failure (kept for one last try at the
+    /// close): their tasks run again on --resume unless that try succeeds.
+    std::uint64_t unjournaled() const;
     /// The sweep's live view, kept in the owner record for `status --running`; written by the
     /// record's own thread, not the caller's. Ignored after close().
     void publish_live(store::LiveSnapshot snapshot);

@@ -4,6 +4,7 @@
 // with the journal). Ingestion is store/staging.hpp, the HDF5 writes store/file_writer.hpp.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -64,6 +65,11 @@ struct ResultStore::Impl {
     std::uint64_t committed = 0;
     /// A record not journaled yet is of a task that ran journal_interval or longer.
     bool slow_result = false;
+    /// The first write that failed for want of space (ResultStore::write_failure): from then
+    /// on nothing more goes to the HDF5 file, and the journal gets Records frames only.
+    std::optional<StoreWriteError> write_failure;
+    /// An append of the journal failed: none is tried again before the close.
+    bool journal_failed = false;
 
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
@@ -104,6 +110,29 @@ struct ResultStore::Impl {
     /// fsync of the HDF5 file and of the journal, when `flush_interval` passed since the last.
     bool sync_due(Clock::time_point now) const { return now - synced_at >= options.flush_interval; }
     void sync_file();
+    /// Called in a catch block: a full or failing disk (StoreWriteError, or an H5Error whose
+    /// errno says so) becomes write_failure and true; anything else false (rethrow it).
+    bool absorb_write_failure();
+    void note_failure(const StoreWriteError& error) {
+        if (!write_failure) write_failure = error;
+    }
+    /// The journal's space ahead renewed (JournalWriter::keep_reserve); when the disk has none
+    /// left, write_failure (the reserve still there takes the results in flight).
+    void keep_reserve() {
+        if (!journal || write_failure) return;
+        try {
+            journal.keep_reserve();
+        } catch (const StoreWriteError& e) {
+            note_failure(e);
+        }
+    }
+    /// After a write failure: the records not journaled yet to the journal (a Records frame
+    /// and no Commit: the file may be torn, and --resume rebuilds it from the journal), none
+    /// to the file. `mark`: a Records frame even when there are none (a write under way).
+    void journal_only(bool mark = false);
+    /// finish() after a write failure: journal_only, the file closed as well as it can be;
+    /// throws nothing that the full disk causes.
+    void finish_failed();
     /// Writes what is staged and closes the file (and removes the journal once every task is
     /// done). The object is unusable afterwards.
     void finish();

@@ -109,12 +109,18 @@ std::unique_ptr<ResultStore::Impl> repair(std::unique_ptr<ResultStore::Impl> imp
     impl.reset();  // closes the torn file before it is replaced
     tell(options, MessageLevel::Warning,
          "'" + path + "' " +
-             (was_open ? "was killed in the middle of a write" : "cannot be read (" + open_error + ")") +
+             (was_open ? "was left in the middle of a write (killed, or its disk full)"
+                       : "cannot be read (" + open_error + ")") +
              "; rebuilding it from its journal '" + journal.path + "'");
     try {
         rebuild_from_journal(grid, options, journal.scan);
     } catch (const StoreError&) {
         throw;
+    } catch (const h5::H5Error& e) {
+        if (is_storage_errno(e.system_error()))  // one line, not HDF5's stack
+            throw StoreWriteError("the results file", path, e.system_error());
+        throw StoreError(
+            not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
     } catch (const std::exception& e) {
         throw StoreError(
             not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));

@@ -8,8 +8,27 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from e2e_common import (Workspace, check, check_no_survivors, command, describe, parse_args,  # noqa: E402,F401
+from e2e_common import Workspace as _Workspace  # noqa: E402
+from e2e_common import (check, check_no_survivors, command, describe, parse_args,  # noqa: E402,F401
                         pids_in, process_alive, read_results, run_cli)
+
+
+# The jobs start() started, so that a test that fails (raises before its sweep ended) does not
+# leave the sweep running behind it, waiting at a gate.
+_started = []
+
+
+class Workspace(_Workspace):
+    """e2e_common's Workspace; on exit, whatever start() started and is still running is
+    killed (its whole session: mpirun, its ranks and through their guardians their tasks)."""
+
+    def __exit__(self, kind, value, traceback):
+        while _started:
+            job = _started.pop()
+            if job.poll() is None:
+                print(f"(killing the sweep the test left running: pid {job.pid})", file=sys.stderr)
+                kill_session(job)
+        return super().__exit__(kind, value, traceback)
 
 
 def sweep_env(work, extra=None):
@@ -22,8 +41,10 @@ def start(mpisweep, args, ranks, env):
     """Starts mpisweep (under mpirun when ranks > 0) in the background; stderr to a pipe."""
     full_env = dict(os.environ)
     full_env.update(env)
-    return subprocess.Popen(command(mpisweep, args, ranks), env=full_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    job = subprocess.Popen(command(mpisweep, args, ranks), env=full_env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _started.append(job)
+    return job
 
 
 def finish(job, timeout=120):

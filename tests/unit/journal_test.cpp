@@ -4,6 +4,7 @@
 // Files are read back with the HDF5 C API.
 #include <hdf5.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <iterator>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "store/h5_check.hpp"
 #include "store/h5_types.hpp"
@@ -672,7 +674,15 @@ TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
     rlimit limit = old_limit;
     limit.rlim_cur = good + 10;
     ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
-    EXPECT_THROW(writer.append(frame, frame), StoreError);
+    try {
+        writer.append(frame, frame);
+        ADD_FAILURE() << "an append past the file size limit succeeded";
+    } catch (const StoreWriteError& e) {  // EFBIG: the disk's kind of error, with the path
+        EXPECT_EQ(e.error_number(), EFBIG);
+        EXPECT_EQ(e.path(), path);
+        EXPECT_NE(std::string(e.what()).find("(errno " + std::to_string(EFBIG) + ")"), std::string::npos)
+            << e.what();
+    }
     ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old_limit), 0);
     std::signal(SIGXFSZ, old_handler);
     EXPECT_EQ(fs::file_size(path), good);
@@ -681,6 +691,46 @@ TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
     const store::JournalScan scan = store::scan_journal(bytes);
     EXPECT_EQ(scan.frames.size(), 2u);
     EXPECT_FALSE(scan.torn_tail);
+}
+
+TEST(JournalFile, SpaceIsTakenAheadWithoutChangingWhatReadersSee) {
+    TempDir dir;
+    const std::string path = dir.file("j");
+    store::create_journal_file(path, header_for("{}"));
+    store::JournalWriter writer(path, fs::file_size(path));
+    std::vector<TaskRecord> records = {record_of(0), record_of(1)};
+    std::string frame;
+    store::append_records_frame({&records[0], &records[1]}, frame);
+    writer.append(frame);
+    writer.keep_reserve();
+    if (writer.reserved() == 0) GTEST_SKIP() << "this file system has no fallocate";
+    struct stat info {};
+    ASSERT_EQ(::stat(path.c_str(), &info), 0);
+    EXPECT_EQ(static_cast<std::uint64_t>(info.st_size), writer.size());  // the size is the frames'
+    EXPECT_GE(static_cast<std::uint64_t>(info.st_blocks) * 512, writer.size() + writer.reserved());
+    EXPECT_GE(writer.reserved(), store::JournalWriter::kJournalReserveLow);
+    writer.append(frame);  // into the space taken ahead
+    const std::string bytes = bytes_of(path);
+    const store::JournalScan scan = store::scan_journal(bytes);
+    EXPECT_EQ(scan.frames.size(), 2u);
+    EXPECT_FALSE(scan.torn_tail);
+    writer.close();  // gives the space back
+    ASSERT_EQ(::stat(path.c_str(), &info), 0);
+    EXPECT_LT(static_cast<std::uint64_t>(info.st_blocks) * 512, info.st_size + (std::uint64_t{1} << 20));
+}
+
+TEST(H5Errors, TheErrnoComesFromTheDriversMessageElseFromErrno) {
+    const std::string stack =
+        "H5Fflush(): unable to flush file; H5FD_sec2_write(): file write failed: time = Tue Dec  1 10:00:00 "
+        "2026, filename = 'x.h5', file descriptor = 5, errno = 28, error message = 'No space left on "
+        "device', "
+        "buf = 0x1, total write size = 4096";
+    EXPECT_EQ(h5::system_error_of(stack, EIO), 28);
+    EXPECT_EQ(h5::system_error_of("H5Dopen2(): unable to open dataset", EIO), EIO);
+    EXPECT_EQ(h5::system_error_of("H5Dopen2(): unable to open dataset", 0), 0);
+    EXPECT_TRUE(is_storage_errno(ENOSPC));
+    EXPECT_TRUE(is_storage_errno(EIO));
+    EXPECT_FALSE(is_storage_errno(EACCES));
 }
 
 }  // namespace
