@@ -11,7 +11,6 @@
 #include "python/mpi_session.hpp"
 #include "python/observer.hpp"
 #include "python/session.hpp"
-#include "store/result_store.hpp"
 
 namespace mpisweep::python {
 namespace {
@@ -111,7 +110,6 @@ int run_sweep(const std::string& grid_json, const py::object& task, const py::di
 PYBIND11_MODULE(_engine, m) {
     namespace mp = mpisweep::python;
     m.doc() = "The C++ engine of the mpisweep package (use mpisweep.run)";
-    mpisweep::no_hdf5_cleanup_at_exit();  // as the mpisweep program: see result_store.hpp
     mp::bind_context(m);
     m.def("run", &mp::run_sweep, pybind11::arg("grid_json"), pybind11::arg("task"), pybind11::arg("hooks"),
           pybind11::arg("options"));

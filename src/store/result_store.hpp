@@ -50,7 +50,9 @@ bool is_storage_errno(int error);
 /// HDF5's own clean-up at exit turned off (H5dont_atexit); a program calls it before any HDF5
 /// call. A results file whose disk filled up is abandoned open (it cannot be closed: see
 /// ResultStore::write_failure), and that clean-up would crash on it. Every other file is
-/// closed by its owner, so nothing else changes.
+/// closed by its owner, so nothing else changes. The mpisweep program calls it; the Python
+/// module does not: the process's HDF5 is h5py's too, and a user's h5py file left open at
+/// exit is flushed by that clean-up.
 void no_hdf5_cleanup_at_exit() noexcept;
 
 /// Everything the file keeps about one settled task.
