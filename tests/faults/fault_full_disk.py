@@ -8,24 +8,10 @@ by the tasks' own log. Skipped (with a line saying so) where a tmpfs cannot be m
 import os
 import subprocess
 
-from faults_common import (Workspace, check, check_exactly_once, ended, finish, mpisweep_lines, open_gates, parse_args,
-                           read_results, run_cli, start, sweep_env, wait_for)
+from faults_common import (Workspace, check, check_exactly_once, ended, fill, finish, mpisweep_lines, open_gates,
+                           parse_args, read_results, run_cli, start, sweep_env, wait_for)
 
 N = 30
-
-
-def fill(folder):
-    """Writes a file into `folder` until its filesystem is full; returns the file's path."""
-    path = os.path.join(folder, "filler")
-    with open(path, "wb") as f:
-        block = b"\0" * 65536
-        try:
-            while True:
-                f.write(block)
-                f.flush()
-        except OSError:
-            pass
-    return path
 
 
 def main():

@@ -17,27 +17,13 @@ import subprocess
 import sys
 import time
 
-from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_pids, finish, mpisweep_lines,
-                           open_gates, parse_args, read_results, run_cli, start, sweep_env, wait_for)
+from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_pids, fill, finish,
+                           mpisweep_lines, open_gates, parse_args, read_results, run_cli, start, sweep_env, wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from journal_reader import read_journal  # noqa: E402
 
 N = 20
 TRACE_MARKS = ("HDF5-DIAG", "#000:", "H5Dwrite", "H5Fflush", "major:", "minor:")
-
-
-def fill(folder):
-    """Writes a file into `folder` until its filesystem is full; returns the file's path."""
-    path = os.path.join(folder, "filler")
-    with open(path, "wb") as f:
-        block = b"\0" * 65536
-        try:
-            while True:
-                f.write(block)
-                f.flush()
-        except OSError:
-            pass
-    return path
 
 
 def journaled(out, after_last_commit=False):

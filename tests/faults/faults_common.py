@@ -58,6 +58,20 @@ def finish(job, timeout=120):
     return job.returncode, err
 
 
+def fill(folder):
+    """Writes a file into `folder` until its filesystem is full; returns the file's path."""
+    path = os.path.join(folder, "filler")
+    with open(path, "wb") as f:
+        block = b"\0" * 65536
+        try:
+            while True:
+                f.write(block)
+                f.flush()
+        except OSError:
+            pass
+    return path
+
+
 def wait_for(condition, what, timeout=60, job=None):
     deadline = time.time() + timeout
     while not condition():
