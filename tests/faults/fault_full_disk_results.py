@@ -13,12 +13,12 @@ task failed. Once the space is back, --resume finishes, each task exactly once b
 own log: hdf5-first loses nothing; journal-first runs again only the task whose own journal
 append failed. Skipped (with a line saying so) where a tmpfs cannot be mounted."""
 import os
-import subprocess
 import sys
 import time
 
 from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_pids, fill, finish,
-                           mpisweep_lines, open_gates, parse_args, read_results, run_cli, start, sweep_env, wait_for)
+                           mpisweep_lines, open_gates, parse_args, read_results, run_cli, small_disk, start, sweep_env,
+                           wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from journal_reader import read_journal  # noqa: E402
 
@@ -113,20 +113,13 @@ def scenario(args, work, disk, name, blob_bytes, names_journal, logs_beside=Fals
 
 def main():
     args = parse_args(__doc__)
-    with Workspace("full-disk-results") as work:
-        disk = work / "fs"
-        os.mkdir(disk)
-        made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", disk], capture_output=True,
-                              text=True)
-        if made.returncode != 0:
-            print(f"skipped: a full disk under the results file (cannot mount a tmpfs: {made.stderr.strip()})")
+    with Workspace("full-disk-results") as work, small_disk(work, "12m") as (disk, why):
+        if disk is None:
+            print(f"skipped: a full disk under the results file (cannot mount a tmpfs: {why})")
             return
-        try:
-            scenario(args, work, disk, "hdf5-first", 200_000, names_journal=False)
-            scenario(args, work, disk, "journal-first", 6 << 20, names_journal=True)
-            scenario(args, work, disk, "logs-beside", 200_000, names_journal=False, logs_beside=True)
-        finally:
-            subprocess.run(["umount", "-l", disk])
+        scenario(args, work, disk, "hdf5-first", 200_000, names_journal=False)
+        scenario(args, work, disk, "journal-first", 6 << 20, names_journal=True)
+        scenario(args, work, disk, "logs-beside", 200_000, names_journal=False, logs_beside=True)
     print("ok")
 
 

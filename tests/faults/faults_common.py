@@ -1,6 +1,7 @@
 """Shared helpers of the fault tests: a sweep started and watched from outside, the tasks'
 own execution log (fault_task.sh) as the witness of exactly-once, and the results file read
 back with h5py."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -70,6 +71,23 @@ def fill(folder):
         except OSError:
             pass
     return path
+
+
+@contextlib.contextmanager
+def small_disk(work, size):
+    """A tmpfs of `size` (e.g. "16m") mounted at work/fs for the block: yields (its path, "")
+    or, where a tmpfs cannot be mounted, (None, why) and the caller skips."""
+    disk = work / "fs"
+    os.mkdir(disk)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", disk], capture_output=True,
+                          text=True)
+    if made.returncode != 0:
+        yield None, made.stderr.strip()
+        return
+    try:
+        yield disk, ""
+    finally:
+        subprocess.run(["umount", "-l", disk])
 
 
 def wait_for(condition, what, timeout=60, job=None):

@@ -657,15 +657,27 @@ TEST(StoreJournal, AResumeCountsTheAttemptsOfAFailureJournaledAfterTheLastFlush)
     EXPECT_EQ(rows.attempts[4], 4);
 }
 
-TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
-    TempDir dir;
-    const std::string path = dir.file("j");
-    store::create_journal_file(path, header_for("{}"));
-    store::JournalWriter writer(path, fs::file_size(path));
+/// A Records frame of tasks 0 and 1.
+std::string two_records_frame() {
     std::vector<TaskRecord> records = {record_of(0), record_of(1)};
     std::string frame;
     store::append_records_frame({&records[0], &records[1]}, frame);
-    writer.append(frame);
+    return frame;
+}
+
+/// A new journal at `path` holding one frame, two_records_frame().
+store::JournalWriter journal_with_one_frame(const std::string& path) {
+    store::create_journal_file(path, header_for("{}"));
+    store::JournalWriter writer(path, fs::file_size(path));
+    writer.append(two_records_frame());
+    return writer;
+}
+
+TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
+    TempDir dir;
+    const std::string path = dir.file("j");
+    store::JournalWriter writer = journal_with_one_frame(path);
+    const std::string frame = two_records_frame();
     const std::uint64_t good = writer.size();
     // A file size limit stands in for a full disk: the kernel takes part of the next append.
     const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
@@ -696,12 +708,8 @@ TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
 TEST(JournalFile, SpaceIsTakenAheadWithoutChangingWhatReadersSee) {
     TempDir dir;
     const std::string path = dir.file("j");
-    store::create_journal_file(path, header_for("{}"));
-    store::JournalWriter writer(path, fs::file_size(path));
-    std::vector<TaskRecord> records = {record_of(0), record_of(1)};
-    std::string frame;
-    store::append_records_frame({&records[0], &records[1]}, frame);
-    writer.append(frame);
+    store::JournalWriter writer = journal_with_one_frame(path);
+    const std::string frame = two_records_frame();
     writer.keep_reserve();
     if (writer.reserved() == 0) GTEST_SKIP() << "this file system has no fallocate";
     struct stat info {};
