@@ -42,7 +42,6 @@ std::string errno_text(int error_number) {
     return std::string(std::strerror(error_number)) + " (errno " + std::to_string(error_number) + ")";
 }
 
-// A file descriptor closed on scope exit.
 // A pipe whose read end does not block (the waiter reads what is there, never more) and
 // whose ends are closed unless taken.
 class Pipe {

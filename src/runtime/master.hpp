@@ -61,8 +61,8 @@ public:
     /// The earliest time the master has something to do if no message comes.
     Seconds next_wake() const;
     /// Looks at the signals, the deadline and the store's write failure (a full disk); starts
-    /// a drain or, on a second signal, saves the file and ends the job. step() calls it; a rank that works alone also calls it while its
-    /// task polls cancelled().
+    /// a drain or, on a second signal, saves the file and ends the job. step() calls it; a
+    /// rank that works alone also calls it while its task polls cancelled().
     void check_stop();
     int exit_code() const { return exit_code_; }
     /// Where the sweep stands (for Observer::on_end after run()).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <string_view>
 
 namespace mpisweep::h5 {
 
@@ -40,18 +42,13 @@ H5Error::H5Error(std::string routine, long long code, std::string stack, int sys
 int system_error_of(const std::string& stack, int errno_after) {
     // The driver's own report is the one to trust: it names the call that failed. errno
     // after the call is a fallback (a driver that does not say), read before anything else.
-    static constexpr const char kKey[] = "errno = ";
+    static constexpr std::string_view kKey = "errno = ";
     const std::size_t at = stack.find(kKey);
     if (at != std::string::npos) {
+        const char* first = stack.data() + at + kKey.size();
         int value = 0;
-        bool digits = false;
-        for (std::size_t i = at + sizeof kKey - 1; i < stack.size() && stack[i] >= '0' && stack[i] <= '9';
-             ++i) {
-            value = value * 10 + (stack[i] - '0');
-            digits = true;
-            if (value > 1000000) break;
-        }
-        if (digits && value > 0) return value;
+        const auto [end, error] = std::from_chars(first, stack.data() + stack.size(), value);
+        if (error == std::errc() && value > 0) return value;
     }
     return errno_after;
 }

@@ -172,10 +172,11 @@ void JournalWriter::take_reserve() {
         reserved_end_ = size_ + kJournalReserve;
         return;
     }
+    // A full disk stops the sweep. EOPNOTSUPP and the like: a file system that cannot
+    // (NFSv3, some FUSE ones); the journal goes on without a reserve, and on a full disk its
+    // appends fail as the file's writes do.
     const int error = errno;
     if (is_storage_errno(error)) fail("take disk space ahead", path_, error);
-        // EOPNOTSUPP and the like: a file system that cannot (NFSv3, some FUSE ones). The journal
-        // goes on without a reserve: on a full disk its appends fail as the file's writes do.
 #endif
     reserve_supported_ = false;
 }

@@ -102,9 +102,7 @@ void ResultStore::Impl::journal_received() {
         journal_failed = true;
         return;
     }
-    frame.clear();
-    slow_result = false;
-    journaled_at = Clock::now();
+    frame_journaled();
     keep_reserve();
 }
 
@@ -117,9 +115,7 @@ void ResultStore::Impl::journal_only(bool mark) {
         journal_failed = true;  // kept for one last try at the close
         return;
     }
-    frame.clear();
-    slow_result = false;
-    journaled_at = Clock::now();
+    frame_journaled();
 }
 
 bool ResultStore::Impl::absorb_write_failure() {
@@ -141,9 +137,7 @@ bool ResultStore::Impl::absorb_write_failure() {
 // when empty, since a Records frame after the last Commit says an HDF5 write was under way.
 void ResultStore::Impl::journal_records() {
     journal.append(frame.seal());
-    frame.clear();
-    slow_result = false;
-    journaled_at = Clock::now();
+    frame_journaled();
 }
 
 // After H5Fflush (or H5Fclose) returned: the file holds every record before this point.

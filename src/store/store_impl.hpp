@@ -71,6 +71,13 @@ struct ResultStore::Impl {
     /// An append of the journal failed: none is tried again before the close.
     bool journal_failed = false;
 
+    /// The frame of received records went to the journal: a new one starts.
+    void frame_journaled() {
+        frame.clear();
+        slow_result = false;
+        journaled_at = Clock::now();
+    }
+
     void check_open() const {
         if (closed) throw StoreError("results file '" + path + "' is already closed");
     }

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_pids, fill, finish,
+from faults_common import (Workspace, check, check_exactly_once, describe, ended, ended_and_reaped, fill, finish,
                            mpisweep_lines, open_gates, parse_args, read_results, run_cli, small_disk, start, sweep_env,
                            wait_for)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -49,8 +49,8 @@ def scenario(args, work, disk, name, blob_bytes, names_journal, logs_beside=Fals
     # before the disk fills up. On many ranks also written to the HDF5 file (a Commit after
     # them, at most 2 s later), so that the next write is task 2's; a rank working alone
     # writes the file only between two tasks, so after task 2, together with them.
-    wait_for(lambda: len(ended(exec_log)) >= 2 and not any(os.path.exists(f"/proc/{p}") for p in ended_pids(exec_log))
-             and len(journaled(out)) >= 2 and (args.ranks == 0 or not journaled(out, after_last_commit=True)),
+    wait_for(lambda: ended_and_reaped(exec_log, 2) and len(journaled(out)) >= 2
+             and (args.ranks == 0 or not journaled(out, after_last_commit=True)),
              "two tasks finished, journaled (and written to the file)", job=job)
     filler = fill(disk)
     with open(work / "blob", "w") as f:

@@ -176,18 +176,19 @@ def started_sweep(args, work, out, n_tasks, env=None, options=()):
         "--", args.task, "staged", "2"]
     job = start(args.mpisweep, ["run"] + sweep, args.ranks, env or sweep_env(work))
     open_gates(work, 0, 0)
-    wait_for(lambda: len(ended(work / "exec.log")) >= 2 and os.path.exists(str(out) + ".owner") and not any(
-        os.path.exists(f"/proc/{pid}") for pid in ended_pids(work / "exec.log")),
+    wait_for(lambda: ended_and_reaped(work / "exec.log", 2) and os.path.exists(str(out) + ".owner"),
              "two tasks finished", job=job)
     return job, sweep
 
 
-def ended_pids(log_path):
-    """The processes of the executions that logged their end. A task logs "end" just before
-    it exits: until its worker has reaped it, a stop signal still cancels it (a cancelled task
-    stays pending and runs again), so a test that stops a sweep after tasks finished waits for
-    them to be gone."""
-    return [pid for event, _, _, pid, _ in read_log(log_path) if event == "end"]
+def ended_and_reaped(log_path, count):
+    """At least `count` tasks logged their end and the processes of all that did are gone (a
+    zombie still counts: its worker has not reaped it). A task logs "end" just before it
+    exits: until its worker has reaped it, a stop signal still cancels it (a cancelled task
+    stays pending and runs again), so a test that stops a sweep after tasks finished waits
+    for this."""
+    pids = [pid for event, _, _, pid, _ in read_log(log_path) if event == "end"]
+    return len(ended(log_path)) >= count and not any(os.path.exists(f"/proc/{pid}") for pid in pids)
 
 
 def interrupted_sweep(args, work, out, n_tasks, env=None, options=()):
