@@ -24,6 +24,7 @@
 #include "exec/task_report.hpp"
 #include "mpisweep/ids.hpp"
 #include "mpisweep/task.hpp"
+#include "transport/run_column.hpp"
 #include "transport/wire_archive.hpp"
 
 namespace mpisweep {
@@ -147,8 +148,8 @@ struct TaskBatch {
             throw std::logic_error("task batch with columns of unequal length");
         std::uint64_t n = ids.size();
         ar& n;
-        serialize_column(ar, ids, n);
-        serialize_column(ar, attempts, n);
+        serialize_runs(ar, ids, n, std::uint64_t{1});
+        serialize_runs(ar, attempts, n, std::int32_t{0});
         // GPUs: one length, then the columns only when a copy has any.
         if (!gpu_counts.empty() && gpu_counts.size() != ids.size()) gpu_counts.resize(ids.size(), 0);
         std::uint64_t g = gpus.size();
@@ -215,13 +216,13 @@ public:
                                           field_ids_.size(), doubles_.size(),    ints_.size(),
                                           strings_.size(),   array_sizes_.size()};
         ar& boost::serialization::make_array(n.data(), n.size());
-        serialize_column(ar, ids_, n[0]);
-        serialize_column(ar, attempts_, n[0]);
-        serialize_column(ar, outcomes_, n[0]);
+        serialize_runs(ar, ids_, n[0], std::uint64_t{1});
+        serialize_runs(ar, attempts_, n[0], std::int32_t{0});
+        serialize_runs(ar, outcomes_, n[0], std::uint8_t{0});
         serialize_column(ar, starts_, n[0]);
         serialize_column(ar, walls_, n[0]);
-        serialize_column(ar, exit_codes_, n[0]);
-        serialize_column(ar, fields_per_row_, n[0]);
+        serialize_runs(ar, exit_codes_, n[0], std::int32_t{0});
+        serialize_runs(ar, fields_per_row_, n[0], std::uint16_t{0});
         // Errors and results: side tables, all empty in a batch of tasks that returned nothing
         // and did not fail (one test then, not nine empty columns).
         if ((n[1] | n[2] | n[3] | n[4] | n[5] | n[6] | n[7]) != 0) {

@@ -273,13 +273,16 @@ TEST(Messages, AHugeLengthIsRejectedBeforeAllocating) {
 }
 
 TEST(Messages, FieldsThatDoNotFitTogetherAreRejected) {
-    // One row: ids, attempts, then the outcome byte. An outcome of 7 is no Outcome.
+    // One row: the 8 lengths; ids, attempts, then the outcome byte, each column after its run
+    // count (0: raw, as one row is). An outcome of 7 is no Outcome.
     ReportBatch one;
     TaskReport r;
     r.task = TaskId(1);
     one.add(std::move(r));
     Bytes bytes = encode(one);
-    const std::size_t outcome_at = 8 * sizeof(std::uint64_t) + sizeof(std::uint64_t) + sizeof(std::int32_t);
+    constexpr std::size_t runs = sizeof(std::uint64_t);
+    const std::size_t outcome_at =
+        8 * sizeof(std::uint64_t) + runs + sizeof(std::uint64_t) + runs + sizeof(std::int32_t) + runs;
     ASSERT_EQ(bytes[outcome_at], 0);
     bytes[outcome_at] = 7;
     ReportBatch back;
@@ -289,6 +292,67 @@ TEST(Messages, FieldsThatDoNotFitTogetherAreRejected) {
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("corrupt report batch"), std::string::npos) << e.what();
     }
+}
+
+TEST(Messages, ConsecutiveIdsTravelAsRuns) {
+    // A batch of fresh copies (ids in a row, attempt 1) is a few runs, not 12 bytes a copy:
+    // it stays under MPI's eager limit.
+    TaskBatch fresh;
+    for (std::uint64_t t = 1000; t < 31000; ++t) fresh.add(TaskId(t), 1);
+    fresh.add(TaskId(5), 3);  // a retry at the end
+    const Bytes bytes = encode(fresh);
+    EXPECT_LT(bytes.size(), 100u);
+    TaskBatch back;
+    decode(bytes, bytes.size(), back);
+    EXPECT_EQ(back.ids, fresh.ids);
+    EXPECT_EQ(back.attempts, fresh.attempts);
+
+    // Ids with no runs go raw, no larger than before.
+    TaskBatch scattered;
+    for (std::uint64_t t = 0; t < 1000; ++t) scattered.add(TaskId(t * 7), static_cast<int>(t % 3) + 1);
+    const Bytes raw = encode(scattered);
+    EXPECT_LE(raw.size(), 1000u * 12 + 64);
+    decode(raw, raw.size(), back);
+    EXPECT_EQ(back.ids, scattered.ids);
+    EXPECT_EQ(back.attempts, scattered.attempts);
+
+    // Reports of a run of tasks: their ids, attempts, outcomes as runs; back row by row.
+    ReportBatch reports;
+    for (std::uint64_t t = 40; t < 4040; ++t) {
+        TaskReport r;
+        r.task = TaskId(t);
+        r.attempt = 1;
+        r.outcome = t == 100 ? Outcome::Failed : Outcome::Done;
+        r.wall_s = static_cast<double>(t) * 1e-6;
+        reports.add(std::move(r));
+    }
+    const Bytes report_bytes = encode(reports);
+    EXPECT_LT(report_bytes.size(), 4000u * 17);  // the two doubles a row, and a little
+    ReportBatch reports_back;
+    decode(report_bytes, report_bytes.size(), reports_back);
+    std::uint64_t expect = 40;
+    reports_back.for_each_row([&](const ReportRow& row) {
+        EXPECT_EQ(row.task.value(), expect);
+        EXPECT_EQ(row.outcome, expect == 100 ? Outcome::Failed : Outcome::Done);
+        EXPECT_EQ(row.wall_s, static_cast<double>(expect) * 1e-6);
+        ++expect;
+    });
+    EXPECT_EQ(expect, 4040u);
+}
+
+TEST(Messages, ARunPastItsColumnIsRejected) {
+    TaskBatch fresh;
+    for (std::uint64_t t = 0; t < 100; ++t) fresh.add(TaskId(t), 1);
+    Bytes bytes = encode(fresh);
+    // Row count, then the id column's run count (1), its first id, then the run's length.
+    const std::size_t length_at = 3 * sizeof(std::uint64_t);
+    std::uint32_t length = 0;
+    std::memcpy(&length, bytes.data() + length_at, sizeof length);
+    ASSERT_EQ(length, 100u);
+    length = 101;
+    std::memcpy(bytes.data() + length_at, &length, sizeof length);
+    TaskBatch back;
+    EXPECT_THROW(decode(bytes, bytes.size(), back), WireError);
 }
 
 TEST(Messages, AMessageOfAnotherTypeIsRejected) {
