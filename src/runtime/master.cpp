@@ -29,7 +29,7 @@ Master::Master(Transport& transport, const Grid& grid, const Options& options, R
       workers_(std::move(workers)),
       signals_(signals),
       notify_(options.observer),
-      sizer_(options.batch_target.count(), options.scheduler.prefetch) {
+      sizer_(options.batch_target.count(), options.scheduler.prefetch, workers_.size()) {
     if (options_.deadline) {
         // On the monotonic clock, which does not jump when the wall clock is set.
         const double left =

@@ -4,6 +4,12 @@
 
 namespace mpisweep {
 
+BatchSizer::BatchSizer(double target_s, int base_prefetch, std::size_t workers)
+    : target_s_(target_s),
+      base_(base_prefetch),
+      most_(static_cast<int>(
+          std::min<std::size_t>(2 * kMaxBatch - 1, kInFlightBudget / std::max<std::size_t>(workers, 1)))) {}
+
 int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     if (tasks == 0 || target_s_ <= 0) return base_;
     const double mean = wall_sum_s / static_cast<double>(tasks);
@@ -12,7 +18,7 @@ int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     // runs while the next is on its way.
     const double fit = target_s_ / std::max(mean_s_, 1e-9);
     const int batch = fit >= kMaxBatch ? kMaxBatch : std::max(1, static_cast<int>(fit));
-    const int want = std::max(base_, 2 * batch - 1);
+    const int want = std::max(base_, std::min(most_, 2 * batch - 1));
     // Change only on a clear shift (a factor of 2): every change rebuilds the scheduler's
     // free lists, and measured durations jitter.
     if (prefetch_ < 0 || want > 2 * prefetch_ || 2 * want < prefetch_) prefetch_ = want;

@@ -9,16 +9,24 @@ namespace mpisweep {
 /// Learns the typical task duration from reports and turns it into a prefetch depth.
 class BatchSizer {
 public:
-    BatchSizer(double target_s, int base_prefetch) : target_s_(target_s), base_(base_prefetch) {}
+    /// `workers` share kInFlightBudget: the copies queued on all of them at once.
+    BatchSizer(double target_s, int base_prefetch, std::size_t workers);
     /// Adds the wall time of `tasks` finished tasks; returns the prefetch depth to use.
     int observe(double wall_sum_s, std::size_t tasks);
     int prefetch() const { return prefetch_; }
 
-    static constexpr int kMaxBatch = 4096;  ///< tasks per message at most
+    /// Tasks per message at most. Fresh copies travel as runs of ids (transport/run_column.hpp),
+    /// so a full batch is a small message; the limit keeps a worker's queue to what it runs
+    /// in a few milliseconds even when its tasks take nanoseconds.
+    static constexpr int kMaxBatch = 32768;
+    /// Copies queued on all workers together at most, so that the master's memory for them
+    /// (~100 bytes a copy) does not grow with the number of workers times kMaxBatch.
+    static constexpr std::size_t kInFlightBudget = std::size_t{1} << 20;
 
 private:
     double target_s_;
     int base_;
+    int most_;  // prefetch at most: this worker's share of kInFlightBudget
     int prefetch_ = -1;
     double mean_s_ = -1;  // moving average of the task duration; < 0: nothing seen yet
 };
