@@ -126,10 +126,60 @@ void Scheduler::Impl::fill_level(std::size_t level, Seconds now, std::vector<Ass
     carry.swap(carry_next);
 }
 
+/// The breadth-first walk below, for fresh tasks only, by counts: every listed worker is raised
+/// to a common level (the lowest first; what does not divide evenly goes one more to the first
+/// in worker order), and each takes its share as runs of consecutive ids, not one id per visit.
+/// Interleaved ids would make each batch a message of 12 bytes a copy instead of a few runs
+/// (transport/run_column.hpp), and the file's rows scattered points instead of hyperslabs.
+/// Only where workers hold many copies (automatic batching of short tasks): with a few each,
+/// runs would be a few ids long anyway, and the walk hands the lowest pending ids out first,
+/// one per idle worker, so that a sweep stopped early has settled the lowest ids.
+bool Scheduler::Impl::fill_fresh_evenly(Seconds now, std::vector<Assignment>& out) {
+    const std::size_t top = free.level_count();  // a worker there holds all it may
+    if (top < kEvenFillSlots || !returned.empty() || stop_by || gate != nullptr) return false;
+    std::vector<std::pair<std::size_t, std::int32_t>>& listed = listed_scratch;
+    listed.clear();
+    for (std::size_t level = free.next_level(0); level < top; level = free.next_level(level + 1)) {
+        const WorkerSet& at = free.workers_at(level);
+        for (std::int32_t w = at.next(0); w >= 0; w = at.next(w + 1)) listed.emplace_back(level, w);
+    }
+    if (listed.empty()) return true;
+    // The water level: the n lowest workers raised from `level` to the next one up, while
+    // the pending tasks last.
+    std::uint64_t left = counts.pending;
+    std::size_t level = listed.front().first, n = 0, extra = 0;
+    for (;;) {
+        while (n < listed.size() && listed[n].first <= level) ++n;
+        const std::size_t next = n < listed.size() ? listed[n].first : top;
+        const std::uint64_t cost = static_cast<std::uint64_t>(next - level) * n;
+        if (cost >= left) {
+            level += static_cast<std::size_t>(left / n);
+            extra = static_cast<std::size_t>(left % n);
+            break;
+        }
+        left -= cost;
+        level = next;
+        if (level == top) break;
+    }
+    std::sort(listed.begin(), listed.begin() + static_cast<std::ptrdiff_t>(n),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
+    for (std::size_t i = 0; i < n && counts.pending > 0; ++i) {
+        const auto [at, w] = listed[i];
+        std::size_t want = level - at + (i < extra ? 1 : 0);
+        while (want > 0) {
+            const std::size_t placed = place_fresh(w, want, now, out);
+            if (placed == 0) break;
+            want -= placed;
+        }
+    }
+    return true;
+}
+
 /// Breadth-first: every worker with k copies gets one before any gets k + 2, in worker order
 /// within a level. Levels are not updated during the walk: the workers given a copy at level
 /// k are carried to k + 1 and merged (by index) with those listed there.
 void Scheduler::Impl::fill_free_slots(Seconds now, std::vector<Assignment>& out) {
+    if (fill_fresh_evenly(now, out)) return;
     const std::size_t end = free.level_count();
     carry.clear();
     for (std::size_t level = free.next_level(0); level < end && counts.pending > 0;) {

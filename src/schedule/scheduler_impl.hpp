@@ -75,6 +75,8 @@ struct Scheduler::Impl {
     std::unordered_map<int, std::int32_t> worker_index;
     FreeLevels free;
     std::vector<std::int32_t> carry, carry_next;  // assign()'s walk, kept for their storage
+    std::vector<std::pair<std::size_t, std::int32_t>>
+        listed_scratch;  // (level, worker), for fill_fresh_evenly
 
     DurationHistogram durations;
     // The master polls assign() in a loop. When a speculation scan finds nothing, nothing
@@ -153,6 +155,11 @@ struct Scheduler::Impl {
     std::size_t fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
                            std::vector<Assignment>& out);
     void fill_free_slots(Seconds now, std::vector<Assignment>& out);
+    /// fill_free_slots' counts, each worker's share as runs of fresh ids. Only with at least
+    /// kEvenFillSlots slots a worker and without returned tasks, a deadline or a gate; false:
+    /// not done.
+    bool fill_fresh_evenly(Seconds now, std::vector<Assignment>& out);
+    static constexpr std::size_t kEvenFillSlots = 16;
     /// Gives every worker in `level` (and those carried up to it) one pending task.
     void fill_level(std::size_t level, Seconds now, std::vector<Assignment>& out);
     std::optional<std::uint64_t> take_pending_for(std::int32_t w);

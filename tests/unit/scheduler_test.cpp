@@ -82,6 +82,41 @@ TEST(SchedulerDispatch, PrefetchFillsIdleWorkersFirstThenBreadthFirst) {
     EXPECT_EQ(pairs(many.assign(1.0)), (Pairs{{2, 9}})) << "one slot freed, one task";
 }
 
+// Automatic batching of short tasks: workers with many free slots get the walk's counts (the
+// emptiest raised first, evenly), each worker's share one run of consecutive ids, so that a
+// batch is a few runs on the wire and the file's rows come in long runs.
+TEST(SchedulerDispatch, ManySlotsAreFilledEvenlyWithRunsOfIds) {
+    SchedulerOptions o = plain();
+    o.prefetch = 31;  // 32 copies a worker
+    SchedulerDriver d(1000, 3, o);
+    ASSERT_EQ(d.assign(0).size(), 96u);
+    for (int w = 1; w <= 3; ++w) {
+        const std::vector<std::uint64_t> held = d.held_tasks(w);
+        ASSERT_EQ(held.size(), 32u) << "worker " << w;
+        for (std::size_t i = 1; i < held.size(); ++i) EXPECT_EQ(held[i], held[i - 1] + 1) << "worker " << w;
+    }
+    // Loads 12, 27 and 32 copies: workers 1 and 2 filled up, each by one run.
+    for (int i = 0; i < 20; ++i) d.done(1, d.held(1).front().task, 1.0);
+    for (int i = 0; i < 5; ++i) d.done(2, d.held(2).front().task, 1.0);
+    const std::vector<Assignment> refill = d.assign(1.0);
+    ASSERT_EQ(refill.size(), 25u);
+    EXPECT_EQ(d.held(1).size(), 32u);
+    EXPECT_EQ(d.held(2).size(), 32u);
+    std::uint64_t next = 96;
+    for (const Assignment& a : refill) EXPECT_EQ(a.task.value(), next++) << "one run per worker, in order";
+
+    // Fewer tasks than free slots: the emptiest first, the rest shared evenly.
+    SchedulerDriver few(50, 3, o);
+    ASSERT_EQ(few.assign(0).size(), 50u);
+    EXPECT_EQ(few.held(1).size(), 17u);
+    EXPECT_EQ(few.held(2).size(), 17u);
+    EXPECT_EQ(few.held(3).size(), 16u);
+    for (int w = 1; w <= 3; ++w) {
+        const std::vector<std::uint64_t> held = few.held_tasks(w);
+        EXPECT_EQ(held.back() - held.front() + 1, held.size()) << "worker " << w << ": one run";
+    }
+}
+
 // What status --running shows: each worker's copies in its order, the front one running
 // since it was handed out or since the copy before it was answered, the others queued.
 TEST(SchedulerDispatch, HeldCopiesAreEachWorkersQueueWithTheFrontOneRunning) {
