@@ -9,6 +9,8 @@ namespace mpisweep {
 namespace {
 // A task may call cancelled() in a tight loop: look for messages at most this often.
 constexpr double kCancelPollInterval = 1e-3;
+// Between tasks, how often a worker lets its sends in flight move on.
+constexpr double kProgressInterval = 20e-6;
 // The longest an idle worker waits without looking at the signals.
 constexpr double kLookInterval = 0.05;
 }  // namespace
@@ -65,6 +67,11 @@ bool Worker::step() {
     if (stop_) {
         say_bye();
     } else if (!queue_.empty()) {
+        if (now - last_progress_ >= kProgressInterval) {
+            // A large report still going out moves only while this rank calls MPI.
+            last_progress_ = now;
+            transport_.progress();
+        }
         run_next(now);
     }
     return true;

@@ -98,7 +98,8 @@ private:
     WorkerInfo copy_info_;  ///< info_for()'s, reused
     double last_report_ = 0;
     double heartbeat_interval_ = 0;
-    double last_sent_ = 0;  ///< when this worker last sent the master anything
+    double last_sent_ = 0;      ///< when this worker last sent the master anything
+    double last_progress_ = 0;  ///< when it last let its sends in flight move (MPI progress)
     /// Wall clock time minus the worker's clock, read again with each report sent: a task's
     /// start costs no reading of its own.
     double unix_offset_ = 0;

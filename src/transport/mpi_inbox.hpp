@@ -49,6 +49,13 @@ public:
         return current_ && (source == kAnySource || current_->envelope.source == source);
     }
 
+    /// A large message is on its way: its data moves only while this rank calls MPI.
+    bool arriving() const {
+        for (const Arrival& a : arrivals_)
+            if (!a.complete) return true;
+        return false;
+    }
+
     /// Receives the message ready() returned last.
     template <class T>
     void receive(const Envelope& e, T& value) {

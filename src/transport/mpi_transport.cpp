@@ -1,6 +1,7 @@
 #include "transport/mpi_transport.hpp"
 
 #include <cstdlib>
+#include <thread>
 
 namespace mpisweep {
 
@@ -10,7 +11,10 @@ MpiTransport::MpiTransport(const boost::mpi::communicator& comm, std::chrono::mi
 
 std::optional<Envelope> MpiTransport::probe(int source) {
     std::optional<Envelope> e = inbox_.ready(source);
-    if (e) backoff_.reset();
+    if (e) {
+        backoff_.reset();
+        transfer_since_ = -1;  // messages are moving: the next transfer may spin again
+    }
     return e;
 }
 
@@ -20,6 +24,21 @@ void MpiTransport::wait(int source, double until) {
     // (~100 ns here, as much as a probe) is read only once the back-off sleeps: the spin
     // before is short. A large message still arriving is tested on each look.
     for (;;) {
+        if (transferring()) {
+            // Without a single-copy mechanism a message over the eager limit moves a
+            // fragment at a time, each when both ranks call MPI: a nap here would stall it.
+            const double now = monotonic_seconds();
+            if (transfer_since_ < 0) transfer_since_ = now;
+            if (now >= until) return;
+            if (now - transfer_since_ < kTransferSpin) {
+                sends_.reap();
+                std::this_thread::yield();
+                if (inbox_.ready(source)) break;
+                continue;
+            }
+        } else {
+            transfer_since_ = -1;
+        }
         if (backoff_.sleeping()) {
             const double now = monotonic_seconds();
             if (now >= until) return;
@@ -27,11 +46,10 @@ void MpiTransport::wait(int source, double until) {
         } else {
             backoff_.idle();
         }
-        if (inbox_.ready(source)) {
-            backoff_.reset();
-            return;
-        }
+        if (inbox_.ready(source)) break;
     }
+    backoff_.reset();
+    transfer_since_ = -1;
 }
 
 void MpiTransport::abort(int code) {

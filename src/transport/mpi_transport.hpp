@@ -45,6 +45,13 @@ public:
     [[noreturn]] void abort(int code) override;
 
 private:
+    /// A send not complete or a large message arriving: wait() yields instead of napping, for
+    /// the first kTransferSpin of such a stretch (a peer that hangs or runs a long task
+    /// before it calls MPI again must not keep this rank's core busy).
+    bool transferring() const { return !sends_.empty() || inbox_.arriving(); }
+    static constexpr double kTransferSpin = 2e-3;
+    double transfer_since_ = -1;  ///< monotonic seconds; < 0: no transfer seen in flight
+
     template <class T>
     void post(int dest, Tag tag, const T& message) {
         sends_.post(dest, static_cast<int>(tag), message);
