@@ -135,6 +135,17 @@ bool FileWriter::every_task_done() {
 // of its bounding box, so one selection over ids 10^14 apart would visit ~10^9 chunks.
 constexpr RowId kSegmentGap = RowId{8} * 65536;
 
+// A segment of long runs (several workers' batches of consecutive ids, interleaved) ends
+// before it needs more hyperslabs than h5::select_rows unites: past that it would select
+// every row as a point (docs/hdf5-layout.md, "Write path": points cost more from runs of
+// 16 ids up).
+namespace {
+constexpr std::size_t kLongRun = 16;
+bool long_runs_full(std::size_t runs, std::size_t rows) {
+    return runs >= h5::kMaxHyperslabRuns && rows >= runs * kLongRun;
+}
+}  // namespace
+
 void FileWriter::write(Staging& staging) {
     TaskRows& rows = staging.rows;
     if (rows.empty()) return;
@@ -143,10 +154,19 @@ void FileWriter::write(Staging& staging) {
     write_nodes(staging.nodes);
     widen_columns(staging);
     std::size_t first = 0;
+    std::size_t runs = 1;  // of consecutive ids in the segment so far
     for (std::size_t i = 1; i <= rows.n; ++i) {
-        if (i < rows.n && rows.ids[i] - rows.ids[i - 1] <= kSegmentGap) continue;
+        if (i < rows.n) {
+            const RowId gap = rows.ids[i] - rows.ids[i - 1];
+            if (gap == 1) continue;
+            if (gap <= kSegmentGap && !long_runs_full(runs, i - first)) {
+                ++runs;
+                continue;
+            }
+        }
         write_segment(staging, first, i);
         first = i;
+        runs = 1;
     }
     for (std::size_t i = 0; i < rows.n; ++i) {  // once written: a failed write is retried whole
         if (rows.status[i] == static_cast<std::int8_t>(TaskStatus::Failed))
