@@ -24,6 +24,7 @@ void MpiTransport::wait(int source, double until) {
     // (~100 ns here, as much as a probe) is read only once the back-off sleeps: the spin
     // before is short. A large message still arriving is tested on each look.
     for (;;) {
+        if (!sends_.empty()) sends_.reap();  // an eager send completes on its first test
         if (transferring()) {
             // Without a single-copy mechanism a message over the eager limit moves a
             // fragment at a time, each when both ranks call MPI: a nap here would stall it.
@@ -31,7 +32,6 @@ void MpiTransport::wait(int source, double until) {
             if (transfer_since_ < 0) transfer_since_ = now;
             if (now >= until) return;
             if (now - transfer_since_ < kTransferSpin) {
-                sends_.reap();
                 std::this_thread::yield();
                 if (inbox_.ready(source)) break;
                 continue;

@@ -41,7 +41,9 @@ void serialize_runs(Archive& ar, std::vector<T>& column, std::uint64_t n, T step
         return;
     }
     if constexpr (Archive::is_loading::value) {
-        if (runs > n) throw WireError("a column of " + std::to_string(n) + " rows in " + std::to_string(runs) + " runs");
+        if (runs > n)
+            throw WireError("a column of " + std::to_string(n) + " rows in " + std::to_string(runs) +
+                            " runs");
         column.clear();
         column.reserve(static_cast<std::size_t>(n));
         for (std::uint64_t r = 0; r < runs; ++r) {
@@ -49,8 +51,10 @@ void serialize_runs(Archive& ar, std::vector<T>& column, std::uint64_t n, T step
             std::uint32_t length = 0;
             ar& value;
             ar& length;
-            if (length == 0 || length > n - column.size()) throw WireError("a run past the end of its column");
-            for (std::uint32_t k = 0; k < length; ++k, value = static_cast<T>(value + step)) column.push_back(value);
+            if (length == 0 || length > n - column.size())
+                throw WireError("a run past the end of its column");
+            for (std::uint32_t k = 0; k < length; ++k, value = static_cast<T>(value + step))
+                column.push_back(value);
         }
         if (column.size() != n) throw WireError("a column shorter than its length");
     } else {

@@ -1,8 +1,8 @@
 // How many copies a worker is given to hold: what fits the batch target, at most a message's
 // worth twice, and never more than the workers' share of the master's budget.
-#include <gtest/gtest.h>
-
 #include "schedule/batch_sizer.hpp"
+
+#include <gtest/gtest.h>
 
 namespace mpisweep {
 namespace {
@@ -15,7 +15,8 @@ TEST(BatchSizer, ShortTasksFillTheTargetUpToTwoFullMessages) {
 }
 
 TEST(BatchSizer, ManyWorkersShareTheInFlightBudget) {
-    for (std::size_t workers : {std::size_t{16}, std::size_t{1000}, std::size_t{10000}, std::size_t{100000}}) {
+    for (std::size_t workers :
+         {std::size_t{16}, std::size_t{1000}, std::size_t{10000}, std::size_t{100000}}) {
         BatchSizer sizer(2e-3, 1, workers);
         const int prefetch = sizer.observe(1000 * 50e-9, 1000);
         EXPECT_GE(prefetch, 1) << workers;
