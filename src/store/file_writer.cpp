@@ -223,7 +223,7 @@ void FileWriter::flush() {
 namespace {
 [[noreturn]] void sync_failed(const std::string& path, int error) {
     // EIO, ENOSPC (a write-back that found no space): the disk's fault, a stop, not a bug.
-    if (is_storage_errno(error)) throw StoreWriteError("the results file", path, error);
+    if (auto failure = storage_failure("the results file", path, error)) throw *failure;
     throw StoreError("results file '" + path + "': cannot fsync: " + std::strerror(error));
 }
 }  // namespace

@@ -19,7 +19,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error) {
     // A full or failing disk is not the journal's fault: the caller stops the sweep on it.
-    if (is_storage_errno(error)) throw StoreWriteError("the journal", path, error);
+    if (auto failure = storage_failure("the journal", path, error)) throw *failure;
     throw StoreError("journal '" + path + "': cannot " + what + ": " + std::strerror(error));
 }
 

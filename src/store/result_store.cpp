@@ -29,6 +29,11 @@ bool is_storage_errno(int error) {
     return error == ENOSPC || error == EDQUOT || error == EFBIG || error == EIO;
 }
 
+std::optional<StoreWriteError> storage_failure(const std::string& what, const std::string& path, int error) {
+    if (!is_storage_errno(error)) return std::nullopt;
+    return StoreWriteError(what, path, error);
+}
+
 // ---- recording ---------------------------------------------------------------------------
 
 void ResultStore::Impl::refuse_row(TaskId id, TaskStatus status) const {
@@ -125,9 +130,10 @@ bool ResultStore::Impl::absorb_write_failure() {
         note_failure(e);
         return true;
     } catch (const h5::H5Error& e) {
-        if (!is_storage_errno(e.system_error())) return false;
-        note_failure(StoreWriteError("the results file", path, e.system_error()));
-        return true;
+        const std::optional<StoreWriteError> failure =
+            storage_failure("the results file", path, e.system_error());
+        if (failure) note_failure(*failure);
+        return failure.has_value();
     } catch (...) {
         return false;
     }

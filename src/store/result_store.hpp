@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,6 +47,9 @@ private:
 
 /// ENOSPC, EDQUOT, EFBIG, EIO: the write errors that say the disk, not the data, is at fault.
 bool is_storage_errno(int error);
+/// The rule in one place: `error` met writing `what` ("the results file", "the journal") at
+/// `path` is a StoreWriteError when the disk is at fault, and nothing (nullopt) otherwise.
+std::optional<StoreWriteError> storage_failure(const std::string& what, const std::string& path, int error);
 
 /// HDF5's own clean-up at exit turned off (H5dont_atexit); a program calls it before any HDF5
 /// call. A results file whose disk filled up is abandoned open (it cannot be closed: see

@@ -109,8 +109,9 @@ ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
         try {
             store::write_new_file(pending.path(), grid, identity_of(header));
         } catch (const h5::H5Error& e) {
-            if (is_storage_errno(e.system_error()))  // one line, not HDF5's stack
-                throw StoreWriteError("the results file", pending.path(), e.system_error());
+            // One line, not HDF5's stack.
+            if (auto failure = storage_failure("the results file", pending.path(), e.system_error()))
+                throw *failure;
             throw StoreError("cannot create results file '" + path + "': " + e.what());
         }
         pending.commit();

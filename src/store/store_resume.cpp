@@ -117,8 +117,8 @@ std::unique_ptr<ResultStore::Impl> repair(std::unique_ptr<ResultStore::Impl> imp
     } catch (const StoreError&) {
         throw;
     } catch (const h5::H5Error& e) {
-        if (is_storage_errno(e.system_error()))  // one line, not HDF5's stack
-            throw StoreWriteError("the results file", path, e.system_error());
+        // One line, not HDF5's stack.
+        if (auto failure = storage_failure("the results file", path, e.system_error())) throw *failure;
         throw StoreError(
             not_resumable(path, std::string("rebuilding it from its journal failed: ") + e.what()));
     } catch (const std::exception& e) {
