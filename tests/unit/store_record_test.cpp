@@ -135,6 +135,40 @@ TEST(Store, ALargeBatchInReverseOrderKeepsTheLastRecordOfEachId) {
     }
 }
 
+// Several workers' batches of consecutive ids, interleaved, with gaps: one flush of more runs
+// than one hyperslab selection takes (the writer splits it into segments), then scattered ids
+// (a point selection). Every row lands in its place; the gaps stay pending.
+TEST(Store, InterleavedRunsOfIdsLandInTheirRows) {
+    TempDir dir;
+    Grid grid;
+    grid.add(Axis::range("i", 0, 40000));
+    StoreOptions options = options_for(dir.file("r.h5"));
+    options.flush_rows = 100000;
+    auto store = ResultStore::create(grid, options);
+    const auto pending = [](std::uint64_t id) { return (id / 50) % 7 == 3 || (id >= 30000 && id % 3 != 0); };
+    for (std::uint64_t w = 0; w < 4; ++w)  // worker w's runs of 50: 200w + 0..49, 200w + 200 ...
+        for (std::uint64_t first = 50 * w; first < 30000; first += 200)
+            for (std::uint64_t id = first; id < first + 50; ++id)
+                if (!pending(id)) store.record(done(id, {{"loss", static_cast<double>(id)}}));
+    store.flush();
+    for (std::uint64_t id = 39999; id >= 30000; --id)
+        if (!pending(id)) store.record(done(id, {{"loss", static_cast<double>(id)}}));
+    store.close();
+    Reader file(dir.file("r.h5"));
+    auto loss = file.doubles("results/loss");
+    auto status = file.statuses();
+    ASSERT_EQ(status.size(), 40000u);
+    for (std::uint64_t id = 0; id < 40000; ++id) {
+        if (pending(id)) {
+            ASSERT_EQ(status[id], TaskStatus::Pending) << "task " << id;
+            ASSERT_TRUE(std::isnan(loss[id])) << "task " << id;
+        } else {
+            ASSERT_EQ(status[id], TaskStatus::Done) << "task " << id;
+            ASSERT_EQ(loss[id], static_cast<double>(id)) << "task " << id;
+        }
+    }
+}
+
 TEST(Store, StringAndArrayResultsHaveTheirOwnShapes) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
