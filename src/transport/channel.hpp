@@ -71,7 +71,10 @@ public:
             MPISWEEP_MPI_CHECK(MPI_Test(&pending_[i].request, &done, MPI_STATUS_IGNORE));
             if (!done) {
                 pending_[kept++] = std::move(pending_[i]);
-            } else if (pending_[i].buffer && spare_.size() < kSpareBuffers) {
+                continue;
+            }
+            ++completed_;
+            if (pending_[i].buffer && spare_.size() < kSpareBuffers) {
                 spare_.push_back(std::move(pending_[i].buffer));
             }
         }
@@ -82,6 +85,8 @@ public:
         pending_.clear();
     }
     bool empty() const { return pending_.empty(); }
+    /// Sends that completed so far (a count that only grows).
+    std::uint64_t completed() const { return completed_; }
 
 private:
     struct Pending {
@@ -92,6 +97,7 @@ private:
     const boost::mpi::communicator& comm_;
     std::vector<Pending> pending_;
     std::vector<std::unique_ptr<PackedBuffer>> spare_;
+    std::uint64_t completed_ = 0;
 };
 
 }  // namespace mpisweep

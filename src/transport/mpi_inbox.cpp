@@ -94,6 +94,7 @@ bool MpiInbox::arrived(Arrival& a) {
         int flag = 0;
         MPISWEEP_MPI_CHECK(MPI_Test(&a.request, &flag, MPI_STATUS_IGNORE));
         a.complete = flag != 0;
+        completed_ += a.complete ? 1 : 0;
     }
     return a.complete;
 }

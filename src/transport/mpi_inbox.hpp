@@ -56,6 +56,9 @@ public:
         return false;
     }
 
+    /// Large messages that finished arriving so far (a count that only grows).
+    std::uint64_t completed() const { return completed_; }
+
     /// Receives the message ready() returned last.
     template <class T>
     void receive(const Envelope& e, T& value) {
@@ -104,6 +107,7 @@ private:
     std::deque<Arrival> arrivals_;
     std::vector<std::vector<char>> spare_;  ///< buffers of finished large receives, for reuse
     std::vector<char> small_ = std::vector<char>(kSmallBytes);  ///< where small messages land
+    std::uint64_t completed_ = 0;
 };
 
 }  // namespace mpisweep

@@ -11,10 +11,7 @@ MpiTransport::MpiTransport(const boost::mpi::communicator& comm, std::chrono::mi
 
 std::optional<Envelope> MpiTransport::probe(int source) {
     std::optional<Envelope> e = inbox_.ready(source);
-    if (e) {
-        backoff_.reset();
-        transfer_since_ = -1;  // messages are moving: the next transfer may spin again
-    }
+    if (e) backoff_.reset();
     return e;
 }
 
@@ -25,6 +22,11 @@ void MpiTransport::wait(int source, double until) {
     // before is short. A large message still arriving is tested on each look.
     for (;;) {
         if (!sends_.empty()) sends_.reap();  // an eager send completes on its first test
+        const std::uint64_t moved = sends_.completed() + inbox_.completed();
+        if (moved != transfers_done_) {  // transfers are moving: yield for the next ones too
+            transfers_done_ = moved;
+            transfer_since_ = -1;
+        }
         if (transferring()) {
             // Without a single-copy mechanism a message over the eager limit moves a
             // fragment at a time, each when both ranks call MPI: a nap here would stall it.
@@ -36,8 +38,6 @@ void MpiTransport::wait(int source, double until) {
                 if (inbox_.ready(source)) break;
                 continue;
             }
-        } else {
-            transfer_since_ = -1;
         }
         if (backoff_.sleeping()) {
             const double now = monotonic_seconds();
@@ -49,7 +49,6 @@ void MpiTransport::wait(int source, double until) {
         if (inbox_.ready(source)) break;
     }
     backoff_.reset();
-    transfer_since_ = -1;
 }
 
 void MpiTransport::abort(int code) {

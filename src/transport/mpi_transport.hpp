@@ -45,12 +45,14 @@ public:
     [[noreturn]] void abort(int code) override;
 
 private:
-    /// A send not complete or a large message arriving: wait() yields instead of napping, for
-    /// the first kTransferSpin of such a stretch (a peer that hangs or runs a long task
-    /// before it calls MPI again must not keep this rank's core busy).
+    /// A send not complete or a large message arriving: wait() yields instead of napping,
+    /// while transfers keep completing and for kTransferSpin after the last one did (a peer
+    /// that hangs, or runs a long task before it calls MPI again, must not keep this rank's
+    /// core busy; other messages arriving meanwhile do not extend it).
     bool transferring() const { return !sends_.empty() || inbox_.arriving(); }
     static constexpr double kTransferSpin = 2e-3;
-    double transfer_since_ = -1;  ///< monotonic seconds; < 0: no transfer seen in flight
+    double transfer_since_ = -1;        ///< monotonic seconds; < 0: none seen since one completed
+    std::uint64_t transfers_done_ = 0;  ///< sends and large receives completed, at the last look
 
     template <class T>
     void post(int dest, Tag tag, const T& message) {
