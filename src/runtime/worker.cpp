@@ -11,6 +11,8 @@ namespace {
 constexpr double kCancelPollInterval = 1e-3;
 // Between tasks, how often a worker lets its sends in flight move on.
 constexpr double kProgressInterval = 20e-6;
+// How long a worker waits at most, before its next task, for its reports to reach the master.
+constexpr double kSettleAtMost = 0.01;
 // The longest an idle worker waits without looking at the signals.
 constexpr double kLookInterval = 0.05;
 }  // namespace
@@ -67,7 +69,13 @@ bool Worker::step() {
     if (stop_) {
         say_bye();
     } else if (!queue_.empty()) {
-        if (now - last_progress_ >= kProgressInterval) {
+        if (settle_first_) {
+            // The last task was long or among the first: its report, if over MPI's eager
+            // limit, would otherwise move only after the next task (without a single-copy
+            // mechanism its data moves only while this rank calls MPI).
+            settle_first_ = false;
+            transport_.settle(now + std::clamp(last_wall_, report_interval_, kSettleAtMost));
+        } else if (now - last_progress_ >= kProgressInterval) {
             // A large report still going out moves only while this rank calls MPI.
             last_progress_ = now;
             transport_.progress();
@@ -104,9 +112,18 @@ void Worker::run_next(double now) {
         report.outcome = Outcome::Cancelled;
     if (draining_ && report.outcome == Outcome::Failed) report.outcome = Outcome::Cancelled;
     running_.reset();
-    task_end_ = now + report.wall_s;
+    const double report_wall = report.wall_s;
+    task_end_ = now + report_wall;
     outbox_.add(std::move(report));
-    if (report_interval_ <= 0) send_reports();
+    // Batched reports go out at the next step that is due, which comes before the next task
+    // only once report_interval_ has passed: results of shorter tasks wait for the next task,
+    // however long it runs (at most report_interval_'s worth of work is held so). A worker's
+    // first tasks, whose length it cannot know yet, report at once.
+    const bool first = tasks_run_ < kReportEachFirst;
+    if (first) ++tasks_run_;
+    if (report_interval_ <= 0 || first) send_reports();
+    last_wall_ = report_wall;
+    settle_first_ = report_interval_ > 0 && (first || report_wall >= report_interval_);
 }
 
 void Worker::say_bye() {

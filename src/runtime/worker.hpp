@@ -97,6 +97,11 @@ private:
     const WorkerGpus* gpus_ = nullptr;
     WorkerInfo copy_info_;  ///< info_for()'s, reused
     double last_report_ = 0;
+    /// Tasks run so far, up to kReportEachFirst: those report at once, without batching.
+    int tasks_run_ = 0;
+    static constexpr int kReportEachFirst = 16;
+    double last_wall_ = 0;       ///< the last task's wall time
+    bool settle_first_ = false;  ///< let the reports reach the master before the next task
     double heartbeat_interval_ = 0;
     double last_sent_ = 0;      ///< when this worker last sent the master anything
     double last_progress_ = 0;  ///< when it last let its sends in flight move (MPI progress)

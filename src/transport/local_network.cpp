@@ -40,6 +40,7 @@ public:
 
     void progress() override {}
     void flush() override {}
+    bool settle(double) override { return true; }  // delivered when sent
     void wait(int source, double until) override {
         if (!probe(source)) net_.clock_.sleep_until(until);  // nobody else can send meanwhile
     }

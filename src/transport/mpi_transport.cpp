@@ -51,6 +51,15 @@ void MpiTransport::wait(int source, double until) {
     backoff_.reset();
 }
 
+bool MpiTransport::settle(double until) {
+    for (;;) {
+        sends_.reap();
+        if (sends_.empty()) return true;
+        if (monotonic_seconds() >= until) return false;
+        std::this_thread::yield();
+    }
+}
+
 void MpiTransport::abort(int code) {
     comm_.abort(code);
     std::_Exit(code);  // MPI_Abort does not return; this keeps [[noreturn]] honest

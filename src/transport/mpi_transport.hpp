@@ -41,6 +41,7 @@ public:
 
     void progress() override { sends_.reap(); }
     void flush() override { sends_.wait_all(); }
+    bool settle(double until) override;
     void wait(int source, double until) override;
     [[noreturn]] void abort(int code) override;
 

@@ -62,6 +62,9 @@ public:
     virtual void progress() = 0;
     /// Returns once every send completed.
     virtual void flush() = 0;
+    /// Lets the sends in flight complete, until `until` at the latest (on this transport's
+    /// clock); true when none is left.
+    virtual bool settle(double until) = 0;
     /// Returns when a message from `source` may be waiting, or at `until` at the latest
     /// (on this transport's clock). How it waits is the transport's business: it must not
     /// keep a core busy for long, and must not add much to a round trip.

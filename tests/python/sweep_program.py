@@ -46,6 +46,8 @@ ap.add_argument("--grid-forms", action="store_true",
 ap.add_argument("--on-result-raises", action="store_true", help="on_result raises at its 3rd call")
 ap.add_argument("--fail-setup-rank", type=int, default=-1, help="setup raises on this rank")
 ap.add_argument("--thread", action="store_true")
+ap.add_argument("--release", action="store_true",
+                help="task 0 returns a 40 KB array; the others wait for rank 0 to have its result")
 args = ap.parse_args()
 
 if args.mpi4py == "first":
@@ -115,6 +117,17 @@ def wait_for_rank0_thread():
         time.sleep(0.01)
 
 
+def wait_for_release():
+    """Whether rank 0 got task 0's result within 60 s (its on_result makes the file). Not
+    ctx.cancelled(): the worker must not get to call MPI while this task runs."""
+    deadline = time.monotonic() + 60
+    while not os.path.exists(os.path.join(args.log_dir, "released")):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def task(ctx):
     if args.keep:
         KEPT.append((ctx, ctx.params, ctx.task_id, dict(ctx.params)))
@@ -128,6 +141,8 @@ def task(ctx):
     if args.mode == "errors" and (x % 7 == 3 or (x % 7 == 5 and ctx.attempt == 1)):
         append(LOG, "raise " + line)
         raise ValueError(f"bad x={x} on attempt {ctx.attempt}")
+    if args.release:
+        released = x == 0 or wait_for_release()
     if args.task_ms:
         end = time.monotonic() + args.task_ms / 1000
         while time.monotonic() < end:
@@ -147,6 +162,8 @@ def task(ctx):
             "name": f"v{x}", "trio": np.arange(3, dtype=np.int16) * x, "pair": [x, 0.5],
             "u8": np.array([x % 256, 1], dtype=np.uint8), "skipped": None,
         })
+    if args.release:
+        result.update({"released": released, "big": np.arange(5000.0 if x == 0 else 1.0)})
     append(LOG, "finish " + line)
     return result
 
@@ -160,6 +177,8 @@ def on_result(task_id, params, result):
     if args.on_result_raises and len(ON_RESULT_CALLS) == 3:
         1 / 0
     append(os.path.join(args.log_dir, "on_result.log"), f"{task_id} {result['x2']!r}")
+    if args.release and task_id == 0:
+        append(os.path.join(args.log_dir, "released"), "task 0")
 
 
 if args.thread:

@@ -336,6 +336,18 @@ class Engine(unittest.TestCase):
                       result.stderr)
         self.assertNotIn(WORKER_RANKS[0], [r for _, _, r, _ in events(logs, "start")])
 
+    def test_the_first_result_reaches_rank_0_while_the_next_task_runs(self):
+        # Task 0 returns a 40 KB array (over MPI's eager limit); every other task waits for
+        # the file rank 0's on_result makes when task 0's result arrives. Held back behind
+        # the next task on task 0's worker, that result would come only after it: the tasks
+        # would give up after 60 s and say so.
+        self.sweep("release", "--tasks", 2 * WORKERS, "--release")
+        with h5py.File(self.work / "release.h5", "r") as f:
+            self.assertTrue((f["tasks/status"][:] == 1).all())
+            released = f["results/released"][:]
+            self.assertEqual(len(f["results/big"][0]), 5000)
+        self.assertTrue(released.all(), f"tasks that waited in vain: {np.flatnonzero(~released)}")
+
     def test_existing_file_is_a_usage_error_on_every_rank(self):
         logs, _ = self.sweep("twice", "--tasks", 4)
         before = os.stat(self.work / "twice.h5").st_mtime_ns
