@@ -74,7 +74,7 @@ bool Worker::step() {
             // limit, would otherwise move only after the next task (without a single-copy
             // mechanism its data moves only while this rank calls MPI).
             settle_first_ = false;
-            transport_.settle(now + std::clamp(last_wall_, report_interval_, kSettleAtMost));
+            transport_.settle(now + std::min(std::max(last_wall_, report_interval_), kSettleAtMost));
         } else if (now - last_progress_ >= kProgressInterval) {
             // A large report still going out moves only while this rank calls MPI.
             last_progress_ = now;
