@@ -58,35 +58,39 @@ void Scheduler::Impl::place_pending(std::int32_t w, std::uint64_t t, Seconds now
 
 std::size_t Scheduler::Impl::place_fresh(std::int32_t w, std::size_t want, Seconds now,
                                          std::vector<Assignment>& out) {
-    std::uint64_t first = 0;
-    const std::uint64_t k = tasks.take_fresh_run(want, first);
-    if (k == 0) return 0;
-    tasks.mark_running(first, k);
-    counts.pending -= k;
-    counts.running += k;
-    counts.in_flight += k;
-    ++generation;
     WorkerState& ws = worker(w);
     Copy copy;
     copy.dispatched = now;
-    for (std::uint64_t t = first; t < first + k; ++t) {
-        copy.task = t;
-        ws.queue.push_back(copy);
-        out.push_back(Assignment{ws.id, TaskId(t), 1, false, std::nullopt});
+    std::size_t placed = 0;
+    while (placed < want) {
+        std::uint64_t first = 0;
+        const std::uint64_t k = tasks.take_fresh_run(want - placed, first);
+        if (k == 0) break;
+        tasks.mark_running(first, k);
+        counts.pending -= k;
+        counts.running += k;
+        counts.in_flight += k;
+        for (std::uint64_t t = first; t < first + k; ++t) {
+            copy.task = t;
+            ws.queue.push_back(copy);
+            out.push_back(Assignment{ws.id, TaskId(t), 1, false, std::nullopt});
+        }
+        placed += static_cast<std::size_t>(k);
     }
-    free.mark_stale(w);
-    return static_cast<std::size_t>(k);
+    if (placed > 0) {
+        ++generation;
+        free.mark_stale(w);
+    }
+    return placed;
 }
 
 /// Gives worker `w`, holding `level` copies, one copy per level up to `stop` while tasks are
 /// pending; returns the level reached (below `stop` if it was skipped there).
 std::size_t Scheduler::Impl::fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
                                         std::vector<Assignment>& out) {
-    while (level < stop && returned.empty() && !stop_by && gate == nullptr) {
+    if (level < stop && returned.empty() && !stop_by && gate == nullptr) {
         // The common case: fresh ids in a row, no deadline to check copy by copy.
-        const std::size_t placed = place_fresh(w, stop - level, now, out);
-        if (placed == 0) return level;
-        level += placed;
+        return level + place_fresh(w, stop - level, now, out);
     }
     for (; level < stop && counts.pending > 0; ++level) {
         if (!fits_deadline(w, now)) break;
@@ -165,12 +169,7 @@ bool Scheduler::Impl::fill_fresh_evenly(Seconds now, std::vector<Assignment>& ou
               [](const auto& a, const auto& b) { return a.second < b.second; });
     for (std::size_t i = 0; i < n && counts.pending > 0; ++i) {
         const auto [at, w] = listed[i];
-        std::size_t want = level - at + (i < extra ? 1 : 0);
-        while (want > 0) {
-            const std::size_t placed = place_fresh(w, want, now, out);
-            if (placed == 0) break;
-            want -= placed;
-        }
+        place_fresh(w, level - at + (i < extra ? 1 : 0), now, out);
     }
     return true;
 }

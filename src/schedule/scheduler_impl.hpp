@@ -149,8 +149,9 @@ struct Scheduler::Impl {
     /// to speculate or to hit the deadline with.
     bool nothing_to_assign() const { return free.listed() == 0 && free.stale_workers().empty(); }
     void assign(Seconds now, std::vector<Assignment>& out);
-    /// Gives worker `w` fresh pending ids from the cursor on, up to `want` of them, in one
-    /// step; returns how many (0: none left). Only without returned tasks or a deadline.
+    /// Gives worker `w` fresh pending ids from the cursor on, up to `want` of them, in runs of
+    /// consecutive ids as the fresh pool has them; returns how many (fewer than `want`: none
+    /// left). Only without returned tasks or a deadline.
     std::size_t place_fresh(std::int32_t w, std::size_t want, Seconds now, std::vector<Assignment>& out);
     std::size_t fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
                            std::vector<Assignment>& out);

@@ -12,6 +12,16 @@ namespace {
 
 using namespace store_test;
 
+// A store of `tasks` tasks (i in 0..tasks) at dir/r.h5 whose records stay in one batch until
+// a flush or the close.
+ResultStore one_batch_store(const TempDir& dir, std::int64_t tasks) {
+    Grid grid;
+    grid.add(Axis::range("i", 0, tasks));
+    StoreOptions options = options_for(dir.file("r.h5"));
+    options.flush_rows = 100000;
+    return ResultStore::create(grid, options);
+}
+
 TEST(Store, RecordsOutOfOrderLandInTheirTaskRows) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
@@ -114,11 +124,7 @@ TEST(Store, TheLastRecordOfAnIdInABatchIsItsRow) {
 // its id's second record.
 TEST(Store, ALargeBatchInReverseOrderKeepsTheLastRecordOfEachId) {
     TempDir dir;
-    Grid grid;
-    grid.add(Axis::range("i", 0, 3000));
-    StoreOptions options = options_for(dir.file("r.h5"));
-    options.flush_rows = 100000;
-    auto store = ResultStore::create(grid, options);
+    auto store = one_batch_store(dir, 3000);
     for (int round = 0; round < 2; ++round)
         for (std::uint64_t id = 3000; id-- > 0;)
             store.record(done(id, {{"loss", static_cast<double>(id) + round}}));
@@ -140,11 +146,7 @@ TEST(Store, ALargeBatchInReverseOrderKeepsTheLastRecordOfEachId) {
 // (a point selection). Every row lands in its place; the gaps stay pending.
 TEST(Store, InterleavedRunsOfIdsLandInTheirRows) {
     TempDir dir;
-    Grid grid;
-    grid.add(Axis::range("i", 0, 40000));
-    StoreOptions options = options_for(dir.file("r.h5"));
-    options.flush_rows = 100000;
-    auto store = ResultStore::create(grid, options);
+    auto store = one_batch_store(dir, 40000);
     const auto pending = [](std::uint64_t id) { return (id / 50) % 7 == 3 || (id >= 30000 && id % 3 != 0); };
     for (std::uint64_t w = 0; w < 4; ++w)  // worker w's runs of 50: 200w + 0..49, 200w + 200 ...
         for (std::uint64_t first = 50 * w; first < 30000; first += 200)
