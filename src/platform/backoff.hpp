@@ -99,7 +99,7 @@ public:
         // one task per message (e2e_sweep empty --batch-us 0) at np=5 on 2 cores: 93-103k ->
         // 177-193k tasks/s with 8 busy polls of the old master loop (~1 us each). A time, not
         // a count, since a poll of the transport's wait costs a third of that.
-        if (!spin_over_ && predictor_.spin()) {
+        if (!spin_over_ && spin_allowed_ && predictor_.spin()) {
             if (now - spin_start_ < kBusyTime) return;
             if (polls_ <= kSpinPolls || now - spin_start_ < spin_time_) {
                 std::this_thread::yield();
@@ -110,6 +110,8 @@ public:
         std::this_thread::sleep_for(std::min<std::chrono::duration<double>>(
             naps_.next(now - spin_start_), std::chrono::duration<double>(limit_s)));
     }
+    /// Whether a wait may yield-poll at all (else it naps from its first idle()).
+    void allow_spin(bool allowed) { spin_allowed_ = allowed; }
     /// The spin is over: the next idle() sleeps (read the clock before, to bound the nap).
     bool sleeping() const { return spin_over_; }
     /// Called after a poll that found work.
@@ -117,7 +119,7 @@ public:
         if (polls_ > 0) predictor_.waited(last_poll_ - spin_start_);
         spin_over_ = false;
         polls_ = 0;
-        naps_.reset(predictor_.spin() ? NapSchedule::kFirstNap : predictor_.first_nap());
+        naps_.reset(spin_allowed_ && predictor_.spin() ? NapSchedule::kFirstNap : predictor_.first_nap());
     }
 
 private:
@@ -132,6 +134,7 @@ private:
     WaitPredictor predictor_;
     int polls_ = 0;
     bool spin_over_ = false;
+    bool spin_allowed_ = true;
 };
 
 }  // namespace mpisweep

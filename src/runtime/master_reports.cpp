@@ -23,7 +23,12 @@ void Master::handle_reports(WorkerId worker) {
     });
     const int prefetch = sizer_.observe(wall_sum, done);
     // A GPU sweep queues nothing: a queued copy would hold GPUs it does not use yet.
-    if (prefetch != scheduler_.prefetch() && gpus_ == nullptr) scheduler_.set_prefetch(prefetch);
+    if (prefetch != scheduler_.prefetch() && gpus_ == nullptr) {
+        scheduler_.set_prefetch(prefetch);
+        // Two copies or more queued on each worker: about two batch targets of work (BatchSizer),
+        // so a report read a quarter of a target late holds nobody up.
+        transport_.set_slack(prefetch >= 2 ? options_.batch_target.count() / 4 : 0);
+    }
 }
 
 // handle_report and handle_done are inlined into the row loop: each call layer is paid once

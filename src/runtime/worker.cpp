@@ -49,7 +49,7 @@ bool Worker::step() {
     if (!stop_ && (check_interrupt() || draining_)) drop_queue();
     if (!stop_ && queue_.empty()) {
         send_reports();  // nothing left to run: the master must hear of everything now
-        const bool had_message = poll();
+        const bool had_message = poll(PollFor::FirstTasks);
         if (!stop_) return had_message;
     }
     if (!stop_) {
@@ -57,11 +57,16 @@ bool Worker::step() {
         // out, or, when each report goes out at once, every kCancelPollInterval: a probe
         // (~600 instructions in Open MPI 4.1) before each tiny task would cost more than the
         // task. Tasks longer than that interval still poll before each one.
-        const bool due = report_interval_ > 0 ? now - last_report_ >= report_interval_
-                                              : now - last_cancel_poll_ >= kCancelPollInterval;
+        // A queue about to run dry looks and reports four times as often: the refill takes a
+        // round trip, and a worker that waited for its next due time met an empty queue.
+        const bool running_low = static_cast<double>(queue_.size()) * last_wall_ < 2 * report_interval_;
+        const bool due = report_interval_ > 0
+                             ? now - last_report_ >= report_interval_ ||
+                                   (running_low && now - last_cancel_poll_ >= report_interval_ / 4)
+                             : now - last_cancel_poll_ >= kCancelPollInterval;
         if (due) {
             last_cancel_poll_ = now;
-            poll();
+            poll(PollFor::Everything);
             send_reports();
             now = transport_.now();
         }
@@ -135,7 +140,7 @@ void Worker::say_bye() {
     bye_sent_ = true;
 }
 
-bool Worker::poll() {
+bool Worker::poll(PollFor what) {
     for (bool any = false;; any = true) {
         transport_.progress();
         const std::optional<Envelope> envelope = transport_.probe(kMasterRank);
@@ -144,10 +149,14 @@ bool Worker::poll() {
             case Tag::Tasks: {
                 transport_.receive(*envelope, incoming_);
                 incoming_.for_each([this](TaskAssignmentMsg&& copy) { queue_.push_back(std::move(copy)); });
-                // Run them now: one more probe that finds nothing (~600 instructions in
-                // Open MPI 4.1) would sit between the task's arrival and its report. A message
-                // behind this one waits for the next poll, before the next task at the latest.
-                return true;
+                // A worker that ran dry runs them now: one more probe that finds nothing
+                // (~600 instructions in Open MPI 4.1) would sit between the task's arrival
+                // and its report; a message behind this one waits for the next poll. A
+                // periodic poll takes every message: the master refills a queue with one
+                // small message per report, and a poll that took one of them a report
+                // interval left the rest waiting while the queue ran dry.
+                if (what == PollFor::FirstTasks) return true;
+                break;
             }
             case Tag::Cancel: {
                 CancelRequest request;
@@ -220,7 +229,7 @@ bool Worker::running_task_cancelled() {
     if (now - last_cancel_poll_ >= kCancelPollInterval) {
         last_cancel_poll_ = now;
         if (cancel_poll_hook_) cancel_poll_hook_();
-        poll();
+        poll(PollFor::Everything);
         send_reports();  // queued copies dropped meanwhile free their slots at once
         heartbeat_if_silent(now);
     }

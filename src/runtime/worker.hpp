@@ -53,9 +53,10 @@ public:
     void use_gpus(const WorkerGpus& gpus) { gpus_ = &gpus; }
 
 private:
-    /// Handles every message waiting, or those up to a task batch (run it first). Returns
-    /// whether there was any.
-    bool poll();
+    enum class PollFor { Everything, FirstTasks };
+    /// Handles every message waiting, or (FirstTasks) those up to the first task batch, to
+    /// run it at once. Returns whether there was any.
+    bool poll(PollFor what);
     void on_cancel(const CancelRequest& request);
     /// Polled by the running task through TaskContext::cancelled().
     bool running_task_cancelled();

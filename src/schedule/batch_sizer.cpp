@@ -1,6 +1,7 @@
 #include "schedule/batch_sizer.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mpisweep {
 
@@ -14,11 +15,12 @@ int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
     if (tasks == 0 || target_s_ <= 0) return base_;
     const double mean = wall_sum_s / static_cast<double>(tasks);
     mean_s_ = mean_s_ < 0 ? mean : 0.7 * mean_s_ + 0.3 * mean;
-    // Tasks per batch: what fits in the target time. The worker holds two batches, so one
-    // runs while the next is on its way.
-    const double fit = target_s_ / std::max(mean_s_, 1e-9);
-    const int batch = fit >= kMaxBatch ? kMaxBatch : std::max(1, static_cast<int>(fit));
-    const int want = std::max(base_, std::min(most_, 2 * batch - 1));
+    // Copies held beyond the one running: two targets of work. The worker reports and looks
+    // for new copies every half target, and the refill takes a round trip through a master
+    // that may be asleep or off its core (oversubscribed); with less, a worker whose tasks
+    // last about a target ran dry at most tasks and waited for the master each time.
+    const double hold = 2 * target_s_ / std::max(mean_s_, 1e-9);
+    const int want = hold >= most_ ? most_ : std::max(base_, static_cast<int>(std::ceil(hold)));
     // Change only on a clear shift (a factor of 2): every change rebuilds the scheduler's
     // free lists, and measured durations jitter.
     if (prefetch_ < 0 || want > 2 * prefetch_ || 2 * want < prefetch_) prefetch_ = want;

@@ -7,7 +7,11 @@ namespace mpisweep {
 
 MpiTransport::MpiTransport(const boost::mpi::communicator& comm, std::chrono::microseconds spin,
                            std::chrono::microseconds max_sleep, bool adaptive)
-    : comm_(comm), sends_(comm), inbox_(comm), backoff_(max_sleep, spin, adaptive) {}
+    : comm_(comm),
+      sends_(comm),
+      inbox_(comm),
+      backoff_(max_sleep, spin, adaptive),
+      spin_s_(std::chrono::duration<double>(spin).count()) {}
 
 std::optional<Envelope> MpiTransport::probe(int source) {
     std::optional<Envelope> e = inbox_.ready(source);

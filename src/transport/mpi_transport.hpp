@@ -43,6 +43,8 @@ public:
     void flush() override { sends_.wait_all(); }
     bool settle(double until) override;
     void wait(int source, double until) override;
+    /// Slack longer than the spin: a yield-poll would only take the core from the workers.
+    void set_slack(double seconds) override { backoff_.allow_spin(seconds < spin_s_); }
     [[noreturn]] void abort(int code) override;
 
 private:
@@ -63,6 +65,7 @@ private:
     SendQueue sends_;
     MpiInbox inbox_;
     Backoff backoff_;
+    double spin_s_;  ///< the spin's length, seconds
 };
 
 }  // namespace mpisweep

@@ -69,6 +69,10 @@ public:
     /// (on this transport's clock). How it waits is the transport's business: it must not
     /// keep a core busy for long, and must not add much to a round trip.
     virtual void wait(int source, double until) = 0;
+    /// How late the next message may be picked up without anyone waiting for it (seconds):
+    /// the workers hold that much work beyond what they have reported. A transport may then
+    /// wait by sleeping at once rather than polling. 0 (the default): round trips are waited on.
+    virtual void set_slack(double seconds) { (void)seconds; }
     /// Ends the whole job with `code` (MPI_Abort); does not return.
     [[noreturn]] virtual void abort(int code) = 0;
 };

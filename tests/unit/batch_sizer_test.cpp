@@ -9,9 +9,20 @@ namespace {
 
 TEST(BatchSizer, ShortTasksFillTheTargetUpToTwoFullMessages) {
     BatchSizer one(2e-3, 1, 1);
-    EXPECT_EQ(one.observe(100 * 1e-5, 100), 2 * 200 - 1) << "10 us tasks: 200 fit 2 ms, two batches held";
+    EXPECT_EQ(one.observe(100 * 1e-5, 100), 2 * 200) << "10 us tasks: 200 fit 2 ms, two targets held";
     BatchSizer tiny(2e-3, 1, 1);
     EXPECT_EQ(tiny.observe(1000 * 50e-9, 1000), 2 * BatchSizer::kMaxBatch - 1) << "50 ns tasks: capped";
+}
+
+TEST(BatchSizer, TasksAboutAsLongAsTheTargetStillKeepTwoTargetsQueued) {
+    // The worker reports and looks for copies every half target; the refill is a round trip
+    // behind. Rounding down to whole batches left 0.7 ms tasks 3 copies and 1.5 ms tasks 1.
+    BatchSizer near(2e-3, 1, 2);
+    EXPECT_EQ(near.observe(0.7e-3, 1), 6) << "0.7 ms tasks: 2 x 2 ms / 0.7 ms = 5.7, rounded up";
+    BatchSizer longer(2e-3, 1, 2);
+    EXPECT_EQ(longer.observe(1.5e-3, 1), 3) << "1.5 ms tasks: 2.7, rounded up";
+    BatchSizer longest(2e-3, 1, 2);
+    EXPECT_EQ(longest.observe(5e-3, 1), 1) << "5 ms tasks: the base";
 }
 
 TEST(BatchSizer, ManyWorkersShareTheInFlightBudget) {

@@ -309,6 +309,37 @@ TEST(Runtime, ShortTasksAreBatchedAsTheMasterLearnsHowLongTheyTake) {
     EXPECT_LT(rig.sent(Tag::Reports, 0, true).size(), 2000u / 20);
 }
 
+TEST(Runtime, AWorkerWhoseTasksLastAboutTheTargetDoesNotRunDryBehindASlowMaster) {
+    // Tasks of 0.8 ms against a 2 ms target, and a master that answers only after every
+    // third task of the worker (asleep, or off its core on an oversubscribed node). The
+    // worker must still find a copy queued at every task once the master knows the tasks.
+    Options o = quiet_options();
+    o.batch_target = std::chrono::milliseconds(2);
+    FakeClock* clock = nullptr;
+    Rig rig(
+        1, range_grid(400),
+        [&clock](const TaskContext&) -> TaskResult {
+            clock->advance(0.8e-3);
+            return {};
+        },
+        o);
+    clock = &rig.clock();
+    // A step of the worker that finds nothing to run, while tasks wait that were never
+    // sent, after its first 40 tasks (while the master learns how long they take).
+    int dry_steps = 0;
+    int exit_code = -1;
+    for (int round = 0; round < 100000 && exit_code < 0; ++round) {
+        if (round % 3 == 0 && !rig.step_master()) exit_code = rig.master().exit_code();
+        const SweepCounts c = rig.scheduler().counts();
+        const bool unsent_left = c.pending > c.running;
+        if (!rig.step_worker(1) && unsent_left && c.done >= 40) ++dry_steps;
+    }
+    EXPECT_EQ(exit_code, kExitOk);
+    rig.expect_every_copy_answered_once();
+    EXPECT_GE(rig.scheduler().prefetch(), 5) << "two targets of 0.8 ms tasks held beyond the one running";
+    EXPECT_EQ(dry_steps, 0) << "steps of the worker that found nothing to run";
+}
+
 TEST(Runtime, WithoutBatchingEachTaskIsOneMessageEachWay) {
     FakeClock* clock = nullptr;
     Rig rig(
