@@ -28,8 +28,9 @@ struct ChildArgs {
     char* const* envp = nullptr;
     int fds[3] = {-1, -1, -1};
     int guardian_fd = -1;
-    int error = 0;      // written by the child when every execve failed (the memory is shared)
-    int error_fd = -1;  // or written there, when the child has a copy of the memory
+    const cpu_set_t* cpus = nullptr;  ///< the CPUs to take back before execve (CpuPin); null: none
+    int error = 0;                    // written by the child when every execve failed (the memory is shared)
+    int error_fd = -1;                // or written there, when the child has a copy of the memory
 };
 
 #if defined(__SANITIZE_THREAD__)
@@ -97,6 +98,8 @@ MPISWEEP_RAW_CHILD int child_main(void* opaque) {
     close_descriptors_from(3, args->error_fd);
     const std::uint64_t empty = 0;
     raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&empty), 0, 8);
+    if (args->cpus != nullptr)
+        raw_syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), reinterpret_cast<long>(args->cpus));
     int error = ENOENT;
     for (std::size_t i = 0; i < args->n_candidates; ++i) {
         raw_syscall(SYS_execve, reinterpret_cast<long>(args->candidates[i]),
@@ -112,6 +115,37 @@ MPISWEEP_RAW_CHILD int child_main(void* opaque) {
     raw_syscall(SYS_exit_group, 127);
     return 127;
 }
+
+// The spawning thread pinned to the CPU it runs on from just before the clone until the
+// clone returns, so that the child, which shares its memory while the parent waits, starts
+// on that CPU too; the child takes the thread's CPUs back just before execve, so the program
+// (and any thread it starts) runs where the rank may. Left to the fork balancer, the child
+// of a worker on a 2-core node was often put on the other, busy core while this one went
+// idle (bench/README.md, "true at np = cores + 1").
+class CpuPin {
+public:
+    CpuPin() {
+        if (::sched_getaffinity(0, sizeof cpus_, &cpus_) != 0 || CPU_COUNT(&cpus_) < 2) return;
+        const int cpu = ::sched_getcpu();
+        if (cpu < 0 || !CPU_ISSET(cpu, &cpus_)) return;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pinned_ = ::sched_setaffinity(0, sizeof one, &one) == 0;
+    }
+    ~CpuPin() {
+        if (pinned_) (void)::sched_setaffinity(0, sizeof cpus_, &cpus_);
+    }
+    CpuPin(const CpuPin&) = delete;
+    CpuPin& operator=(const CpuPin&) = delete;
+
+    /// The thread's own CPUs when it is pinned, for the child to take back; else null.
+    const cpu_set_t* cpus() const { return pinned_ ? &cpus_ : nullptr; }
+
+private:
+    cpu_set_t cpus_{};
+    bool pinned_ = false;
+};
 
 std::vector<char*> pointers_to(const std::vector<std::string>& strings) {
     std::vector<char*> out;
@@ -171,20 +205,26 @@ pid_t spawn_in_own_group(const SpawnPlan& plan, int& error) {
         error = ENOMEM;
         return -1;
     }
-    // No handler of this process may run in the child before it has reset them: all signals
-    // blocked across the clone (the child unblocks them just before execve).
-    sigset_t all, previous;
-    sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
     int error_pipe[2] = {-1, -1};
     if (!kShareMemory && ::pipe2(error_pipe, O_CLOEXEC) != 0) {
         error = errno;
         return -1;
     }
     args.error_fd = error_pipe[1];
+    // No handler of this process may run in the child before it has reset them: all signals
+    // blocked across the clone (the child unblocks them just before execve).
+    sigset_t all, previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
     const int flags = kShareMemory ? CLONE_VM | CLONE_VFORK | SIGCHLD : SIGCHLD;
-    const pid_t pid = ::clone(child_main, stack, flags, &args);
-    const int clone_error = errno;
+    pid_t pid = -1;
+    int clone_error = 0;
+    {
+        const CpuPin pin;
+        args.cpus = pin.cpus();
+        pid = ::clone(child_main, stack, flags, &args);
+        clone_error = errno;
+    }
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (!kShareMemory) args.error = read_child_error(error_pipe);
     if (pid < 0) {

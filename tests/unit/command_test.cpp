@@ -716,6 +716,26 @@ TEST_F(CommandTest, GuardianHoldsOnlyItsSocket) {
     EXPECT_EQ(::getsid(guardian), guardian);
 }
 
+// The spawning thread and the child sit on one CPU across the clone (spawn.cpp, CpuPin): the
+// program must still run on every CPU the rank may use, and so must the rank afterwards.
+TEST_F(CommandTest, TheProgramAndTheRankKeepEveryCpuOfTheRank) {
+    const auto cpus_of = [](const std::string& status_file) {
+        std::ifstream in(status_file);
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("Cpus_allowed_list:", 0) == 0) return line;
+        return std::string("no Cpus_allowed_list in ") + status_file;
+    };
+    const std::string own = cpus_of("/proc/thread-self/status");
+    const fs::path seen = dir_ / "cpus.txt";
+    detail::SpawnRequest request;
+    request.argv = {script("cpus.sh", "grep Cpus_allowed_list: /proc/$$/status > " + seen.string())};
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(detail::ChildProcess::spawn(request).wait().exit_code, 0);
+        EXPECT_EQ(cpus_of(seen.string()), own) << "the program, run " << i;
+        EXPECT_EQ(cpus_of("/proc/thread-self/status"), own) << "the rank after run " << i;
+    }
+}
+
 // Kernels before 5.3 have no pidfd: the fallback (a thread blocked in waitid) must behave the same.
 TEST_F(CommandTest, WaiterThreadFallbackReportsExitAndKillsGroupOnTimeout) {
     detail::SpawnRequest request;
