@@ -1,7 +1,7 @@
 // What the guardian (src/platform/guardian.*) costs per task: mpisweep's own spawner
 // (spawn_in_own_group: own process group, registered with the guardian by the child before
 // execve, unregistered once reaped) run N times on PROGRAM with the guardian and N times
-// without it (guardian_fd -1), in alternating blocks (each way first in every other pair) so that the machine's load hits both
+// without it (no guardian table), in alternating blocks (each way first in every other pair) so that the machine's load hits both
 // alike. Prints the rate of each, the guardian's own CPU per spawn (from
 // /proc/<guardian>/schedstat, in ns) and this process's CPU per spawn with its children's
 // (getrusage) for each way. One loop, no threads: the guardian's work is per spawn.
@@ -26,9 +26,9 @@ extern char** environ;
 
 namespace {
 
-using mpisweep::detail::guardian_fd;
 using mpisweep::detail::guardian_forget;
 using mpisweep::detail::guardian_pid;
+using mpisweep::detail::guardian_table;
 
 double cpu_seconds() {
     double s = 0;
@@ -55,7 +55,7 @@ struct Totals {
 };
 
 void spawn_block(mpisweep::detail::SpawnPlan& plan, bool guarded, long n, Totals& totals) {
-    plan.guardian_fd = guarded ? guardian_fd() : -1;
+    plan.guardian_table = guarded ? guardian_table() : nullptr;
     const double cpu0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     for (long i = 0; i < n; ++i) {
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     plan.argv = {program};
     for (char** e = environ; *e != nullptr; ++e) plan.env.emplace_back(*e);
     plan.stdin_fd = plan.stdout_fd = plan.stderr_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (guardian_fd() < 0) {
+    if (guardian_table() == nullptr) {
         std::fprintf(stderr, "guardian_spawn: the guardian could not be started\n");
         return 1;
     }

@@ -234,7 +234,7 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     plan.stdout_fd = out.get();
     plan.stderr_fd = err.get();
     // The group is registered by the child itself before the program runs (spawn.hpp).
-    plan.guardian_fd = guardian_fd();
+    plan.guardian_table = guardian_table();
     int error = 0;
     const pid_t pid = spawn_in_own_group(plan, error);
     if (pid < 0) {

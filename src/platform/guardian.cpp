@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,30 +22,24 @@ namespace {
 // ---- the guardian process: raw system calls only (it is a copy of a process that may have
 // other threads, made without fork's handlers; no libc state is safe to use) ----
 
-constexpr std::size_t kMaxGroups = 4096;
 constexpr int kGuardianSocket = 3;
 
-pid_t registered[kMaxGroups];  // the guardian's copy; 0: free slot
+// The table, shared with the guardian (and written by tasks before execve); 0: free.
+std::int32_t* table = nullptr;
+pid_t table_owner = -1;  // the process that made it: a process made by fork() makes its own
 alignas(64) char guardian_stack[64 * 1024];
 
-MPISWEEP_RAW_CHILD void keep(pid_t group, bool add) {
-    for (pid_t& slot : registered) {
-        if (add ? slot == 0 : slot == group) {
-            slot = add ? group : 0;
-            return;
-        }
-    }
-}
-
 MPISWEEP_RAW_CHILD bool any_group_left() {
-    for (pid_t group : registered) {
+    for (std::size_t i = 0; i < kGuardianEntries; ++i) {
+        const std::int32_t group = __atomic_load_n(&table[i], __ATOMIC_SEQ_CST);
         if (group > 0 && raw_syscall(SYS_kill, -group, 0) == 0) return true;
     }
     return false;
 }
 
 MPISWEEP_RAW_CHILD void signal_groups(int sig) {
-    for (pid_t group : registered) {
+    for (std::size_t i = 0; i < kGuardianEntries; ++i) {
+        const std::int32_t group = __atomic_load_n(&table[i], __ATOMIC_SEQ_CST);
         if (group > 0) raw_syscall(SYS_kill, -group, sig);
     }
 }
@@ -72,15 +67,13 @@ MPISWEEP_RAW_CHILD int guardian_main(void* opaque) {
         for (long fd = kGuardianSocket + 1; fd < 65536; ++fd) raw_syscall(SYS_close, fd);
     }
     raw_syscall(SYS_chdir, reinterpret_cast<long>("/"));
+    // Nothing is ever sent: the socket only tells when every holder of the other end is
+    // gone (the rank, and a task between its registration and its execve).
     for (;;) {
-        GuardianMessage message{};
-        const long n =
-            raw_syscall(SYS_recvfrom, kGuardianSocket, reinterpret_cast<long>(&message), sizeof message, 0);
-        if (n == static_cast<long>(sizeof message)) {
-            if (message.group > 0) keep(message.group, message.op == GuardianMessage::kAdd);
-            continue;
-        }
+        char byte = 0;
+        const long n = raw_syscall(SYS_recvfrom, kGuardianSocket, reinterpret_cast<long>(&byte), 1, 0);
         if (n < 0 && errno == EINTR) continue;
+        if (n > 0) continue;
         break;  // end of file: the rank is gone
     }
     signal_groups(SIGTERM);
@@ -104,7 +97,7 @@ int rank_end = -1;  // our end of the socket pair
 pid_t guardian = -1;
 constexpr double kAliveCheckSeconds = 1.0;
 double last_alive_check = 0;  // monotonic seconds
-bool message_failed = false;
+bool forked = false;          // set in a child made by fork(): it must start its own guardian
 
 bool guardian_alive() {
     if (guardian <= 0) return false;
@@ -113,10 +106,23 @@ bool guardian_alive() {
     return r == 0;  // still running (r == guardian: it exited and is reaped now)
 }
 
+// A table of the process's own: kept across restarts of its guardian (the new one inherits
+// the registrations of tasks still running), made anew in a child of fork().
+bool ensure_table() {
+    if (table != nullptr && table_owner == ::getpid()) return true;
+    if (table != nullptr) ::munmap(static_cast<void*>(table), kGuardianEntries * sizeof *table);
+    void* memory = ::mmap(nullptr, kGuardianEntries * sizeof *table, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    table = memory == MAP_FAILED ? nullptr : static_cast<std::int32_t*>(memory);
+    table_owner = ::getpid();
+    return table != nullptr;
+}
+
 void start_guardian() {
     if (rank_end >= 0) ::close(rank_end);
     rank_end = -1;
     guardian = -1;
+    if (!ensure_table()) return;
     int sockets[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) return;
     sigset_t all, previous;
@@ -136,30 +142,30 @@ void start_guardian() {
 
 }  // namespace
 
-int guardian_fd() {
+std::int32_t* guardian_table() {
     std::lock_guard<std::mutex> lock(mutex);
-    // Whether it died is asked (a waitpid) when a message to it failed and at most once a
-    // second otherwise, not at every spawn: one system call fewer per task. A guardian
-    // killed by someone is replaced within a second, or at the next task's end.
-    // A child made by fork() must not use its parent's guardian (its death would go unseen):
-    // the at-fork handler makes the child ask, and start its own.
-    static const bool fork_handled = ::pthread_atfork(nullptr, nullptr, [] { message_failed = true; }) == 0;
+    // Whether it died is asked (a waitpid) at most once a second, not at every spawn: one
+    // system call fewer per task. A guardian killed by someone is replaced within a second.
+    // A child made by fork() must not use its parent's guardian or table (its death would
+    // go unseen): the at-fork handler makes the child start its own.
+    static const bool fork_handled = ::pthread_atfork(nullptr, nullptr, [] { forked = true; }) == 0;
     const double now = monotonic_seconds();
-    if (rank_end >= 0 && fork_handled && !message_failed && now - last_alive_check < kAliveCheckSeconds)
-        return rank_end;
+    if (rank_end >= 0 && fork_handled && !forked && now - last_alive_check < kAliveCheckSeconds) return table;
     last_alive_check = now;
-    message_failed = false;
-    if (rank_end < 0 || !guardian_alive()) start_guardian();
-    return rank_end;
+    if (rank_end < 0 || forked || !guardian_alive()) start_guardian();
+    forked = false;
+    return rank_end >= 0 ? table : nullptr;
 }
 
 void guardian_forget(pid_t group) noexcept {
     std::lock_guard<std::mutex> lock(mutex);
-    if (rank_end < 0 || group <= 0) return;
-    const GuardianMessage message{GuardianMessage::kRemove, static_cast<std::int32_t>(group)};
-    ssize_t sent;
-    while ((sent = ::send(rank_end, &message, sizeof message, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
-    if (sent < 0) message_failed = true;  // EPIPE: the guardian is gone
+    if (table == nullptr || group <= 0 || table_owner != ::getpid()) return;
+    for (std::size_t i = 0; i < kGuardianEntries; ++i) {
+        if (__atomic_load_n(&table[i], __ATOMIC_RELAXED) == group) {
+            __atomic_store_n(&table[i], 0, __ATOMIC_SEQ_CST);
+            return;
+        }
+    }
 }
 
 pid_t guardian_pid() noexcept {

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -27,7 +26,7 @@ struct ChildArgs {
     char* const* argv = nullptr;
     char* const* envp = nullptr;
     int fds[3] = {-1, -1, -1};
-    int guardian_fd = -1;
+    std::int32_t* guardian_table = nullptr;
     const cpu_set_t* cpus = nullptr;  ///< the CPUs to take back before execve (CpuPin); null: none
     int error = 0;                    // written by the child when every execve failed (the memory is shared)
     int error_fd = -1;                // or written there, when the child has a copy of the memory
@@ -85,13 +84,11 @@ MPISWEEP_RAW_CHILD int child_main(void* opaque) {
             raw_syscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&action), 0, 8);
     }
     raw_syscall(SYS_setpgid, 0, 0);
-    if (args->guardian_fd >= 0) {
-        const GuardianMessage message{GuardianMessage::kAdd,
-                                      static_cast<std::int32_t>(raw_syscall(SYS_getpid))};
-        // MSG_NOSIGNAL: a guardian that is gone costs the registration, not a SIGPIPE.
-        raw_syscall(SYS_sendto, args->guardian_fd, reinterpret_cast<long>(&message), sizeof message,
-                    MSG_NOSIGNAL);
-    }
+    // Registered before the program runs, and while this process still holds the rank's end
+    // of the guardian's socket (closed below): the guardian reads the table only once every
+    // holder of that end is gone.
+    if (args->guardian_table != nullptr)
+        guardian_register(args->guardian_table, static_cast<std::int32_t>(raw_syscall(SYS_getpid)));
     for (int target = 0; target < 3; ++target) {
         if (args->fds[target] >= 0) raw_syscall(SYS_dup2, args->fds[target], target);
     }
@@ -199,7 +196,7 @@ pid_t spawn_in_own_group(const SpawnPlan& plan, int& error) {
     args.fds[0] = plan.stdin_fd;
     args.fds[1] = plan.stdout_fd;
     args.fds[2] = plan.stderr_fd;
-    args.guardian_fd = plan.guardian_fd;
+    args.guardian_table = plan.guardian_table;
     char* stack = child_stack_top();
     if (stack == nullptr) {
         error = ENOMEM;

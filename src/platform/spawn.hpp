@@ -4,6 +4,7 @@
 // which a task runs that the guardian does not know about. posix_spawn cannot run that step,
 // so this is the same technique as glibc's: clone(CLONE_VM | CLONE_VFORK) onto a stack of
 // its own, a child that makes only system calls, then execve.
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -18,7 +19,7 @@ struct SpawnPlan {
     /// until spawn_in_own_group returns.
     std::vector<const char*> env;
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
-    int guardian_fd = -1;  ///< where the child registers its group; -1: no guardian
+    std::int32_t* guardian_table = nullptr;  ///< where the child registers its group; null: no guardian
 };
 
 /// The new process's pid, or -1 with the reason in `error` (errno of the last execve that
