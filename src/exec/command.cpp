@@ -255,7 +255,7 @@ private:
                      .first;
         }
         try {
-            it->second->open();
+            it->second->check();
         } catch (const std::exception& e) {
             throw InfrastructureError(e.what());
         }

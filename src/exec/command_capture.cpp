@@ -78,9 +78,13 @@ void AttemptCapture::flush() {
                    {{EntryKind::Stdout, pending_[0]}, {EntryKind::Stderr, pending_[1]}});
     pending_[0].clear();
     pending_[1].clear();
+    wrote_ = true;
 }
 
 void AttemptCapture::finish(AttemptEnd end, int exit_code, double wall_s) {
+    // A success that printed nothing leaves no trace in the stream: the results file has its
+    // row (when, where, how long), and a sweep of silent tasks makes no stream file at all.
+    if (end == AttemptEnd::Done && !wrote_ && pending_[0].empty() && pending_[1].empty()) return;
     IndexEntry entry;
     entry.task = key_.task;
     entry.attempt = key_.attempt;

@@ -48,7 +48,8 @@ public:
     void on_output(int stream, const char* data, std::size_t size);
     /// Writes out what has waited for a second or more; call now and then while the program runs.
     void tick();
-    /// Writes out everything left and the attempt's End entry. Throws like TaskLogWriter.
+    /// Writes out everything left and the attempt's End entry (none for a success that
+    /// printed nothing). Throws like TaskLogWriter.
     void finish(AttemptEnd end, int exit_code, double wall_s);
 
     const StreamTail& stdout_tail() const { return tails_[0]; }
@@ -61,6 +62,7 @@ private:
     AttemptKey key_;
     std::string pending_[2];
     double pending_since_ = 0;  ///< monotonic seconds of the oldest pending byte
+    bool wrote_ = false;        ///< some of this attempt's output is in the stream
     StreamTail tails_[2];
     std::optional<std::ofstream> files_[2];
 };

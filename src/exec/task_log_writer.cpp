@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -66,14 +67,16 @@ TaskLogWriter::~TaskLogWriter() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-void TaskLogWriter::open() {
+void TaskLogWriter::check() {
     if (!broken_.empty()) throw std::runtime_error(broken_);
-    if (fd_ >= 0 && !unlinked(fd_)) return;
-    if (fd_ >= 0) {
+    if (fd_ >= 0 && unlinked(fd_)) {
         // Its file was removed: what follows goes into a new one (one fstat per attempt).
         ::close(fd_);
         fd_ = -1;
     }
+}
+
+void TaskLogWriter::open() {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) throw std::runtime_error("cannot create log folder '" + dir_ + "': " + reason(ec.value()));
@@ -90,8 +93,19 @@ void TaskLogWriter::append(std::uint64_t task, int attempt, double start,
                            const std::vector<OutputChunk>& chunks, const IndexEntry* end) {
     if (chunks.size() > 2)
         throw std::logic_error("TaskLogWriter::append: at most a stdout and a stderr chunk");
-    // Whether the file was removed is asked once per attempt (open(), before it), not here.
-    if (fd_ < 0 || !broken_.empty()) open();
+    // Whether the file was removed is asked once per attempt (check(), before it), not here.
+    if (!broken_.empty()) throw std::runtime_error(broken_);
+    const bool any_data =
+        std::any_of(chunks.begin(), chunks.end(), [](const OutputChunk& c) { return !c.data.empty(); });
+    if (!any_data && end == nullptr) return;
+    if (fd_ < 0) {
+        try {
+            open();
+        } catch (const std::runtime_error& e) {
+            broken_ = e.what();  // this rank's next attempts report it (the output is lost)
+            throw;
+        }
+    }
     static const char newline = '\n';
     // At most: the stream header, three pieces per chunk, the end line.
     std::string stream_header;
@@ -117,7 +131,6 @@ void TaskLogWriter::append(std::uint64_t task, int attempt, double start,
         if (chunk.data.back() != '\n') pieces[count++] = {const_cast<char*>(&newline), 1};
     }
     if (end != nullptr) pieces[count++] = {headers[2], encode_frame_header(*end, headers[2])};
-    if (count == 0) return;
     if (!write_pieces(fd_, pieces, count)) {
         broken_ = "cannot write task output to '" + path_ + "': " + reason(errno);
         throw std::runtime_error(broken_);

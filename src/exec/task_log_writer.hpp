@@ -1,7 +1,7 @@
 #pragma once
 // Appends the output of one worker process's tasks to its stream file (format:
-// task_log_format.hpp). Created on the first write, so a worker that runs no task makes no
-// file. Not thread-safe: one worker runs one task at a time.
+// task_log_format.hpp). Created on the first write, so a worker whose tasks print nothing and
+// succeed makes no file (capture: a silent success records no frame). Not thread-safe: one worker runs one task at a time.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,20 +26,23 @@ public:
     TaskLogWriter(const TaskLogWriter&) = delete;
     TaskLogWriter& operator=(const TaskLogWriter&) = delete;
 
-    /// Creates the folder and the file unless done, and again when it was removed meanwhile.
-    /// Throws std::runtime_error naming the folder or file and the system's reason.
-    void open();
+    /// Before each attempt: throws the error that broke the stream, if one did; forgets a
+    /// file that was removed meanwhile (the next append makes it again). Creates nothing.
+    void check();
 
     /// Appends one frame per non-empty chunk and the end line when given, all in one writev
-    /// (the stream header too, on the file's first append); opens the file first unless it
-    /// is open (call open() before each attempt to notice a removed file). Throws
-    /// std::runtime_error naming the file; after a failed write the stream is not used again.
+    /// (the stream header too, on the file's first append); creates the folder and the file
+    /// first unless they are open. Throws std::runtime_error naming the folder or file and
+    /// the system's reason; after a failed write the stream is not used again.
     void append(std::uint64_t task, int attempt, double start, const std::vector<OutputChunk>& chunks,
                 const IndexEntry* end = nullptr);
 
     const std::string& path() const { return path_; }
 
 private:
+    /// Creates the folder and the file (O_EXCL).
+    void open();
+
     std::string dir_;
     StreamHeader header_;
     std::string path_;

@@ -86,10 +86,13 @@ def main():
         m = run_cli(args.mpisweep, ["show", out, "--task", "3"])
         check(m.returncode == 0, describe(m))
         for phrase in ("task 3 of 10", ": done", "x = 1", "y = 1.5", "loss = 2.5", "tag = t1", "attempts: 1",
-                       "exit code: 0", f"mpisweep log {out} --task 3", "attempt 1: run run-"):
+                       "exit code: 0"):
             check(phrase in m.stdout, f"show --task 3 lacks '{phrase}':\n{m.stdout}")
+        # It printed nothing: no output to point at (a silent success leaves no log).
+        check("mpisweep log" not in m.stdout, f"show --task 3 points at output it has not:\n{m.stdout}")
         m = run_cli(args.mpisweep, ["show", out, "--task", str(failed_task)])
-        for phrase in (": failed", "exit code: 3", "error:", "refusing x=4, y=1.5"):
+        for phrase in (": failed", "exit code: 3", "error:", "refusing x=4, y=1.5",
+                       f"mpisweep log {out} --task {failed_task}", "attempt 1: run run-"):
             check(phrase in m.stdout, f"show of the failed task lacks '{phrase}':\n{m.stdout}")
 
         # Wrong use: one line, exit code 2.

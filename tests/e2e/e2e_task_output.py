@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Where a sweep's task output goes: no file per task in the output folder (every create
 counted with inotify: the results file, its journal, the owner record, the log folder and
-one stream file per worker; at most 2 + 2 x workers with 2 workers or more), every task's
+one stream file per worker; at most 2 + 2 x workers with 2 workers or more; with tasks that
+print nothing and succeed, no log folder and no stream at all), every task's
 stdout and stderr back from `mpisweep log`, one file per attempt with --per-task-logs, and
 `run --dry-run`, which prints the sweep and touches nothing."""
 import os
@@ -90,6 +91,28 @@ def main():
             bad = run_cli(args.mpisweep, ["log", out] + log_args)
             lines = bad.stderr.splitlines()
             check(bad.returncode == 2 and len(lines) == 1 and phrase in lines[0], f"log {log_args}:\n{describe(bad)}")
+
+        # Tasks that print nothing and succeed leave no log at all: no log folder, no stream,
+        # so the creates stay within 2 + 2 x workers at one worker too. `mpisweep log` shows
+        # the attempt from the results file, with no output.
+        quiet = work / "quiet"
+        os.makedirs(quiet)
+        quiet_file = os.path.join(quiet, "q.h5")
+        with FileEvents([quiet]) as events:
+            result = run_cli(args.mpisweep, ["run", "-o", quiet_file, "--progress", "0", "-p", "x=range(0,200)",
+                                             "--", "true"], ranks=args.ranks)
+        check(result.returncode == 0, describe(result))
+        made_quiet = events.created[quiet]
+        check(len(made_quiet) <= 3 and not os.path.exists(quiet_file + ".logs"),
+              f"200 silent tasks created {made_quiet}")
+        check(len(made_quiet) <= 2 + 2 * workers, f"{made_quiet}: more than 2 + 2 x {workers} workers")
+        shown = run_cli(args.mpisweep, ["log", quiet_file, "--task", "5"])
+        check(shown.returncode == 0 and shown.stdout == "" and "printed nothing" in shown.stderr,
+              f"log of a silent task:\n{describe(shown)}")
+        listed = run_cli(args.mpisweep, ["log", quiet_file, "--task", "5", "--list"])
+        lines = listed.stdout.splitlines()
+        check(listed.returncode == 0 and len(lines) == 1 and lines[0].startswith("attempt 1: rank ") and
+              ", done after " in lines[0] and "stdout 0 B, stderr 0 B" in lines[0], f"log --list:\n{describe(listed)}")
 
         # --per-task-logs: one file per attempt as well, in a folder per run.
         per_task = work / "per-task"

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Item 6 of issue 12: errors of the surroundings are not task failures. A log folder removed
+"""Item 6 of issue 12: errors of the surroundings are not task failures. Tasks that print (a
+success that prints nothing writes no log). A log folder removed
 during the sweep is made again: every task done exactly once, none failed, even with
 --max-attempts 1. A log folder that cannot be made again (a file in its place): each worker
 says so in one line naming the path and errno and stops taking tasks, no attempt is counted,
@@ -18,7 +19,7 @@ def removed_folder(args):
         out = work / "r.h5"
         logs = out + ".logs"
         sweep = ["-o", out, "--progress", "0", "--max-attempts", "1", "-p", f"x=range(0,{N})", "--", args.task,
-                 "staged", "5"]
+                 "loud", "5"]
         job = start(args.mpisweep, ["run"] + sweep, args.ranks, sweep_env(work))
         for k in range(3):
             open_gates(work, k, k)
@@ -38,7 +39,7 @@ def unmakeable_folder(args):
         out = work / "b.h5"
         logs = out + ".logs"
         sweep = ["-o", out, "--progress", "0", "--max-attempts", "1", "-p", f"x=range(0,{N})", "--", args.task,
-                 "staged", "5"]
+                 "loud", "5"]
         job = start(args.mpisweep, ["run"] + sweep, args.ranks, sweep_env(work))
         open_gates(work, 0, 0)
         wait_for(lambda: len(ended(work / "exec.log")) >= 3, "three tasks finished", job=job)

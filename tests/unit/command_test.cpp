@@ -21,6 +21,7 @@
 #include "exec/command_capture.hpp"
 #include "exec/command_env.hpp"
 #include "exec/command_output.hpp"
+#include "exec/task_log_reader.hpp"
 #include "exec/template.hpp"
 #include "platform/child_process.hpp"
 #include "platform/guardian.hpp"
@@ -143,10 +144,33 @@ EOF)");
     EXPECT_EQ(std::get<std::vector<double>>(r.at("curve")), (std::vector<double>{1, 2.5}));
     EXPECT_EQ(r.count("skipped"), 0u);
     EXPECT_EQ(r.size(), 5u);
-    // The result file is not in the log folder (it is on node-local storage, read and removed).
-    for (const auto& entry : fs::directory_iterator(dir_ / "logs")) {
-        EXPECT_NE(entry.path().extension(), ".json") << entry.path();
-    }
+    // The result file is not in the log folder (it is on node-local storage, read and
+    // removed), and a success that printed nothing makes no log folder at all.
+    EXPECT_FALSE(fs::exists(dir_ / "logs"));
+}
+
+// Output streams hold what tasks print and how attempts that did not succeed ended: a sweep
+// of tasks that print nothing and succeed makes no stream file and no log folder.
+TEST_F(CommandTest, OnlyOutputAndUnsuccessfulEndsAreLogged) {
+    const CommandSpec silent = spec({"true"});
+    for (int i = 0; i < 3; ++i) run_task(silent, {}, {}, {}, 7 + i);
+    EXPECT_FALSE(fs::exists(silent.log_dir)) << "three silent successes";
+
+    const CommandSpec failing = spec({script("fail.sh", "exit 3")});
+    EXPECT_EQ(failure_of(failing).exit_code(), 3);
+    const detail::TaskLog failed = detail::read_task_log(failing.log_dir, 7);
+    ASSERT_EQ(failed.attempts.size(), 1u) << "a silent failure is recorded";
+    ASSERT_TRUE(failed.attempts[0].end.has_value());
+    EXPECT_EQ(failed.attempts[0].end->end, detail::AttemptEnd::Failed);
+    EXPECT_EQ(failed.attempts[0].end->exit_code, 3);
+
+    const CommandSpec loud = spec({script("loud.sh", "echo hello")});
+    run_task(loud, {}, {}, {}, 11);
+    const detail::TaskLog printed = detail::read_task_log(loud.log_dir, 11);
+    ASSERT_EQ(printed.attempts.size(), 1u) << "a success that printed is recorded";
+    ASSERT_TRUE(printed.attempts[0].end.has_value());
+    EXPECT_EQ(printed.attempts[0].end->end, detail::AttemptEnd::Done);
+    EXPECT_EQ(printed.attempts[0].bytes[0], 6u);
 }
 
 TEST_F(CommandTest, PythonStyleNanAndInfinityAreAccepted) {
@@ -395,7 +419,7 @@ EOF)");
 TEST_F(CommandTest, OutputPathIsAbsoluteForAProgramThatChangesFolder) {
     const fs::path previous = fs::current_path();
     fs::current_path(dir_);
-    CommandSpec s = spec({script("cd.sh", R"(cd / && echo '{"ok": 1}' > "$MPISWEEP_OUTPUT")")});
+    CommandSpec s = spec({script("cd.sh", R"(cd / && echo hi && echo '{"ok": 1}' > "$MPISWEEP_OUTPUT")")});
     s.log_dir = "relative-logs";
     TaskResult r;
     EXPECT_NO_THROW(r = run_task(s));
@@ -651,7 +675,7 @@ TEST_F(CommandTest, TerminationSignalKeepsAHandlerInstalledBefore) {
 // Issue 12, item 6: a log folder removed during the sweep is made again; one that cannot be
 // made is not the task's failure (InfrastructureError: the attempt does not count).
 TEST_F(CommandTest, RemovedLogFolderIsMadeAgain) {
-    const CommandSpec s = spec({script("ok.sh", "echo '{\"v\": 1}' > \"$MPISWEEP_OUTPUT\"")});
+    const CommandSpec s = spec({script("ok.sh", "echo hi; echo '{\"v\": 1}' > \"$MPISWEEP_OUTPUT\"")});
     EXPECT_EQ(std::get<double>(run_task(s).at("v")), 1.0);
     fs::remove_all(s.log_dir);
     EXPECT_EQ(std::get<double>(run_task(s, {}, {}, {}, 8).at("v")), 1.0);
@@ -659,7 +683,10 @@ TEST_F(CommandTest, RemovedLogFolderIsMadeAgain) {
 }
 
 TEST_F(CommandTest, LogFolderThatCannotBeMadeIsAnInfrastructureError) {
-    const CommandSpec s = spec({script("ok.sh", "exit 0")});
+    // An attempt that failed and printed: its output and end cannot be kept, and the node,
+    // not the task, is at fault. (A success's result is kept; the error comes at the rank's
+    // next attempt.)
+    const CommandSpec s = spec({script("fails.sh", "echo trying; exit 1")});
     std::ofstream(s.log_dir) << "a file where the folder should be\n";
     try {
         run_task(s);

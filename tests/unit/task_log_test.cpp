@@ -425,7 +425,7 @@ TEST(TaskLogFormat, RandomChunksComeBackExactlyAcrossTheReadersWindow) {
         header.rank = 1;
         header.host = "h";
         detail::TaskLogWriter writer(dir.string(), header);
-        writer.open();
+        writer.check();
         for (int frame = 0; frame < 400; ++frame) {
             const std::uint64_t task = random() % 20;
             const int attempt = 1 + static_cast<int>(random() % 3);
