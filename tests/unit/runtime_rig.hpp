@@ -212,4 +212,19 @@ inline Grid range_grid(std::int64_t n) {
     return grid;
 }
 
+/// A rig over range_grid(`tasks`) whose every task takes `seconds` on the rig's clock and
+/// returns no result.
+inline std::unique_ptr<Rig> timed_rig(int workers, std::int64_t tasks, double seconds, Options options) {
+    auto clock = std::make_shared<FakeClock*>(nullptr);
+    auto rig = std::make_unique<Rig>(
+        workers, range_grid(tasks),
+        [clock, seconds](const TaskContext&) -> TaskResult {
+            (*clock)->advance(seconds);
+            return {};
+        },
+        std::move(options));
+    *clock = &rig->clock();
+    return rig;
+}
+
 }  // namespace runtime_test

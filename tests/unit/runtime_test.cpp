@@ -286,15 +286,8 @@ TEST(Runtime, TheMasterSleepsUntilACopyTurnsOverdue) {
 TEST(Runtime, ShortTasksAreBatchedAsTheMasterLearnsHowLongTheyTake) {
     Options o = quiet_options();
     o.batch_target = std::chrono::milliseconds(2);
-    FakeClock* clock = nullptr;
-    Rig rig(
-        2, range_grid(2000),
-        [&clock](const TaskContext&) -> TaskResult {
-            clock->advance(10e-6);  // 10 us a task
-            return {};
-        },
-        o);
-    clock = &rig.clock();
+    const auto rig_owner = timed_rig(2, 2000, 10e-6, o);  // 10 us a task
+    Rig& rig = *rig_owner;
     EXPECT_EQ(rig.run_to_end(), kExitOk);
     rig.expect_every_copy_answered_once();
     const auto batches = rig.sent(Tag::Tasks);
@@ -315,15 +308,8 @@ TEST(Runtime, AWorkerWhoseTasksLastAboutTheTargetDoesNotRunDryBehindASlowMaster)
     // worker must still find a copy queued at every task once the master knows the tasks.
     Options o = quiet_options();
     o.batch_target = std::chrono::milliseconds(2);
-    FakeClock* clock = nullptr;
-    Rig rig(
-        1, range_grid(400),
-        [&clock](const TaskContext&) -> TaskResult {
-            clock->advance(0.8e-3);
-            return {};
-        },
-        o);
-    clock = &rig.clock();
+    const auto rig_owner = timed_rig(1, 400, 0.8e-3, o);
+    Rig& rig = *rig_owner;
     // A step of the worker that finds nothing to run, while tasks wait that were never
     // sent, after its first 40 tasks (while the master learns how long they take).
     int dry_steps = 0;
@@ -341,15 +327,8 @@ TEST(Runtime, AWorkerWhoseTasksLastAboutTheTargetDoesNotRunDryBehindASlowMaster)
 }
 
 TEST(Runtime, WithoutBatchingEachTaskIsOneMessageEachWay) {
-    FakeClock* clock = nullptr;
-    Rig rig(
-        2, range_grid(50),
-        [&clock](const TaskContext&) -> TaskResult {
-            clock->advance(10e-6);
-            return {};
-        },
-        quiet_options());
-    clock = &rig.clock();
+    const auto rig_owner = timed_rig(2, 50, 10e-6, quiet_options());
+    Rig& rig = *rig_owner;
     EXPECT_EQ(rig.run_to_end(), kExitOk);
     const auto batches = rig.sent(Tag::Tasks);
     for (std::size_t i = 0; i < batches.size(); ++i) {
