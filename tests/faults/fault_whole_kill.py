@@ -12,8 +12,8 @@ import os
 import re
 import sys
 
-from faults_common import (Workspace, check, check_exactly_once, kill_session, parse_args, read_log, read_results, run_cli,
-                           start, sweep_env, wait_for)
+from faults_common import (Workspace, check, check_exactly_once, job_processes, kill_session, parse_args, read_log,
+                           read_results, run_cli, start, sweep_env, wait_for)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from journal_reader import settled  # noqa: E402
@@ -43,6 +43,10 @@ def killed_run(args, work, out, run_args, kill_after, workers):
     wait_for(lambda: sum(e[0] == "end" for e in this_run()) >= kill_after,
              f"{kill_after} tasks to finish", job=job)
     kill_session(job)
+    # A task the workers started between kill_session's look at the session and their own
+    # death runs on until its rank's guardian ends it, and may finish first: what ended is
+    # read once every process of the job is gone.
+    wait_for(lambda: not job_processes(work), "every process of the killed job to be gone", timeout=30)
     done, torn = settled(str(out))
     started = [e[1] for e in this_run() if e[0] == "start"]
     ended = [e[1] for e in this_run() if e[0] == "end"]

@@ -246,6 +246,23 @@ def kill_session(job):
     job.wait()
 
 
+def job_processes(work):
+    """Pids of the processes of a sweep started with sweep_env(work) still alive: its ranks,
+    their guardians and their tasks (pre-exec children too) carry its EXEC_LOG."""
+    marker = f"EXEC_LOG={work / 'exec.log'}".encode()
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                if marker in f.read().split(b"\0"):
+                    pids.append(int(name))
+        except OSError:
+            pass  # gone meanwhile, or a zombie
+    return pids
+
+
 def catches(pid, sig):
     """True once process `pid` has a handler for `sig` (its SigCgt mask in /proc)."""
     try:
