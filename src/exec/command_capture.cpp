@@ -82,9 +82,12 @@ void AttemptCapture::flush() {
 }
 
 void AttemptCapture::finish(AttemptEnd end, int exit_code, double wall_s) {
-    // A success that printed nothing leaves no trace in the stream: the results file has its
-    // row (when, where, how long), and a sweep of silent tasks makes no stream file at all.
-    if (end == AttemptEnd::Done && !wrote_ && pending_[0].empty() && pending_[1].empty()) return;
+    // An attempt that printed nothing and succeeded, or was cancelled (a speculative copy that
+    // lost, a drain), leaves no trace in the stream: the results file has the winner's row
+    // (when, where, how long), and a sweep of silent tasks makes no stream file at all.
+    // Failures, time-outs and programs that did not start are kept: `mpisweep log` says why.
+    const bool silent = !wrote_ && pending_[0].empty() && pending_[1].empty();
+    if (silent && (end == AttemptEnd::Done || end == AttemptEnd::Cancelled)) return;
     IndexEntry entry;
     entry.task = key_.task;
     entry.attempt = key_.attempt;

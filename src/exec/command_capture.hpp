@@ -48,8 +48,8 @@ public:
     void on_output(int stream, const char* data, std::size_t size);
     /// Writes out what has waited for a second or more; call now and then while the program runs.
     void tick();
-    /// Writes out everything left and the attempt's End entry (none for a success that
-    /// printed nothing). Throws like TaskLogWriter.
+    /// Writes out everything left and the attempt's End entry (none for an attempt that
+    /// printed nothing and succeeded or was cancelled). Throws like TaskLogWriter.
     void finish(AttemptEnd end, int exit_code, double wall_s);
 
     const StreamTail& stdout_tail() const { return tails_[0]; }

@@ -149,12 +149,16 @@ EOF)");
     EXPECT_FALSE(fs::exists(dir_ / "logs"));
 }
 
-// Output streams hold what tasks print and how attempts that did not succeed ended: a sweep
-// of tasks that print nothing and succeed makes no stream file and no log folder.
-TEST_F(CommandTest, OnlyOutputAndUnsuccessfulEndsAreLogged) {
+// Output streams hold what tasks print and how failed attempts ended: a sweep of tasks that
+// print nothing and succeed (or are cancelled) makes no stream file and no log folder.
+TEST_F(CommandTest, OnlyOutputAndFailedEndsAreLogged) {
     const CommandSpec silent = spec({"true"});
     for (int i = 0; i < 3; ++i) run_task(silent, {}, {}, {}, 7 + i);
     EXPECT_FALSE(fs::exists(silent.log_dir)) << "three silent successes";
+    const CommandSpec waits = spec({"sleep", "5"});
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(run_task(waits, {}, {}, [start] { return seconds_since(start) > 0.1; }), TaskCancelled);
+    EXPECT_FALSE(fs::exists(waits.log_dir)) << "a silent cancelled copy";
 
     const CommandSpec failing = spec({script("fail.sh", "exit 3")});
     EXPECT_EQ(failure_of(failing).exit_code(), 3);
