@@ -1,7 +1,8 @@
 #pragma once
 // Appends the output of one worker process's tasks to its stream file (format:
 // task_log_format.hpp). Created on the first write, so a worker whose tasks print nothing and
-// succeed makes no file (capture: a silent success records no frame). Not thread-safe: one worker runs one task at a time.
+// succeed (or are cancelled) makes no file: AttemptCapture records no frame for them. Not
+// thread-safe: one worker runs one task at a time.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -9,7 +9,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from e2e_common import Workspace as _Workspace  # noqa: E402
+from procs import live_pids, read_proc  # noqa: E402
 from e2e_common import (check, check_no_survivors, command, describe, parse_args,  # noqa: E402,F401
                         pids_in, process_alive, read_results, run_cli)
 
@@ -250,17 +252,7 @@ def job_processes(work):
     """Pids of the processes of a sweep started with sweep_env(work) still alive: its ranks,
     their guardians and their tasks (pre-exec children too) carry its EXEC_LOG."""
     marker = f"EXEC_LOG={work / 'exec.log'}".encode()
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/environ", "rb") as f:
-                if marker in f.read().split(b"\0"):
-                    pids.append(int(name))
-        except OSError:
-            pass  # gone meanwhile, or a zombie
-    return pids
+    return live_pids(lambda pid: marker in read_proc(pid, "environ").split(b"\0"))
 
 
 def catches(pid, sig):

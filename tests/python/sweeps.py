@@ -20,6 +20,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from procs import live_pids, read_proc  # noqa: E402
 
 ARGS = None
 
@@ -113,20 +115,7 @@ def zip_sweep(path, ranks=3):
 
 def processes_with(marker):
     """Ids of the live (not zombie) processes whose command line contains `marker`."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            pids.append(int(entry))
-    return pids
+    return live_pids(lambda pid: marker in read_proc(pid, "cmdline").decode(errors="replace"))
 
 
 def kill_sweep(job, marker):
