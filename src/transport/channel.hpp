@@ -1,12 +1,13 @@
 #pragma once
 // The sending side of MpiTransport (mpi_transport.hpp; the receiving side is mpi_inbox.hpp).
-// One serialized object per MPI message: the hot messages (HotMessage<T>) written by the wire
-// archive, the others by a Boost.MPI packed archive, both into one buffer sent with a plain
-// MPI_Isend of MPI_PACKED and received after a matched probe with MPI_Get_count. Every message
-// is exactly one MPI message (no separate size message) that the master can post without
-// waiting.
+// One serialized object per message: the hot messages (HotMessage<T>) written by the wire
+// archive, the others by a Boost.MPI packed archive, both into one buffer behind a frame
+// header (frame.hpp) and sent with MPI_Isend of MPI_PACKED: as one frame when it fits, else
+// as a frame that announces the payload and the payload. The master can post any message
+// without waiting.
 #include <mpi.h>
 
+#include <array>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/packed_iarchive.hpp>
 #include <boost/mpi/packed_oarchive.hpp>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "transport/frame.hpp"
 #include "transport/messages.hpp"
 #include "transport/mpi_check.hpp"
 #include "transport/transport.hpp"
@@ -32,56 +34,47 @@ public:
     SendQueue& operator=(const SendQueue&) = delete;
     ~SendQueue() {
         // MPI must not write into freed buffers: wait (never throw from here).
-        for (Pending& p : pending_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+        for (Pending& p : pending_) MPI_Waitall(2, p.requests.data(), MPI_STATUSES_IGNORE);
     }
 
     template <class T>
     void post(int dest, int tag, const T& value) {
-        Pending p;
-        if (spare_.empty()) {
-            p.buffer = std::make_unique<PackedBuffer>();
-        } else {
-            p.buffer = std::move(spare_.back());
-            spare_.pop_back();
-        }
+        std::unique_ptr<PackedBuffer> buffer = take_buffer();
         std::size_t bytes = 0;
         if constexpr (HotMessage<T>::value) {
-            bytes = wire_encode(value, *p.buffer);
+            bytes = wire_encode(value, *buffer, kFrameHeaderBytes);
         } else {
-            p.buffer->clear();
-            boost::mpi::packed_oarchive archive(static_cast<MPI_Comm>(comm_), *p.buffer);
+            buffer->resize(kFrameHeaderBytes);  // Boost's archive appends behind the header
+            boost::mpi::packed_oarchive archive(static_cast<MPI_Comm>(comm_), *buffer);
             archive << value;
-            bytes = p.buffer->size();
+            bytes = buffer->size();
         }
-        MPISWEEP_MPI_CHECK(
-            MPI_Isend(p.buffer->data(), static_cast<int>(bytes), MPI_PACKED, dest, tag, comm_, &p.request));
-        pending_.push_back(std::move(p));
+        send_frame(dest, tag, std::move(buffer), bytes);
     }
     /// A message without payload (Stop, Bye).
     void post_empty(int dest, int tag) {
-        Pending p;
-        MPISWEEP_MPI_CHECK(MPI_Isend(nullptr, 0, MPI_PACKED, dest, tag, comm_, &p.request));
-        pending_.push_back(std::move(p));
+        std::unique_ptr<PackedBuffer> buffer = take_buffer();
+        if (buffer->size() < static_cast<std::size_t>(kFrameHeaderBytes)) buffer->resize(kFrameHeaderBytes);
+        send_frame(dest, tag, std::move(buffer), kFrameHeaderBytes);
     }
     /// Forgets the sends that completed.
     void reap() {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < pending_.size(); ++i) {
             int done = 0;
-            MPISWEEP_MPI_CHECK(MPI_Test(&pending_[i].request, &done, MPI_STATUS_IGNORE));
+            MPISWEEP_MPI_CHECK(MPI_Testall(2, pending_[i].requests.data(), &done, MPI_STATUSES_IGNORE));
             if (!done) {
                 pending_[kept++] = std::move(pending_[i]);
                 continue;
             }
             ++completed_;
-            if (pending_[i].buffer && spare_.size() < kSpareBuffers) {
-                spare_.push_back(std::move(pending_[i].buffer));
-            }
+            if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(pending_[i].buffer));
         }
         pending_.resize(kept);
     }
     void wait_all() {
-        for (Pending& p : pending_) MPISWEEP_MPI_CHECK(MPI_Wait(&p.request, MPI_STATUS_IGNORE));
+        for (Pending& p : pending_)
+            MPISWEEP_MPI_CHECK(MPI_Waitall(2, p.requests.data(), MPI_STATUSES_IGNORE));
         pending_.clear();
     }
     bool empty() const { return pending_.empty(); }
@@ -90,9 +83,38 @@ public:
 
 private:
     struct Pending {
-        std::unique_ptr<PackedBuffer> buffer;
-        MPI_Request request = MPI_REQUEST_NULL;
+        std::unique_ptr<PackedBuffer> buffer;  ///< frame header, then the payload
+        /// The frame, and the payload when it goes separately (else MPI_REQUEST_NULL).
+        std::array<MPI_Request, 2> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
     };
+    std::unique_ptr<PackedBuffer> take_buffer() {
+        if (spare_.empty()) return std::make_unique<PackedBuffer>();
+        std::unique_ptr<PackedBuffer> buffer = std::move(spare_.back());
+        spare_.pop_back();
+        return buffer;
+    }
+    /// Sends `bytes` of `buffer` (the header's room included) as one frame or as a frame and
+    /// its payload (frame.hpp).
+    void send_frame(int dest, int tag, std::unique_ptr<PackedBuffer> buffer, std::size_t bytes) {
+        Pending p;
+        p.buffer = std::move(buffer);
+        char* data = p.buffer->data();
+        FrameHeader header;
+        header.tag = tag;
+        if (bytes <= static_cast<std::size_t>(kFrameBytes)) {
+            write_frame_header(data, header);
+            MPISWEEP_MPI_CHECK(
+                MPI_Isend(data, static_cast<int>(bytes), MPI_PACKED, dest, kFrameTag, comm_, &p.requests[0]));
+        } else {
+            header.payload_bytes = static_cast<std::int32_t>(bytes - kFrameHeaderBytes);
+            write_frame_header(data, header);
+            MPISWEEP_MPI_CHECK(
+                MPI_Isend(data, kFrameHeaderBytes, MPI_PACKED, dest, kFrameTag, comm_, &p.requests[0]));
+            MPISWEEP_MPI_CHECK(MPI_Isend(data + kFrameHeaderBytes, header.payload_bytes, MPI_PACKED, dest,
+                                         kPayloadTag, comm_, &p.requests[1]));
+        }
+        pending_.push_back(std::move(p));
+    }
     static constexpr std::size_t kSpareBuffers = 16;
     const boost::mpi::communicator& comm_;
     std::vector<Pending> pending_;

@@ -534,11 +534,12 @@ struct HotMessage<ReportBatch> : std::true_type {
     static constexpr const char* name = "report batch";  ///< for errors
 };
 
-/// Writes a hot message into `buffer` from offset 0 (the buffer only grows); returns its length.
+/// Writes a hot message into `buffer` from `offset` (the buffer only grows; what is before
+/// `offset` is left as it is); returns the offset plus the message's length.
 template <class T, class Buffer>
-std::size_t wire_encode(const T& message, Buffer& buffer) {
+std::size_t wire_encode(const T& message, Buffer& buffer, std::size_t offset = 0) {
     static_assert(HotMessage<T>::value, "only hot messages use the wire archive");
-    WireOArchive<Buffer> archive(buffer);
+    WireOArchive<Buffer> archive(buffer, offset);
     const_cast<T&>(message).serialize(archive, 0U);  // saving only reads (as in Boost)
     return archive.size();
 }

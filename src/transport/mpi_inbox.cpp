@@ -6,28 +6,43 @@
 namespace mpisweep {
 
 namespace {
-// New messages matched per ready() call at most: enough to start the large receives of a
-// burst, few enough that ready() returns soon.
-constexpr int kMatchesPerCall = 16;
+// New frames taken per ready() call at most: enough to start the large receives of a burst,
+// few enough that ready() returns soon.
+constexpr int kFramesPerCall = 16;
 // Buffers of finished large receives kept for the next ones.
 constexpr std::size_t kSpareBuffers = 8;
 }  // namespace
+
+MpiInbox::MpiInbox(const boost::mpi::communicator& comm, int slots)
+    : comm_(comm),
+      ring_(static_cast<std::size_t>(std::max(slots, 1)), MPI_REQUEST_NULL),
+      ring_buffer_(ring_.size() * kFrameBytes) {
+    for (std::size_t i = 0; i < ring_.size(); ++i)
+        MPISWEEP_MPI_CHECK(MPI_Recv_init(frame(static_cast<int>(i)), kFrameBytes, MPI_PACKED, MPI_ANY_SOURCE,
+                                         kFrameTag, comm_, &ring_[i]));
+    MPISWEEP_MPI_CHECK(MPI_Startall(static_cast<int>(ring_.size()), ring_.data()));
+}
 
 MpiInbox::~MpiInbox() {
     int finalized = 1;
     MPI_Finalized(&finalized);
     if (finalized) return;
-    // Only when a rank ends abnormally (the last message of a worker is Bye, which the master
-    // receives): never throw, never block on a sender that may be gone.
+    // Never throw, never block on a sender that may be gone. Frames not handed out are
+    // dropped: the last message of a worker is Bye, which the master receives.
+    const int held = current_ && current_->slot >= 0 ? current_->slot : -1;
+    for (std::size_t i = 0; i < ring_.size(); ++i) {
+        if (static_cast<int>(i) != held) {
+            MPI_Cancel(&ring_[i]);
+            MPI_Wait(&ring_[i], MPI_STATUS_IGNORE);
+        }
+        MPI_Request_free(&ring_[i]);
+    }
     if (current_) arrivals_.push_front(std::move(*current_));
     for (Arrival& a : arrivals_) {
-        if (a.message != MPI_MESSAGE_NULL) {
-            receive_small(a);  // its data is here: this does not block
-        } else if (!a.complete && a.request != MPI_REQUEST_NULL) {
-            MPI_Request_free(&a.request);
-            // MPI may still write into the buffer: leave it allocated.
-            new std::vector<char>(std::move(a.buffer));
-        }
+        if (a.complete || a.request == MPI_REQUEST_NULL) continue;
+        MPI_Request_free(&a.request);
+        // MPI may still write into the buffer: leave it allocated.
+        new std::vector<char>(std::move(a.buffer));
     }
 }
 
@@ -35,6 +50,7 @@ std::optional<Envelope> MpiInbox::ready(int source) {
     if (holding(source)) return current_->envelope;
     // Asked for another source while holding one (no loop of ours does): keep its order.
     if (current_) {
+        copy_out(*current_);
         arrivals_.push_front(std::move(*current_));
         current_.reset();
     }
@@ -46,47 +62,76 @@ std::optional<Envelope> MpiInbox::ready(int source) {
         arrivals_.erase(arrivals_.begin() + static_cast<std::ptrdiff_t>(i));
         return current_->envelope;
     }
-    for (int matched = 0; matched < kMatchesPerCall; ++matched) {
-        std::optional<Arrival> a = match(source);
+    for (int taken = 0; taken < kFramesPerCall; ++taken) {
+        std::optional<Arrival> a = next_frame();
         if (!a) return std::nullopt;
         const int from = a->envelope.source;
+        const bool wanted = source == kAnySource || from == source;
         const bool behind = std::any_of(arrivals_.begin(), arrivals_.end(),
                                         [from](const Arrival& b) { return b.envelope.source == from; });
-        if (a->complete && !behind) {
+        if (a->complete && wanted && !behind) {
             current_ = std::move(a);
             return current_->envelope;
         }
+        if (a->slot >= 0) copy_out(*a);  // the ring moves on past it
         arrivals_.push_back(std::move(*a));
-        if (source != kAnySource) return std::nullopt;  // the rest of this source is behind it
     }
     return std::nullopt;
 }
 
-std::optional<MpiInbox::Arrival> MpiInbox::match(int source) {
+std::optional<MpiInbox::Arrival> MpiInbox::next_frame() {
     int flag = 0;
-    MPI_Message message = MPI_MESSAGE_NULL;
     MPI_Status status;
-    MPISWEEP_MPI_CHECK(MPI_Improbe(source == kAnySource ? MPI_ANY_SOURCE : source, MPI_ANY_TAG, comm_, &flag,
-                                   &message, &status));
+    MPISWEEP_MPI_CHECK(MPI_Test(&ring_[static_cast<std::size_t>(head_)], &flag, &status));
     if (!flag) return std::nullopt;
+    const int slot = head_;
+    head_ = (head_ + 1) % static_cast<int>(ring_.size());
+    int bytes = 0;
+    MPISWEEP_MPI_CHECK(MPI_Get_count(&status, MPI_PACKED, &bytes));
+    if (bytes < kFrameHeaderBytes) {
+        repost(slot);
+        throw std::runtime_error("MPI transport: a frame of " + std::to_string(bytes) + " bytes from rank " +
+                                 std::to_string(status.MPI_SOURCE) + " (at least " +
+                                 std::to_string(kFrameHeaderBytes) + " expected)");
+    }
+    const FrameHeader header = read_frame_header(frame(slot));
     Arrival a;
     a.envelope.source = status.MPI_SOURCE;
-    a.envelope.tag = status.MPI_TAG;
-    MPISWEEP_MPI_CHECK(MPI_Get_count(&status, MPI_PACKED, &a.envelope.bytes));
-    if (a.envelope.bytes <= kSmallBytes) {
-        a.message = message;
-        a.complete = true;
+    a.envelope.tag = header.tag;
+    if (header.payload_bytes > 0) {
+        repost(slot);
+        start_payload(a, header.payload_bytes);
         return a;
     }
-    if (!spare_.empty()) {
-        a.buffer = std::move(spare_.back());
-        spare_.pop_back();
-    }
-    const auto bytes = static_cast<std::size_t>(a.envelope.bytes);
-    if (a.buffer.size() < bytes) a.buffer.resize(bytes);  // the size is the capacity: it only grows
-    MPISWEEP_MPI_CHECK(MPI_Imrecv(a.buffer.data(), a.envelope.bytes, MPI_PACKED, &message, &a.request));
-    arrived(a);
+    a.envelope.bytes = bytes - kFrameHeaderBytes;
+    a.slot = slot;
+    a.complete = true;
     return a;
+}
+
+void MpiInbox::copy_out(Arrival& a) {
+    if (a.slot < 0) return;
+    const char* data = payload(a);
+    a.buffer.assign(data, data + a.envelope.bytes);
+    repost(a.slot);
+    a.slot = -1;
+}
+
+void MpiInbox::start_payload(Arrival& a, int bytes) {
+    a.envelope.bytes = bytes;
+    a.buffer = spare_buffer();
+    const auto size = static_cast<std::size_t>(bytes);
+    if (a.buffer.size() < size) a.buffer.resize(size);  // the size is the capacity: it only grows
+    MPISWEEP_MPI_CHECK(
+        MPI_Irecv(a.buffer.data(), bytes, MPI_PACKED, a.envelope.source, kPayloadTag, comm_, &a.request));
+    arrived(a);
+}
+
+std::vector<char> MpiInbox::spare_buffer() {
+    if (spare_.empty()) return {};
+    std::vector<char> buffer = std::move(spare_.back());
+    spare_.pop_back();
+    return buffer;
 }
 
 bool MpiInbox::arrived(Arrival& a) {
@@ -113,12 +158,12 @@ MpiInbox::Arrival& MpiInbox::take(const Envelope& e) {
     return *current_;
 }
 
-const char* MpiInbox::receive_small(Arrival& a) {
-    MPISWEEP_MPI_CHECK(MPI_Mrecv(small_.data(), a.envelope.bytes, MPI_PACKED, &a.message, MPI_STATUS_IGNORE));
-    return small_.data();
+void MpiInbox::repost(int slot) {
+    MPISWEEP_MPI_CHECK(MPI_Start(&ring_[static_cast<std::size_t>(slot)]));
 }
 
 void MpiInbox::done(Arrival& a) {
+    if (a.slot >= 0) repost(a.slot);
     if (a.buffer.capacity() > 0 && spare_.size() < kSpareBuffers) spare_.push_back(std::move(a.buffer));
     current_.reset();
 }

@@ -1,16 +1,25 @@
 #pragma once
-// The receiving side of MpiTransport: hands out a message only once all of it has arrived, so
-// that a rank never waits inside MPI for a sender that went back to work.
+// The receiving side of MpiTransport: a ring of pre-posted receives that MPI fills as frames
+// arrive (frame.hpp), and the large payloads announced by them, received into buffers of ours.
+// A message is handed out only once all of it has arrived, so that a rank never waits inside
+// MPI for a sender that went back to work.
 //
-// Why: a message over the transport's eager limit goes by rendezvous, and its data moves only
-// when the sender next calls MPI. A blocking MPI_Recv of it spins in MPI's progress until
-// then: the master, waiting for a report batch while its worker ran 1 ms of tasks, burned its
-// core and assigned nothing meanwhile (bench/README.md: half of each rank's CPU in Open MPI's
-// progress; 177k -> 349k Python tasks/s with vader's eager limit raised to 32 KiB). Eager
-// limits differ between transports and clusters (Open MPI's vader 4 KiB, UCX and openib
-// 8-12 KiB, tcp 64 KiB), so nothing here depends on one: a matched message over kSmallBytes
-// is received with MPI_Imrecv into a buffer of ours and handed out when MPI_Test says it is
-// complete; the rank does other work (other workers' messages, its tasks) meanwhile.
+// Why the payloads are received this way: a message over the transport's eager limit goes by
+// rendezvous, and its data moves only when the sender next calls MPI. A blocking MPI_Recv of
+// it spins in MPI's progress until then: the master, waiting for a report batch while its
+// worker ran 1 ms of tasks, burned its core and assigned nothing meanwhile (bench/README.md:
+// half of each rank's CPU in Open MPI's progress; 177k -> 349k Python tasks/s with vader's
+// eager limit raised to 32 KiB). Eager limits differ between transports and clusters (Open
+// MPI's vader 4 KiB, UCX and openib 8-12 KiB, tcp 64 KiB), so nothing here depends on one:
+// a payload is received with MPI_Irecv and handed out when MPI_Test says it is complete; the
+// rank does other work (other workers' messages, its tasks) meanwhile.
+//
+// Order: the ring's receives are posted, taken and posted again strictly in turn, and MPI
+// matches each arriving frame to the earliest posted receive, so the ring's order is the
+// order of arrival and each sender's frames come out in the order they were sent.
+//
+// One inbox per communicator at a time: its receives take every frame sent on it, also those
+// meant for an inbox created after it (each sweep runs on a communicator of its own).
 #include <mpi.h>
 
 #include <boost/mpi/communicator.hpp>
@@ -21,6 +30,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "transport/frame.hpp"
 #include "transport/messages.hpp"
 #include "transport/mpi_check.hpp"
 #include "transport/transport.hpp"
@@ -30,19 +40,16 @@ namespace mpisweep {
 
 class MpiInbox {
 public:
-    /// Messages up to this size are received with a blocking MPI_Mrecv once matched: under
-    /// the eager limit of every MPI transport we know, so their data is already here. Every
-    /// one-task message is far below it.
-    static constexpr int kSmallBytes = 1024;
-
-    explicit MpiInbox(const boost::mpi::communicator& comm) : comm_(comm) {}
+    /// `slots`: pre-posted receives (frames that may arrive before this rank looks; more wait
+    /// in MPI until a slot is free).
+    MpiInbox(const boost::mpi::communicator& comm, int slots);
     MpiInbox(const MpiInbox&) = delete;
     MpiInbox& operator=(const MpiInbox&) = delete;
     ~MpiInbox();
 
     /// The next message from `source` (kAnySource: from any) that has fully arrived, without
-    /// taking it; messages of one source come out in the order they were sent. Matches what
-    /// is waiting in MPI and starts receiving the large ones.
+    /// taking it; messages of one source come out in the order they were sent. Takes the
+    /// frames that arrived and starts receiving the large payloads they announce.
     std::optional<Envelope> ready(int source);
     /// ready() found a message: the next ready() returns it again without asking MPI.
     bool holding(int source) const {
@@ -63,8 +70,7 @@ public:
     template <class T>
     void receive(const Envelope& e, T& value) {
         Arrival& a = take(e);
-        const char* data = a.buffer.data();
-        if (a.message != MPI_MESSAGE_NULL) data = receive_small(a);
+        const char* data = payload(a);
         const auto bytes = static_cast<std::size_t>(e.bytes);
         if constexpr (HotMessage<T>::value) {
             wire_decode(data, bytes, value);
@@ -77,36 +83,45 @@ public:
         done(a);
     }
     /// Receives a message without payload that ready() returned last.
-    void receive_empty(const Envelope& e) {
-        Arrival& a = take(e);
-        if (a.message != MPI_MESSAGE_NULL) receive_small(a);
-        done(a);
-    }
+    void receive_empty(const Envelope& e) { done(take(e)); }
 
 private:
     struct Arrival {
         Envelope envelope;
-        MPI_Message message = MPI_MESSAGE_NULL;  ///< small: matched, still in MPI
-        MPI_Request request = MPI_REQUEST_NULL;  ///< large: arriving into `buffer`
-        std::vector<char> buffer;
+        int slot = -1;                           ///< >= 0: a small message, still in this ring slot
+        MPI_Request request = MPI_REQUEST_NULL;  ///< a large payload arriving into `buffer`
+        std::vector<char> buffer;                ///< the payload (slot < 0)
         bool complete = false;
     };
-    /// MPI_Improbe once; a large message starts arriving.
-    std::optional<Arrival> match(int source);
+    /// Takes the ring's next frame, if it has arrived; a large payload starts arriving.
+    std::optional<Arrival> next_frame();
+    /// Moves a small message out of its ring slot, which is posted again.
+    void copy_out(Arrival& a);
+    void start_payload(Arrival& a, int bytes);
     bool arrived(Arrival& a);
     /// The first arrival of its source in arrivals_ (nothing earlier from it is waiting).
     bool first_of_source(std::size_t index) const;
     Arrival& take(const Envelope& e);
-    const char* receive_small(Arrival& a);
+    const char* payload(const Arrival& a) const {
+        return a.slot >= 0 ? frame(a.slot) + kFrameHeaderBytes : a.buffer.data();
+    }
+    char* frame(int slot) { return ring_buffer_.data() + static_cast<std::size_t>(slot) * kFrameBytes; }
+    const char* frame(int slot) const {
+        return ring_buffer_.data() + static_cast<std::size_t>(slot) * kFrameBytes;
+    }
+    void repost(int slot);
     void done(Arrival& a);
+    std::vector<char> spare_buffer();
 
     const boost::mpi::communicator& comm_;
+    std::vector<MPI_Request> ring_;   ///< persistent receives of kFrameTag, posted in ring order
+    std::vector<char> ring_buffer_;   ///< kFrameBytes per slot
+    int head_ = 0;                    ///< the slot whose frame comes next
     std::optional<Arrival> current_;  ///< what ready() returned, until received
-    /// Matched messages not handed out yet, in the order MPI matched them (so each source's
-    /// messages stay in order): large ones arriving, and any behind them from the same source.
+    /// Messages taken off the ring but not handed out yet, in the order they arrived (so each
+    /// source's messages stay in order): large ones arriving, and any behind them.
     std::deque<Arrival> arrivals_;
     std::vector<std::vector<char>> spare_;  ///< buffers of finished large receives, for reuse
-    std::vector<char> small_ = std::vector<char>(kSmallBytes);  ///< where small messages land
     std::uint64_t completed_ = 0;
 };
 

@@ -1,15 +1,28 @@
 #include "transport/mpi_transport.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
 namespace mpisweep {
 
+namespace {
+/// Pre-posted receives: a worker hears only from the master (a task batch per report, and
+/// the odd cancel); the master gets a report from each worker in turn, and frames beyond the
+/// ring wait in MPI until a receive is free, so the ring need not grow with the job.
+int receive_slots(const boost::mpi::communicator& comm) {
+    constexpr int kWorkerSlots = 8;
+    constexpr int kMasterSlotsMost = 512;
+    if (comm.rank() != kMasterRank) return kWorkerSlots;
+    return std::clamp(2 * (comm.size() - 1), kWorkerSlots, kMasterSlotsMost);
+}
+}  // namespace
+
 MpiTransport::MpiTransport(const boost::mpi::communicator& comm, std::chrono::microseconds spin,
                            std::chrono::microseconds max_sleep, bool adaptive)
     : comm_(comm),
       sends_(comm),
-      inbox_(comm),
+      inbox_(comm, receive_slots(comm)),
       backoff_(max_sleep, spin, adaptive),
       spin_s_(std::chrono::duration<double>(spin).count()) {}
 

@@ -63,7 +63,10 @@ public:
     using is_loading = std::false_type;
     using is_saving = std::true_type;
 
-    explicit WireOArchive(Buffer& buffer) : buffer_(buffer) {}
+    /// Writes from `offset` on (the bytes before it are the caller's).
+    explicit WireOArchive(Buffer& buffer, std::size_t offset = 0) : buffer_(buffer), size_(offset) {
+        if (buffer_.size() < offset) grow(offset);
+    }
     std::size_t size() const { return size_; }
 
     template <class T>

@@ -1,7 +1,9 @@
 // The MPI transport on real ranks (ctest runs this at 2 and 3 ranks): messages far over any
 // eager limit (they go by rendezvous) arrive whole and in each sender's order, between small
-// ones, both ways; and a large message whose sender is busy elsewhere does not hold the
-// receiver: what else has arrived is handed out meanwhile.
+// ones, both ways; a burst longer than the ring of pre-posted receives, with messages on both
+// sides of the frame's size, keeps each sender's order; a probe of one source keeps the
+// message held from another; and a large message whose sender is busy elsewhere does not hold
+// the receiver: what else has arrived is handed out meanwhile.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -62,7 +64,8 @@ std::vector<std::uint64_t> range_ids(std::uint64_t first, std::size_t n) {
 }  // namespace
 
 TEST(MpiTransport, LargeAndSmallMessagesArriveWholeInEachSendersOrder) {
-    boost::mpi::communicator comm;
+    boost::mpi::communicator comm(MPI_COMM_WORLD,
+                                  boost::mpi::comm_duplicate);  // one transport per communicator
     MpiTransport transport(comm, kSpin, kSleep, false);
     const int rank = world_rank();
     if (rank == 0) {
@@ -134,7 +137,8 @@ TEST(MpiTransport, ALargeMessageOfABusySenderDoesNotHoldTheReceiver) {
         std::filesystem::remove(go_on);
     }
     MPI_Barrier(MPI_COMM_WORLD);
-    boost::mpi::communicator comm;
+    boost::mpi::communicator comm(MPI_COMM_WORLD,
+                                  boost::mpi::comm_duplicate);  // one transport per communicator
     MpiTransport transport(comm, kSpin, kSleep, false);
     auto wait_for = [](const std::string& path) {
         while (!std::filesystem::exists(path)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -174,4 +178,91 @@ TEST(MpiTransport, ALargeMessageOfABusySenderDoesNotHoldTheReceiver) {
         std::filesystem::remove(posted);
         std::filesystem::remove(go_on);
     }
+}
+
+// Every worker posts a burst far longer than the master's ring of pre-posted receives before
+// the master looks: reports of 1 to 8 rows (about 170 bytes a row, so on both sides of the
+// frame's 1 KiB: some travel in their frame, some as an announced payload), heartbeats
+// between them, and Bye. All arrive whole, each worker's in its order.
+TEST(MpiTransport, ABurstLongerThanTheRingArrivesWholeInEachSendersOrder) {
+    constexpr int kMessages = 3000;
+    boost::mpi::communicator comm(MPI_COMM_WORLD,
+                                  boost::mpi::comm_duplicate);  // one transport per communicator
+    MpiTransport transport(comm, kSpin, kSleep, false);
+    const int rank = world_rank();
+    auto rows_of = [](int k) { return static_cast<std::size_t>(1 + k % 8); };
+    if (rank == 0) {
+        MPI_Barrier(MPI_COMM_WORLD);  // the workers have posted everything
+        std::vector<int> step(static_cast<std::size_t>(world_size()), 0);
+        for (int byes = 0; byes < world_size() - 1;) {
+            const Envelope e = next(transport, kAnySource);
+            const int k = step[static_cast<std::size_t>(e.source)]++;
+            const std::uint64_t first =
+                static_cast<std::uint64_t>(e.source) * 1000000 + static_cast<std::uint64_t>(k) * 10;
+            if (k == 2 * kMessages) {
+                ASSERT_EQ(e.tag, static_cast<int>(Tag::Bye));
+                transport.receive(e);
+                ++byes;
+            } else if (k % 2 == 1) {
+                ASSERT_EQ(e.tag, static_cast<int>(Tag::Heartbeat))
+                    << "message " << k << " of rank " << e.source;
+                transport.receive(e);
+            } else {
+                ASSERT_EQ(e.tag, static_cast<int>(Tag::Reports))
+                    << "message " << k << " of rank " << e.source;
+                ReportBatch got;
+                transport.receive(e, got);
+                ASSERT_EQ(ids_checked(got), range_ids(first, rows_of(k / 2)))
+                    << "message " << k << " of rank " << e.source;
+            }
+        }
+        transport.flush();
+    } else {
+        for (int k = 0; k < kMessages; ++k) {
+            const std::uint64_t first =
+                static_cast<std::uint64_t>(rank) * 1000000 + static_cast<std::uint64_t>(k) * 20;
+            transport.send(kMasterRank, reports(first, rows_of(k)));
+            transport.send(kMasterRank, Tag::Heartbeat);
+        }
+        transport.send(kMasterRank, Tag::Bye);
+        MPI_Barrier(MPI_COMM_WORLD);
+        transport.flush();
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// The master probes any source, then one other source before it receives: the message it
+// held is kept, whole and first of its sender, and the other source's comes out meanwhile.
+TEST(MpiTransport, AProbeOfOneSourceKeepsTheMessageHeldFromAnother) {
+    if (world_size() < 3) GTEST_SKIP() << "needs two senders";
+    boost::mpi::communicator comm(MPI_COMM_WORLD,
+                                  boost::mpi::comm_duplicate);  // one transport per communicator
+    MpiTransport transport(comm, kSpin, kSleep, false);
+    const int rank = world_rank();
+    if (rank == 0) {
+        MPI_Barrier(MPI_COMM_WORLD);  // both have sent
+        const Envelope held = next(transport, kAnySource);
+        const int other = held.source == 1 ? 2 : 1;
+        const Envelope e = next(transport, other);
+        ASSERT_EQ(e.source, other);
+        ReportBatch got;
+        transport.receive(e, got);
+        EXPECT_EQ(ids_checked(got), range_ids(static_cast<std::uint64_t>(other) * 1000000, 1));
+        for (std::uint64_t k = 0; k < 2; ++k) {
+            const Envelope again = next(transport, held.source);
+            transport.receive(again, got);
+            EXPECT_EQ(ids_checked(got), range_ids(static_cast<std::uint64_t>(held.source) * 1000000 + k, 1));
+        }
+        const Envelope last = next(transport, other);
+        transport.receive(last, got);
+        EXPECT_EQ(ids_checked(got), range_ids(static_cast<std::uint64_t>(other) * 1000000 + 1, 1));
+    } else if (rank <= 2) {
+        transport.send(kMasterRank, reports(static_cast<std::uint64_t>(rank) * 1000000, 1));
+        transport.send(kMasterRank, reports(static_cast<std::uint64_t>(rank) * 1000000 + 1, 1));
+        transport.flush();
+        MPI_Barrier(MPI_COMM_WORLD);
+    } else {
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
 }
