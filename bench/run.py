@@ -206,6 +206,12 @@ def main():
             one = median(lambda: field(sweep(np, "empty", 200000 // q, "--batch-us", "0"), "rate"), rep)
             t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, 2 in flight/worker",
                   rate(raw), f"{one / raw:.2f}x", ">= 0.8x", yes(one >= 0.8 * raw))
+            # The same loop receiving as mpisweep's transport does (a ring of pre-posted
+            # receives): the limit for that way of receiving, shown beside the target's.
+            pre = median(lambda: field(mpirun(np, f"{b}/raw_mpi_loop", str(200000 // q), "2", "preposted"),
+                                       "rate"), rep)
+            t.add(f"empty tasks, 1 per message, np={np}", rate(one), "raw MPI loop, pre-posted receives",
+                  rate(pre), f"{one / pre:.2f}x", "-", "-")
             py = {}
             for chunk, n in ((1, 20000 // q), (64, 500000 // q), (1024, 1000000 // q)):
                 py[chunk] = median(lambda: field(mpirun(np, sys.executable, "-m", "mpi4py.futures",
