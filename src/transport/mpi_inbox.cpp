@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 namespace mpisweep {
 
@@ -23,6 +24,19 @@ MpiInbox::MpiInbox(const boost::mpi::communicator& comm, int slots)
     MPISWEEP_MPI_CHECK(MPI_Startall(static_cast<int>(ring_.size()), ring_.data()));
 }
 
+namespace {
+/// Waits a little for a cancelled receive to end: false if it has not (never blocks on a sender).
+bool cancelled_or_done(MPI_Request& request) {
+    constexpr int kTests = 1000;
+    for (int i = 0; i < kTests; ++i) {
+        int done = 0;
+        if (MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || done) return true;
+        std::this_thread::yield();
+    }
+    return false;
+}
+}  // namespace
+
 MpiInbox::~MpiInbox() {
     int finalized = 1;
     MPI_Finalized(&finalized);
@@ -30,13 +44,18 @@ MpiInbox::~MpiInbox() {
     // Never throw, never block on a sender that may be gone. Frames not handed out are
     // dropped: the last message of a worker is Bye, which the master receives.
     const int held = current_ && current_->slot >= 0 ? current_->slot : -1;
+    bool still_written = false;
     for (std::size_t i = 0; i < ring_.size(); ++i) {
         if (static_cast<int>(i) != held) {
             MPI_Cancel(&ring_[i]);
-            MPI_Wait(&ring_[i], MPI_STATUS_IGNORE);
+            // A receive that matched a frame before the cancel completes with it; one whose
+            // frame still moves (an eager limit under a frame's size, a sender that hangs)
+            // is let go, and its buffer with it.
+            still_written |= !cancelled_or_done(ring_[i]);
         }
-        MPI_Request_free(&ring_[i]);
+        if (ring_[i] != MPI_REQUEST_NULL) MPI_Request_free(&ring_[i]);
     }
+    if (still_written) new std::vector<char>(std::move(ring_buffer_));  // MPI may still write into it
     if (current_) arrivals_.push_front(std::move(*current_));
     for (Arrival& a : arrivals_) {
         if (a.complete || a.request == MPI_REQUEST_NULL) continue;
