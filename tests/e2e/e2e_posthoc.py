@@ -28,9 +28,11 @@ def main():
     args = parse_args(__doc__)
     with Workspace("posthoc") as work:
         out = work / "sweep.h5"
-        result = run_cli(args.mpisweep, ["run", "-o", out, "--max-attempts", "1", "-p", "x=range(0,5)",
-                                         "-p", "y=0.5,1.5", "--", args.task, "loss", "{x}", "{y}"],
-                         ranks=args.ranks)
+        # No speculation: an idle worker may otherwise start a second copy of the failing
+        # task (the last one, slower than most), and its attempts would be 2, not 1.
+        result = run_cli(args.mpisweep, ["run", "-o", out, "--max-attempts", "1", "--no-speculation",
+                                         "-p", "x=range(0,5)", "-p", "y=0.5,1.5", "--", args.task, "loss", "{x}",
+                                         "{y}"], ranks=args.ranks)
         check(result.returncode == 1, f"one task fails, so exit code 1:\n{describe(result)}")
         points = [(x, y) for x in XS for y in YS]  # task ids: last axis fastest
         failed_task = points.index((4, 1.5))
