@@ -83,6 +83,12 @@ int main(int argc, char** argv) {
     const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
     const int depth = argc > 2 ? std::atoi(argv[2]) : 2;
     const bool preposted = argc > 3 && std::strcmp(argv[3], "preposted") == 0;
+    if (argc > 3 && !preposted && std::strcmp(argv[3], "probe") != 0) {
+        if (rank == 0)
+            std::fprintf(stderr, "raw_mpi_loop: unknown mode '%s'; expected probe or preposted\n", argv[3]);
+        MPI_Finalize();
+        return 2;
+    }
     MPI_Barrier(MPI_COMM_WORLD);
     const double t0 = MPI_Wtime();
     if (rank == 0) {

@@ -3,7 +3,8 @@
 // ones, both ways; a burst longer than the ring of pre-posted receives, with messages on both
 // sides of the frame's size, keeps each sender's order; a probe of one source keeps the
 // message held from another; and a large message whose sender is busy elsewhere does not hold
-// the receiver: what else has arrived is handed out meanwhile.
+// the receiver: what else has arrived is handed out meanwhile. A frame shorter than its header
+// is told with its sender.
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -263,6 +264,32 @@ TEST(MpiTransport, AProbeOfOneSourceKeepsTheMessageHeldFromAnother) {
         MPI_Barrier(MPI_COMM_WORLD);
     } else {
         MPI_Barrier(MPI_COMM_WORLD);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A frame shorter than its header (nothing of ours sends one) is told with its sender's rank,
+// and the receive it came in is posted again: the next frame still arrives.
+TEST(MpiTransport, AFrameShorterThanItsHeaderIsToldWithItsSender) {
+    boost::mpi::communicator comm(MPI_COMM_WORLD,
+                                  boost::mpi::comm_duplicate);  // one transport per communicator
+    MpiTransport transport(comm, kSpin, kSleep, false);
+    if (world_rank() == 1) {
+        const char shard[3] = {1, 2, 3};
+        MPI_Send(shard, 3, MPI_PACKED, kMasterRank, kFrameTag, comm);
+        transport.send(kMasterRank, Tag::Bye);
+        transport.flush();
+    } else if (world_rank() == 0) {
+        try {
+            next(transport, 1);
+            ADD_FAILURE() << "a 3-byte frame was taken";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("a frame of 3 bytes from rank 1"), std::string::npos)
+                << e.what();
+        }
+        const Envelope e = next(transport, 1);
+        EXPECT_EQ(e.tag, static_cast<int>(Tag::Bye));
+        transport.receive(e);
     }
     MPI_Barrier(MPI_COMM_WORLD);
 }
