@@ -1,7 +1,6 @@
 #include "store/staging.hpp"
 
 #include <algorithm>
-#include <numeric>
 
 #include "grid/utf8.hpp"
 
@@ -201,41 +200,97 @@ StagedValues reorder(StagedValues& old, const std::vector<std::size_t>& rank, Co
     return fresh;
 }
 
+// A stretch of rows of consecutive ids: [begin, end) of the staged positions.
+struct IdRun {
+    RowId first, last;
+    std::size_t begin, end;
+};
+
+// The rows in id order as runs, when the runs of consecutive ids as they arrived (a report
+// batch holds one or a few) do not overlap: sorted by their first id they are then the
+// order, found in O(runs log runs). Empty when two overlap (an id recorded twice).
+std::vector<IdRun> runs_in_id_order(const TaskRows& rows) {
+    std::vector<IdRun> runs;
+    std::size_t begin = 0;
+    for (std::size_t i = 1; i <= rows.n; ++i) {
+        if (i < rows.n && rows.ids[i] == rows.ids[i - 1] + 1) continue;
+        runs.push_back(IdRun{rows.ids[begin], rows.ids[i - 1], begin, i});
+        begin = i;
+    }
+    std::sort(runs.begin(), runs.end(), [](const IdRun& a, const IdRun& b) { return a.first < b.first; });
+    for (std::size_t k = 1; k < runs.size(); ++k)
+        if (runs[k].first <= runs[k - 1].last) return {};
+    return runs;
+}
+
+// The general case: ids repeated (a copy recorded twice) or runs that interleave.
+std::vector<std::size_t> kept_in_id_order(const TaskRows& rows) {
+    std::vector<std::pair<RowId, std::size_t>> keyed(rows.n);
+    for (std::size_t i = 0; i < rows.n; ++i) keyed[i] = {rows.ids[i], i};
+    std::sort(keyed.begin(), keyed.end());  // by id, then arrival: the last of an id is last
+    std::vector<std::size_t> kept;
+    kept.reserve(rows.n);
+    for (std::size_t i = 0; i < rows.n; ++i)
+        if (i + 1 == rows.n || keyed[i + 1].first != keyed[i].first) kept.push_back(keyed[i].second);
+    return kept;
+}
+
+template <class T>
+void copy_run(const std::vector<T>& from, std::vector<T>& to, std::size_t begin, std::size_t end,
+              std::size_t at) {
+    std::copy(from.begin() + static_cast<std::ptrdiff_t>(begin),
+              from.begin() + static_cast<std::ptrdiff_t>(end), to.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+// Copies rows [begin, end) of `from` to positions from `at` of `to`.
+void copy_rows(const TaskRows& from, TaskRows& to, std::size_t begin, std::size_t end, std::size_t at) {
+    copy_run(from.ids, to.ids, begin, end, at);
+    copy_run(from.status, to.status, begin, end, at);
+    copy_run(from.attempts, to.attempts, begin, end, at);
+    copy_run(from.worker, to.worker, begin, end, at);
+    copy_run(from.device, to.device, begin, end, at);
+    copy_run(from.node, to.node, begin, end, at);
+    copy_run(from.start, to.start, begin, end, at);
+    copy_run(from.wall_s, to.wall_s, begin, end, at);
+    copy_run(from.exit_code, to.exit_code, begin, end, at);
+}
+
 }  // namespace
 
 void Staging::sort() {
     const std::size_t n = rows.size();
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return rows.ids[a] < rows.ids[b]; });
-    std::vector<std::size_t> kept;
-    kept.reserve(n);
-    for (std::size_t i = 0; i < n; ++i)
-        if (i + 1 == n || rows.ids[order[i + 1]] != rows.ids[order[i]]) kept.push_back(order[i]);
-    std::vector<std::size_t> rank(n, kDropped);  // new position of each old one
-    for (std::size_t j = 0; j < kept.size(); ++j) rank[kept[j]] = j;
-
-    TaskRows sorted;
-    sorted.resize_columns(kept.size());
-    sorted.n = kept.size();
-    for (std::size_t j = 0; j < kept.size(); ++j) {
-        const std::size_t b = kept[j];
-        sorted.ids[j] = rows.ids[b];
-        sorted.status[j] = rows.status[b];
-        sorted.attempts[j] = rows.attempts[b];
-        sorted.worker[j] = rows.worker[b];
-        sorted.device[j] = rows.device[b];
-        sorted.node[j] = rows.node[b];
-        sorted.start[j] = rows.start[b];
-        sorted.wall_s[j] = rows.wall_s[b];
-        sorted.exit_code[j] = rows.exit_code[b];
+    // The new position of each old one (kDropped: replaced by a later record of its id),
+    // for the errors and the result columns; the /tasks columns are copied by runs.
+    std::vector<std::size_t> rank;
+    const bool ranks_needed = !rows.errors.empty() ||
+                              std::any_of(columns.begin(), columns.end(),
+                                          [](const ResultColumn& c) { return !c.staged.positions.empty(); });
+    if (ranks_needed) rank.assign(n, kDropped);
+    // The sorted rows go to a second set of columns kept between flushes: no allocation and
+    // no zeroing of fresh memory per flush.
+    TaskRows& sorted = sort_scratch_;
+    sorted.clear();
+    if (sorted.ids.size() < n) sorted.resize_columns(n);
+    const std::vector<IdRun> runs = runs_in_id_order(rows);
+    if (!runs.empty()) {
+        for (const IdRun& run : runs) {
+            copy_rows(rows, sorted, run.begin, run.end, sorted.n);
+            if (ranks_needed)
+                for (std::size_t b = run.begin; b < run.end; ++b) rank[b] = sorted.n + (b - run.begin);
+            sorted.n += run.end - run.begin;
+        }
+    } else {
+        for (const std::size_t b : kept_in_id_order(rows)) {
+            copy_rows(rows, sorted, b, b + 1, sorted.n);
+            if (ranks_needed) rank[b] = sorted.n;
+            ++sorted.n;
+        }
     }
     for (auto& [position, message] : rows.errors)
         if (rank[position] != kDropped) sorted.errors.emplace_back(rank[position], std::move(message));
     std::sort(sorted.errors.begin(), sorted.errors.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    rows = std::move(sorted);
+    std::swap(rows, sorted);
     for (ResultColumn& column : columns)
         if (!column.staged.positions.empty()) column.staged = reorder(column.staged, rank, column.type);
 }

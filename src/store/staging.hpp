@@ -174,6 +174,7 @@ private:
     std::unordered_map<std::string, std::size_t> column_index_;
     std::vector<Field> fields_;
     std::size_t field_count_ = 0;
+    TaskRows sort_scratch_;  // sort()'s output columns, swapped with rows
 };
 
 }  // namespace mpisweep::store

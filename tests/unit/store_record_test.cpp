@@ -171,6 +171,64 @@ TEST(Store, InterleavedRunsOfIdsLandInTheirRows) {
     }
 }
 
+// Flushes one after another, each of interleaved runs (as report batches of several workers
+// arrive), smaller than the one before, then one with an id recorded twice: the rows, the
+// errors of failures and the results of each flush land in their own rows, whatever the
+// previous flush left in the sort's columns.
+TEST(Store, SuccessiveFlushesOfInterleavedRunsKeepEachRowsErrorAndResults) {
+    TempDir dir;
+    auto store = one_batch_store(dir, 20000);
+    const auto fails = [](std::uint64_t id) { return id % 97 == 5; };
+    const auto record = [&](std::uint64_t id) {
+        if (fails(id))
+            store.record(failed(id, 2, "task " + std::to_string(id) + " crashed"));
+        else
+            store.record(done(id, {{"loss", static_cast<double>(id)}}));
+    };
+    // Flush k: 4 workers' runs of `run` ids over [begin, begin + 4 * run * rounds).
+    std::uint64_t begin = 0;
+    for (const std::uint64_t run : {500, 120, 7}) {
+        const std::uint64_t rounds = 4;
+        for (std::uint64_t r = 0; r < rounds; ++r)
+            for (std::uint64_t w = 4; w-- > 0;)  // the last worker's run first
+                for (std::uint64_t id = begin + (4 * r + w) * run; id < begin + (4 * r + w + 1) * run; ++id)
+                    record(id);
+        begin += 4 * run * rounds;
+        store.flush();
+    }
+    // An id twice in one flush: the general order; the later record is the row.
+    for (std::uint64_t id = begin; id < begin + 50; ++id) record(id);
+    store.record(done(begin + 5, {{"loss", -1.0}}));
+    for (std::uint64_t id = begin + 50; id < begin + 60; ++id) record(id);
+    store.close();
+    const std::uint64_t end = begin + 60;
+
+    Reader file(dir.file("r.h5"));
+    auto status = file.statuses();
+    auto loss = file.doubles("results/loss");
+    auto error = file.strings("tasks/error");
+    auto attempts = file.int32s("tasks/attempts");
+    for (std::uint64_t id = 0; id < 20000; ++id) {
+        SCOPED_TRACE("task " + std::to_string(id));
+        if (id >= end) {
+            ASSERT_EQ(status[id], TaskStatus::Pending);
+        } else if (id == begin + 5) {
+            ASSERT_EQ(status[id], TaskStatus::Done);
+            ASSERT_EQ(loss[id], -1.0);
+            ASSERT_EQ(error[id], "");
+        } else if (fails(id)) {
+            ASSERT_EQ(status[id], TaskStatus::Failed);
+            ASSERT_EQ(error[id], "task " + std::to_string(id) + " crashed");
+            ASSERT_EQ(attempts[id], 2);
+            ASSERT_TRUE(std::isnan(loss[id]));
+        } else {
+            ASSERT_EQ(status[id], TaskStatus::Done);
+            ASSERT_EQ(loss[id], static_cast<double>(id));
+            ASSERT_EQ(error[id], "");
+        }
+    }
+}
+
 TEST(Store, StringAndArrayResultsHaveTheirOwnShapes) {
     TempDir dir;
     auto store = ResultStore::create(small_grid(), options_for(dir.file("r.h5")));
