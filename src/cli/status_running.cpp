@@ -105,7 +105,9 @@ int print_running(const std::string& results_path, std::ostream& out) {
         for (std::size_t i = 0; i + 1 < row.size(); ++i) line += padded(row[i], widths[i]) + "  ";
         out << line << row.back() << '\n';
     }
-    if (!queued.empty()) out << "queued on workers, not started: " << queued.size() << " copies\n";
+    // An older master's record lists its queued copies too.
+    const std::uint64_t n_queued = view->queued + queued.size();
+    if (n_queued > 0) out << "queued on workers, not started: " << n_queued << " copies\n";
     for (const LiveWorker& w : view->stopped_workers) {
         const std::string ago = human_duration(std::max(now - w.since, 0.0));
         out << "rank " << w.rank << " on " << w.host << ": ";

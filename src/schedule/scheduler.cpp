@@ -204,16 +204,15 @@ Seconds Scheduler::next_assign_time() const {
 int Scheduler::prefetch() const {
     return impl_->options.prefetch;
 }
-std::vector<Scheduler::HeldCopy> Scheduler::held_copies() const {
-    std::vector<HeldCopy> out;
+Scheduler::HeldCopies Scheduler::held_copies() const {
+    HeldCopies out;
     for (const WorkerState& ws : impl_->workers) {
-        for (std::size_t i = 0; i < ws.queue.size(); ++i) {
-            const Copy& c = ws.queue[i];
-            if (i > 0 && c.cancelled) continue;  // it will never run
-            HeldCopy held{ws.id, c.task, c.attempt, c.speculative, c.dispatched, std::nullopt};
-            if (i == 0) held.started = impl_->front_start(ws);
-            out.push_back(held);
-        }
+        if (ws.queue.empty()) continue;
+        const Copy& front = ws.queue.front();
+        out.running.push_back(HeldCopy{ws.id, front.task, front.attempt, front.speculative, front.dispatched,
+                                       impl_->front_start(ws)});
+        for (std::size_t i = 1; i < ws.queue.size(); ++i)
+            out.queued += !ws.queue[i].cancelled;  // else never runs
     }
     return out;
 }

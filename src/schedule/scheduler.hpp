@@ -153,9 +153,14 @@ public:
         /// when the copy before it was answered). Empty for a copy queued behind it.
         std::optional<Seconds> started;
     };
-    /// Every copy the workers hold and will run, in each worker's order (queued copies being
-    /// cancelled are left out). O(copies held), nothing per task kept for it.
-    std::vector<HeldCopy> held_copies() const;
+    /// The copies the workers run now (each worker's front copy, once it has started), and how
+    /// many they hold queued behind them and will run (queued copies being cancelled are left
+    /// out): a view of O(workers), however many copies batching queues.
+    struct HeldCopies {
+        std::vector<HeldCopy> running;
+        std::uint64_t queued = 0;
+    };
+    HeldCopies held_copies() const;
 
     bool finished() const;  ///< nothing pending or held: every task done or failed
     /// Tasks left, no copy still running, and no way to run more: draining, the deadline

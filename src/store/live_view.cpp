@@ -39,7 +39,7 @@ bool LiveWorker::operator==(const LiveWorker& o) const {
 
 bool LiveSnapshot::same_as(const LiveSnapshot& o) const {
     return interval == o.interval && run == o.run && total == o.total && done == o.done &&
-           failed == o.failed && workers == o.workers && copies == o.copies &&
+           failed == o.failed && workers == o.workers && copies == o.copies && queued == o.queued &&
            stopped_workers == o.stopped_workers;
 }
 
@@ -51,9 +51,10 @@ std::string live_to_json(const LiveSnapshot& s) {
         workers.push_back(
             {{"rank", w.rank}, {"host", w.host}, {"state", w.state}, {"since", w.since}, {"why", w.why}});
     }
-    const Json body = {{"written", s.written}, {"interval", s.interval}, {"run", s.run},
-                       {"total", s.total},     {"done", s.done},         {"failed", s.failed},
-                       {"workers", s.workers}, {"copies", copies},       {"stopped_workers", workers}};
+    const Json body = {{"written", s.written},      {"interval", s.interval}, {"run", s.run},
+                       {"total", s.total},          {"done", s.done},         {"failed", s.failed},
+                       {"workers", s.workers},      {"copies", copies},       {"queued", s.queued},
+                       {"stopped_workers", workers}};
     return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -70,6 +71,8 @@ std::optional<LiveSnapshot> live_from_json(const std::string& text) {
         s.failed = j.at("failed").get<std::uint64_t>();
         s.workers = j.at("workers").get<int>();
         for (const Json& c : j.at("copies")) s.copies.push_back(copy_from(c));
+        // Absent from the records of older versions, which listed queued copies as well.
+        s.queued = j.value("queued", std::uint64_t{0});
         for (const Json& w : j.at("stopped_workers")) {
             s.stopped_workers.push_back({w.at("rank").get<int>(), w.at("host").get<std::string>(),
                                          w.at("state").get<std::string>(), w.at("since").get<double>(),

@@ -41,7 +41,10 @@ struct LiveSnapshot {
     std::string run;      ///< the run's name (as in the log folder); may be empty
     std::uint64_t total = 0, done = 0, failed = 0;
     int workers = 0;
+    /// The copies that run (started > 0). Those queued behind them are only counted: with
+    /// batching a worker holds thousands, and the record is rewritten every few seconds.
     std::vector<LiveCopy> copies;
+    std::uint64_t queued = 0;  ///< copies queued on workers, not started
     std::vector<LiveWorker> stopped_workers;
     /// Equal but for `written`: nothing to rewrite.
     bool same_as(const LiveSnapshot& o) const;

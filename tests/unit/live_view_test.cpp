@@ -36,6 +36,7 @@ LiveSnapshot sample(std::size_t copies) {
         s.copies.push_back({i * 7, 2, static_cast<int>(i % 4) + 1, "node" + std::to_string(i % 2), -1, i == 1,
                             1700000000.0 + static_cast<double>(i), i == 3 ? 0.0 : 1700000000.25});
     }
+    s.queued = 30000;
     s.stopped_workers.push_back({3, "node1", "retired", 1700000000.1, "5 failures in a row"});
     s.stopped_workers.push_back({4, "node2", "lost", 1700000000.2, ""});
     return s;
@@ -70,6 +71,7 @@ TEST(LiveView, WhatIsWrittenIsReadBack) {
     EXPECT_EQ(back->live->copies[4].task, 28u);
     EXPECT_EQ(back->live->copies[3].started, 0.0);
     EXPECT_TRUE(back->live->copies[1].speculative);
+    EXPECT_EQ(back->live->queued, 30000u);
     ASSERT_EQ(back->live->stopped_workers.size(), 2u);
     EXPECT_EQ(back->live->stopped_workers[0].why, "5 failures in a row");
     EXPECT_EQ(back->live->stopped_workers[1].state, "lost");

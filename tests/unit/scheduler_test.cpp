@@ -117,22 +117,36 @@ TEST(SchedulerDispatch, ManySlotsAreFilledEvenlyWithRunsOfIds) {
     }
 }
 
-// What status --running shows: each worker's copies in its order, the front one running
-// since it was handed out or since the copy before it was answered, the others queued.
-TEST(SchedulerDispatch, HeldCopiesAreEachWorkersQueueWithTheFrontOneRunning) {
+// What status --running shows: each worker's front copy, running since it was handed out or
+// since the copy before it was answered, and how many copies wait behind them (counted, not
+// listed: with batching a worker holds thousands). Queued copies being cancelled are not
+// counted: they will never run.
+TEST(SchedulerDispatch, HeldCopiesAreEachWorkersRunningCopyAndACountOfTheQueuedOnes) {
     SchedulerOptions o = plain();
     o.prefetch = 1;
     SchedulerDriver d(10, 2, o);
     d.assign(0);  // 1: tasks 0, 2; 2: tasks 1, 3
     d.done(1, 0, 4.0);
     d.assign(5.0);  // 1: tasks 2, 4
+    const Scheduler::HeldCopies held = d.scheduler().held_copies();
     std::vector<std::tuple<int, std::uint64_t, bool, Seconds>> seen;
-    for (const Scheduler::HeldCopy& c : d.scheduler().held_copies())
+    for (const Scheduler::HeldCopy& c : held.running)
         seen.emplace_back(c.worker.value(), c.task, c.started.has_value(), c.started.value_or(-1));
     using Row = std::tuple<int, std::uint64_t, bool, Seconds>;
-    EXPECT_EQ(seen,
-              (std::vector<Row>{{1, 2, true, 4.0}, {1, 4, false, -1}, {2, 1, true, 0.0}, {2, 3, false, -1}}));
-    EXPECT_EQ(d.scheduler().held_copies()[1].dispatched, 5.0);
+    EXPECT_EQ(seen, (std::vector<Row>{{1, 2, true, 4.0}, {2, 1, true, 0.0}}));
+    EXPECT_EQ(held.running[0].dispatched, 0.0);
+    EXPECT_EQ(held.queued, 2u);
+
+    SchedulerOptions batched = plain();
+    batched.prefetch = 4999;  // 5,000 copies a worker
+    SchedulerDriver many(100000, 3, batched);
+    ASSERT_EQ(many.assign(0).size(), 15000u);
+    const Scheduler::HeldCopies big = many.scheduler().held_copies();
+    ASSERT_EQ(big.running.size(), 3u);
+    EXPECT_EQ(big.queued, 14997u);
+    many.drain();  // every queued copy is cancelled; the running ones finish
+    EXPECT_EQ(many.scheduler().held_copies().queued, 0u);
+    EXPECT_EQ(many.scheduler().held_copies().running.size(), 3u);
 }
 
 TEST(SchedulerDispatch, BreadthFirstAcrossWorkersAtDifferentLoads) {
