@@ -40,7 +40,7 @@ void Master::publish_live(Seconds now) {
     for (const Scheduler::HeldCopy& c : held.running) {
         const WorkerSlot& slot = workers_[static_cast<std::size_t>(c.worker.value())];
         view.copies.push_back({c.task, c.attempt, c.worker.value(), slot.host, slot.device, c.speculative,
-                               unix_at(c.dispatched), unix_at(*c.started)});
+                               unix_at(c.dispatched), unix_at(c.started)});
     }
     for (int rank = first_worker_rank(); rank < static_cast<int>(workers_.size()); ++rank) {
         const WorkerSlot& slot = workers_[static_cast<std::size_t>(rank)];

@@ -142,20 +142,19 @@ public:
     /// the master sleeps until when no message comes.
     Seconds next_assign_time() const;
 
-    /// A copy a worker holds now (what `status --running` shows).
+    /// The copy a worker runs now (what `status --running` shows).
     struct HeldCopy {
         WorkerId worker;
         std::uint64_t task = 0;
         int attempt = 1;
         bool speculative = false;
         Seconds dispatched = 0;
-        /// The front copy of its worker, which runs: since when (when it was handed out, or
-        /// when the copy before it was answered). Empty for a copy queued behind it.
-        std::optional<Seconds> started;
+        /// Since when it runs: when it was handed out, or when the copy before it was answered.
+        Seconds started = 0;
     };
-    /// The copies the workers run now (each worker's front copy, once it has started), and how
-    /// many they hold queued behind them and will run (queued copies being cancelled are left
-    /// out): a view of O(workers), however many copies batching queues.
+    /// The copies the workers run now (each worker's front copy), and how many they hold
+    /// queued behind them and will run (queued copies being cancelled are left out): O(workers)
+    /// copies listed however many batching queues; the count walks the queues.
     struct HeldCopies {
         std::vector<HeldCopy> running;
         std::uint64_t queued = 0;

@@ -200,39 +200,52 @@ StagedValues reorder(StagedValues& old, const std::vector<std::size_t>& rank, Co
     return fresh;
 }
 
-// A stretch of rows of consecutive ids: [begin, end) of the staged positions.
-struct IdRun {
-    RowId first, last;
+// Rows [begin, end) of the staging, in the order they are to be written.
+struct Span {
     std::size_t begin, end;
 };
 
-// The rows in id order as runs, when the runs of consecutive ids as they arrived (a report
+// The rows in id order as spans, when the runs of consecutive ids as they arrived (a report
 // batch holds one or a few) do not overlap: sorted by their first id they are then the
 // order, found in O(runs log runs). Empty when two overlap (an id recorded twice).
-std::vector<IdRun> runs_in_id_order(const TaskRows& rows) {
+std::vector<Span> runs_in_id_order(const TaskRows& rows) {
+    struct IdRun {
+        RowId first, last;
+        Span rows;
+    };
     std::vector<IdRun> runs;
     std::size_t begin = 0;
     for (std::size_t i = 1; i <= rows.n; ++i) {
         if (i < rows.n && rows.ids[i] == rows.ids[i - 1] + 1) continue;
-        runs.push_back(IdRun{rows.ids[begin], rows.ids[i - 1], begin, i});
+        runs.push_back(IdRun{rows.ids[begin], rows.ids[i - 1], Span{begin, i}});
         begin = i;
     }
     std::sort(runs.begin(), runs.end(), [](const IdRun& a, const IdRun& b) { return a.first < b.first; });
-    for (std::size_t k = 1; k < runs.size(); ++k)
-        if (runs[k].first <= runs[k - 1].last) return {};
-    return runs;
+    std::vector<Span> spans;
+    spans.reserve(runs.size());
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+        if (k > 0 && runs[k].first <= runs[k - 1].last) return {};
+        spans.push_back(runs[k].rows);
+    }
+    return spans;
 }
 
-// The general case: ids repeated (a copy recorded twice) or runs that interleave.
-std::vector<std::size_t> kept_in_id_order(const TaskRows& rows) {
+// The general case (ids repeated, a copy recorded twice): the rows sorted by (id, arrival),
+// the last record of each id kept, neighbours in the staging joined into one span.
+std::vector<Span> kept_in_id_order(const TaskRows& rows) {
     std::vector<std::pair<RowId, std::size_t>> keyed(rows.n);
     for (std::size_t i = 0; i < rows.n; ++i) keyed[i] = {rows.ids[i], i};
     std::sort(keyed.begin(), keyed.end());  // by id, then arrival: the last of an id is last
-    std::vector<std::size_t> kept;
-    kept.reserve(rows.n);
-    for (std::size_t i = 0; i < rows.n; ++i)
-        if (i + 1 == rows.n || keyed[i + 1].first != keyed[i].first) kept.push_back(keyed[i].second);
-    return kept;
+    std::vector<Span> spans;
+    for (std::size_t i = 0; i < rows.n; ++i) {
+        if (i + 1 < rows.n && keyed[i + 1].first == keyed[i].first) continue;
+        const std::size_t b = keyed[i].second;
+        if (!spans.empty() && spans.back().end == b)
+            ++spans.back().end;
+        else
+            spans.push_back(Span{b, b + 1});
+    }
+    return spans;
 }
 
 template <class T>
@@ -271,20 +284,13 @@ void Staging::sort() {
     TaskRows& sorted = sort_scratch_;
     sorted.clear();
     if (sorted.ids.size() < n) sorted.resize_columns(n);
-    const std::vector<IdRun> runs = runs_in_id_order(rows);
-    if (!runs.empty()) {
-        for (const IdRun& run : runs) {
-            copy_rows(rows, sorted, run.begin, run.end, sorted.n);
-            if (ranks_needed)
-                for (std::size_t b = run.begin; b < run.end; ++b) rank[b] = sorted.n + (b - run.begin);
-            sorted.n += run.end - run.begin;
-        }
-    } else {
-        for (const std::size_t b : kept_in_id_order(rows)) {
-            copy_rows(rows, sorted, b, b + 1, sorted.n);
-            if (ranks_needed) rank[b] = sorted.n;
-            ++sorted.n;
-        }
+    std::vector<Span> spans = runs_in_id_order(rows);
+    if (spans.empty()) spans = kept_in_id_order(rows);
+    for (const Span& span : spans) {
+        copy_rows(rows, sorted, span.begin, span.end, sorted.n);
+        if (ranks_needed)
+            for (std::size_t b = span.begin; b < span.end; ++b) rank[b] = sorted.n + (b - span.begin);
+        sorted.n += span.end - span.begin;
     }
     for (auto& [position, message] : rows.errors)
         if (rank[position] != kDropped) sorted.errors.emplace_back(rank[position], std::move(message));
