@@ -2,6 +2,8 @@
 // what rank 0 publishes is what status reads back, a rewrite caught halfway is never taken
 // for a record, the record is rewritten in place and shrinks with the view; records of
 // format 1 (no live view) are still read; the observer follows each worker's queue.
+#include "store/live_view.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -77,6 +79,25 @@ TEST(LiveView, WhatIsWrittenIsReadBack) {
     EXPECT_EQ(back->live->stopped_workers[1].state, "lost");
     EXPECT_TRUE(back->live->same_as(sample(5)));
     EXPECT_FALSE(OwnerRecord::from_text(record_with(std::nullopt).to_text())->live.has_value());
+}
+
+// A view written by an older mpisweep lists its queued copies (started 0) and has no
+// "queued": it reads with its copies as they are and no count; a "queued" that is not a
+// number makes the view unreadable, not a count of zero.
+TEST(LiveView, AViewWithoutAQueuedCountReadsAsBefore) {
+    const std::string old_view =
+        R"({"written": 5.0, "interval": 2.0, "run": "r", "total": 10, "done": 1, "failed": 0, "workers": 1,)"
+        R"( "copies": [{"task": 3, "attempt": 1, "worker": 1, "host": "n1", "device": -1, "speculative": false,)"
+        R"( "sent": 4.0, "started": 4.5}, {"task": 4, "attempt": 1, "worker": 1, "host": "n1", "device": -1,)"
+        R"( "speculative": false, "sent": 4.0, "started": 0.0}], "stopped_workers": []})";
+    const auto view = store::live_from_json(old_view);
+    ASSERT_TRUE(view.has_value());
+    ASSERT_EQ(view->copies.size(), 2u);
+    EXPECT_EQ(view->copies[1].started, 0.0);
+    EXPECT_EQ(view->queued, 0u);
+    std::string bad = old_view;
+    bad.insert(bad.size() - 1, R"(, "queued": "many")");
+    EXPECT_FALSE(store::live_from_json(bad).has_value());
 }
 
 TEST(LiveView, AHalfRewrittenRecordIsNotARecord) {
