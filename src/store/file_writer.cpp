@@ -228,10 +228,10 @@ namespace {
 }
 }  // namespace
 
-void FileWriter::sync(const std::string& path) {
+int FileWriter::descriptor() const {
     void* handle = nullptr;  // the sec2 driver's: a pointer to its descriptor
     H5_CHECK(H5Fget_vfd_handle, file_.get(), H5P_DEFAULT, &handle);
-    if (handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0) sync_failed(path, errno);
+    return handle != nullptr ? *static_cast<int*>(handle) : -1;
 }
 
 void FileWriter::sync_closed(const std::string& path) {

@@ -40,8 +40,9 @@ public:
     /// H5Fflush: see flush().
     void write(Staging& staging);
     void flush();
-    /// fsync(2) of the open file (after flush()). Throws StoreError naming `path`.
-    void sync(const std::string& path);
+    /// The open file's descriptor (HDF5's sec2 driver's), for fsync(2) and write-out hints;
+    /// -1 when the driver has none.
+    int descriptor() const;
     /// The settled rows of /tasks/status, read from its stored chunks.
     SettledTasks settled();
     /// Whether every row of /tasks/status is done (reads the stored rows only: when some

@@ -62,6 +62,8 @@ public:
     void sync();
     void close() noexcept;
     const std::string& path() const { return path_; }
+    /// The open descriptor (-1 when closed), for BackgroundSync.
+    int descriptor() const { return fd_; }
 
     static constexpr std::uint64_t kJournalReserve = std::uint64_t{4} << 20;
     static constexpr std::uint64_t kJournalReserveLow = std::uint64_t{1} << 20;

@@ -155,17 +155,26 @@ void ResultStore::Impl::journal_commit() {
     committed = offset;
 }
 
-// The page cache to the disk: the HDF5 file first, so that a Commit on disk after a node
-// crash never names rows the file lost.
-void ResultStore::Impl::sync_file() {
-    writer.sync(path);
-    synced_at = Clock::now();
+void ResultStore::Impl::start_sync() {
+    if (syncer.start(writer.descriptor(), journal ? journal.descriptor() : -1)) synced_at = Clock::now();
+}
+
+void ResultStore::Impl::take_sync_failure() {
+    const std::optional<store::SyncFailure> failure = syncer.take_failure();
+    if (!failure) return;
+    const char* what = failure->journal ? "the journal" : "the results file";
+    const std::string& where = failure->journal ? journal.path() : path;
+    // EIO, ENOSPC (a write-back that found no space): the disk's fault, a stop, not a bug.
+    if (auto storage = storage_failure(what, where, failure->error)) return note_failure(*storage);
+    throw StoreError(std::string("cannot fsync ") + what + " '" + where +
+                     "': " + std::strerror(failure->error));
 }
 
 // A full or failing disk on the way (the journal, the HDF5 writes, the fsyncs) does not throw:
 // it becomes write_failure, the master's cue to stop. The Records frame went first, so every
 // record is in the journal, and no Commit follows it: the file may be torn.
 void ResultStore::Impl::write_buffer(bool sync) {
+    take_sync_failure();
     if (write_failure) return journal_only();
     if (staging.rows.empty()) return;
     const h5::SilenceErrors quiet;
@@ -174,11 +183,10 @@ void ResultStore::Impl::write_buffer(bool sync) {
         if (journal) journal_records();
         writer.write(staging);
         writer.flush();
-        if (sync) sync_file();
-        if (journal) {
-            journal_commit();
-            if (sync) journal.sync();
-        }
+        if (journal) journal_commit();
+        // The master never waits for the disk here: a thread of its own fsyncs (a node
+        // crash loses what came after the last fsync that ended).
+        if (sync || syncer.due_by_pace(Clock::now())) start_sync();
     } catch (...) {
         if (!absorb_write_failure()) throw;
         return journal_only();
@@ -189,7 +197,9 @@ void ResultStore::Impl::write_buffer(bool sync) {
 void ResultStore::Impl::finish() {
     if (closed) return;
     const h5::SilenceErrors quiet;
+    syncer.wait();  // before the descriptors close
     if (owner) owner->check();
+    take_sync_failure();
     if (write_failure) return finish_failed();
     try {
         // H5Fclose writes to the file too: a Records frame (empty when nothing is staged)
@@ -202,9 +212,10 @@ void ResultStore::Impl::finish() {
         store::FileWriter::sync_closed(path);
         if (journal) {
             journal_commit();
-            journal.sync();
+            // Every task done: nothing will write the file again, so it needs no journal
+            // (the file is on the disk: no need to fsync what is removed).
+            if (!final_file) journal.sync();
             journal.close();
-            // Every task done: nothing will write the file again, so it needs no journal.
             if (final_file) store::remove_journal_file(journal.path());
         }
     } catch (...) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "store/background_sync.hpp"
 #include "store/file_owner.hpp"
 #include "store/file_writer.hpp"
 #include "store/journal_file.hpp"
@@ -70,6 +71,9 @@ struct ResultStore::Impl {
     std::optional<StoreWriteError> write_failure;
     /// An append of the journal failed: none is tried again before the close.
     bool journal_failed = false;
+    /// The fsyncs of the file and journal: last, so that it is destroyed (its fsync waited
+    /// for) before their descriptors are closed.
+    store::BackgroundSync syncer;
 
     /// The frame of received records went to the journal: a new one starts.
     void frame_journaled() {
@@ -105,8 +109,9 @@ struct ResultStore::Impl {
     /// Checks, validates and stages one record whose attempts are absolute (as the journal
     /// holds them).
     void add(TaskRecord& record);
-    /// Journal, HDF5 rows, H5Fflush, Commit: one flush. `sync`: fsync the file before the
-    /// Commit and the journal after it (a node crash keeps what they hold).
+    /// Journal, HDF5 rows, H5Fflush, Commit: one flush. Then an fsync of the file and then
+    /// the journal, started on the syncer's thread (a node crash keeps what they hold), when
+    /// `sync` or when the syncer's pace allows.
     void write_buffer(bool sync);
     /// The records not journaled yet, as a Records frame and a Commit repeating the last
     /// one's offset (no HDF5 write under way), in one write(2). Nothing when there are none.
@@ -114,9 +119,14 @@ struct ResultStore::Impl {
     void journal_records();
     /// Appends a Commit for everything journaled so far (the file holds it all now).
     void journal_commit();
-    /// fsync of the HDF5 file and of the journal, when `flush_interval` passed since the last.
+    /// fsync of the HDF5 file and of the journal, when `flush_interval` passed since the last
+    /// one started.
     bool sync_due(Clock::time_point now) const { return now - synced_at >= options.flush_interval; }
-    void sync_file();
+    /// The fsyncs started on the syncer's thread (not when the last one is still under way).
+    void start_sync();
+    /// An fsync of the syncer's thread that failed: write_failure for a full or failing disk,
+    /// else thrown as StoreError.
+    void take_sync_failure();
     /// Called in a catch block: a full or failing disk (StoreWriteError, or an H5Error whose
     /// errno says so) becomes write_failure and true; anything else false (rethrow it).
     bool absorb_write_failure();
