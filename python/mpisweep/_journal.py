@@ -16,12 +16,17 @@ from typing import List, Optional
 import numpy as np
 
 _JOURNAL_MAGIC = b"MPSWJRN1"
-_JOURNAL_VERSION = 1
+_JOURNAL_VERSIONS = (1, 2)  # 2: records in Rows frames; 1: in Records frames
 _FRAME_MAGIC = 0x4A57534D
-_FRAME_HEADER = struct.Struct("<IBII")  # magic, kind (1 Records, 2 Commit), length, crc32
-_RECORDS, _COMMIT = 1, 2
+_FRAME_HEADER = struct.Struct("<IBII")  # magic, kind (1 Records, 2 Commit, 3 Rows), length, crc32
+_RECORDS, _COMMIT, _ROWS = 1, 2, 3
 _RECORD_FIXED = struct.Struct("<QBiii")  # id, status, attempts, worker, device
 _RECORD_TIMES = struct.Struct("<ddi")    # start, wall_s, exit_code
+# Rows: per record u8 flags, then what they say follows (docs/hdf5-layout.md).
+_NEW_ID, _NEW_FIELDS, _NEW_NODE, _HAS_ERROR, _HAS_RESULTS = 1, 2, 4, 8, 16
+_U64 = struct.Struct("<Q")
+_ROW_FIELDS = struct.Struct("<Biiii")  # status, attempts, worker, device, exit_code
+_ROW_TIMES = struct.Struct("<dd")      # start, wall_s
 _U32 = struct.Struct("<I")
 _U8 = struct.Struct("<B")
 _RESULT_VALUE = {0: struct.Struct("<d"), 1: struct.Struct("<q")}
@@ -77,10 +82,38 @@ class _Payload:
         raise _Malformed(f"result type {kind}")
 
 
+def decode_rows(payload: bytes):
+    """The records of one Rows frame, as decode_records gives them: each record's flags say
+    which fields follow, the others are the previous record's."""
+    b = _Payload(payload)
+    out = []
+    task = fields = node = None
+    for i in range(b.get(_U32)[0]):
+        (flags,) = b.get(_U8)
+        if i == 0 and flags & 7 != 7:
+            raise _Malformed("its first record refers to a previous one")
+        task = b.get(_U64)[0] if flags & _NEW_ID else task + 1
+        if flags & _NEW_FIELDS:
+            fields = b.get(_ROW_FIELDS)
+            if fields[0] not in (1, 2):
+                raise _Malformed(f"record status {fields[0]}")
+        if flags & _NEW_NODE:
+            node = b.text()
+        start, wall_s = b.get(_ROW_TIMES)
+        error = b.text() if flags & _HAS_ERROR else ""
+        results = [(b.text(), b.value()) for _ in range(b.get(_U32)[0])] if flags & _HAS_RESULTS else []
+        status, attempts, worker, device, exit_code = fields
+        out.append((task, status, attempts, worker, device, node, start, wall_s, exit_code,
+                    error, results))
+    if b.at != len(b.data):
+        raise _Malformed("bytes after its records")
+    return out
+
+
 def decode_records(payload: bytes):
-    """The records of one Records frame: (id, status, attempts, worker, device, node, start,
-    wall_s, exit_code, error, [(name, value)]), a value being float, int, str, bool or a
-    float64 numpy array."""
+    """The records of one Records frame (version 1): (id, status, attempts, worker, device,
+    node, start, wall_s, exit_code, error, [(name, value)]), a value being float, int, str,
+    bool or a float64 numpy array."""
     b = _Payload(payload)
     out = []
     for _ in range(b.get(_U32)[0]):
@@ -114,10 +147,11 @@ class Journal:
         CRC matched but that does not decode ends them (with a warning)."""
         out = []
         for kind, offset, end in self.frames:
-            if kind != _RECORDS or offset < start:
+            if kind not in (_RECORDS, _ROWS) or offset < start:
                 continue
+            decode = decode_rows if kind == _ROWS else decode_records
             try:
-                out += decode_records(memoryview(self.data)[offset + _FRAME_HEADER.size:end])
+                out += decode(memoryview(self.data)[offset + _FRAME_HEADER.size:end])
             except _Malformed as e:
                 warnings.warn(f"{self.path}: a records frame at offset {offset} is malformed "
                               f"({e}); the journal is read up to it", stacklevel=4)
@@ -142,8 +176,8 @@ def _header(data: bytes, jpath: str, results_path: str):
     b = _Payload(payload)
     try:
         (version,) = b.get(_U32)
-        if version != _JOURNAL_VERSION:
-            raise damaged(f"journal version {version}, this reader reads version {_JOURNAL_VERSION}")
+        if version not in _JOURNAL_VERSIONS:
+            raise damaged(f"journal version {version}, this reader reads versions 1 and 2")
         n_tasks, file_id = b.get(struct.Struct("<QQ"))
         (since,) = b.get(_U8)
         (mpi_size,) = b.get(struct.Struct("<i"))
@@ -176,7 +210,7 @@ def read_journal(results_path: str) -> Optional[Journal]:
     while len(data) - at >= _FRAME_HEADER.size:
         magic, kind, length, crc = _FRAME_HEADER.unpack_from(data, at)
         end = at + _FRAME_HEADER.size + length
-        if magic != _FRAME_MAGIC or kind not in (_RECORDS, _COMMIT) or end > len(data):
+        if magic != _FRAME_MAGIC or kind not in (_RECORDS, _COMMIT, _ROWS) or end > len(data):
             break
         payload = view[at + _FRAME_HEADER.size:end]
         if zlib.crc32(payload, zlib.crc32(bytes([kind]))) != crc:

@@ -7,6 +7,8 @@
 #endif
 #include <limits>
 
+#include "store/same_text.hpp"
+
 namespace mpisweep::store {
 
 namespace {
@@ -58,8 +60,7 @@ private:
     std::size_t at_ = 0;
 };
 
-std::uint32_t frame_crc(FrameKind kind, std::string_view payload) {
-    const auto kind_byte = static_cast<std::uint8_t>(kind);
+std::uint32_t frame_crc(std::uint8_t kind_byte, std::string_view payload) {
     return crc32_of(payload.data(), payload.size(), crc32_of(&kind_byte, 1));
 }
 
@@ -78,9 +79,9 @@ void finish_frame(std::size_t start, std::string& out) {
     const std::size_t length = out.size() - payload_start;
     if (length > std::numeric_limits<std::uint32_t>::max())
         throw JournalError("journal frame of " + std::to_string(length) + " bytes is too large");
-    const auto kind = static_cast<FrameKind>(out[start + 4]);
+    const auto kind_byte = static_cast<std::uint8_t>(out[start + 4]);
     const auto length32 = static_cast<std::uint32_t>(length);
-    const std::uint32_t crc = frame_crc(kind, std::string_view(out).substr(payload_start));
+    const std::uint32_t crc = frame_crc(kind_byte, std::string_view(out).substr(payload_start));
     std::memcpy(&out[start + 5], &length32, 4);
     std::memcpy(&out[start + 9], &crc, 4);
 }
@@ -327,8 +328,17 @@ char* store_result(char* at, const ResultView& value) {
 
 const std::string kNoText;
 
-// Bytes of a record before its node, between node and error, and after error.
-constexpr std::size_t kRecordFixedBytes = 8 + 1 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 4;
+// The flags of a Rows record: which fields follow (the rest are the previous record's).
+enum RowFlag : std::uint8_t {
+    kNewId = 1,        // u64 id (else the previous one + 1)
+    kNewFields = 2,    // status, attempts, worker, device, exit code
+    kNewNode = 4,      // str node
+    kHasError = 8,     // str error (else "")
+    kHasResults = 16,  // u32 n_results and the results (else none)
+};
+// A record's bytes at most before its error and results: flags, id, fields, node length,
+// start, wall, error length, n_results.
+constexpr std::size_t kRowMostFixedBytes = 1 + 8 + (1 + 4 * 4) + 4 + 8 + 8 + 4 + 4;
 
 }  // namespace
 
@@ -345,7 +355,7 @@ void RecordsFrame::clear() {
     count_ = 0;
     char* at = grow(kFrameHeaderBytes + 4);
     at = store_bytes<std::uint32_t>(at, kFrameMagic);
-    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(FrameKind::Records));
+    at = store_bytes<std::uint8_t>(at, kRowsKindByte);
     std::memset(at, 0, 12);  // length, crc, count: filled in by seal()
 }
 
@@ -353,18 +363,43 @@ void RecordsFrame::add(const RowView& r) {
     // The fixed fields and strings first, then room for each result as it comes.
     const std::string& node = r.node != nullptr ? *r.node : kNoText;
     const std::string& error = r.error != nullptr ? *r.error : kNoText;
-    char* at = grow(kRecordFixedBytes + node.size() + error.size());
-    at = store_bytes<std::uint64_t>(at, r.id.value());
-    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(r.status));
-    at = store_bytes<std::int32_t>(at, r.attempts);
-    at = store_bytes<std::int32_t>(at, r.worker);
-    at = store_bytes<std::int32_t>(at, r.device);
-    at = store_string(at, node);
+    const auto status = static_cast<std::uint8_t>(r.status);
+    const bool first = count_ == 0;
+    std::uint8_t flags = 0;
+    if (first || r.id.value() != last_id_ + 1) flags |= kNewId;
+    if (first || status != last_status_ || r.attempts != last_attempts_ || r.worker != last_worker_ ||
+        r.device != last_device_ || r.exit_code != last_exit_code_)
+        flags |= kNewFields;
+    if (first || !same_text(node, last_node_)) flags |= kNewNode;
+    if (!error.empty()) flags |= kHasError;
+    if (r.n_fields > 0) flags |= kHasResults;
+
+    char* at = grow(kRowMostFixedBytes + node.size() + error.size());
+    char* const begin = at;
+    at = store_bytes<std::uint8_t>(at, flags);
+    if (flags & kNewId) at = store_bytes<std::uint64_t>(at, r.id.value());
+    if (flags & kNewFields) {
+        at = store_bytes<std::uint8_t>(at, status);
+        at = store_bytes<std::int32_t>(at, r.attempts);
+        at = store_bytes<std::int32_t>(at, r.worker);
+        at = store_bytes<std::int32_t>(at, r.device);
+        at = store_bytes<std::int32_t>(at, r.exit_code);
+        last_status_ = status;
+        last_attempts_ = r.attempts;
+        last_worker_ = r.worker;
+        last_device_ = r.device;
+        last_exit_code_ = r.exit_code;
+    }
+    if (flags & kNewNode) {
+        at = store_string(at, node);
+        last_node_ = node;
+    }
     at = store_bytes<double>(at, r.start);
     at = store_bytes<double>(at, r.wall_s);
-    at = store_bytes<std::int32_t>(at, r.exit_code);
-    at = store_string(at, error);
-    at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.n_fields));
+    if (flags & kHasError) at = store_string(at, error);
+    if (flags & kHasResults) at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.n_fields));
+    size_ -= kRowMostFixedBytes + node.size() + error.size() - static_cast<std::size_t>(at - begin);
+    last_id_ = r.id.value();
     for (std::size_t k = 0; k < r.n_fields; ++k) {
         const FieldView& field = r.fields[k];
         at = grow(4 + field.name->size() + encoded_size(field.value));
@@ -388,7 +423,7 @@ std::string_view RecordsFrame::seal() {
     store_bytes<std::uint32_t>(data + kFrameHeaderBytes, count_);
     const std::string_view payload(data + kFrameHeaderBytes, length);
     store_bytes<std::uint32_t>(data + 5, static_cast<std::uint32_t>(length));
-    store_bytes<std::uint32_t>(data + 9, frame_crc(FrameKind::Records, payload));
+    store_bytes<std::uint32_t>(data + 9, frame_crc(kRowsKindByte, payload));
     return std::string_view(data, size_);
 }
 
@@ -418,9 +453,10 @@ JournalScan scan_journal(std::string_view bytes) {
         throw JournalError("journal header has a bad checksum");
     Reader in(payload);
     const auto version = in.get<std::uint32_t>();
-    if (version != kJournalVersion)
-        throw JournalError("journal version " + std::to_string(version) + ", this mpisweep reads version " +
-                           std::to_string(kJournalVersion));
+    if (version < kOldestJournalVersion || version > kJournalVersion)
+        throw JournalError("journal version " + std::to_string(version) + ", this mpisweep reads versions " +
+                           std::to_string(kOldestJournalVersion) + " to " + std::to_string(kJournalVersion));
+    scan.header.version = version;
     scan.header.n_tasks = in.get<std::uint64_t>();
     scan.header.file_id = in.get<std::uint64_t>();
     scan.header.since_creation = in.get<std::uint8_t>() != 0;
@@ -430,19 +466,24 @@ JournalScan scan_journal(std::string_view bytes) {
     scan.header.command = in.get_string();
 
     std::size_t at = payload_at + length;
+    scan.header_end = at;
     while (bytes.size() - at >= kFrameHeaderBytes) {
         Reader head(bytes.substr(at, kFrameHeaderBytes));
         const auto magic = head.get<std::uint32_t>();
-        const auto kind = static_cast<FrameKind>(head.get<std::uint8_t>());
+        const auto kind_byte = head.get<std::uint8_t>();
         const auto frame_length = head.get<std::uint32_t>();
         const auto frame_crc_value = head.get<std::uint32_t>();
-        if (magic != kFrameMagic || (kind != FrameKind::Records && kind != FrameKind::Commit)) break;
+        const bool records =
+            kind_byte == static_cast<std::uint8_t>(FrameKind::Records) || kind_byte == kRowsKindByte;
+        if (magic != kFrameMagic || (!records && kind_byte != static_cast<std::uint8_t>(FrameKind::Commit)))
+            break;
         if (bytes.size() - at - kFrameHeaderBytes < frame_length) break;
         const std::string_view frame_payload = bytes.substr(at + kFrameHeaderBytes, frame_length);
-        if (frame_crc(kind, frame_payload) != frame_crc_value) break;
+        if (frame_crc(kind_byte, frame_payload) != frame_crc_value) break;
         const std::uint64_t end = at + kFrameHeaderBytes + frame_length;
+        const FrameKind kind = records ? FrameKind::Records : FrameKind::Commit;
         if (kind == FrameKind::Commit) scan.last_commit = scan.frames.size();
-        scan.frames.push_back(FrameInfo{kind, at, end, frame_payload});
+        scan.frames.push_back(FrameInfo{kind, kind_byte, at, end, frame_payload});
         at = end;
     }
     scan.valid_end = at;
@@ -450,16 +491,73 @@ JournalScan scan_journal(std::string_view bytes) {
     return scan;
 }
 
-void decode_records(std::string_view payload, std::vector<TaskRecord>& out) {
+namespace {
+
+TaskStatus checked_status(std::uint8_t status) {
+    if (status != 1 && status != 2) throw JournalError("journal record has an invalid status");
+    return static_cast<TaskStatus>(status);
+}
+
+void get_results(Reader& in, TaskRecord& r) {
+    const auto n_results = in.get<std::uint32_t>();
+    for (std::uint32_t k = 0; k < n_results; ++k) {
+        std::string name = in.get_string();
+        r.results.emplace(std::move(name), get_result(in));
+    }
+}
+
+// A Rows payload: each record's flags say which fields follow; the others are the previous
+// record's (the first record of a frame has them all).
+void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
+    Reader in(payload);
+    const auto count = in.get<std::uint32_t>();
+    out.reserve(out.size() + count);
+    TaskRecord last;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const auto flags = in.get<std::uint8_t>();
+        if (i == 0 && (flags & (kNewId | kNewFields | kNewNode)) != (kNewId | kNewFields | kNewNode))
+            throw JournalError("journal frame is malformed (its first record refers to a previous one)");
+        TaskRecord r;
+        r.id = flags & kNewId ? TaskId(in.get<std::uint64_t>()) : TaskId(last.id.value() + 1);
+        if (flags & kNewFields) {
+            r.status = checked_status(in.get<std::uint8_t>());
+            r.attempts = in.get<std::int32_t>();
+            r.worker = in.get<std::int32_t>();
+            r.device = in.get<std::int32_t>();
+            r.exit_code = in.get<std::int32_t>();
+        } else {
+            r.status = last.status;
+            r.attempts = last.attempts;
+            r.worker = last.worker;
+            r.device = last.device;
+            r.exit_code = last.exit_code;
+        }
+        r.node = flags & kNewNode ? in.get_string() : last.node;
+        r.start = in.get<double>();
+        r.wall_s = in.get<double>();
+        if (flags & kHasError) r.error = in.get_string();
+        if (flags & kHasResults) get_results(in, r);
+        last.id = r.id;
+        last.status = r.status;
+        last.attempts = r.attempts;
+        last.worker = r.worker;
+        last.device = r.device;
+        last.exit_code = r.exit_code;
+        if (flags & kNewNode) last.node = r.node;
+        out.push_back(std::move(r));
+    }
+    if (!in.done()) throw JournalError("journal frame is malformed (bytes after its records)");
+}
+
+// A Records payload of a version 1 journal: every field of every record.
+void decode_v1_records(std::string_view payload, std::vector<TaskRecord>& out) {
     Reader in(payload);
     const auto count = in.get<std::uint32_t>();
     out.reserve(out.size() + count);
     for (std::uint32_t i = 0; i < count; ++i) {
         TaskRecord r;
         r.id = TaskId(in.get<std::uint64_t>());
-        const auto status = in.get<std::uint8_t>();
-        if (status != 1 && status != 2) throw JournalError("journal record has an invalid status");
-        r.status = static_cast<TaskStatus>(status);
+        r.status = checked_status(in.get<std::uint8_t>());
         r.attempts = in.get<std::int32_t>();
         r.worker = in.get<std::int32_t>();
         r.device = in.get<std::int32_t>();
@@ -468,14 +566,18 @@ void decode_records(std::string_view payload, std::vector<TaskRecord>& out) {
         r.wall_s = in.get<double>();
         r.exit_code = in.get<std::int32_t>();
         r.error = in.get_string();
-        const auto n_results = in.get<std::uint32_t>();
-        for (std::uint32_t k = 0; k < n_results; ++k) {
-            std::string name = in.get_string();
-            r.results.emplace(std::move(name), get_result(in));
-        }
+        get_results(in, r);
         out.push_back(std::move(r));
     }
     if (!in.done()) throw JournalError("journal frame is malformed (bytes after its records)");
+}
+
+}  // namespace
+
+void decode_records(const FrameInfo& frame, std::vector<TaskRecord>& out) {
+    if (frame.kind != FrameKind::Records) throw JournalError("journal frame holds no records");
+    if (frame.kind_byte == kRowsKindByte) return decode_rows(frame.payload, out);
+    decode_v1_records(frame.payload, out);
 }
 
 std::uint64_t decode_commit(std::string_view payload) {

@@ -6,10 +6,17 @@
 //            payload = u32 version, u64 n_tasks, u64 file id, u8 since_creation,
 //                      i32 mpi_size, str created, str spec, str command
 //   frame  : [u32 kFrameMagic][u8 kind][u32 payload length][u32 crc32 of kind+payload][payload]
-//            Records payload = u32 count, then per record: u64 id, u8 status, i32 attempts
-//            (absolute), i32 worker, i32 device, str node, f64 start, f64 wall_s,
-//            i32 exit_code, str error, u32 n_results, then per result: str name, u8 type
-//            (0 float, 1 int, 2 string, 3 array, 4 bool), f64 | i64 | str | u32 n + n f64 | u8
+//            Rows payload (kind 3, version 2) = u32 count, then per record: u8 flags, then
+//            [u64 id] (flag 1; else the previous record's id + 1), [u8 status, i32 attempts
+//            (absolute), i32 worker, i32 device, i32 exit_code] (flag 2; else the previous
+//            record's), [str node] (flag 4; else the previous record's), f64 start,
+//            f64 wall_s, [str error] (flag 8; else ""), [u32 n_results, then per result:
+//            str name, u8 type (0 float, 1 int, 2 string, 3 array, 4 bool), f64 | i64 | str |
+//            u32 n + n f64 | u8] (flag 16; else none). The first record of a frame has flags
+//            1, 2 and 4: each frame decodes alone.
+//            Records payload (kind 1, version 1 journals) = u32 count, then per record: u64
+//            id, u8 status, i32 attempts, i32 worker, i32 device, str node, f64 start,
+//            f64 wall_s, i32 exit_code, str error, u32 n_results, then the results as above
 //            Commit payload = u64 journal offset up to which the HDF5 file holds every record
 //            (a Commit may repeat the previous one's offset: records journaled as they
 //            arrived, no HDF5 write under way)
@@ -29,11 +36,16 @@
 namespace mpisweep::store {
 
 inline constexpr std::string_view kJournalMagic = "MPSWJRN1";
-inline constexpr std::uint32_t kJournalVersion = 1;
+/// Version 2: records in Rows frames. Version 1 journals (Records frames) are read, and
+/// raised to 2 when a resume appends to them (upgrade_journal_header).
+inline constexpr std::uint32_t kJournalVersion = 2;
+inline constexpr std::uint32_t kOldestJournalVersion = 1;
 inline constexpr std::uint32_t kFrameMagic = 0x4a57534dU;  // "MSWJ" little-endian
 inline constexpr std::size_t kFrameHeaderBytes = 13;
 
+/// What a frame holds. Records: the kind byte 1 (version 1) or 3 (Rows, version 2).
 enum class FrameKind : std::uint8_t { Records = 1, Commit = 2 };
+inline constexpr std::uint8_t kRowsKindByte = 3;
 
 /// A journal that cannot be read at all (bad header): the message says why.
 class JournalError : public std::runtime_error {
@@ -42,6 +54,7 @@ public:
 };
 
 struct JournalHeader {
+    std::uint32_t version = kJournalVersion;  ///< as read (encode_header writes kJournalVersion)
     std::uint64_t n_tasks = 0;
     std::uint64_t file_id = 0;   ///< also the root attribute journal_id of the HDF5 file
     bool since_creation = true;  ///< holds every record since the file was created (rebuildable)
@@ -53,6 +66,7 @@ struct JournalHeader {
 
 struct FrameInfo {
     FrameKind kind;
+    std::uint8_t kind_byte;    ///< as on disk: Records frames are 1 or kRowsKindByte
     std::uint64_t offset;      ///< of the frame's first byte
     std::uint64_t end;         ///< one past its last byte
     std::string_view payload;  ///< into the scanned bytes
@@ -61,6 +75,7 @@ struct FrameInfo {
 struct JournalScan {
     JournalHeader header;
     std::vector<FrameInfo> frames;  ///< every valid frame, in order
+    std::uint64_t header_end = 0;   ///< where the first frame starts
     std::uint64_t valid_end = 0;    ///< end of the header or of the last valid frame
     bool torn_tail = false;         ///< bytes after valid_end (ignored)
     /// Index into frames of the last Commit, if any.
@@ -76,9 +91,10 @@ struct JournalScan {
 
 std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0);
 
-/// One Records frame built a record at a time, so that the master encodes each result as it
-/// arrives and a flush only seals the frame: memcpy into one growing buffer, no per-field
-/// string appends.
+/// One Records frame (a Rows frame on disk) built a record at a time, so that the master
+/// encodes each result as it arrives and a flush only seals the frame: memcpy into one
+/// growing buffer, no per-field string appends. A record that follows the previous one's id
+/// from the same worker (a report batch's rows) takes 17 bytes: its flags, start and wall.
 class RecordsFrame {
 public:
     RecordsFrame() { clear(); }
@@ -104,6 +120,11 @@ private:
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
     std::uint32_t count_ = 0;
+    // The previous record's fields, for the flags of the next.
+    std::uint64_t last_id_ = 0;
+    std::int32_t last_attempts_ = 0, last_worker_ = 0, last_device_ = 0, last_exit_code_ = 0;
+    std::uint8_t last_status_ = 0;
+    std::string last_node_;
 };
 
 /// The complete header (magic, length, crc, payload).
@@ -116,9 +137,9 @@ void append_commit_frame(std::uint64_t offset, std::string& out);
 /// Reads the header and every valid frame of a journal's bytes; the views point into
 /// `bytes`. Throws JournalError when the header itself is missing or damaged.
 JournalScan scan_journal(std::string_view bytes);
-/// Decodes a Records payload, appending to `out`. Throws JournalError on a malformed
-/// payload (its crc matched, so this means a bug or a foreign file).
-void decode_records(std::string_view payload, std::vector<TaskRecord>& out);
+/// Decodes a Records frame (either kind byte), appending to `out`. Throws JournalError on a
+/// malformed payload (its crc matched, so this means a bug or a foreign file).
+void decode_records(const FrameInfo& frame, std::vector<TaskRecord>& out);
 std::uint64_t decode_commit(std::string_view payload);
 
 }  // namespace mpisweep::store

@@ -97,6 +97,29 @@ void remove_journal_file(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove", path, errno);
 }
 
+namespace {
+// The header rewritten in place as kJournalVersion's: the same fields, so the same length
+// (one write within the first block). Not through the O_APPEND descriptor: Linux appends
+// pwrite()s made through one.
+void upgrade_header(const std::string& path, const JournalScan& scan) {
+    if (scan.header.version >= kJournalVersion) return;
+    const std::string bytes = encode_header(scan.header);
+    if (bytes.size() != scan.header_end)
+        throw StoreError("journal '" + path + "': its header cannot be raised to version " +
+                         std::to_string(kJournalVersion));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("open for writing", path, errno);
+    const ssize_t written = ::pwrite(fd, bytes.data(), bytes.size(), 0);
+    const int error = errno;
+    ::close(fd);
+    if (written != static_cast<ssize_t>(bytes.size()))
+        fail("write its header", path, written < 0 ? error : EIO);
+}
+}  // namespace
+
+JournalWriter::JournalWriter(const std::string& path, const JournalScan& scan)
+    : JournalWriter((upgrade_header(path, scan), path), scan.valid_end) {}
+
 JournalWriter::JournalWriter(const std::string& path, std::uint64_t valid_end) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd_ < 0) fail("open for appending", path, errno);

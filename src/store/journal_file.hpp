@@ -34,6 +34,9 @@ public:
     /// Opens `path` for appending and cuts it to `valid_end` bytes (drops a torn tail, so
     /// later frames are not hidden behind it).
     JournalWriter(const std::string& path, std::uint64_t valid_end);
+    /// Opens the journal `scan` read for appending (cut to its valid end), its header first
+    /// raised to kJournalVersion when older: what this writer appends is that version's.
+    JournalWriter(const std::string& path, const JournalScan& scan);
     JournalWriter(JournalWriter&& other) noexcept;
     JournalWriter& operator=(JournalWriter&& other) noexcept;
     JournalWriter(const JournalWriter&) = delete;

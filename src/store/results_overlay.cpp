@@ -166,7 +166,7 @@ std::size_t overlay_journal(ResultsSnapshot& snapshot, const JournalView& journa
         if (frame.kind != FrameKind::Records || frame.offset < from) continue;
         records.clear();
         try {
-            decode_records(frame.payload, records);
+            decode_records(frame, records);
         } catch (const JournalError&) {
             break;  // its CRC matched, so not a torn write: read the journal up to it
         }

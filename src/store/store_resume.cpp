@@ -66,7 +66,7 @@ void stage_journal(ResultStore::Impl& impl, const store::JournalScan& scan, std:
     for (const store::FrameInfo& frame : scan.frames) {
         if (frame.kind != store::FrameKind::Records || frame.offset < from) continue;
         records.clear();
-        store::decode_records(frame.payload, records);
+        store::decode_records(frame, records);
         for (TaskRecord& record : records) impl.add(record);
         if (flush_every > 0 && impl.staging.rows.size() >= flush_every) impl.writer.write(impl.staging);
     }
@@ -135,7 +135,7 @@ void write_journaled_only(ResultStore::Impl& impl, const store::JournalScan& sca
                           const std::string& journal_path) {
     const std::uint64_t from = scan.committed_offset();
     stage_journal(impl, scan, 0, from);  // the journal is not open yet: not journaled again
-    impl.journal = store::JournalWriter(journal_path, scan.valid_end);
+    impl.journal = store::JournalWriter(journal_path, scan);
     impl.committed = from;
     if (impl.staging.rows.empty()) return;
     // This run adds its attempts to those of the failed rows the file holds: these now.
@@ -222,7 +222,7 @@ ResultStore ResultStore::open_for_resume(const Grid& grid, const StoreOptions& o
     const bool needs_repair = !impl || !journal->scan.settled_in_file();
     if (needs_repair) {
         impl = repair(std::move(impl), open_error, *journal, grid, options);
-        impl->journal = store::JournalWriter(journal->path, journal->scan.valid_end);
+        impl->journal = store::JournalWriter(journal->path, journal->scan);
         impl->journal_commit();
     } else {
         write_journaled_only(*impl, journal->scan, journal->path);

@@ -256,9 +256,9 @@ class KilledInsideAFlush(Check):
             in_file = f["tasks/status"][:] == 1
         cut = None
         for kind, payload, offset in frames:
-            if kind == 1:
+            if kind in journal_reader.RECORDS_KINDS:
                 status = {}
-                journal_reader._statuses(payload, status)
+                journal_reader.frame_statuses(kind, payload, status)
                 if any(st == 1 and not in_file[t] for t, st in status.items()):
                     cut = offset + 13 + len(payload) - 3
         self.assertIsNotNone(cut, "no Records frame holds done tasks the file lacks")
@@ -315,7 +315,7 @@ def records_only(journal):
     out = data[:at]
     while at + 13 <= len(data):
         kind, length = data[at + 4], int.from_bytes(data[at + 5:at + 9], "little")
-        if kind == 1:
+        if kind in journal_reader.RECORDS_KINDS:
             out += data[at:at + 13 + length]
         at += 13 + length
     with open(journal, "wb") as f:

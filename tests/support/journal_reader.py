@@ -46,26 +46,63 @@ def _frames(data):
     return file_id, frames
 
 
+def _skip_results(b):
+    for _ in range(b.get("I")):
+        b.text()
+        kind_of = b.get("B")
+        if kind_of == 0:
+            b.get("d")
+        elif kind_of == 1:
+            b.get("q")
+        elif kind_of == 2:
+            b.text()
+        elif kind_of == 4:  # bool
+            b.get("B")
+        else:
+            n = b.get("I")
+            b.at += 8 * n
+
+
 def _statuses(payload, status):
+    """A Records frame (version 1 journals): every field of every record."""
     b = Buf(payload)
     for _ in range(b.get("I")):
         task, st = b.get("QB")
         b.get("iii"), b.text(), b.get("dd"), b.get("i"), b.text()
-        for _ in range(b.get("I")):
-            b.text()
-            kind_of = b.get("B")
-            if kind_of == 0:
-                b.get("d")
-            elif kind_of == 1:
-                b.get("q")
-            elif kind_of == 2:
-                b.text()
-            elif kind_of == 4:  # bool
-                b.get("B")
-            else:
-                n = b.get("I")
-                b.at += 8 * n
+        _skip_results(b)
         status[task] = st
+
+
+def _row_statuses(payload, status):
+    """A Rows frame: flags 1 new id (else the last + 1), 2 new status, attempts, worker,
+    device, exit code, 4 new node, 8 an error, 16 results; start and wall always."""
+    b = Buf(payload)
+    task = st = None
+    for _ in range(b.get("I")):
+        flags = b.get("B")
+        task = b.get("Q") if flags & 1 else task + 1
+        if flags & 2:
+            st = b.get("Biiii")[0]
+        if flags & 4:
+            b.text()
+        b.get("dd")
+        if flags & 8:
+            b.text()
+        if flags & 16:
+            _skip_results(b)
+        assert st in (1, 2), f"task {task}: status {st}"
+        status[task] = st
+
+
+RECORDS_KINDS = (1, 3)  # Records (version 1 journals), Rows
+
+
+def frame_statuses(kind, payload, status):
+    """Sets status[task] for each record of a Records or Rows frame (nothing for a Commit)."""
+    if kind == 1:
+        _statuses(payload, status)
+    elif kind == 3:
+        _row_statuses(payload, status)
 
 
 def read_journal(path, after_last_commit=False):
@@ -82,8 +119,7 @@ def read_journal(path, after_last_commit=False):
         frames = [frame for frame in frames if frame[2] >= start]
     status = {}
     for kind, payload, _ in frames:
-        if kind == 1:
-            _statuses(payload, status)
+        frame_statuses(kind, payload, status)
     return file_id, status
 
 

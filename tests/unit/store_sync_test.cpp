@@ -165,10 +165,11 @@ TEST_F(SyncTest, AFailureIsKeptUntilTakenAndTheJournalIsNotSyncedAfterAFailedFil
 // ---- the store ---------------------------------------------------------------------------
 
 std::vector<std::uint64_t> journaled_ids(const std::string& journal) {
-    const store::JournalScan scan = store::scan_journal(file_bytes(journal));
+    const std::string bytes = file_bytes(journal);  // the scan's views point into it
+    const store::JournalScan scan = store::scan_journal(bytes);
     std::vector<TaskRecord> records;
     for (const store::FrameInfo& frame : scan.frames)
-        if (frame.kind == store::FrameKind::Records) store::decode_records(frame.payload, records);
+        if (frame.kind == store::FrameKind::Records) store::decode_records(frame, records);
     std::vector<std::uint64_t> ids;
     for (const TaskRecord& record : records) ids.push_back(record.id.value());
     return ids;
