@@ -23,7 +23,7 @@ _RECORDS, _COMMIT, _ROWS = 1, 2, 3
 _RECORD_FIXED = struct.Struct("<QBiii")  # id, status, attempts, worker, device
 _RECORD_TIMES = struct.Struct("<ddi")    # start, wall_s, exit_code
 # Rows: per record u8 flags, then what they say follows (docs/hdf5-layout.md).
-_NEW_ID, _NEW_FIELDS, _NEW_NODE, _HAS_ERROR, _HAS_RESULTS = 1, 2, 4, 8, 16
+_NEW_ID, _NEW_FIELDS, _NEW_NODE, _HAS_ERROR, _HAS_RESULTS, _SAME_FIELDS = 1, 2, 4, 8, 16, 32
 _U64 = struct.Struct("<Q")
 _ROW_FIELDS = struct.Struct("<Biiii")  # status, attempts, worker, device, exit_code
 _ROW_TIMES = struct.Struct("<dd")      # start, wall_s
@@ -64,8 +64,9 @@ class _Payload:
         self.at += n
         return s
 
-    def value(self):
-        (kind,) = self.get(_U8)
+    def value(self, kind=None):
+        if kind is None:
+            (kind,) = self.get(_U8)
         if kind in _RESULT_VALUE:
             return self.get(_RESULT_VALUE[kind])[0]
         if kind == 2:
@@ -88,6 +89,7 @@ def decode_rows(payload: bytes):
     b = _Payload(payload)
     out = []
     task = fields = node = None
+    names, types = [], []  # of the last record with results
     for i in range(b.get(_U32)[0]):
         (flags,) = b.get(_U8)
         if i == 0 and flags & 7 != 7:
@@ -101,7 +103,18 @@ def decode_rows(payload: bytes):
             node = b.text()
         start, wall_s = b.get(_ROW_TIMES)
         error = b.text() if flags & _HAS_ERROR else ""
-        results = [(b.text(), b.value()) for _ in range(b.get(_U32)[0])] if flags & _HAS_RESULTS else []
+        if flags & _HAS_RESULTS and flags & _SAME_FIELDS:
+            if not names:
+                raise _Malformed("results refer to none before")
+            results = [(name, b.value(kind)) for name, kind in zip(names, types)]
+        elif flags & _HAS_RESULTS:
+            names, types, results = [], [], []
+            for _ in range(b.get(_U32)[0]):
+                names.append(b.text())
+                types.append(b.get(_U8)[0])
+                results.append((names[-1], b.value(types[-1])))
+        else:
+            results = []
         status, attempts, worker, device, exit_code = fields
         out.append((task, status, attempts, worker, device, node, start, wall_s, exit_code,
                     error, results))

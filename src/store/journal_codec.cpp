@@ -86,8 +86,8 @@ void finish_frame(std::size_t start, std::string& out) {
     std::memcpy(&out[start + 9], &crc, 4);
 }
 
-ResultValue get_result(Reader& in) {
-    switch (in.get<std::uint8_t>()) {
+ResultValue get_value(Reader& in, std::uint8_t type) {
+    switch (type) {
         case 0:
             return in.get<double>();
         case 1:
@@ -293,22 +293,22 @@ char* store_bytes(char* at, T value) {
     return at + n;
 }
 
+// A result's value bytes (its type byte not included).
 std::size_t encoded_size(const ResultView& value) {
     switch (value.kind) {
         case ResultView::Kind::Float:
         case ResultView::Kind::Int:
-            return 1 + 8;
+            return 8;
         case ResultView::Kind::String:
-            return 1 + 4 + value.text->size();
+            return 4 + value.text->size();
         case ResultView::Kind::Bool:
-            return 1 + 1;
+            return 1;
         default:
-            return 1 + 4 + 8 * value.count;
+            return 4 + 8 * value.count;
     }
 }
 
-char* store_result(char* at, const ResultView& value) {
-    at = store_bytes<std::uint8_t>(at, static_cast<std::uint8_t>(value.kind));
+char* store_value(char* at, const ResultView& value) {
     switch (value.kind) {
         case ResultView::Kind::Float:
             return store_bytes<double>(at, value.number);
@@ -334,7 +334,9 @@ enum RowFlag : std::uint8_t {
     kNewFields = 2,    // status, attempts, worker, device, exit code
     kNewNode = 4,      // str node
     kHasError = 8,     // str error (else "")
-    kHasResults = 16,  // u32 n_results and the results (else none)
+    kHasResults = 16,  // results (else none)
+    kSameFields = 32,  // with kHasResults: the names and types of the last record's results
+                       // that had any (in this frame), only the values follow
 };
 // A record's bytes at most before its error and results: flags, id, fields, node length,
 // start, wall, error length, n_results.
@@ -353,6 +355,8 @@ void RecordsFrame::reserve_more(std::size_t bytes) {
 void RecordsFrame::clear() {
     size_ = 0;
     count_ = 0;
+    last_names_.clear();  // each frame decodes alone
+    last_types_.clear();
     char* at = grow(kFrameHeaderBytes + 4);
     at = store_bytes<std::uint32_t>(at, kFrameMagic);
     at = store_bytes<std::uint8_t>(at, kRowsKindByte);
@@ -373,6 +377,8 @@ void RecordsFrame::add(const RowView& r) {
     if (first || !same_text(node, last_node_)) flags |= kNewNode;
     if (!error.empty()) flags |= kHasError;
     if (r.n_fields > 0) flags |= kHasResults;
+    const bool same_fields = r.n_fields > 0 && same_fields_as_last(r.fields, r.n_fields);
+    if (same_fields) flags |= kSameFields;
 
     char* at = grow(kRowMostFixedBytes + node.size() + error.size());
     char* const begin = at;
@@ -397,16 +403,37 @@ void RecordsFrame::add(const RowView& r) {
     at = store_bytes<double>(at, r.start);
     at = store_bytes<double>(at, r.wall_s);
     if (flags & kHasError) at = store_string(at, error);
-    if (flags & kHasResults) at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.n_fields));
+    if ((flags & kHasResults) && !same_fields)
+        at = store_bytes<std::uint32_t>(at, static_cast<std::uint32_t>(r.n_fields));
     size_ -= kRowMostFixedBytes + node.size() + error.size() - static_cast<std::size_t>(at - begin);
     last_id_ = r.id.value();
-    for (std::size_t k = 0; k < r.n_fields; ++k) {
-        const FieldView& field = r.fields[k];
-        at = grow(4 + field.name->size() + encoded_size(field.value));
-        at = store_string(at, *field.name);
-        store_result(at, field.value);
+    if (same_fields) {
+        for (std::size_t k = 0; k < r.n_fields; ++k)
+            store_value(grow(encoded_size(r.fields[k].value)), r.fields[k].value);
+    } else if (r.n_fields > 0) {
+        last_names_.resize(r.n_fields);
+        last_types_.resize(r.n_fields);
+        for (std::size_t k = 0; k < r.n_fields; ++k) {
+            const FieldView& field = r.fields[k];
+            const auto type = static_cast<std::uint8_t>(field.value.kind);
+            at = grow(4 + field.name->size() + 1 + encoded_size(field.value));
+            at = store_string(at, *field.name);
+            at = store_bytes<std::uint8_t>(at, type);
+            store_value(at, field.value);
+            last_names_[k] = *field.name;
+            last_types_[k] = type;
+        }
     }
     ++count_;
+}
+
+bool RecordsFrame::same_fields_as_last(const FieldView* fields, std::size_t n) const {
+    if (n != last_names_.size()) return false;
+    for (std::size_t k = 0; k < n; ++k)
+        if (static_cast<std::uint8_t>(fields[k].value.kind) != last_types_[k] ||
+            !same_text(*fields[k].name, last_names_[k]))
+            return false;
+    return true;
 }
 
 void RecordsFrame::add(const TaskRecord& record) {
@@ -498,11 +525,22 @@ TaskStatus checked_status(std::uint8_t status) {
     return static_cast<TaskStatus>(status);
 }
 
-void get_results(Reader& in, TaskRecord& r) {
+// Results with their names and types; `names`, `types`: a copy of them for the next record.
+void get_results(Reader& in, TaskRecord& r, std::vector<std::string>* names = nullptr,
+                 std::vector<std::uint8_t>* types = nullptr) {
     const auto n_results = in.get<std::uint32_t>();
+    if (names) {
+        names->clear();
+        types->clear();
+    }
     for (std::uint32_t k = 0; k < n_results; ++k) {
         std::string name = in.get_string();
-        r.results.emplace(std::move(name), get_result(in));
+        const auto type = in.get<std::uint8_t>();
+        if (names) {
+            names->push_back(name);
+            types->push_back(type);
+        }
+        r.results.emplace(std::move(name), get_value(in, type));
     }
 }
 
@@ -513,6 +551,8 @@ void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
     const auto count = in.get<std::uint32_t>();
     out.reserve(out.size() + count);
     TaskRecord last;
+    std::vector<std::string> names;  // of the last record with results
+    std::vector<std::uint8_t> types;
     for (std::uint32_t i = 0; i < count; ++i) {
         const auto flags = in.get<std::uint8_t>();
         if (i == 0 && (flags & (kNewId | kNewFields | kNewNode)) != (kNewId | kNewFields | kNewNode))
@@ -536,7 +576,14 @@ void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
         r.start = in.get<double>();
         r.wall_s = in.get<double>();
         if (flags & kHasError) r.error = in.get_string();
-        if (flags & kHasResults) get_results(in, r);
+        if ((flags & kHasResults) && (flags & kSameFields)) {
+            if (names.empty())
+                throw JournalError("journal frame is malformed (results refer to none before)");
+            for (std::size_t k = 0; k < names.size(); ++k)
+                r.results.emplace(names[k], get_value(in, types[k]));
+        } else if (flags & kHasResults) {
+            get_results(in, r, &names, &types);
+        }
         last.id = r.id;
         last.status = r.status;
         last.attempts = r.attempts;

@@ -12,8 +12,10 @@
 //            record's), [str node] (flag 4; else the previous record's), f64 start,
 //            f64 wall_s, [str error] (flag 8; else ""), [u32 n_results, then per result:
 //            str name, u8 type (0 float, 1 int, 2 string, 3 array, 4 bool), f64 | i64 | str |
-//            u32 n + n f64 | u8] (flag 16; else none). The first record of a frame has flags
-//            1, 2 and 4: each frame decodes alone.
+//            u32 n + n f64 | u8] (flag 16; else none), or with flags 16 and 32 only the
+//            values, the names and types being those of the frame's last record with
+//            results. The first record of a frame has flags 1, 2 and 4, and no 32: each
+//            frame decodes alone.
 //            Records payload (kind 1, version 1 journals) = u32 count, then per record: u64
 //            id, u8 status, i32 attempts, i32 worker, i32 device, str node, f64 start,
 //            f64 wall_s, i32 exit_code, str error, u32 n_results, then the results as above
@@ -115,6 +117,7 @@ private:
         return at;
     }
     void reserve_more(std::size_t bytes);
+    bool same_fields_as_last(const FieldView* fields, std::size_t n) const;
 
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;
@@ -125,6 +128,8 @@ private:
     std::int32_t last_attempts_ = 0, last_worker_ = 0, last_device_ = 0, last_exit_code_ = 0;
     std::uint8_t last_status_ = 0;
     std::string last_node_;
+    std::vector<std::string> last_names_;  // of the last record with results in the frame
+    std::vector<std::uint8_t> last_types_;
 };
 
 /// The complete header (magic, length, crc, payload).

@@ -46,21 +46,28 @@ def _frames(data):
     return file_id, frames
 
 
+def _skip_value(b, kind_of):
+    if kind_of == 0:
+        b.get("d")
+    elif kind_of == 1:
+        b.get("q")
+    elif kind_of == 2:
+        b.text()
+    elif kind_of == 4:  # bool
+        b.get("B")
+    else:
+        n = b.get("I")
+        b.at += 8 * n
+
+
 def _skip_results(b):
+    """Skips n, then (name, type, value) per result; returns the types."""
+    types = []
     for _ in range(b.get("I")):
         b.text()
-        kind_of = b.get("B")
-        if kind_of == 0:
-            b.get("d")
-        elif kind_of == 1:
-            b.get("q")
-        elif kind_of == 2:
-            b.text()
-        elif kind_of == 4:  # bool
-            b.get("B")
-        else:
-            n = b.get("I")
-            b.at += 8 * n
+        types.append(b.get("B"))
+        _skip_value(b, types[-1])
+    return types
 
 
 def _statuses(payload, status):
@@ -75,9 +82,11 @@ def _statuses(payload, status):
 
 def _row_statuses(payload, status):
     """A Rows frame: flags 1 new id (else the last + 1), 2 new status, attempts, worker,
-    device, exit code, 4 new node, 8 an error, 16 results; start and wall always."""
+    device, exit code, 4 new node, 8 an error, 16 results (with 32: only their values, the
+    names and types of the frame's last record with results); start and wall always."""
     b = Buf(payload)
     task = st = None
+    types = []
     for _ in range(b.get("I")):
         flags = b.get("B")
         task = b.get("Q") if flags & 1 else task + 1
@@ -88,8 +97,11 @@ def _row_statuses(payload, status):
         b.get("dd")
         if flags & 8:
             b.text()
-        if flags & 16:
-            _skip_results(b)
+        if flags & 16 and flags & 32:
+            for kind_of in types:
+                _skip_value(b, kind_of)
+        elif flags & 16:
+            types = _skip_results(b)
         assert st in (1, 2), f"task {task}: status {st}"
         status[task] = st
 

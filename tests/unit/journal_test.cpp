@@ -228,7 +228,12 @@ TEST(JournalCodec, RowsOfEveryMixOfChangesReadBackExactly) {
         r.node = chance(90) ? "node-a" : "node-" + std::to_string(random() % 3);
         r.start = 1.7e9 + 1e-6 * static_cast<double>(random() % 1000000);
         r.wall_s = chance(50) ? 0.0 : 1e-3 * static_cast<double>(random() % 1000);
-        if (chance(60)) r.results.clear();
+        if (chance(50)) {
+            r.results.clear();
+        } else if (chance(30)) {  // other names, or the same names with other types
+            r.results = {{"loss", chance(50) ? ResultValue(0.5) : ResultValue(std::int64_t{7})}};
+            if (chance(50)) r.results.emplace("tag", std::string(random() % 20, 'x'));
+        }
         records.push_back(std::move(r));
     }
     std::string bytes = store::encode_header(header_for("{}"));
@@ -274,6 +279,20 @@ TEST(JournalCodec, ABatchOfConsecutiveIdsFromOneWorkerTakes17BytesARecord) {
     store::append_records_frame(pointers, frame);
     const std::size_t first = 1 + 8 + 17 + 4 + 6 + 16;
     EXPECT_EQ(frame.size(), store::kFrameHeaderBytes + 4 + first + 17 * (records.size() - 1));
+
+    // With a result of the same name and type each: its 8 bytes more, its name once.
+    for (TaskRecord& r : records) r.results = {{"loss", 0.25 * static_cast<double>(r.id.value())}};
+    frame.clear();
+    store::append_records_frame(pointers, frame);
+    const std::size_t first_with_result = first + 4 + (4 + 4 + 1 + 8);
+    EXPECT_EQ(frame.size(), store::kFrameHeaderBytes + 4 + first_with_result + 25 * (records.size() - 1));
+    const std::string bytes = store::encode_header(header_for("{}")) + frame;
+    const store::JournalScan scan = store::scan_journal(bytes);
+    ASSERT_EQ(scan.frames.size(), 1u);
+    std::vector<TaskRecord> back;
+    store::decode_records(scan.frames[0], back);
+    ASSERT_EQ(back.size(), records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) expect_same(back[i], records[i]);
 }
 
 // A version 1 journal (Records frames, every field of every record: encoded here as
