@@ -220,13 +220,11 @@ void FileWriter::flush() {
     H5_CHECK(H5Fflush, file_.get(), H5F_SCOPE_GLOBAL);
 }
 
-namespace {
-[[noreturn]] void sync_failed(const std::string& path, int error) {
+void FileWriter::fsync_failed(const std::string& path, int error) {
     // EIO, ENOSPC (a write-back that found no space): the disk's fault, a stop, not a bug.
     if (auto failure = storage_failure("the results file", path, error)) throw *failure;
     throw StoreError("results file '" + path + "': cannot fsync: " + std::strerror(error));
 }
-}  // namespace
 
 int FileWriter::descriptor() const {
     void* handle = nullptr;  // the sec2 driver's: a pointer to its descriptor
@@ -236,11 +234,11 @@ int FileWriter::descriptor() const {
 
 void FileWriter::sync_closed(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) sync_failed(path, errno);
+    if (fd < 0) fsync_failed(path, errno);
     const int result = ::fsync(fd);
     const int error = errno;
     ::close(fd);
-    if (result != 0) sync_failed(path, error);
+    if (result != 0) fsync_failed(path, error);
 }
 
 void FileWriter::write_nodes(NodeTable& nodes) {

@@ -52,6 +52,9 @@ public:
     void close();
     /// fsync(2) of the file at `path` once closed (H5Fclose writes too). Throws StoreError.
     static void sync_closed(const std::string& path);
+    /// Throws what a failed fsync of the results file at `path` is: StoreWriteError for a
+    /// full or failing disk, else StoreError.
+    [[noreturn]] static void fsync_failed(const std::string& path, int error);
 
     hid_t file() const { return file_.get(); }
     explicit operator bool() const { return static_cast<bool>(file_); }

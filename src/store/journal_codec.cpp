@@ -550,15 +550,15 @@ void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
     Reader in(payload);
     const auto count = in.get<std::uint32_t>();
     out.reserve(out.size() + count);
-    TaskRecord last;
     std::vector<std::string> names;  // of the last record with results
     std::vector<std::uint8_t> types;
     for (std::uint32_t i = 0; i < count; ++i) {
         const auto flags = in.get<std::uint8_t>();
         if (i == 0 && (flags & (kNewId | kNewFields | kNewNode)) != (kNewId | kNewFields | kNewNode))
             throw JournalError("journal frame is malformed (its first record refers to a previous one)");
+        // What a flag leaves out is the previous record's: this frame's last one decoded.
         TaskRecord r;
-        r.id = flags & kNewId ? TaskId(in.get<std::uint64_t>()) : TaskId(last.id.value() + 1);
+        r.id = flags & kNewId ? TaskId(in.get<std::uint64_t>()) : TaskId(out.back().id.value() + 1);
         if (flags & kNewFields) {
             r.status = checked_status(in.get<std::uint8_t>());
             r.attempts = in.get<std::int32_t>();
@@ -566,13 +566,13 @@ void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
             r.device = in.get<std::int32_t>();
             r.exit_code = in.get<std::int32_t>();
         } else {
-            r.status = last.status;
-            r.attempts = last.attempts;
-            r.worker = last.worker;
-            r.device = last.device;
-            r.exit_code = last.exit_code;
+            r.status = out.back().status;
+            r.attempts = out.back().attempts;
+            r.worker = out.back().worker;
+            r.device = out.back().device;
+            r.exit_code = out.back().exit_code;
         }
-        r.node = flags & kNewNode ? in.get_string() : last.node;
+        r.node = flags & kNewNode ? in.get_string() : out.back().node;
         r.start = in.get<double>();
         r.wall_s = in.get<double>();
         if (flags & kHasError) r.error = in.get_string();
@@ -584,13 +584,6 @@ void decode_rows(std::string_view payload, std::vector<TaskRecord>& out) {
         } else if (flags & kHasResults) {
             get_results(in, r, &names, &types);
         }
-        last.id = r.id;
-        last.status = r.status;
-        last.attempts = r.attempts;
-        last.worker = r.worker;
-        last.device = r.device;
-        last.exit_code = r.exit_code;
-        if (flags & kNewNode) last.node = r.node;
         out.push_back(std::move(r));
     }
     if (!in.done()) throw JournalError("journal frame is malformed (bytes after its records)");

@@ -39,7 +39,7 @@ namespace mpisweep::store {
 
 inline constexpr std::string_view kJournalMagic = "MPSWJRN1";
 /// Version 2: records in Rows frames. Version 1 journals (Records frames) are read, and
-/// raised to 2 when a resume appends to them (upgrade_journal_header).
+/// raised to 2 when a resume appends to them (JournalWriter(path, scan)).
 inline constexpr std::uint32_t kJournalVersion = 2;
 inline constexpr std::uint32_t kOldestJournalVersion = 1;
 inline constexpr std::uint32_t kFrameMagic = 0x4a57534dU;  // "MSWJ" little-endian

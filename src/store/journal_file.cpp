@@ -100,9 +100,9 @@ void remove_journal_file(const std::string& path) {
 namespace {
 // The header rewritten in place as kJournalVersion's: the same fields, so the same length
 // (one write within the first block). Not through the O_APPEND descriptor: Linux appends
-// pwrite()s made through one.
-void upgrade_header(const std::string& path, const JournalScan& scan) {
-    if (scan.header.version >= kJournalVersion) return;
+// pwrite()s made through one. Returns `path`, for the constructor that opens it next.
+const std::string& upgraded(const std::string& path, const JournalScan& scan) {
+    if (scan.header.version >= kJournalVersion) return path;
     const std::string bytes = encode_header(scan.header);
     if (bytes.size() != scan.header_end)
         throw StoreError("journal '" + path + "': its header cannot be raised to version " +
@@ -114,11 +114,12 @@ void upgrade_header(const std::string& path, const JournalScan& scan) {
     ::close(fd);
     if (written != static_cast<ssize_t>(bytes.size()))
         fail("write its header", path, written < 0 ? error : EIO);
+    return path;
 }
 }  // namespace
 
 JournalWriter::JournalWriter(const std::string& path, const JournalScan& scan)
-    : JournalWriter((upgrade_header(path, scan), path), scan.valid_end) {}
+    : JournalWriter(upgraded(path, scan), scan.valid_end) {}
 
 JournalWriter::JournalWriter(const std::string& path, std::uint64_t valid_end) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -205,7 +206,11 @@ void JournalWriter::take_reserve() {
 }
 
 void JournalWriter::sync() {
-    if (fd_ >= 0 && ::fsync(fd_) != 0) fail("fsync", path_, errno);
+    if (fd_ >= 0 && ::fsync(fd_) != 0) fsync_failed(path_, errno);
+}
+
+void JournalWriter::fsync_failed(const std::string& path, int error) {
+    fail("fsync", path, error);
 }
 
 void JournalWriter::close() noexcept {

@@ -63,6 +63,9 @@ public:
     std::uint64_t reserved() const { return reserved_end_ > size_ ? reserved_end_ - size_ : 0; }
     /// fsync(2): what was appended survives a crash of the node. Throws StoreError.
     void sync();
+    /// Throws what a failed fsync of the journal at `path` is: StoreWriteError for a full or
+    /// failing disk, else StoreError.
+    [[noreturn]] static void fsync_failed(const std::string& path, int error);
     void close() noexcept;
     const std::string& path() const { return path_; }
     /// The open descriptor (-1 when closed), for BackgroundSync.

@@ -162,12 +162,13 @@ void ResultStore::Impl::start_sync() {
 void ResultStore::Impl::take_sync_failure() {
     const std::optional<store::SyncFailure> failure = syncer.take_failure();
     if (!failure) return;
-    const char* what = failure->journal ? "the journal" : "the results file";
-    const std::string& where = failure->journal ? journal.path() : path;
-    // EIO, ENOSPC (a write-back that found no space): the disk's fault, a stop, not a bug.
-    if (auto storage = storage_failure(what, where, failure->error)) return note_failure(*storage);
-    throw StoreError(std::string("cannot fsync ") + what + " '" + where +
-                     "': " + std::strerror(failure->error));
+    // Said as an fsync on this thread would say it; a full or failing disk stops the sweep.
+    try {
+        if (failure->journal) store::JournalWriter::fsync_failed(journal.path(), failure->error);
+        store::FileWriter::fsync_failed(path, failure->error);
+    } catch (const StoreWriteError& e) {
+        note_failure(e);
+    }
 }
 
 // A full or failing disk on the way (the journal, the HDF5 writes, the fsyncs) does not throw:

@@ -71,8 +71,8 @@ struct ResultStore::Impl {
     std::optional<StoreWriteError> write_failure;
     /// An append of the journal failed: none is tried again before the close.
     bool journal_failed = false;
-    /// The fsyncs of the file and journal: last, so that it is destroyed (its fsync waited
-    /// for) before their descriptors are closed.
+    /// The fsyncs of the file and journal: after `writer` and `journal`, so that it is
+    /// destroyed (its fsync waited for) before their descriptors are closed.
     store::BackgroundSync syncer;
 
     /// The frame of received records went to the journal: a new one starts.
