@@ -343,6 +343,47 @@ std::string v1_journal(const std::vector<TaskRecord>& records, const store::Jour
     return bytes + payload;
 }
 
+// A Rows frame whose checksum matches but whose first record leaves fields to a previous
+// one (or takes the result names of none) is a bug or a foreign file: an error, never records
+// made up from another frame's.
+TEST(JournalCodec, ARowsFrameThatRefersToNoPreviousRecordIsAnError) {
+    auto frame_of = [](const std::string& records, std::uint32_t count) {
+        std::string payload(reinterpret_cast<const char*>(&count), 4);
+        payload += records;
+        std::string bytes = store::encode_header(header_for("{}"));
+        put_v1<std::uint32_t>(bytes, store::kFrameMagic);
+        put_v1<std::uint8_t>(bytes, store::kRowsKindByte);
+        put_v1<std::uint32_t>(bytes, static_cast<std::uint32_t>(payload.size()));
+        const std::uint8_t kind = store::kRowsKindByte;
+        put_v1<std::uint32_t>(bytes,
+                              store::crc32_of(payload.data(), payload.size(), store::crc32_of(&kind, 1)));
+        return bytes + payload;
+    };
+    std::string no_id;  // flags 2 | 4 only: the id would be a previous record's + 1
+    put_v1<std::uint8_t>(no_id, 2 | 4);
+    put_v1<std::uint8_t>(no_id, 1);
+    for (int k = 0; k < 4; ++k) put_v1<std::int32_t>(no_id, 0);
+    put_v1_string(no_id, "n");
+    put_v1<double>(no_id, 1.0);
+    put_v1<double>(no_id, 2.0);
+    std::string no_names;  // every field, then values under the names of no record before
+    put_v1<std::uint8_t>(no_names, 1 | 2 | 4 | 16 | 32);
+    put_v1<std::uint64_t>(no_names, 3);
+    put_v1<std::uint8_t>(no_names, 1);
+    for (int k = 0; k < 4; ++k) put_v1<std::int32_t>(no_names, 0);
+    put_v1_string(no_names, "n");
+    put_v1<double>(no_names, 1.0);
+    put_v1<double>(no_names, 2.0);
+    put_v1<double>(no_names, 0.5);
+    for (const std::string& records : {no_id, no_names}) {
+        const std::string bytes = frame_of(records, 1);
+        const store::JournalScan scan = store::scan_journal(bytes);
+        ASSERT_EQ(scan.frames.size(), 1u);              // the checksum matches
+        std::vector<TaskRecord> back = {record_of(0)};  // a record of an earlier frame
+        EXPECT_THROW(store::decode_records(scan.frames[0], back), store::JournalError);
+    }
+}
+
 TEST(JournalCodec, AVersion1JournalReadsAsBefore) {
     std::vector<TaskRecord> records = {record_of(3, TaskStatus::Failed), record_of(4), record_of(9)};
     for (TaskRecord& r : records) r.results = {{"loss", 0.5 * static_cast<double>(r.id.value())}};
