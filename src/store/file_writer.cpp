@@ -60,6 +60,14 @@ void FileWriter::open(const std::string& path, std::uint64_t n_tasks) {
     results_group_ = h5::Group(H5_CHECK(H5Gopen2, file_.get(), "results", H5P_DEFAULT));
     nodes_dataset_ = h5::Dataset(H5_CHECK(H5Dopen2, file_.get(), "nodes", H5P_DEFAULT));
     tasks_ = open_task_datasets(file_.get());
+    task_chunks_ = TaskChunkWriters{ChunkWriter(tasks_.status.get(), status_type_.get(), n_tasks),
+                                    ChunkWriter(tasks_.attempts.get(), H5T_NATIVE_INT32, n_tasks),
+                                    ChunkWriter(tasks_.worker.get(), H5T_NATIVE_INT32, n_tasks),
+                                    ChunkWriter(tasks_.device.get(), H5T_NATIVE_INT32, n_tasks),
+                                    ChunkWriter(tasks_.node.get(), H5T_NATIVE_INT32, n_tasks),
+                                    ChunkWriter(tasks_.start.get(), H5T_NATIVE_DOUBLE, n_tasks),
+                                    ChunkWriter(tasks_.wall_s.get(), H5T_NATIVE_DOUBLE, n_tasks),
+                                    ChunkWriter(tasks_.exit_code.get(), H5T_NATIVE_INT32, n_tasks)};
 }
 
 void FileWriter::start_params(const Grid& grid) {
@@ -152,6 +160,7 @@ void FileWriter::write(Staging& staging) {
     if (!rows.ascending) staging.sort();
     params_.write_chunks_of(rows.ids.data(), rows.n);  // a row in the file has its params
     write_nodes(staging.nodes);
+    write_task_columns(rows);
     widen_columns(staging);
     std::size_t first = 0;
     std::size_t runs = 1;  // of consecutive ids in the segment so far
@@ -179,12 +188,11 @@ void FileWriter::write(Staging& staging) {
 
 void FileWriter::write_segment(const Staging& staging, std::size_t first, std::size_t last) {
     const TaskRows& rows = staging.rows;
-    // One selection serves every /tasks column and every scalar /results column that each
-    // record of the segment has: they all have N rows.
-    h5::Dataspace file_space = whole_rows_space(n_tasks_);
-    h5::Dataspace memory_space = h5::select_rows(file_space.get(), rows.ids.data() + first, last - first, 0);
-    write_task_columns(rows, first, file_space.get(), memory_space.get());
     write_errors(rows, first, last);
+    // One selection serves every scalar /results column that each record of the segment
+    // has: they all have N rows.
+    h5::Dataspace file_space;
+    h5::Dataspace memory_space;
     if (column_datasets_.size() < staging.columns.size()) column_datasets_.resize(staging.columns.size());
     for (std::size_t c = 0; c < staging.columns.size(); ++c) {
         const ResultColumn& column = staging.columns[c];
@@ -199,6 +207,10 @@ void FileWriter::write_segment(const Staging& staging, std::size_t first, std::s
         h5::Dataset& dataset = column_datasets_[c];
         if (!dataset) dataset = create_result_dataset(results_group_.get(), column, n_tasks_);
         const bool same_rows = column.type.kind != ColumnType::Kind::Array && hi - lo == last - first;
+        if (same_rows && !file_space) {
+            file_space = whole_rows_space(n_tasks_);
+            memory_space = h5::select_rows(file_space.get(), rows.ids.data() + first, last - first, 0);
+        }
         write_result_entries(dataset.get(), column, lo, hi, rows.ids.data(),
                              same_rows ? file_space.get() : H5I_INVALID_HID,
                              same_rows ? memory_space.get() : H5I_INVALID_HID);
@@ -259,20 +271,17 @@ void FileWriter::write_nodes(NodeTable& nodes) {
     nodes.mark_written();
 }
 
-void FileWriter::write_task_columns(const TaskRows& rows, std::size_t first, hid_t file_space,
-                                    hid_t memory_space) {
-    auto write = [&](const h5::Dataset& dataset, hid_t type, const void* data) {
-        H5_CHECK(H5Dwrite, dataset.get(), type, memory_space, file_space, H5P_DEFAULT, data);
-    };
-    write(tasks_.status, status_type_.get(), rows.status.data() + first);
-    write(tasks_.attempts, H5T_NATIVE_INT32,
-          rows.attempts.data() + first);  // absolute: see ResultStore::record
-    write(tasks_.worker, H5T_NATIVE_INT32, rows.worker.data() + first);
-    write(tasks_.device, H5T_NATIVE_INT32, rows.device.data() + first);
-    write(tasks_.node, H5T_NATIVE_INT32, rows.node.data() + first);
-    write(tasks_.start, H5T_NATIVE_DOUBLE, rows.start.data() + first);
-    write(tasks_.wall_s, H5T_NATIVE_DOUBLE, rows.wall_s.data() + first);
-    write(tasks_.exit_code, H5T_NATIVE_INT32, rows.exit_code.data() + first);
+void FileWriter::write_task_columns(const TaskRows& rows) {
+    const RowId* ids = rows.ids.data();
+    task_chunks_.status.put(ids, rows.status.data(), rows.n);
+    task_chunks_.attempts.put(ids, rows.attempts.data(), rows.n);  // absolute: see ResultStore::record
+    task_chunks_.worker.put(ids, rows.worker.data(), rows.n);
+    task_chunks_.device.put(ids, rows.device.data(), rows.n);
+    task_chunks_.node.put(ids, rows.node.data(), rows.n);
+    task_chunks_.start.put(ids, rows.start.data(), rows.n);
+    task_chunks_.wall_s.put(ids, rows.wall_s.data(), rows.n);
+    task_chunks_.exit_code.put(ids, rows.exit_code.data(), rows.n);
+    for (ChunkWriter* column : task_chunks_.all()) column->write();
 }
 
 void FileWriter::write_errors(const TaskRows& rows, std::size_t first, std::size_t last) {
@@ -305,6 +314,7 @@ void FileWriter::close() {
     // Datasets and groups first: the file closes for real only once nothing in it is open.
     params_ = {};
     column_datasets_.clear();
+    task_chunks_ = {};
     tasks_ = {};
     nodes_dataset_.reset();
     results_group_.reset();

@@ -1,6 +1,7 @@
 #pragma once
 // Layout and writing: the open HDF5 file of a ResultStore, and the writes of a flush (one
 // H5Dwrite per dataset for everything staged).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -9,6 +10,7 @@
 
 #include "mpisweep/grid.hpp"
 #include "schedule/settled_tasks.hpp"
+#include "store/chunk_writer.hpp"
 #include "store/file_layout.hpp"
 #include "store/h5_types.hpp"
 #include "store/param_writer.hpp"
@@ -65,7 +67,7 @@ private:
     void write_nodes(NodeTable& nodes);
     // Rows [first, last) of the staged rows, ids close together (one HDF5 selection).
     void write_segment(const Staging& staging, std::size_t first, std::size_t last);
-    void write_task_columns(const TaskRows& rows, std::size_t first, hid_t file_space, hid_t memory_space);
+    void write_task_columns(const TaskRows& rows);
     void write_errors(const TaskRows& rows, std::size_t first, std::size_t last);
     // Rewrites the dataset of every column that became variable-length.
     void widen_columns(Staging& staging);
@@ -77,6 +79,14 @@ private:
     h5::Group results_group_;
     h5::Dataset nodes_dataset_;
     TaskDatasets tasks_;
+    // The fixed-size /tasks columns (not error), each through chunk buffers of its own.
+    struct TaskChunkWriters {
+        ChunkWriter status, attempts, worker, device, node, start, wall_s, exit_code;
+        std::array<ChunkWriter*, 8> all() {
+            return {&status, &attempts, &worker, &device, &node, &start, &wall_s, &exit_code};
+        }
+    };
+    TaskChunkWriters task_chunks_;
     std::vector<h5::Dataset> column_datasets_;  // parallel to Staging::columns; empty until written
     h5::Datatype status_type_ = h5::status_enum();
     h5::Datatype string_type_ = h5::vlen_utf8_string();

@@ -1,0 +1,135 @@
+#include "store/chunk_writer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mpisweep::store {
+
+namespace {
+
+// At most this much buffered per column, as HDF5's chunk cache for these datasets held: the
+// rows in flight on 10^4 workers span tens of chunks. Few are allocated unless needed: a
+// buffer written since it was last changed is reused before another is allocated.
+constexpr std::size_t kBufferBytes = std::size_t{8} << 20;
+
+bool same_byte_layout(hid_t file_type, hid_t memory_type) {
+    h5::Datatype native(H5_CHECK(H5Tget_native_type, file_type, H5T_DIR_DEFAULT));
+    if (H5_CHECK(H5Tequal, native.get(), memory_type) <= 0) return false;
+    const H5T_order_t stored = H5_CHECK(H5Tget_order, file_type);
+    return stored == H5_CHECK(H5Tget_order, memory_type);
+}
+
+}  // namespace
+
+ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
+    : dataset_(dataset), memory_type_(H5_CHECK(H5Tcopy, memory_type)), rows_(rows) {
+    h5::PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
+    hsize_t chunk[1] = {1};
+    H5_CHECK(H5Pget_chunk, creation.get(), 1, chunk);
+    chunk_rows_ = std::max<hsize_t>(1, chunk[0]);
+    value_bytes_ = H5_CHECK(H5Tget_size, memory_type);
+    chunk_bytes_ = static_cast<std::size_t>(chunk_rows_) * value_bytes_;
+    fill_.resize(value_bytes_);
+    H5_CHECK(H5Pget_fill_value, creation.get(), memory_type, fill_.data());
+    h5::Datatype file_type(H5_CHECK(H5Dget_type, dataset));
+    direct_ = H5_CHECK(H5Pget_nfilters, creation.get()) == 0 && same_byte_layout(file_type.get(), memory_type);
+}
+
+void ChunkWriter::put(const unsigned long long* ids, const void* values, std::size_t count) {
+    const auto* bytes = static_cast<const std::byte*>(values);
+    std::size_t i = 0;
+    while (i < count) {
+        const std::uint64_t index = ids[i] / chunk_rows_;
+        const std::uint64_t end_of_chunk = (index + 1) * chunk_rows_;
+        std::size_t j = i + 1;  // the run of consecutive ids in this chunk
+        while (j < count && ids[j] == ids[j - 1] + 1 && ids[j] < end_of_chunk) ++j;
+        Chunk& target = chunk(index);
+        std::memcpy(target.data.get() + (ids[i] - index * chunk_rows_) * value_bytes_, bytes + i * value_bytes_,
+                    (j - i) * value_bytes_);
+        target.dirty = true;
+        i = j;
+    }
+}
+
+void ChunkWriter::write() {
+    for (Chunk& c : chunks_)
+        if (c.dirty) write(c);
+}
+
+ChunkWriter::Chunk& ChunkWriter::chunk(std::uint64_t index) {
+    if (last_hit_ < chunks_.size() && chunks_[last_hit_].index == index) return chunks_[last_hit_];
+    auto found = std::find_if(chunks_.begin(), chunks_.end(), [&](const Chunk& c) { return c.index == index; });
+    Chunk* c = found != chunks_.end() ? &*found : nullptr;
+    if (c == nullptr) {
+        c = &free_slot();
+        c->index = index;
+        load(*c);
+    }
+    c->last_use = ++uses_;
+    last_hit_ = static_cast<std::size_t>(c - chunks_.data());
+    return *c;
+}
+
+ChunkWriter::Chunk& ChunkWriter::free_slot() {
+    auto older = [](const Chunk& a, const Chunk& b) { return a.last_use < b.last_use; };
+    Chunk* reusable = nullptr;
+    for (Chunk& c : chunks_)
+        if (!c.dirty && (reusable == nullptr || older(c, *reusable))) reusable = &c;
+    if (reusable != nullptr) return *reusable;
+    if (chunks_.size() < std::max<std::size_t>(1, kBufferBytes / chunk_bytes_)) {
+        chunks_.emplace_back();
+        chunks_.back().data.reset(new std::byte[chunk_bytes_]);  // not zeroed: load() fills it
+        return chunks_.back();
+    }
+    Chunk& oldest = *std::min_element(chunks_.begin(), chunks_.end(), older);
+    write(oldest);
+    return oldest;
+}
+
+void ChunkWriter::load(Chunk& c) const {
+    hsize_t offset[1] = {c.index * chunk_rows_};
+    const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
+    hsize_t stored = 0;
+    if (direct_) stored = stored_bytes(offset);
+    if (direct_ && stored == chunk_bytes_) {
+        std::uint32_t filters = 0;
+        H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data.get());
+        return;
+    }
+    for (std::size_t row = 0; row < chunk_rows_; ++row)
+        std::memcpy(c.data.get() + row * value_bytes_, fill_.data(), value_bytes_);
+    if (direct_ && stored == 0) return;  // never written: every row holds the fill value
+    h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
+    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
+    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
+    H5_CHECK(H5Dread, dataset_, memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+             c.data.get());
+}
+
+hsize_t ChunkWriter::stored_bytes(const hsize_t* offset) const {
+    H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
+    H5_CHECK(H5Dget_space_status, dataset_, &status);
+    if (status == H5D_SPACE_STATUS_NOT_ALLOCATED) return 0;  // no chunk index yet either
+    unsigned filter_mask = 0;
+    haddr_t address = HADDR_UNDEF;
+    hsize_t bytes = 0;
+    H5_CHECK(H5Dget_chunk_info_by_coord, dataset_, offset, &filter_mask, &address, &bytes);
+    return bytes;
+}
+
+void ChunkWriter::write(Chunk& c) const {
+    hsize_t offset[1] = {c.index * chunk_rows_};
+    if (direct_) {
+        H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data.get());
+    } else {
+        const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
+        h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
+        H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
+        h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
+        H5_CHECK(H5Dwrite, dataset_, memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+                 c.data.get());
+    }
+    c.dirty = false;
+}
+
+}  // namespace mpisweep::store

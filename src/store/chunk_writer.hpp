@@ -1,0 +1,60 @@
+#pragma once
+// One fixed-size /tasks column written a whole chunk at a time from buffers of its own, with
+// H5Dwrite_chunk: HDF5 then neither allocates, fills nor caches a chunk per write, which was
+// most of what the master spent on the file (bench/README.md, "Session 12").
+#include <hdf5.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "store/h5_check.hpp"
+
+namespace mpisweep::store {
+
+class ChunkWriter {
+public:
+    ChunkWriter() = default;
+    /// For `dataset` (1-D, chunked, `memory_type` in memory). A column whose chunks are
+    /// filtered or stored in another byte layout is still written through these buffers, by
+    /// H5Dwrite of whole chunks.
+    ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows);
+
+    /// Puts `count` values for the rows `ids` (any order; a later value for a row wins) into
+    /// the chunk buffers. A buffer needed when all are taken by rows not yet written is
+    /// written first.
+    void put(const unsigned long long* ids, const void* values, std::size_t count);
+    /// Writes every chunk changed since the last write.
+    void write();
+    /// Whether chunks go to the file as they are (H5Dwrite_chunk), not through H5Dwrite.
+    bool raw_chunks() const { return direct_; }
+
+private:
+    struct Chunk {
+        std::uint64_t index = 0;
+        std::uint64_t last_use = 0;
+        bool dirty = false;
+        std::unique_ptr<std::byte[]> data;
+    };
+    Chunk& chunk(std::uint64_t index);
+    Chunk& free_slot();
+    void load(Chunk& chunk) const;
+    // What the file holds of the chunk at `offset`: 0 when it was never written.
+    hsize_t stored_bytes(const hsize_t* offset) const;
+    void write(Chunk& chunk) const;
+
+    hid_t dataset_ = H5I_INVALID_HID;  // owned by the caller
+    h5::Datatype memory_type_;
+    std::uint64_t rows_ = 0;
+    std::uint64_t chunk_rows_ = 1;
+    std::size_t value_bytes_ = 1;
+    std::size_t chunk_bytes_ = 1;
+    bool direct_ = false;  // raw chunk bytes are the memory layout, unfiltered
+    std::vector<std::byte> fill_;  // one value
+    std::vector<Chunk> chunks_;
+    std::size_t last_hit_ = 0;
+    std::uint64_t uses_ = 0;
+};
+
+}  // namespace mpisweep::store

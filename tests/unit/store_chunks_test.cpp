@@ -1,0 +1,139 @@
+// ChunkWriter: the fixed-size /tasks columns written a whole chunk at a time from buffers of
+// its own. Checked by reading the file back with H5Dread, against a plain array of what each
+// row should hold: rows in any order, more chunks in flight than buffers, the chunk at the
+// end shorter than the others, a second writer on the same file (a resume), and columns that
+// cannot be written as raw chunks (compressed, big-endian), which take H5Dwrite.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "store/chunk_writer.hpp"
+#include "unit/store_support.hpp"
+
+namespace mpisweep::store {
+namespace {
+
+using store_test::TempDir;
+
+struct Layout {
+    const char* name;
+    bool big_endian;
+    bool deflate;
+};
+
+class ChunkWriterTest : public ::testing::TestWithParam<Layout> {
+protected:
+    // 9.5 chunks of 2^18 rows: 2 MiB of doubles a chunk, so only 4 buffers fit.
+    static constexpr std::uint64_t kChunkRows = std::uint64_t{1} << 18;
+    static constexpr std::uint64_t kRows = 9 * kChunkRows + kChunkRows / 2;
+    static constexpr double kFill = -1.5;
+
+    h5::File create_file(const std::string& path) {
+        h5::File file(H5_CHECK(H5Fcreate, path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+        hsize_t dims[1] = {kRows};
+        hsize_t chunk[1] = {kChunkRows};
+        h5::Dataspace space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
+        h5::PropList creation(H5_CHECK(H5Pcreate, H5P_DATASET_CREATE));
+        H5_CHECK(H5Pset_chunk, creation.get(), 1, chunk);
+        H5_CHECK(H5Pset_fill_value, creation.get(), H5T_NATIVE_DOUBLE, &kFill);
+        H5_CHECK(H5Pset_alloc_time, creation.get(), H5D_ALLOC_TIME_INCR);
+        if (GetParam().deflate) H5_CHECK(H5Pset_deflate, creation.get(), 1);
+        h5::Dataset(H5_CHECK(H5Dcreate2, file.get(), "column", GetParam().big_endian ? H5T_IEEE_F64BE : H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
+                             creation.get(), H5P_DEFAULT));
+        return file;
+    }
+
+    static std::vector<double> read_back(const std::string& path) {
+        h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        std::vector<double> values(kRows);
+        H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+        return values;
+    }
+
+    // Puts `rows` runs of consecutive rows at random places (each run may cross a chunk's
+    // end), in one call, recording the expected values.
+    void put_runs(ChunkWriter& writer, std::size_t runs, std::vector<double>& expected) {
+        std::vector<unsigned long long> ids;
+        std::vector<double> values;
+        for (std::size_t r = 0; r < runs; ++r) {
+            const std::uint64_t first = random_() % kRows;
+            const std::uint64_t length = 1 + random_() % 300;
+            for (std::uint64_t id = first; id < std::min(kRows, first + length); ++id) {
+                ids.push_back(id);
+                values.push_back(static_cast<double>(random_() % 1000000) / 8.0);
+            }
+        }
+        for (std::size_t i = 0; i < ids.size(); ++i) expected[ids[i]] = values[i];  // the last wins
+        writer.put(ids.data(), values.data(), ids.size());
+    }
+
+    TempDir dir_;
+    std::mt19937_64 random_{12345};
+};
+
+TEST_P(ChunkWriterTest, EveryRowHoldsItsLastValueOrTheFillValueAfterWritesInAnyOrder) {
+    const std::string path = dir_.file("chunks.h5");
+    std::vector<double> expected(kRows, kFill);
+    {
+        h5::File file = create_file(path);
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+        EXPECT_EQ(writer.raw_chunks(), !GetParam().deflate && !GetParam().big_endian);
+        for (int flush = 0; flush < 3; ++flush) {
+            put_runs(writer, 40, expected);  // ~10 chunks touched by each: more than its buffers
+            writer.write();
+        }
+        // The last row of the short chunk at the end, alone.
+        const unsigned long long last = kRows - 1;
+        const double value = 7.25;
+        writer.put(&last, &value, 1);
+        expected[last] = value;
+        writer.write();
+    }
+    EXPECT_EQ(read_back(path), expected);
+}
+
+TEST_P(ChunkWriterTest, ASecondWriterOnTheFileKeepsWhatTheFirstWrote) {
+    const std::string path = dir_.file("chunks.h5");
+    std::vector<double> expected(kRows, kFill);
+    {
+        h5::File file = create_file(path);
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+        put_runs(writer, 60, expected);
+        writer.write();
+    }
+    {
+        h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+        put_runs(writer, 60, expected);
+        writer.write();
+    }
+    EXPECT_EQ(read_back(path), expected);
+}
+
+TEST_P(ChunkWriterTest, NothingPutWritesNothing) {
+    const std::string path = dir_.file("chunks.h5");
+    {
+        h5::File file = create_file(path);
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+        writer.write();
+        hsize_t stored = H5_CHECK(H5Dget_storage_size, dataset.get());
+        EXPECT_EQ(stored, 0u);
+    }
+    EXPECT_EQ(read_back(path), std::vector<double>(kRows, kFill));
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ChunkWriterTest,
+                         ::testing::Values(Layout{"raw", false, false},
+                                           Layout{"deflated", false, true},
+                                           Layout{"bigendian", true, false}),
+                         [](const auto& layout) { return std::string(layout.param.name); });
+
+}  // namespace
+}  // namespace mpisweep::store
