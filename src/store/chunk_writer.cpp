@@ -32,7 +32,8 @@ ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
     fill_.resize(value_bytes_);
     H5_CHECK(H5Pget_fill_value, creation.get(), memory_type, fill_.data());
     h5::Datatype file_type(H5_CHECK(H5Dget_type, dataset));
-    direct_ = H5_CHECK(H5Pget_nfilters, creation.get()) == 0 && same_byte_layout(file_type.get(), memory_type);
+    direct_ =
+        H5_CHECK(H5Pget_nfilters, creation.get()) == 0 && same_byte_layout(file_type.get(), memory_type);
 }
 
 void ChunkWriter::put(const unsigned long long* ids, const void* values, std::size_t count) {
@@ -44,8 +45,8 @@ void ChunkWriter::put(const unsigned long long* ids, const void* values, std::si
         std::size_t j = i + 1;  // the run of consecutive ids in this chunk
         while (j < count && ids[j] == ids[j - 1] + 1 && ids[j] < end_of_chunk) ++j;
         Chunk& target = chunk(index);
-        std::memcpy(target.data.get() + (ids[i] - index * chunk_rows_) * value_bytes_, bytes + i * value_bytes_,
-                    (j - i) * value_bytes_);
+        std::memcpy(target.data.get() + (ids[i] - index * chunk_rows_) * value_bytes_,
+                    bytes + i * value_bytes_, (j - i) * value_bytes_);
         target.dirty = true;
         i = j;
     }
@@ -58,7 +59,8 @@ void ChunkWriter::write() {
 
 ChunkWriter::Chunk& ChunkWriter::chunk(std::uint64_t index) {
     if (last_hit_ < chunks_.size() && chunks_[last_hit_].index == index) return chunks_[last_hit_];
-    auto found = std::find_if(chunks_.begin(), chunks_.end(), [&](const Chunk& c) { return c.index == index; });
+    auto found =
+        std::find_if(chunks_.begin(), chunks_.end(), [&](const Chunk& c) { return c.index == index; });
     Chunk* c = found != chunks_.end() ? &*found : nullptr;
     if (c == nullptr) {
         c = &free_slot();
@@ -96,14 +98,19 @@ void ChunkWriter::load(Chunk& c) const {
         H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data.get());
         return;
     }
-    for (std::size_t row = 0; row < chunk_rows_; ++row)
-        std::memcpy(c.data.get() + row * value_bytes_, fill_.data(), value_bytes_);
+    fill(c.data.get());
     if (direct_ && stored == 0) return;  // never written: every row holds the fill value
     h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
     H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
     h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
     H5_CHECK(H5Dread, dataset_, memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
              c.data.get());
+}
+
+void ChunkWriter::fill(std::byte* data) const {
+    std::memcpy(data, fill_.data(), value_bytes_);
+    for (std::size_t filled = value_bytes_; filled < chunk_bytes_; filled *= 2)
+        std::memcpy(data + filled, data, std::min(filled, chunk_bytes_ - filled));
 }
 
 hsize_t ChunkWriter::stored_bytes(const hsize_t* offset) const {

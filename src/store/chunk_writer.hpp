@@ -40,6 +40,8 @@ private:
     Chunk& chunk(std::uint64_t index);
     Chunk& free_slot();
     void load(Chunk& chunk) const;
+    // Every row of a chunk buffer set to the fill value.
+    void fill(std::byte* data) const;
     // What the file holds of the chunk at `offset`: 0 when it was never written.
     hsize_t stored_bytes(const hsize_t* offset) const;
     void write(Chunk& chunk) const;
@@ -50,7 +52,7 @@ private:
     std::uint64_t chunk_rows_ = 1;
     std::size_t value_bytes_ = 1;
     std::size_t chunk_bytes_ = 1;
-    bool direct_ = false;  // raw chunk bytes are the memory layout, unfiltered
+    bool direct_ = false;          // raw chunk bytes are the memory layout, unfiltered
     std::vector<std::byte> fill_;  // one value
     std::vector<Chunk> chunks_;
     std::size_t last_hit_ = 0;

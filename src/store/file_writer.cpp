@@ -157,10 +157,20 @@ bool long_runs_full(std::size_t runs, std::size_t rows) {
 void FileWriter::write(Staging& staging) {
     TaskRows& rows = staging.rows;
     if (rows.empty()) return;
-    if (!rows.ascending) staging.sort();
+    // The /tasks columns take rows in any order (a later record of an id wins); messages and
+    // results are written by row selections, which want the rows in id order.
+    const bool by_selection =
+        !rows.errors.empty() || !rows_with_error_.empty() || staging.has_staged_results();
+    if (by_selection && !rows.ascending) staging.sort();
     params_.write_chunks_of(rows.ids.data(), rows.n);  // a row in the file has its params
     write_nodes(staging.nodes);
     write_task_columns(rows);
+    if (by_selection) write_selections(staging);
+    staging.clear();
+}
+
+void FileWriter::write_selections(Staging& staging) {
+    const TaskRows& rows = staging.rows;
     widen_columns(staging);
     std::size_t first = 0;
     std::size_t runs = 1;  // of consecutive ids in the segment so far
@@ -183,7 +193,6 @@ void FileWriter::write(Staging& staging) {
         else
             rows_with_error_.erase(rows.ids[i]);
     }
-    staging.clear();
 }
 
 void FileWriter::write_segment(const Staging& staging, std::size_t first, std::size_t last) {

@@ -65,6 +65,8 @@ private:
     // Walks the stored statuses: the settled runs, and the failed rows when `failed` is given.
     SettledTasks walk(std::vector<hsize_t>* failed);
     void write_nodes(NodeTable& nodes);
+    // The error messages and results of the staged rows (in id order), segment by segment.
+    void write_selections(Staging& staging);
     // Rows [first, last) of the staged rows, ids close together (one HDF5 selection).
     void write_segment(const Staging& staging, std::size_t first, std::size_t last);
     void write_task_columns(const TaskRows& rows);

@@ -119,6 +119,12 @@ public:
     void stage(const RowView& row);
     /// Puts the rows in id order, keeping only the last record of an id (its results too).
     void sort();
+    /// Whether some staged row has a result value.
+    bool has_staged_results() const {
+        for (const ResultColumn& column : columns)
+            if (!column.staged.positions.empty()) return true;
+        return false;
+    }
     /// Empties the rows and every column's staged values (the columns stay).
     void clear();
 

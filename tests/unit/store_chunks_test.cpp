@@ -3,9 +3,8 @@
 // row should hold: rows in any order, more chunks in flight than buffers, the chunk at the
 // end shorter than the others, a second writer on the same file (a resume), and columns that
 // cannot be written as raw chunks (compressed, big-endian), which take H5Dwrite.
-#include <gtest/gtest.h>
-
 #include <cstdint>
+#include <gtest/gtest.h>
 #include <random>
 #include <vector>
 
@@ -40,8 +39,9 @@ protected:
         H5_CHECK(H5Pset_fill_value, creation.get(), H5T_NATIVE_DOUBLE, &kFill);
         H5_CHECK(H5Pset_alloc_time, creation.get(), H5D_ALLOC_TIME_INCR);
         if (GetParam().deflate) H5_CHECK(H5Pset_deflate, creation.get(), 1);
-        h5::Dataset(H5_CHECK(H5Dcreate2, file.get(), "column", GetParam().big_endian ? H5T_IEEE_F64BE : H5T_IEEE_F64LE, space.get(), H5P_DEFAULT,
-                             creation.get(), H5P_DEFAULT));
+        h5::Dataset(H5_CHECK(H5Dcreate2, file.get(), "column",
+                             GetParam().big_endian ? H5T_IEEE_F64BE : H5T_IEEE_F64LE, space.get(),
+                             H5P_DEFAULT, creation.get(), H5P_DEFAULT));
         return file;
     }
 
@@ -130,8 +130,7 @@ TEST_P(ChunkWriterTest, NothingPutWritesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ChunkWriterTest,
-                         ::testing::Values(Layout{"raw", false, false},
-                                           Layout{"deflated", false, true},
+                         ::testing::Values(Layout{"raw", false, false}, Layout{"deflated", false, true},
                                            Layout{"bigendian", true, false}),
                          [](const auto& layout) { return std::string(layout.param.name); });
 
