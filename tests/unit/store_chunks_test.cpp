@@ -45,8 +45,19 @@ protected:
         return file;
     }
 
-    static std::vector<double> read_back(const std::string& path) {
-        h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    // Opens the file (made first when `fresh`) and hands `use` a writer of its column and the
+    // dataset; both are closed when it returns.
+    template <class Use>
+    void with_writer(bool fresh, Use use) {
+        h5::File file = fresh ? create_file(path_)
+                              : h5::File(H5_CHECK(H5Fopen, path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
+        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+        use(writer, dataset.get());
+    }
+
+    std::vector<double> read_back() const {
+        h5::File file(H5_CHECK(H5Fopen, path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
         h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
         std::vector<double> values(kRows);
         H5_CHECK(H5Dread, dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
@@ -71,16 +82,13 @@ protected:
     }
 
     TempDir dir_;
+    std::string path_ = dir_.file("chunks.h5");
     std::mt19937_64 random_{12345};
 };
 
 TEST_P(ChunkWriterTest, EveryRowHoldsItsLastValueOrTheFillValueAfterWritesInAnyOrder) {
-    const std::string path = dir_.file("chunks.h5");
     std::vector<double> expected(kRows, kFill);
-    {
-        h5::File file = create_file(path);
-        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
-        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+    with_writer(true, [&](ChunkWriter& writer, hid_t) {
         EXPECT_EQ(writer.raw_chunks(), !GetParam().deflate && !GetParam().big_endian);
         for (int flush = 0; flush < 3; ++flush) {
             put_runs(writer, 40, expected);  // ~10 chunks touched by each: more than its buffers
@@ -92,41 +100,28 @@ TEST_P(ChunkWriterTest, EveryRowHoldsItsLastValueOrTheFillValueAfterWritesInAnyO
         writer.put(&last, &value, 1);
         expected[last] = value;
         writer.write();
-    }
-    EXPECT_EQ(read_back(path), expected);
+    });
+    EXPECT_EQ(read_back(), expected);
 }
 
 TEST_P(ChunkWriterTest, ASecondWriterOnTheFileKeepsWhatTheFirstWrote) {
-    const std::string path = dir_.file("chunks.h5");
     std::vector<double> expected(kRows, kFill);
-    {
-        h5::File file = create_file(path);
-        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
-        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
-        put_runs(writer, 60, expected);
-        writer.write();
+    for (const bool fresh : {true, false}) {
+        with_writer(fresh, [&](ChunkWriter& writer, hid_t) {
+            put_runs(writer, 60, expected);
+            writer.write();
+        });
     }
-    {
-        h5::File file(H5_CHECK(H5Fopen, path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
-        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
-        put_runs(writer, 60, expected);
-        writer.write();
-    }
-    EXPECT_EQ(read_back(path), expected);
+    EXPECT_EQ(read_back(), expected);
 }
 
 TEST_P(ChunkWriterTest, NothingPutWritesNothing) {
-    const std::string path = dir_.file("chunks.h5");
-    {
-        h5::File file = create_file(path);
-        h5::Dataset dataset(H5_CHECK(H5Dopen2, file.get(), "column", H5P_DEFAULT));
-        ChunkWriter writer(dataset.get(), H5T_NATIVE_DOUBLE, kRows);
+    with_writer(true, [&](ChunkWriter& writer, hid_t dataset) {
         writer.write();
-        hsize_t stored = H5_CHECK(H5Dget_storage_size, dataset.get());
+        const hsize_t stored = H5_CHECK(H5Dget_storage_size, dataset);
         EXPECT_EQ(stored, 0u);
-    }
-    EXPECT_EQ(read_back(path), std::vector<double>(kRows, kFill));
+    });
+    EXPECT_EQ(read_back(), std::vector<double>(kRows, kFill));
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ChunkWriterTest,
