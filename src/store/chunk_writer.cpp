@@ -114,9 +114,6 @@ void ChunkWriter::fill(std::byte* data) const {
 }
 
 hsize_t ChunkWriter::stored_bytes(const hsize_t* offset) const {
-    H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
-    H5_CHECK(H5Dget_space_status, dataset_, &status);
-    if (status == H5D_SPACE_STATUS_NOT_ALLOCATED) return 0;  // no chunk index yet either
     unsigned filter_mask = 0;
     haddr_t address = HADDR_UNDEF;
     hsize_t bytes = 0;

@@ -42,7 +42,8 @@ private:
     void load(Chunk& chunk) const;
     // Every row of a chunk buffer set to the fill value.
     void fill(std::byte* data) const;
-    // What the file holds of the chunk at `offset`: 0 when it was never written.
+    // What the file holds of the chunk at `offset`: 0 when it was never written (a look-up in
+    // the chunk index; H5Dget_space_status would count every chunk allocated).
     hsize_t stored_bytes(const hsize_t* offset) const;
     void write(Chunk& chunk) const;
 
