@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "store/h5_chunks.hpp"
+
 namespace mpisweep::store {
 
 namespace {
@@ -34,6 +36,17 @@ ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
     h5::Datatype file_type(H5_CHECK(H5Dget_type, dataset));
     direct_ =
         H5_CHECK(H5Pget_nfilters, creation.get()) == 0 && same_byte_layout(file_type.get(), memory_type);
+    if (direct_) find_stored_chunks();
+}
+
+void ChunkWriter::find_stored_chunks() {
+    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset_));
+    hsize_t count = 0;
+    H5_CHECK(H5Dget_num_chunks, dataset_, space.get(), &count);
+    if (count == 0) return;  // a new file: nothing to look for
+    for (const h5::RowRange& range : h5::allocated_rows(dataset_))
+        for (std::uint64_t c = range.first / chunk_rows_; c * chunk_rows_ < range.first + range.count; ++c)
+            stored_.insert(c);
 }
 
 void ChunkWriter::put(const unsigned long long* ids, const void* values, std::size_t count) {
@@ -91,15 +104,13 @@ ChunkWriter::Chunk& ChunkWriter::free_slot() {
 void ChunkWriter::load(Chunk& c) const {
     hsize_t offset[1] = {c.index * chunk_rows_};
     const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
-    hsize_t stored = 0;
-    if (direct_) stored = stored_bytes(offset);
-    if (direct_ && stored == chunk_bytes_) {
+    if (direct_ && stored_.count(c.index) > 0) {
         std::uint32_t filters = 0;
         H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data.get());
         return;
     }
     fill(c.data.get());
-    if (direct_ && stored == 0) return;  // never written: every row holds the fill value
+    if (direct_) return;  // never written: every row holds the fill value
     h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
     H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
     h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
@@ -113,18 +124,11 @@ void ChunkWriter::fill(std::byte* data) const {
         std::memcpy(data + filled, data, std::min(filled, chunk_bytes_ - filled));
 }
 
-hsize_t ChunkWriter::stored_bytes(const hsize_t* offset) const {
-    unsigned filter_mask = 0;
-    haddr_t address = HADDR_UNDEF;
-    hsize_t bytes = 0;
-    H5_CHECK(H5Dget_chunk_info_by_coord, dataset_, offset, &filter_mask, &address, &bytes);
-    return bytes;
-}
-
-void ChunkWriter::write(Chunk& c) const {
+void ChunkWriter::write(Chunk& c) {
     hsize_t offset[1] = {c.index * chunk_rows_};
     if (direct_) {
         H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data.get());
+        stored_.insert(c.index);
     } else {
         const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
         h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "store/h5_check.hpp"
@@ -42,10 +43,10 @@ private:
     void load(Chunk& chunk) const;
     // Every row of a chunk buffer set to the fill value.
     void fill(std::byte* data) const;
-    // What the file holds of the chunk at `offset`: 0 when it was never written (a look-up in
-    // the chunk index; H5Dget_space_status would count every chunk allocated).
-    hsize_t stored_bytes(const hsize_t* offset) const;
-    void write(Chunk& chunk) const;
+    // The chunks the file holds when it is opened (HDF5 1.10 has no cheap look-up of one
+    // chunk: H5Dget_chunk_info_by_coord walks the index), then each one written.
+    void find_stored_chunks();
+    void write(Chunk& chunk);
 
     hid_t dataset_ = H5I_INVALID_HID;  // owned by the caller
     h5::Datatype memory_type_;
@@ -56,6 +57,7 @@ private:
     bool direct_ = false;          // raw chunk bytes are the memory layout, unfiltered
     std::vector<std::byte> fill_;  // one value
     std::vector<Chunk> chunks_;
+    std::unordered_set<std::uint64_t> stored_;  // with direct_: the chunks the file holds
     std::size_t last_hit_ = 0;
     std::uint64_t uses_ = 0;
 };
