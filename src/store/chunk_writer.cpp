@@ -40,11 +40,7 @@ ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
 }
 
 void ChunkWriter::find_stored_chunks() {
-    h5::Dataspace space(H5_CHECK(H5Dget_space, dataset_));
-    hsize_t count = 0;
-    H5_CHECK(H5Dget_num_chunks, dataset_, space.get(), &count);
-    if (count == 0) return;  // a new file: nothing to look for
-    for (const h5::RowRange& range : h5::allocated_rows(dataset_))
+    for (const h5::RowRange& range : h5::allocated_rows(dataset_))  // none in a new file
         for (std::uint64_t c = range.first / chunk_rows_; c * chunk_rows_ < range.first + range.count; ++c)
             stored_.insert(c);
 }
@@ -103,7 +99,6 @@ ChunkWriter::Chunk& ChunkWriter::free_slot() {
 
 void ChunkWriter::load(Chunk& c) const {
     hsize_t offset[1] = {c.index * chunk_rows_};
-    const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
     if (direct_ && stored_.count(c.index) > 0) {
         std::uint32_t filters = 0;
         H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data.get());
@@ -111,11 +106,18 @@ void ChunkWriter::load(Chunk& c) const {
     }
     fill(c.data.get());
     if (direct_) return;  // never written: every row holds the fill value
-    h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
-    H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
-    h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
-    H5_CHECK(H5Dread, dataset_, memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+    const RowsOfChunk rows = rows_of(c);
+    H5_CHECK(H5Dread, dataset_, memory_type_.get(), rows.memory.get(), rows.file.get(), H5P_DEFAULT,
              c.data.get());
+}
+
+ChunkWriter::RowsOfChunk ChunkWriter::rows_of(const Chunk& c) const {
+    const hsize_t first[1] = {c.index * chunk_rows_};
+    const hsize_t count[1] = {std::min<hsize_t>(chunk_rows_, rows_ - first[0])};  // the last is short
+    RowsOfChunk rows{h5::Dataspace(H5_CHECK(H5Dget_space, dataset_)),
+                     h5::Dataspace(H5_CHECK(H5Screate_simple, 1, count, nullptr))};
+    H5_CHECK(H5Sselect_hyperslab, rows.file.get(), H5S_SELECT_SET, first, nullptr, count, nullptr);
+    return rows;
 }
 
 void ChunkWriter::fill(std::byte* data) const {
@@ -130,11 +132,8 @@ void ChunkWriter::write(Chunk& c) {
         H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data.get());
         stored_.insert(c.index);
     } else {
-        const hsize_t rows = std::min<hsize_t>(chunk_rows_, rows_ - offset[0]);
-        h5::Dataspace file_space(H5_CHECK(H5Dget_space, dataset_));
-        H5_CHECK(H5Sselect_hyperslab, file_space.get(), H5S_SELECT_SET, offset, nullptr, &rows, nullptr);
-        h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, &rows, nullptr));
-        H5_CHECK(H5Dwrite, dataset_, memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
+        const RowsOfChunk rows = rows_of(c);
+        H5_CHECK(H5Dwrite, dataset_, memory_type_.get(), rows.memory.get(), rows.file.get(), H5P_DEFAULT,
                  c.data.get());
     }
     c.dirty = false;

@@ -41,6 +41,11 @@ private:
     Chunk& chunk(std::uint64_t index);
     Chunk& free_slot();
     void load(Chunk& chunk) const;
+    // The rows of a chunk, for H5Dread and H5Dwrite when chunks cannot go raw.
+    struct RowsOfChunk {
+        h5::Dataspace file, memory;
+    };
+    RowsOfChunk rows_of(const Chunk& chunk) const;
     // Every row of a chunk buffer set to the fill value.
     void fill(std::byte* data) const;
     // The chunks the file holds when it is opened (HDF5 1.10 has no cheap look-up of one

@@ -1,6 +1,7 @@
 #pragma once
-// Layout and writing: the open HDF5 file of a ResultStore, and the writes of a flush (one
-// H5Dwrite per dataset for everything staged).
+// Layout and writing: the open HDF5 file of a ResultStore, and the writes of a flush (the
+// /tasks columns whole chunks at a time through store/chunk_writer.hpp, the other datasets
+// one H5Dwrite each for everything staged).
 #include <array>
 #include <cstdint>
 #include <string>

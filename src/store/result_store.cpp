@@ -1,5 +1,5 @@
-// ResultStore: recording (validate, stage, journal) and flushing in batches, one H5Dwrite per
-// dataset per flush. Every record goes to the journal beside the file as soon as the master
+// ResultStore: recording (validate, stage, journal) and flushing in batches
+// (store/file_writer.hpp). Every record goes to the journal beside the file as soon as the master
 // hands it over (at most journal_interval later, when records come faster than that), and
 // every batch is in the journal before its HDF5 write (store/journal_codec.hpp): resume writes
 // the journaled records the file does not hold into it, and rebuilds a file killed in the

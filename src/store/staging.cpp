@@ -275,9 +275,7 @@ void Staging::sort() {
     // The new position of each old one (kDropped: replaced by a later record of its id),
     // for the errors and the result columns; the /tasks columns are copied by runs.
     std::vector<std::size_t> rank;
-    const bool ranks_needed = !rows.errors.empty() ||
-                              std::any_of(columns.begin(), columns.end(),
-                                          [](const ResultColumn& c) { return !c.staged.positions.empty(); });
+    const bool ranks_needed = !rows.errors.empty() || has_staged_results();
     if (ranks_needed) rank.assign(n, kDropped);
     // The sorted rows go to a second set of columns kept between flushes: no allocation and
     // no zeroing of fresh memory per flush.
