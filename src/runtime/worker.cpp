@@ -80,10 +80,14 @@ bool Worker::step() {
             // mechanism its data moves only while this rank calls MPI).
             settle_first_ = false;
             transport_.settle(now + std::min(std::max(last_wall_, report_interval_), kSettleAtMost));
+            now = transport_.now();
         } else if (now - last_progress_ >= kProgressInterval) {
             // A large report still going out moves only while this rank calls MPI.
             last_progress_ = now;
             transport_.progress();
+            // Open MPI yields the core in there when oversubscribed: the next task starts
+            // when it is back, and its wall time is its own (the batch sizer learns from it).
+            now = transport_.now();
         }
         run_next(now);
     }

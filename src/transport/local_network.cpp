@@ -38,9 +38,12 @@ public:
         take(e, none);
     }
 
-    void progress() override {}
+    void progress() override { progressed(); }
     void flush() override {}
-    bool settle(double) override { return true; }  // delivered when sent
+    bool settle(double) override {  // delivered when sent
+        progressed();
+        return true;
+    }
     void wait(int source, double until) override {
         if (!probe(source)) net_.clock_.sleep_until(until);  // nobody else can send meanwhile
     }
@@ -50,6 +53,9 @@ public:
     }
 
 private:
+    void progressed() {
+        if (!is_master_ && net_.worker_progress_) net_.worker_progress_(rank_);
+    }
     template <class T>
     void post(int dest, Tag tag, const T& message) {
         if (!is_master_ && dest != kMasterRank)
@@ -95,6 +101,10 @@ Transport& LocalNetwork::worker(int rank) {
 
 void LocalNetwork::on_abort(std::function<void(int)> handler) {
     abort_ = std::move(handler);
+}
+
+void LocalNetwork::on_worker_progress(std::function<void(int rank)> hook) {
+    worker_progress_ = std::move(hook);
 }
 
 LocalNetwork::Queue& LocalNetwork::queue_of(bool master, int worker) {

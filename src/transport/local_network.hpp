@@ -36,6 +36,9 @@ public:
     Transport& worker(int rank);
     /// What abort() does (default: std::_Exit with the code).
     void on_abort(std::function<void(int code)> handler);
+    /// Called when a worker lets its sends move on (progress, settle): a test advances its
+    /// clock there, as an MPI call that yields the core takes time.
+    void on_worker_progress(std::function<void(int rank)> hook);
 
     const std::vector<SentMessage>& record() const { return record_; }
     /// Messages waiting for the master, or for `rank`.
@@ -82,6 +85,7 @@ private:
     bool recording_;
     std::vector<SentMessage> record_;
     std::function<void(int)> abort_;
+    std::function<void(int)> worker_progress_;
     std::vector<int> ranks_;     ///< worker ranks, index i <-> endpoints_[i + 1]
     std::vector<Queue> queues_;  ///< [0] the master's, [i + 1] worker ranks_[i]'s
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
