@@ -8,11 +8,14 @@ namespace mpisweep {
 BatchSizer::BatchSizer(double target_s, int base_prefetch, std::size_t workers)
     : target_s_(target_s),
       base_(base_prefetch),
-      most_(static_cast<int>(
-          std::min<std::size_t>(2 * kMaxBatch - 1, kInFlightBudget / std::max<std::size_t>(workers, 1)))) {}
+      most_(std::max(base_prefetch,
+                     static_cast<int>(std::min<std::size_t>(
+                         2 * kMaxBatch - 1, kInFlightBudget / std::max<std::size_t>(workers, 1))))) {}
 
 int BatchSizer::observe(double wall_sum_s, std::size_t tasks) {
-    if (tasks == 0 || target_s_ <= 0) return base_;
+    if (target_s_ <= 0) return base_;
+    // A report of failures, cancellations or heartbeats says nothing of durations.
+    if (tasks == 0) return prefetch_ < 0 ? base_ : prefetch_;
     const double mean = wall_sum_s / static_cast<double>(tasks);
     mean_s_ = mean_s_ < 0 ? mean : 0.7 * mean_s_ + 0.3 * mean;
     // Copies held beyond the one running: two targets of work. The worker reports and looks

@@ -19,14 +19,16 @@ public:
     /// so a full batch is a small message; the limit keeps a worker's queue to what it runs
     /// in a few milliseconds even when its tasks take nanoseconds.
     static constexpr int kMaxBatch = 32768;
-    /// Copies queued on all workers together at most, so that the master's memory for them
-    /// (~100 bytes a copy) does not grow with the number of workers times kMaxBatch.
-    static constexpr std::size_t kInFlightBudget = std::size_t{1} << 20;
+    /// Copies queued on all workers together at most (or the base prefetch each), so that the
+    /// master's record of them stays a few MB, not growing with the workers times kMaxBatch:
+    /// each report touches the copies it answers, and a deeper record made the master slower
+    /// per task than the round trips it saved (bench/README.md, "Session 13").
+    static constexpr std::size_t kInFlightBudget = std::size_t{1} << 15;
 
 private:
     double target_s_;
     int base_;
-    int most_;  // prefetch at most: this worker's share of kInFlightBudget
+    int most_;  // prefetch at most: this worker's share of kInFlightBudget, or the base
     int prefetch_ = -1;
     double mean_s_ = -1;  // moving average of the task duration; < 0: nothing seen yet
 };

@@ -2,6 +2,7 @@
 // worth twice, and never more than the workers' share of the master's budget.
 #include "schedule/batch_sizer.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace mpisweep {
@@ -11,7 +12,9 @@ TEST(BatchSizer, ShortTasksFillTheTargetUpToTwoFullMessages) {
     BatchSizer one(2e-3, 1, 1);
     EXPECT_EQ(one.observe(100 * 1e-5, 100), 2 * 200) << "10 us tasks: 200 fit 2 ms, two targets held";
     BatchSizer tiny(2e-3, 1, 1);
-    EXPECT_EQ(tiny.observe(1000 * 50e-9, 1000), 2 * BatchSizer::kMaxBatch - 1) << "50 ns tasks: capped";
+    EXPECT_EQ(tiny.observe(1000 * 50e-9, 1000),
+              std::min<int>(2 * BatchSizer::kMaxBatch - 1, static_cast<int>(BatchSizer::kInFlightBudget)))
+        << "50 ns tasks: capped by two messages and the master's budget";
 }
 
 TEST(BatchSizer, TasksAboutAsLongAsTheTargetStillKeepTwoTargetsQueued) {
@@ -27,20 +30,37 @@ TEST(BatchSizer, TasksAboutAsLongAsTheTargetStillKeepTwoTargetsQueued) {
 
 TEST(BatchSizer, ManyWorkersShareTheInFlightBudget) {
     for (std::size_t workers :
-         {std::size_t{16}, std::size_t{1000}, std::size_t{10000}, std::size_t{100000}}) {
+         {std::size_t{1}, std::size_t{4}, std::size_t{16}, std::size_t{1000}, std::size_t{10000}}) {
         BatchSizer sizer(2e-3, 1, workers);
         const int prefetch = sizer.observe(1000 * 50e-9, 1000);
-        EXPECT_GE(prefetch, 1) << workers;
-        EXPECT_LE(static_cast<std::size_t>(prefetch + 1) * workers, BatchSizer::kInFlightBudget + workers)
+        const std::size_t share = BatchSizer::kInFlightBudget / workers;
+        EXPECT_EQ(static_cast<std::size_t>(prefetch),
+                  std::min<std::size_t>(2 * BatchSizer::kMaxBatch - 1, std::max<std::size_t>(1, share)))
+            << workers << " workers";
+        EXPECT_LE(static_cast<std::size_t>(prefetch) * workers,
+                  std::max(BatchSizer::kInFlightBudget, workers))
             << workers << " workers";
     }
 }
 
 TEST(BatchSizer, TheBasePrefetchIsTheLeastAndLongTasksKeepIt) {
-    BatchSizer sizer(2e-3, 3, 100000);
-    EXPECT_EQ(sizer.observe(1000 * 50e-9, 1000), 10) << "the budget's share (10) over the base";
+    BatchSizer sizer(2e-3, 3, 5000);
+    EXPECT_EQ(sizer.observe(1000 * 50e-9, 1000), 6) << "the budget's share (32768 / 5000) over the base";
+    BatchSizer crowded(2e-3, 3, 100000);
+    EXPECT_EQ(crowded.observe(1000 * 50e-9, 1000), 3) << "the base, over a budget's share of 0";
     BatchSizer slow(2e-3, 3, 4);
     EXPECT_EQ(slow.observe(1.0, 1), 3) << "1 s tasks: the base";
+}
+
+TEST(BatchSizer, AReportWithoutFinishedTasksKeepsTheDepth) {
+    // A report of failed or cancelled copies only (done = 0) once set the depth back to the
+    // base: a sweep of tiny tasks then ran with one copy queued until the next report.
+    BatchSizer sizer(2e-3, 1, 4);
+    EXPECT_EQ(sizer.observe(0, 0), 1) << "nothing learned yet: the base";
+    const int learned = sizer.observe(100 * 1e-5, 100);
+    EXPECT_EQ(learned, 400) << "10 us tasks: 2 x 2 ms / 10 us";
+    EXPECT_EQ(sizer.observe(0, 0), learned);
+    EXPECT_EQ(sizer.prefetch(), learned);
 }
 
 }  // namespace
