@@ -2,35 +2,62 @@
 
 namespace mpisweep {
 
+const WorkerSet FreeLevels::kNone;
+
 void FreeLevels::set_level(std::int32_t w, int want) {
     int& have = level_[static_cast<std::size_t>(w)];
     if (want == have) return;
     if (have >= 0) {
-        const auto level = static_cast<std::size_t>(have);
         --listed_;
-        sets_[level].erase(w);
-        if (sets_[level].empty()) bits_[level / 64] &= ~(std::uint64_t{1} << (level % 64));
+        erase(static_cast<std::size_t>(have), w);
     }
     if (want >= 0) {
-        const auto level = static_cast<std::size_t>(want);
         ++listed_;
-        sets_[level].insert(w);
-        bits_[level / 64] |= std::uint64_t{1} << (level % 64);
+        insert(static_cast<std::size_t>(want), w);
     }
     have = want;
 }
 
+void FreeLevels::insert(std::size_t level, std::int32_t w) {
+    std::int32_t& slot = slot_of_[level];
+    if (slot < 0) {
+        if (spare_.empty()) {
+            slot = static_cast<std::int32_t>(pool_.size());
+            pool_.emplace_back();
+        } else {
+            slot = spare_.back();
+            spare_.pop_back();
+        }
+        bits_[level / 64] |= std::uint64_t{1} << (level % 64);
+    }
+    pool_[static_cast<std::size_t>(slot)].insert(w);
+}
+
+void FreeLevels::erase(std::size_t level, std::int32_t w) {
+    std::int32_t& slot = slot_of_[level];
+    WorkerSet& set = pool_[static_cast<std::size_t>(slot)];
+    set.erase(w);
+    if (!set.empty()) return;
+    set.clear();  // keeps its storage for the next level that takes it
+    spare_.push_back(slot);
+    slot = -1;
+    bits_[level / 64] &= ~(std::uint64_t{1} << (level % 64));
+}
+
 void FreeLevels::reset(int prefetch) {
     for (std::size_t level = next_level(0); level < count_; level = next_level(level + 1)) {
-        sets_[level].clear();
+        std::int32_t& slot = slot_of_[level];
+        pool_[static_cast<std::size_t>(slot)].clear();
+        spare_.push_back(slot);
+        slot = -1;
     }
     for (int& level : level_) level = -1;
     for (std::uint8_t& s : stale_) s = 0;
     stale_list_.clear();
     listed_ = 0;
     count_ = static_cast<std::size_t>(prefetch) + 1;
-    if (sets_.size() < count_) sets_.resize(count_);
-    bits_.assign(sets_.size() / 64 + 1, 0);
+    if (slot_of_.size() < count_) slot_of_.resize(count_, -1);
+    bits_.assign(slot_of_.size() / 64 + 1, 0);
 }
 
 }  // namespace mpisweep

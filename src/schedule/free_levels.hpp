@@ -3,7 +3,9 @@
 // prefetch), so that assign() fills the emptiest workers first without looking at full
 // ones. A worker whose queue changed is marked stale and relisted once, in assign(): a batch
 // of reports from one worker, or a batch of copies placed on it, then moves it between
-// levels once, not once per copy.
+// levels once, not once per copy. Only levels that list a worker hold a set (from a pool):
+// prefetch runs to tens of thousands for tiny tasks, and a set per level cost the master
+// megabytes of fresh memory each time the depth grew.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -46,7 +48,10 @@ public:
 
     /// Levels 0 .. prefetch.
     std::size_t level_count() const { return count_; }
-    const WorkerSet& workers_at(std::size_t level) const { return sets_[level]; }
+    const WorkerSet& workers_at(std::size_t level) const {
+        const std::int32_t slot = slot_of_[level];
+        return slot < 0 ? kNone : pool_[static_cast<std::size_t>(slot)];
+    }
     /// Workers listed at any level: none means nobody has a free slot.
     std::size_t listed() const { return listed_; }
     /// The lowest level >= `from` with a worker listed, or level_count().
@@ -66,13 +71,19 @@ public:
     /// deeper prefetch) keep their storage: the master changes the depth as durations shift.
     void reset(int prefetch);
     /// Every level allocated so far, listed or not (for the invariant check).
-    std::size_t levels_allocated() const { return sets_.size(); }
+    std::size_t levels_allocated() const { return slot_of_.size(); }
 
 private:
-    std::vector<WorkerSet> sets_;      // sets_[k]: the workers holding k copies
-    std::vector<std::uint64_t> bits_;  // bit k: sets_[k] is not empty
-    std::vector<int> level_;           // per worker index
-    std::vector<std::uint8_t> stale_;  // per worker index: in stale_list_
+    static const WorkerSet kNone;
+    void insert(std::size_t level, std::int32_t w);
+    void erase(std::size_t level, std::int32_t w);
+
+    std::vector<std::int32_t> slot_of_;  // slot_of_[k]: pool_ index of the workers holding k copies, or -1
+    std::vector<WorkerSet> pool_;        // sets in use, and emptied ones kept for reuse
+    std::vector<std::int32_t> spare_;    // pool_ indexes not in use
+    std::vector<std::uint64_t> bits_;    // bit k: level k lists a worker
+    std::vector<int> level_;             // per worker index
+    std::vector<std::uint8_t> stale_;    // per worker index: in stale_list_
     std::vector<std::int32_t> stale_list_;
     std::size_t count_ = 0;
     std::size_t listed_ = 0;
