@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -149,13 +150,25 @@ int main(int argc, char** argv) {
         if (rank == 0) std::remove(warm.output.c_str());
     }
     MPI_Barrier(MPI_COMM_WORLD);
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
     const double t0 = now_s();
     const int code = run(grid, task, options);
     const double elapsed = now_s() - t0;
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
     if (rank == 0) {
-        std::printf("mode=%s np=%d tasks=%llu seconds=%.6f rate=%.1f bound=%.6f exit=%d\n", mode.c_str(),
-                    size, static_cast<unsigned long long>(grid.size()), elapsed,
-                    static_cast<double>(grid.size()) / elapsed, bound, code);
+        // Rank 0's page faults and CPU seconds in the timed sweep: a first-touched page costs
+        // microseconds on a VM (bench/README.md, "Session 12").
+        const auto cpu = [](const rusage& r) {
+            return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+                   1e-6 * static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+        };
+        std::printf(
+            "mode=%s np=%d tasks=%llu seconds=%.6f rate=%.1f bound=%.6f exit=%d faults=%ld cpu=%.3f\n",
+            mode.c_str(), size, static_cast<unsigned long long>(grid.size()), elapsed,
+            static_cast<double>(grid.size()) / elapsed, bound, code, after.ru_minflt - before.ru_minflt,
+            cpu(after) - cpu(before));
     }
     MPI_Finalize();
     return code;
