@@ -28,53 +28,54 @@ void Scheduler::Impl::speculate_on_idle(Seconds now, std::vector<Assignment>& ou
 }
 
 /// A task's estimate is that of its best copy. `wake` gets the earliest time a running copy
-/// not yet overdue becomes overdue.
+/// not yet overdue becomes overdue. Called for each idle worker at a sweep's tail, over every
+/// copy held: a task with one copy (no record) is offered as it is met, and only tasks with a
+/// record, which may have several, go through a map (a map entry per copy held was most of
+/// the master's time at the tail of a sweep of tiny tasks).
 std::optional<SpeculationChoice> Scheduler::Impl::best_speculation(Seconds now, Seconds& wake) const {
     wake = std::numeric_limits<Seconds>::infinity();
     const std::optional<Seconds> med = median();
     const double m = med.value_or(0.0);
-    struct Best {
-        double left;
-        bool qualifies;
-        std::int32_t queued_on;
-        std::int32_t holder;
+    const auto max_live = static_cast<std::size_t>(options.max_copies) + 1;
+    std::optional<SpeculationChoice> choice;
+    const auto offer = [&](std::uint64_t task, const SpeculationChoice& c, bool qualifies) {
+        if (!qualifies) return;
+        if (c.queued_on < 0 && (live_extra >= speculative_cap || live_holders(task) >= max_live)) return;
+        if (!choice || c.left > choice->left || (c.left == choice->left && task < choice->task)) choice = c;
     };
-    std::unordered_map<std::uint64_t, Best> best;
+    struct Best {
+        SpeculationChoice copy;
+        bool qualifies;
+    };
+    std::unordered_map<std::uint64_t, Best> several;  // tasks with a record: their best copy so far
     for (std::size_t w = 0; w < workers.size(); ++w) {
         const WorkerState& ws = workers[w];
         double ahead = 0;  // seconds until the live copies ahead are done
         for (std::size_t i = 0; i < ws.queue.size(); ++i) {
             const Copy& c = ws.queue[i];
             if (c.cancelled) continue;  // stops at once
-            Best here{};
-            here.holder = static_cast<std::int32_t>(w);
+            Best here{SpeculationChoice{c.task, 0, -1, static_cast<std::int32_t>(w)}, true};
             if (i == 0) {
                 const double elapsed = now - front_start(ws);
                 // An overdue task is expected to take as long again.
-                here.left = elapsed < m ? m - elapsed : elapsed;
+                here.copy.left = elapsed < m ? m - elapsed : elapsed;
                 here.qualifies = med.has_value() && elapsed > options.speculate_after * m;
-                here.queued_on = -1;
                 if (med && !here.qualifies)
                     wake = std::min(wake, front_start(ws) + options.speculate_after * m);
             } else {
-                here.left = ahead + m;
-                here.qualifies = true;  // an idle worker can start it now
-                here.queued_on = static_cast<std::int32_t>(w);
+                here.copy.left = ahead + m;  // an idle worker can start it now
+                here.copy.queued_on = static_cast<std::int32_t>(w);
             }
-            ahead = here.left;
-            auto [it, fresh] = best.try_emplace(c.task, here);
-            if (!fresh && here.left < it->second.left) it->second = here;
+            ahead = here.copy.left;
+            if (!tracked(c.task)) {
+                offer(c.task, here.copy, here.qualifies);
+                continue;
+            }
+            auto [it, fresh] = several.try_emplace(c.task, here);
+            if (!fresh && here.copy.left < it->second.copy.left) it->second = here;
         }
     }
-    const auto max_live = static_cast<std::size_t>(options.max_copies) + 1;
-    std::optional<SpeculationChoice> choice;
-    for (const auto& [task, b] : best) {
-        if (!b.qualifies) continue;
-        if (b.queued_on < 0 && (live_extra >= speculative_cap || live_holders(task) >= max_live)) continue;
-        if (!choice || b.left > choice->left || (b.left == choice->left && task < choice->task)) {
-            choice = SpeculationChoice{task, b.left, b.queued_on, b.holder};
-        }
-    }
+    for (const auto& [task, b] : several) offer(task, b.copy, b.qualifies);
     return choice;
 }
 
