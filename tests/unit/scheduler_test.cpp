@@ -428,6 +428,23 @@ TEST(SchedulerSpeculation, TheTaskWithTheMostTimeLeftGetsTheCopy) {
     EXPECT_EQ(pairs(d.assign(3)), (Pairs{{4, 1}}));
 }
 
+TEST(SchedulerSpeculation, ATaskWithSeveralCopiesIsJudgedByItsBestCopy) {
+    SchedulerOptions o = speculative();
+    o.max_copies = 2;
+    o.max_speculative = 5;
+    SchedulerDriver d(5, 4, o);
+    d.assign(0);  // 1: 0, 2: 1, 3: 2, 4: 3
+    d.done(4, 3, 1);
+    ASSERT_EQ(pairs(d.assign(1)), (Pairs{{4, 4}}));
+    d.done(4, 4, 2);  // the median: 1 s
+    // At 10 s tasks 0, 1 and 2 are overdue with 10 s left each: the lowest id gets the copy.
+    ASSERT_EQ(pairs(d.assign(10)), (Pairs{{4, 0}}));
+    d.done(3, 2, 20);
+    // At 20 s task 0's first copy has 20 s left, as has task 1's only copy; but task 0's
+    // copy on worker 4, 10 s old, has 10 s left, and a task is as late as its best copy.
+    EXPECT_EQ(pairs(d.assign(20)), (Pairs{{3, 1}}));
+}
+
 TEST(SchedulerSpeculation, CopiesPerTaskAreCappedByMaxCopies) {
     for (int max_copies : {0, 1, 2}) {
         SCOPED_TRACE(max_copies);
