@@ -11,8 +11,11 @@ namespace {
 constexpr double kCancelPollInterval = 1e-3;
 // Between tasks, how often a worker lets its sends in flight move on.
 constexpr double kProgressInterval = 20e-6;
-// How long a worker waits at most, before its next task, for its reports to reach the master.
-constexpr double kSettleAtMost = 0.01;
+// How long a worker waits at most, before its next task, for a report over MPI's eager limit
+// to reach the master (docs/api.md, batch_target: its first results and those of long tasks
+// reach rank 0 before its next task starts). A master that takes nothing for this long is
+// stuck: the report then moves at the worker's next MPI call.
+constexpr double kSettleAtMost = 1.0;
 // The longest an idle worker waits without looking at the signals.
 constexpr double kLookInterval = 0.05;
 }  // namespace
@@ -79,7 +82,7 @@ bool Worker::step() {
             // limit, would otherwise move only after the next task (without a single-copy
             // mechanism its data moves only while this rank calls MPI).
             settle_first_ = false;
-            transport_.settle(now + std::min(std::max(last_wall_, report_interval_), kSettleAtMost));
+            transport_.settle(now + kSettleAtMost);
             now = transport_.now();
         } else if (now - last_progress_ >= kProgressInterval) {
             // A large report still going out moves only while this rank calls MPI.

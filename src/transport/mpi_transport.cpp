@@ -1,6 +1,7 @@
 #include "transport/mpi_transport.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -69,11 +70,19 @@ void MpiTransport::wait(int source, double until) {
 }
 
 bool MpiTransport::settle(double until) {
+    const double start = monotonic_seconds();
     for (;;) {
         sends_.reap();
         if (sends_.empty()) return true;
-        if (monotonic_seconds() >= until) return false;
-        std::this_thread::yield();
+        const double now = monotonic_seconds();
+        if (now >= until) return false;
+        // A busy master takes a report within kTransferSpin; one that does not, naps between
+        // looks rather than taking the core from the ranks that compute.
+        if (now - start < kTransferSpin) {
+            std::this_thread::yield();
+        } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
     }
 }
 
