@@ -34,23 +34,22 @@ void FreeLevels::insert(std::size_t level, std::int32_t w) {
 }
 
 void FreeLevels::erase(std::size_t level, std::int32_t w) {
-    std::int32_t& slot = slot_of_[level];
-    WorkerSet& set = pool_[static_cast<std::size_t>(slot)];
+    WorkerSet& set = pool_[static_cast<std::size_t>(slot_of_[level])];
     set.erase(w);
     if (!set.empty()) return;
-    set.clear();  // keeps its storage for the next level that takes it
-    spare_.push_back(slot);
-    slot = -1;
+    release(level);
     bits_[level / 64] &= ~(std::uint64_t{1} << (level % 64));
 }
 
+void FreeLevels::release(std::size_t level) {
+    std::int32_t& slot = slot_of_[level];
+    pool_[static_cast<std::size_t>(slot)].clear();  // keeps its storage for the next level that takes it
+    spare_.push_back(slot);
+    slot = -1;
+}
+
 void FreeLevels::reset(int prefetch) {
-    for (std::size_t level = next_level(0); level < count_; level = next_level(level + 1)) {
-        std::int32_t& slot = slot_of_[level];
-        pool_[static_cast<std::size_t>(slot)].clear();
-        spare_.push_back(slot);
-        slot = -1;
-    }
+    for (std::size_t level = next_level(0); level < count_; level = next_level(level + 1)) release(level);
     for (int& level : level_) level = -1;
     for (std::uint8_t& s : stale_) s = 0;
     stale_list_.clear();

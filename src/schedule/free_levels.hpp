@@ -77,6 +77,8 @@ private:
     static const WorkerSet kNone;
     void insert(std::size_t level, std::int32_t w);
     void erase(std::size_t level, std::int32_t w);
+    // Returns level's set to the pool (its bit is the caller's to clear).
+    void release(std::size_t level);
 
     std::vector<std::int32_t> slot_of_;  // slot_of_[k]: pool_ index of the workers holding k copies, or -1
     std::vector<WorkerSet> pool_;        // sets in use, and emptied ones kept for reuse
