@@ -9,7 +9,11 @@ namespace mpisweep {
 namespace {
 // A task may call cancelled() in a tight loop: look for messages at most this often.
 constexpr double kCancelPollInterval = 1e-3;
-// Between tasks, how often a worker lets its sends in flight move on.
+// Between tasks, how often a worker lets its sends in flight move on: a quarter of its report
+// interval (a report over MPI's eager limit waits for rank 0 to take it; moving it sooner
+// buys nothing), and at least this often. Under oversubscription every MPI test that finds
+// nothing new yields the core: every 20 us, that was a context switch per 20 us per worker
+// (bench/README.md, "Session 14").
 constexpr double kProgressInterval = 20e-6;
 // How long a worker waits at most, before its next task, for a report over MPI's eager limit
 // to reach the master (docs/api.md, batch_target: its first results and those of long tasks
@@ -27,6 +31,7 @@ Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task,
       task_(task),
       info_(info),
       report_interval_(report_interval_s),
+      progress_interval_(std::max(kProgressInterval, report_interval_s / 4)),
       signals_(signals),
       cancel_check_([this] { return running_task_cancelled(); }),
       last_report_(transport.now()),
@@ -84,7 +89,7 @@ bool Worker::step() {
             settle_first_ = false;
             transport_.settle(now + kSettleAtMost);
             now = transport_.now();
-        } else if (now - last_progress_ >= kProgressInterval) {
+        } else if (now - last_progress_ >= progress_interval_) {
             // A large report still going out moves only while this rank calls MPI.
             last_progress_ = now;
             transport_.progress();

@@ -81,6 +81,7 @@ private:
     const TaskFunction& task_;
     const WorkerInfo& info_;
     double report_interval_;
+    double progress_interval_;  ///< how often sends in flight move between tasks
     const StopSignals& signals_;
 
     std::deque<TaskAssignmentMsg> queue_;

@@ -326,6 +326,24 @@ TEST(Runtime, ATaskWallTimeIsItsOwnNotTheWorkersTimeInMpi) {
     EXPECT_GT(rig.scheduler().prefetch(), 50) << "2 ms of 10 us tasks held per worker, and more";
 }
 
+TEST(Runtime, BetweenTasksAWorkerCallsMpiAboutFourTimesAReportIntervalNotBeforeEveryTask) {
+    // Under oversubscription each MPI test that finds nothing new yields the core: a worker
+    // that let its report move on every 20 us switched context ~40,000 times a second. A
+    // report waits for rank 0 anyway: a quarter of the report interval is soon enough.
+    Options o = quiet_options();
+    o.batch_target = std::chrono::milliseconds(2);  // reports every 1 ms of work
+    const auto rig_owner = timed_rig(1, 3000, 10e-6, o);  // 30 ms of 10 us tasks
+    Rig& rig = *rig_owner;
+    int calls = 0;
+    rig.net().on_worker_progress([&](int) { ++calls; });
+    EXPECT_EQ(rig.run_to_end(), kExitOk);
+    rig.expect_every_copy_answered_once();
+    // Every 250 us between tasks, at each look for messages (every 1 ms, or 250 us when the
+    // queue runs low), and a settle after each of the first 16 tasks.
+    EXPECT_LT(calls, 2 * 30000 / 250 + 16 + 20) << "calls of MPI's progress between 3,000 tasks";
+    EXPECT_GT(calls, 30) << "sends in flight still move between reports";
+}
+
 TEST(Runtime, AWorkerWhoseTasksLastAboutTheTargetDoesNotRunDryBehindASlowMaster) {
     // Tasks of 0.8 ms against a 2 ms target, and a master that answers only after every
     // third task of the worker (asleep, or off its core on an oversubscribed node). The
