@@ -126,8 +126,20 @@ void ChunkWriter::fill(std::byte* data) const {
         std::memcpy(data + filled, data, std::min(filled, chunk_bytes_ - filled));
 }
 
+bool ChunkWriter::holds_only_fill(const std::byte* data) const {
+    // Each value equal to the one before it (one memcmp over the overlap), the first the fill.
+    return std::memcmp(data, fill_.data(), value_bytes_) == 0 &&
+           std::memcmp(data, data + value_bytes_, chunk_bytes_ - value_bytes_) == 0;
+}
+
 void ChunkWriter::write(Chunk& c) {
     hsize_t offset[1] = {c.index * chunk_rows_};
+    if (direct_ && stored_.count(c.index) == 0 && holds_only_fill(c.data.get())) {
+        // A chunk the file never held reads as the fill value: no need to write it (a sweep
+        // on CPUs whose tasks all exit 0 leaves /tasks/device and /tasks/exit_code unwritten).
+        c.dirty = false;
+        return;
+    }
     if (direct_) {
         H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data.get());
         stored_.insert(c.index);

@@ -48,6 +48,8 @@ private:
     RowsOfChunk rows_of(const Chunk& chunk) const;
     // Every row of a chunk buffer set to the fill value.
     void fill(std::byte* data) const;
+    // Whether every row of a chunk buffer holds the fill value.
+    bool holds_only_fill(const std::byte* data) const;
     // The chunks the file holds when it is opened (HDF5 1.10 has no cheap look-up of one
     // chunk: H5Dget_chunk_info_by_coord walks the index), then each one written.
     void find_stored_chunks();

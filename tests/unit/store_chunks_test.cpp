@@ -124,6 +124,39 @@ TEST_P(ChunkWriterTest, NothingPutWritesNothing) {
     EXPECT_EQ(read_back(), std::vector<double>(kRows, kFill));
 }
 
+TEST_P(ChunkWriterTest, ChunksOfFillValuesAreLeftUnwrittenUntilAValueDiffers) {
+    // Most sweeps run on CPUs and exit 0: /tasks/device and /tasks/exit_code hold their fill
+    // value in every row. A chunk the file never held reads as the fill value.
+    std::vector<double> expected(kRows, kFill);
+    std::vector<unsigned long long> ids(kChunkRows + 10);
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = 2 * kChunkRows + i;  // chunk 2, into 3
+    const std::vector<double> fills(ids.size(), kFill);
+    with_writer(true, [&](ChunkWriter& writer, hid_t dataset) {
+        writer.put(ids.data(), fills.data(), ids.size());
+        writer.write();
+        if (writer.raw_chunks()) {
+            EXPECT_EQ(H5_CHECK(H5Dget_storage_size, dataset), 0u);
+        }
+        const unsigned long long row = 3 * kChunkRows + 5;
+        const double value = 2.5;
+        writer.put(&row, &value, 1);
+        expected[row] = value;
+        writer.write();
+        if (writer.raw_chunks()) {
+            EXPECT_EQ(H5_CHECK(H5Dget_storage_size, dataset), kChunkRows * sizeof(double)) << "chunk 3 only";
+        }
+    });
+    EXPECT_EQ(read_back(), expected);
+    // A chunk the file holds is written whatever it holds: its old values must go.
+    with_writer(false, [&](ChunkWriter& writer, hid_t) {
+        const unsigned long long row = 3 * kChunkRows + 5;
+        writer.put(&row, &kFill, 1);
+        expected[row] = kFill;
+        writer.write();
+    });
+    EXPECT_EQ(read_back(), expected);
+}
+
 INSTANTIATE_TEST_SUITE_P(Layouts, ChunkWriterTest,
                          ::testing::Values(Layout{"raw", false, false}, Layout{"deflated", false, true},
                                            Layout{"bigendian", true, false}),

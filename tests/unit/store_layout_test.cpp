@@ -159,9 +159,14 @@ TEST(Store, AFileStoresOnlyTheChunksOfSettledRowsWhateverTheGridSize) {
         for (std::uint64_t id = 0; id < 100; ++id) store.record(done(id, {{"loss", 0.5}}));
         store.record(done(far, {{"loss", 2.5}}));
     }
-    // Two chunks of 65,536 rows per dataset: 1 MiB for an int64 column.
+    // Two chunks of 65,536 rows per dataset: 1 MiB for an int64 column. A column whose rows
+    // all hold its fill value (exit code 0) stores nothing.
     for (const auto& [name, bytes] : storage_of(path)) {
         if (name == "nodes" || name == "tasks/error") continue;
+        if (name == "tasks/exit_code") {
+            EXPECT_EQ(bytes, 0u) << name;
+            continue;
+        }
         EXPECT_GT(bytes, 0u) << name;
         EXPECT_LE(bytes, 2u * 65536 * 8) << name;
     }
@@ -171,6 +176,7 @@ TEST(Store, AFileStoresOnlyTheChunksOfSettledRowsWhateverTheGridSize) {
     EXPECT_EQ(row_of<std::int64_t>(path, "params/b", far, H5T_NATIVE_INT64), 70000);
     EXPECT_DOUBLE_EQ(row_of<double>(path, "params/c", far, H5T_NATIVE_DOUBLE), 123.0 / 99999.0);
     EXPECT_EQ(row_of<double>(path, "results/loss", far, H5T_NATIVE_DOUBLE), 2.5);
+    EXPECT_EQ(row_of<std::int32_t>(path, "tasks/exit_code", far, H5T_NATIVE_INT32), 0);
     EXPECT_TRUE(std::isnan(row_of<double>(path, "results/loss", far + 1, H5T_NATIVE_DOUBLE)));
     EXPECT_EQ(row_of<std::int64_t>(path, "params/a", 99, H5T_NATIVE_INT64), 0);
     EXPECT_EQ(row_of<std::int64_t>(path, "params/b", 99, H5T_NATIVE_INT64), 0);
