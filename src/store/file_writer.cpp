@@ -222,7 +222,7 @@ void FileWriter::write_segment(const Staging& staging, std::size_t first, std::s
         }
         write_result_entries(dataset.get(), column, lo, hi, rows.ids.data(),
                              same_rows ? file_space.get() : H5I_INVALID_HID,
-                             same_rows ? memory_space.get() : H5I_INVALID_HID);
+                             same_rows ? memory_space.get() : H5I_INVALID_HID, string_transfer_.get());
     }
 }
 
@@ -276,7 +276,7 @@ void FileWriter::write_nodes(NodeTable& nodes) {
     std::vector<const char*> texts;
     for (std::size_t i = from; i < names.size(); ++i) texts.push_back(names[i].c_str());
     H5_CHECK(H5Dwrite, nodes_dataset_.get(), string_type_.get(), memory_space.get(), file_space.get(),
-             H5P_DEFAULT, texts.data());
+             string_transfer_.get(), texts.data());
     nodes.mark_written();
 }
 
@@ -316,7 +316,7 @@ void FileWriter::write_errors(const TaskRows& rows, std::size_t first, std::size
     h5::Dataspace file_space = whole_rows_space(n_tasks_);
     h5::Dataspace memory_space = h5::select_rows(file_space.get(), ids, 0);
     H5_CHECK(H5Dwrite, tasks_.error.get(), string_type_.get(), memory_space.get(), file_space.get(),
-             H5P_DEFAULT, messages.data());
+             string_transfer_.get(), messages.data());
 }
 
 void FileWriter::close() {

@@ -93,6 +93,7 @@ private:
     std::vector<h5::Dataset> column_datasets_;  // parallel to Staging::columns; empty until written
     h5::Datatype status_type_ = h5::status_enum();
     h5::Datatype string_type_ = h5::vlen_utf8_string();
+    h5::PropList string_transfer_ = h5::converting_transfer();  // strings, lists, /nodes
     // The rows whose /tasks/error holds a message: a done record clears it.
     std::unordered_set<std::uint64_t> rows_with_error_;
     // /params chunks, written before the first row of /tasks in each.

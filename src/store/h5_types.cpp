@@ -128,6 +128,13 @@ PropList written_dataset_access() {
     return access;
 }
 
+PropList converting_transfer() {
+    PropList transfer(H5_CHECK(H5Pcreate, H5P_DATASET_XFER));
+    // 64 KiB: 4,096 strings a pass, and buffers malloc takes from memory it already has.
+    H5_CHECK(H5Pset_buffer, transfer.get(), std::size_t{64} << 10, nullptr, nullptr);
+    return transfer;
+}
+
 hsize_t chunk_rows(hsize_t rows, std::size_t row_bytes) {
     constexpr hsize_t max_rows = 65536;
     constexpr std::size_t target_bytes = std::size_t{1} << 20;

@@ -41,6 +41,10 @@ PropList writer_file_access();
 /// chunks, so a batch that spans a few chunks does not re-read them.
 PropList written_dataset_access();
 
+/// Transfer settings for writes that convert (variable-length strings): HDF5 otherwise
+/// allocates and zeroes a 1 MiB background buffer per H5Dwrite, 256 fresh pages each time.
+PropList converting_transfer();
+
 /// Layout of a dataset of `rows` rows of `row_bytes` bytes: fixed size, chunked (up to
 /// 64k rows and about 1 MiB per chunk), with `fill` (in memory type `fill_type`) as the
 /// fill value, or none when `fill` is null. Chunks are allocated on first write, so a

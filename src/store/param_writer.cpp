@@ -205,7 +205,10 @@ ParamWriter::ParamWriter(ParamWriter&&) noexcept = default;
 ParamWriter& ParamWriter::operator=(ParamWriter&&) noexcept = default;
 
 ParamWriter::ParamWriter(hid_t file, const Grid& grid)
-    : grid_(grid), n_(grid.size()), chunk_rows_(param_chunk_rows(grid.size())) {
+    : grid_(grid),
+      n_(grid.size()),
+      chunk_rows_(param_chunk_rows(grid.size())),
+      transfer_(h5::converting_transfer()) {
     // The digits of a task id (grid.hpp): one per axis, except that a zip group is one digit
     // at its first axis; the last digit varies fastest.
     const std::vector<Axis>& axes = grid_.axes();
@@ -267,8 +270,8 @@ void ParamWriter::write_chunk(std::uint64_t chunk) {
     h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
     for (auto& column : columns_) {
         ParamColumn& c = column->data;
-        H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT,
-                 c.data());
+        H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(),
+                 transfer_.get(), c.data());
     }
 }
 

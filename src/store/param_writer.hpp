@@ -42,6 +42,7 @@ private:
     std::unordered_set<std::uint64_t> written_;
     std::uint64_t last_written_ = ~std::uint64_t{0};
     std::vector<std::unique_ptr<Column>> columns_;
+    h5::PropList transfer_;  // h5::converting_transfer(): string axes convert
 };
 
 }  // namespace mpisweep::store

@@ -127,7 +127,7 @@ h5::Dataset create_result_dataset(hid_t group, const ResultColumn& column, std::
 }
 
 void write_result_entries(hid_t dataset, const ResultColumn& column, std::size_t first, std::size_t last,
-                          const RowId* row_ids, hid_t file_space, hid_t memory_space) {
+                          const RowId* row_ids, hid_t file_space, hid_t memory_space, hid_t transfer) {
     const StagedValues& s = column.staged;
     h5::Dataspace own_file_space, own_memory_space;
     if (file_space == H5I_INVALID_HID) {
@@ -139,7 +139,7 @@ void write_result_entries(hid_t dataset, const ResultColumn& column, std::size_t
         memory_space = own_memory_space.get();
     }
     auto write = [&](hid_t memory_type, const void* data) {
-        H5_CHECK(H5Dwrite, dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data);
+        H5_CHECK(H5Dwrite, dataset, memory_type, memory_space, file_space, transfer, data);
     };
     switch (column.type.kind) {
         case ColumnType::Kind::Float:

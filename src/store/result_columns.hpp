@@ -23,8 +23,9 @@ h5::Dataset create_result_dataset(hid_t group, const ResultColumn& column, std::
 /// `file_space` select their rows when the entries are exactly the rows they select (every
 /// record of the segment has the field, and a row is one element); pass H5I_INVALID_HID
 /// otherwise and the rows are selected here from `row_ids` (the task id of each position).
+/// `transfer`: the transfer property list of the writes (h5::converting_transfer()).
 void write_result_entries(hid_t dataset, const ResultColumn& column, std::size_t first, std::size_t last,
-                          const RowId* row_ids, hid_t file_space, hid_t memory_space);
+                          const RowId* row_ids, hid_t file_space, hid_t memory_space, hid_t transfer);
 
 /// Replaces the [N, k] dataset /results/<name> of `group` by a variable-length one holding the
 /// same rows (a row of k NaNs, the fill, becomes an empty array: no value); returns it.

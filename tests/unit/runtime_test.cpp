@@ -331,7 +331,7 @@ TEST(Runtime, BetweenTasksAWorkerCallsMpiAboutFourTimesAReportIntervalNotBeforeE
     // that let its report move on every 20 us switched context ~40,000 times a second. A
     // report waits for rank 0 anyway: a quarter of the report interval is soon enough.
     Options o = quiet_options();
-    o.batch_target = std::chrono::milliseconds(2);  // reports every 1 ms of work
+    o.batch_target = std::chrono::milliseconds(2);        // reports every 1 ms of work
     const auto rig_owner = timed_rig(1, 3000, 10e-6, o);  // 30 ms of 10 us tasks
     Rig& rig = *rig_owner;
     int calls = 0;
