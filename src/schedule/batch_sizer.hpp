@@ -22,8 +22,10 @@ public:
     /// Copies queued on all workers together at most (or the base prefetch each), so that the
     /// master's record of them stays a few MB, not growing with the workers times kMaxBatch:
     /// each report touches the copies it answers, and a deeper record made the master slower
-    /// per task than the round trips it saved (bench/README.md, "Session 13").
-    static constexpr std::size_t kInFlightBudget = std::size_t{1} << 15;
+    /// per task than the round trips it saved (bench/README.md, "Session 13"); since workers
+    /// move their reports every quarter report interval, not every 20 us, a refill takes
+    /// longer and twice that many keep them busy (bench/README.md, "Session 14").
+    static constexpr std::size_t kInFlightBudget = std::size_t{1} << 16;
 
 private:
     double target_s_;

@@ -45,7 +45,8 @@ TEST(BatchSizer, ManyWorkersShareTheInFlightBudget) {
 
 TEST(BatchSizer, TheBasePrefetchIsTheLeastAndLongTasksKeepIt) {
     BatchSizer sizer(2e-3, 3, 5000);
-    EXPECT_EQ(sizer.observe(1000 * 50e-9, 1000), 6) << "the budget's share (32768 / 5000) over the base";
+    EXPECT_EQ(sizer.observe(1000 * 50e-9, 1000), static_cast<int>(BatchSizer::kInFlightBudget / 5000))
+        << "the budget's share over the base";
     BatchSizer crowded(2e-3, 3, 100000);
     EXPECT_EQ(crowded.observe(1000 * 50e-9, 1000), 3) << "the base, over a budget's share of 0";
     BatchSizer slow(2e-3, 3, 4);
