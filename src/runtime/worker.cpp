@@ -11,9 +11,8 @@ namespace {
 constexpr double kCancelPollInterval = 1e-3;
 // Between tasks, how often a worker lets its sends in flight move on: a quarter of its report
 // interval (a report over MPI's eager limit waits for rank 0 to take it; moving it sooner
-// buys nothing), and at least this often. Under oversubscription every MPI test that finds
-// nothing new yields the core: every 20 us, that was a context switch per 20 us per worker
-// (bench/README.md, "Session 14").
+// buys little), and at least this often. Under oversubscription every MPI test that finds
+// nothing new yields the core, a context switch each (bench/README.md, "Session 14").
 constexpr double kProgressInterval = 20e-6;
 // How long a worker waits at most, before its next task, for a report over MPI's eager limit
 // to reach the master (docs/api.md, batch_target: its first results and those of long tasks
