@@ -327,9 +327,9 @@ TEST(Runtime, ATaskWallTimeIsItsOwnNotTheWorkersTimeInMpi) {
 }
 
 TEST(Runtime, BetweenTasksAWorkerCallsMpiAboutFourTimesAReportIntervalNotBeforeEveryTask) {
-    // Under oversubscription each MPI test that finds nothing new yields the core: a worker
-    // that let its report move on every 20 us switched context ~40,000 times a second. A
-    // report waits for rank 0 anyway: a quarter of the report interval is soon enough.
+    // Under oversubscription each MPI test that finds nothing new yields the core (a context
+    // switch); a worker let its report move on every 20 us. A report waits for rank 0
+    // anyway: a quarter of the report interval is soon enough.
     Options o = quiet_options();
     o.batch_target = std::chrono::milliseconds(2);        // reports every 1 ms of work
     const auto rig_owner = timed_rig(1, 3000, 10e-6, o);  // 30 ms of 10 us tasks
