@@ -181,6 +181,7 @@ h5::Dataset rewrite_as_list(hid_t group, const std::string& name, h5::Dataset ol
     h5::Dataspace space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
     h5::Dataset fresh(H5_CHECK(H5Dcreate_anon, group, list.get(), space.get(), creation.get(), H5P_DEFAULT));
     h5::Dataspace old_space(H5_CHECK(H5Dget_space, old.get()));
+    const h5::PropList transfer = h5::converting_transfer();  // one H5Dwrite of lists per block
     for (const h5::RowRange& range : h5::allocated_rows(old.get())) {
         constexpr hsize_t kBlock = 65536;
         for (hsize_t first = range.first; first < range.first + range.count; first += kBlock) {
@@ -200,7 +201,7 @@ h5::Dataset rewrite_as_list(hid_t group, const std::string& name, h5::Dataset ol
             }
             H5_CHECK(H5Sselect_hyperslab, space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
             h5::Dataspace list_memory(H5_CHECK(H5Screate_simple, 1, count, nullptr));
-            H5_CHECK(H5Dwrite, fresh.get(), list.get(), list_memory.get(), space.get(), H5P_DEFAULT,
+            H5_CHECK(H5Dwrite, fresh.get(), list.get(), list_memory.get(), space.get(), transfer.get(),
                      entries.data());
         }
     }
