@@ -5,12 +5,12 @@
 namespace mpisweep {
 
 TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, int attempt,
-                        const WorkerInfo& worker, const std::function<bool()>& cancel_check, TaskStart start,
+                        const WorkerInfo& worker, const std::function<bool()>& cancel_check, double start,
                         const Clock& clock) {
     TaskReport report;
     report.task = id;
     report.attempt = attempt;
-    report.start = start.unix;
+    report.start = start;
     try {
         // Refilled in place: one task after another on a rank, without an allocation each.
         thread_local Point params(nullptr, {});
@@ -36,7 +36,7 @@ TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, i
         report.outcome = Outcome::Failed;
         report.error = "unknown exception (not derived from std::exception)";
     }
-    report.wall_s = clock.now() - start.steady;
+    report.wall_s = clock.now() - start;
     if (report.outcome != Outcome::Done) report.results.clear();
     return report;
 }

@@ -10,18 +10,12 @@
 
 namespace mpisweep {
 
-/// When a copy starts: a reading of the worker's clock the caller already has, and the wall
-/// clock time from it. Each reading costs ~20 ns here: three per task were a third of a
-/// Python worker's time at 2M empty tasks/s (bench/README.md).
-struct TaskStart {
-    double steady;  ///< the worker's clock (`clock` below)
-    double unix;    ///< seconds since the epoch
-};
-
-/// `clock` measures the report's wall_s from `start.steady` (the worker's clock: a fake one
-/// in tests).
+/// `start`: when the copy starts, a reading of `clock` (the worker's clock: a fake one in tests)
+/// the caller already has. Each reading costs ~20 ns here: three per task were a third of a
+/// Python worker's time at 2M empty tasks/s (bench/README.md). The report's start is `start`,
+/// its wall_s measured from it on `clock`.
 TaskReport execute_task(const TaskFunction& task, const Grid& grid, TaskId id, int attempt,
-                        const WorkerInfo& worker, const std::function<bool()>& cancel_check, TaskStart start,
+                        const WorkerInfo& worker, const std::function<bool()>& cancel_check, double start,
                         const Clock& clock = SteadyClock::instance());
 
 }  // namespace mpisweep

@@ -1,6 +1,7 @@
 #pragma once
 // What running one copy of a task gives: its outcome, timing and results (or error).
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "mpisweep/ids.hpp"
@@ -18,7 +19,9 @@ struct TaskReport {
     TaskId task;
     int attempt = 1;
     Outcome outcome = Outcome::Done;
-    double start = 0;  ///< unix seconds
+    /// On the worker's clock, in seconds (ReportBatch turns it into unix seconds); NaN: the
+    /// copy never started.
+    double start = std::numeric_limits<double>::quiet_NaN();
     double wall_s = 0;
     int exit_code = 0;
     std::string error;

@@ -2,6 +2,7 @@
 // batch's columns to the store's checks, the scheduler and the store (journal and staging),
 // with no TaskReport, TaskRecord or map per task. The store checks a result before the
 // scheduler hears "done": a result the file cannot take is a failed attempt.
+#include <cmath>
 #include <string>
 
 #include "runtime/master.hpp"
@@ -47,8 +48,8 @@ void Master::handle_reports(WorkerId worker) {
         case Outcome::Infrastructure:
             return handle_infrastructure(worker, row, now);
         case Outcome::Cancelled:
-            // A copy that had started (start > 0) and was stopped by the drain.
-            if (row.start > 0 && (stop_reason_ != StopReason::None || signals_.signal() != 0))
+            // A copy that had started and was stopped by the drain.
+            if (!std::isnan(row.start) && (stop_reason_ != StopReason::None || signals_.signal() != 0))
                 ++cancelled_running_;
             scheduler_.on_cancelled(worker, row.task, now);
             task_finished(worker, slot, row, nullptr, TaskOutcome::Cancelled);

@@ -34,8 +34,9 @@ Worker::Worker(Transport& transport, const Grid& grid, const TaskFunction& task,
       signals_(signals),
       cancel_check_([this] { return running_task_cancelled(); }),
       last_report_(transport.now()),
-      last_sent_(transport.now()),
-      unix_offset_(unix_seconds() - transport.now()) {}
+      last_sent_(transport.now()) {
+    outbox_.set_unix_offset(unix_seconds() - transport.now());
+}
 
 void Worker::run() {
     while (!done()) {
@@ -109,7 +110,7 @@ void Worker::run_next(double now) {
     GpuWatch* watch = gpus_ != nullptr ? gpus_->watch : nullptr;
     if (watch != nullptr) watch->copy_started(next.gpus, now);
     TaskReport report = execute_task(task_, grid_, next.task, next.attempt, info_for(next), cancel_check_,
-                                     TaskStart{now, now + unix_offset_}, transport_.clock());
+                                     now, transport_.clock());
     if (watch != nullptr) {
         // Its peak before its report: the master learns from it when the report frees the GPU.
         if (const std::optional<Bytes> peak = watch->copy_ended()) {
@@ -287,7 +288,7 @@ void Worker::send_reports() {
     const double now = transport_.now();
     if (report_interval_ > 0) last_report_ = now;
     last_sent_ = now;
-    unix_offset_ = unix_seconds() - now;  // follows the wall clock's steps (NTP) within a report
+    outbox_.set_unix_offset(unix_seconds() - now);  // follows the wall clock's steps (NTP)
 }
 
 void Worker::heartbeat_if_silent(double now) {

@@ -107,9 +107,6 @@ private:
     double heartbeat_interval_ = 0;
     double last_sent_ = 0;      ///< when this worker last sent the master anything
     double last_progress_ = 0;  ///< when it last let its sends in flight move (MPI progress)
-    /// Wall clock time minus the worker's clock, read again with each report sent: a task's
-    /// start costs no reading of its own.
-    double unix_offset_ = 0;
     /// The clock read at the end of the last task, for the next step to use (< 0: read it).
     double task_end_ = -1;
 };

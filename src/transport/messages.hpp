@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "exec/result_view.hpp"
@@ -25,6 +26,7 @@
 #include "mpisweep/ids.hpp"
 #include "mpisweep/task.hpp"
 #include "transport/run_column.hpp"
+#include "transport/time_columns.hpp"
 #include "transport/wire_archive.hpp"
 
 namespace mpisweep {
@@ -184,7 +186,7 @@ struct ReportRow {
     TaskId task;
     int attempt = 1;
     Outcome outcome = Outcome::Done;
-    double start = 0;  ///< unix seconds
+    double start = 0;  ///< unix seconds; NaN: the copy never started
     double wall_s = 0;
     int exit_code = 0;
     const std::string* error = nullptr;  ///< null: none
@@ -192,17 +194,48 @@ struct ReportRow {
     std::size_t n_fields = 0;
 };
 
-/// Reports, one column per field; errors and results in side tables.
+/// A report batch's start and wall columns: compact (transport/time_columns.hpp) when they
+/// have that form, else raw.
+template <class Archive>
+void serialize_times(Archive& ar, std::vector<double>& starts, std::vector<double>& walls, std::uint64_t n) {
+    thread_local std::vector<std::uint8_t> bytes;
+    std::uint64_t size = 0;  // 0: raw
+    if constexpr (!Archive::is_loading::value) {
+        bytes.clear();
+        if (n > 0 && encode_times(starts, walls, bytes)) size = bytes.size();
+    }
+    ar& size;
+    if (size == 0) {
+        serialize_column(ar, starts, n);
+        serialize_column(ar, walls, n);
+        return;
+    }
+    if constexpr (Archive::is_loading::value) {
+        expect_items(ar, size, 1);
+        bytes.resize(static_cast<std::size_t>(size));
+    }
+    ar& boost::serialization::make_array(bytes.data(), static_cast<std::size_t>(size));
+    if constexpr (Archive::is_loading::value) decode_times(bytes.data(), bytes.size(), n, starts, walls);
+}
+
+/// Reports, one column per field; errors and results in side tables. Starts are on the
+/// worker's clock, with one offset to unix time for the batch: the wire then carries times a
+/// worker's tasks share once (transport/time_columns.hpp).
 class ReportBatch {
 public:
+    /// `report.start` is on the worker's clock (NaN: never started).
     void add(TaskReport&& report);
+    /// Unix time minus the worker's clock, for every report of the batch (kept by clear()).
+    void set_unix_offset(double offset) { unix_offset_ = offset; }
+    double unix_offset() const { return unix_offset_; }
     std::size_t size() const { return ids_.size(); }
     bool empty() const { return ids_.empty(); }
-    /// Decodes the reports in the order they were added (each exactly once, in order).
+    /// Decodes the reports in the order they were added (each exactly once, in order; starts
+    /// on the worker's clock).
     template <class Visit>
     void for_each(Visit&& visit) const;
-    /// Visits each report as a ReportRow, in order, copying nothing (the master's path: no
-    /// TaskReport and no map per task).
+    /// Visits each report as a ReportRow (start in unix seconds), in order, copying nothing
+    /// (the master's path: no TaskReport and no map per task).
     template <class Visit>
     void for_each_row(Visit&& visit) const;
     void clear();
@@ -219,8 +252,8 @@ public:
         serialize_runs(ar, ids_, n[0], std::uint64_t{1});
         serialize_runs(ar, attempts_, n[0], std::int32_t{0});
         serialize_runs(ar, outcomes_, n[0], std::uint8_t{0});
-        serialize_column(ar, starts_, n[0]);
-        serialize_column(ar, walls_, n[0]);
+        ar& unix_offset_;
+        serialize_times(ar, starts_, walls_, n[0]);
         serialize_runs(ar, exit_codes_, n[0], std::int32_t{0});
         serialize_runs(ar, fields_per_row_, n[0], std::uint16_t{0});
         // Errors and results: side tables, all empty in a batch of tasks that returned nothing
@@ -244,6 +277,7 @@ public:
 private:
     void swap_columns(ReportBatch& o) noexcept {
         ids_.swap(o.ids_);
+        std::swap(unix_offset_, o.unix_offset_);
         attempts_.swap(o.attempts_);
         outcomes_.swap(o.outcomes_);
         starts_.swap(o.starts_);
@@ -265,7 +299,8 @@ private:
     std::vector<std::uint64_t> ids_;
     std::vector<std::int32_t> attempts_;
     std::vector<std::uint8_t> outcomes_;
-    std::vector<double> starts_, walls_;
+    std::vector<double> starts_, walls_;  // starts on the worker's clock
+    double unix_offset_ = 0;
     std::vector<std::int32_t> exit_codes_;
     std::vector<std::uint32_t> error_rows_;  // rows with a non-empty error, ascending
     std::vector<std::string> errors_;
@@ -375,7 +410,7 @@ void ReportBatch::for_each_row(Visit&& visit) const {
         r.task = TaskId(ids_[row]);
         r.attempt = attempts_[row];
         r.outcome = static_cast<Outcome>(outcomes_[row]);
-        r.start = starts_[row];
+        r.start = starts_[row] + unix_offset_;
         r.wall_s = walls_[row];
         r.exit_code = exit_codes_[row];
         r.error = error < error_rows_.size() && error_rows_[error] == row ? &errors_[error++] : nullptr;
