@@ -68,10 +68,19 @@ public:
                 continue;
             }
             ++completed_;
+            if (pending_[i].large) --large_;
             if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(pending_[i].buffer));
         }
         pending_.resize(kept);
     }
+    /// Whether a send in flight may need this rank's MPI calls to move on: one over
+    /// kSurelyEagerBytes. A smaller one went out whole when posted (every MPI sends that
+    /// much eagerly); it completes once the receiver takes it, whatever this rank does, and
+    /// testing it before (Open MPI completes only sends of 256 bytes or less at once) yields
+    /// the core when oversubscribed, for nothing.
+    bool needs_progress() const { return large_ > 0; }
+    /// Whether enough sends are in flight to reap (each holds a buffer).
+    bool holds_many() const { return pending_.size() >= kReapAt; }
     void wait_all() {
         for (Pending& p : pending_)
             MPISWEEP_MPI_CHECK(MPI_Waitall(2, p.requests.data(), MPI_STATUSES_IGNORE));
@@ -84,6 +93,7 @@ public:
 private:
     struct Pending {
         std::unique_ptr<PackedBuffer> buffer;  ///< frame header, then the payload
+        bool large = false;                    ///< over kSurelyEagerBytes
         /// The frame, and the payload when it goes separately (else MPI_REQUEST_NULL).
         std::array<MPI_Request, 2> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL};
     };
@@ -113,9 +123,17 @@ private:
             MPISWEEP_MPI_CHECK(MPI_Isend(data + kFrameHeaderBytes, header.payload_bytes, MPI_PACKED, dest,
                                          kPayloadTag, comm_, &p.requests[1]));
         }
+        p.large = bytes > kSurelyEagerBytes;
+        if (p.large) ++large_;
         pending_.push_back(std::move(p));
     }
     static constexpr std::size_t kSpareBuffers = 16;
+    // Open MPI's shared-memory eager limit (btl_vader_eager_limit), the smallest of its
+    // transports' and of the other MPIs' defaults; its frame and payload headers left out.
+    static constexpr std::size_t kSurelyEagerBytes = 4096 - 64;
+    // Small sends in flight reaped once this many are (each holds a buffer).
+    static constexpr std::size_t kReapAt = kSpareBuffers;
+    std::size_t large_ = 0;
     const boost::mpi::communicator& comm_;
     std::vector<Pending> pending_;
     std::vector<std::unique_ptr<PackedBuffer>> spare_;

@@ -39,7 +39,9 @@ public:
     void receive(const Envelope& e, GpuMemoryReport& report) override { inbox_.receive(e, report); }
     void receive(const Envelope& e) override { inbox_.receive_empty(e); }
 
-    void progress() override { sends_.reap(); }
+    void progress() override {
+        if (sends_.needs_progress() || sends_.holds_many()) sends_.reap();
+    }
     void flush() override { sends_.wait_all(); }
     bool settle(double until) override;
     void wait(int source, double until) override;
@@ -52,7 +54,7 @@ private:
     /// while transfers keep completing and for kTransferSpin after the last one did (a peer
     /// that hangs, or runs a long task before it calls MPI again, must not keep this rank's
     /// core busy; other messages arriving meanwhile do not extend it).
-    bool transferring() const { return !sends_.empty() || inbox_.arriving(); }
+    bool transferring() const { return sends_.needs_progress() || inbox_.arriving(); }
     static constexpr double kTransferSpin = 2e-3;
     double transfer_since_ = -1;        ///< monotonic seconds; < 0: none seen since one completed
     std::uint64_t transfers_done_ = 0;  ///< sends and large receives completed, at the last look

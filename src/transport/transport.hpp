@@ -62,8 +62,9 @@ public:
     virtual void progress() = 0;
     /// Returns once every send completed.
     virtual void flush() = 0;
-    /// Lets the sends in flight complete, until `until` at the latest (on this transport's
-    /// clock); true when none is left.
+    /// Lets the sends in flight move on until none needs this rank any more (a message small
+    /// enough to go out whole when sent needs nothing more), until `until` at the latest (on
+    /// this transport's clock); true when none does.
     virtual bool settle(double until) = 0;
     /// Returns when a message from `source` may be waiting, or at `until` at the latest
     /// (on this transport's clock). How it waits is the transport's business: it must not
