@@ -56,7 +56,9 @@ void ChunkWriter::put(const unsigned long long* ids, const void* values, std::si
         Chunk& target = chunk(index);
         std::memcpy(target.data.get() + (ids[i] - index * chunk_rows_) * value_bytes_,
                     bytes + i * value_bytes_, (j - i) * value_bytes_);
+        if (!target.dirty) target.dirty_since = generation_;
         target.dirty = true;
+        target.changed_in = generation_;
         i = j;
     }
 }
@@ -64,6 +66,19 @@ void ChunkWriter::put(const unsigned long long* ids, const void* values, std::si
 void ChunkWriter::write() {
     for (Chunk& c : chunks_)
         if (c.dirty) write(c);
+}
+
+void ChunkWriter::write_filled() {
+    for (Chunk& c : chunks_)
+        if (c.dirty && (c.changed_in < generation_ || generation_ - c.dirty_since >= kHeldWrites)) write(c);
+    ++generation_;
+}
+
+std::optional<std::uint64_t> ChunkWriter::oldest_held() const {
+    std::optional<std::uint64_t> oldest;
+    for (const Chunk& c : chunks_)
+        if (c.dirty && (!oldest || c.dirty_since < *oldest)) oldest = c.dirty_since;
+    return oldest;
 }
 
 ChunkWriter::Chunk& ChunkWriter::chunk(std::uint64_t index) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -26,8 +27,18 @@ public:
     /// the chunk buffers. A buffer needed when all are taken by rows not yet written is
     /// written first.
     void put(const unsigned long long* ids, const void* values, std::size_t count);
-    /// Writes every chunk changed since the last write.
+    /// Writes every chunk changed since it was last written.
     void write();
+    /// Writes the changed chunks that are done filling: not changed since the last call, or
+    /// held through kHeldWrites calls already. The others stay in memory, so a chunk whose
+    /// rows settle over several flushes is written about once rather than at each (the
+    /// settled rows of a flush span several chunks). Each call is one generation.
+    void write_filled();
+    /// The generation (count of write_filled() calls before it) of the oldest change held in
+    /// memory, if any.
+    std::optional<std::uint64_t> oldest_held() const;
+    /// How many write_filled() calls a changed chunk may be held through.
+    static constexpr std::uint64_t kHeldWrites = 2;
     /// Whether chunks go to the file as they are (H5Dwrite_chunk), not through H5Dwrite.
     bool raw_chunks() const { return direct_; }
 
@@ -36,6 +47,8 @@ private:
         std::uint64_t index = 0;
         std::uint64_t last_use = 0;
         bool dirty = false;
+        std::uint64_t dirty_since = 0;  // generation of its first change not written
+        std::uint64_t changed_in = 0;   // generation of its last change
         std::unique_ptr<std::byte[]> data;
     };
     Chunk& chunk(std::uint64_t index);
@@ -67,6 +80,7 @@ private:
     std::unordered_set<std::uint64_t> stored_;  // with direct_: the chunks the file holds
     std::size_t last_hit_ = 0;
     std::uint64_t uses_ = 0;
+    std::uint64_t generation_ = 0;
 };
 
 }  // namespace mpisweep::store

@@ -109,6 +109,7 @@ RowsAtOpen FileWriter::load(Staging& staging, const std::string& path) {
 }
 
 SettledTasks FileWriter::settled() {
+    write_held();
     return walk(nullptr);
 }
 
@@ -127,6 +128,7 @@ SettledTasks FileWriter::walk(std::vector<hsize_t>* failed) {
 }
 
 bool FileWriter::every_task_done() {
+    write_held();
     bool all_done = true;
     const std::uint64_t stored =
         walk_statuses(tasks_.status.get(), [&](std::uint64_t, const std::int8_t* status, std::size_t count) {
@@ -154,7 +156,7 @@ bool long_runs_full(std::size_t runs, std::size_t rows) {
 }
 }  // namespace
 
-void FileWriter::write(Staging& staging) {
+void FileWriter::write(Staging& staging, std::optional<std::uint64_t> journal_from) {
     TaskRows& rows = staging.rows;
     if (rows.empty()) return;
     // The /tasks columns take rows in any order (a later record of an id wins); messages and
@@ -164,7 +166,7 @@ void FileWriter::write(Staging& staging) {
     if (by_selection && !rows.ascending) staging.sort();
     params_.write_chunks_of(rows.ids.data(), rows.n);  // a row in the file has its params
     write_nodes(staging.nodes);
-    write_task_columns(rows);
+    write_task_columns(rows, journal_from);
     if (by_selection) write_selections(staging);
     staging.clear();
 }
@@ -280,7 +282,7 @@ void FileWriter::write_nodes(NodeTable& nodes) {
     nodes.mark_written();
 }
 
-void FileWriter::write_task_columns(const TaskRows& rows) {
+void FileWriter::write_task_columns(const TaskRows& rows, std::optional<std::uint64_t> journal_from) {
     const RowId* ids = rows.ids.data();
     task_chunks_.status.put(ids, rows.status.data(), rows.n);
     task_chunks_.attempts.put(ids, rows.attempts.data(), rows.n);  // absolute: see ResultStore::record
@@ -290,7 +292,29 @@ void FileWriter::write_task_columns(const TaskRows& rows) {
     task_chunks_.start.put(ids, rows.start.data(), rows.n);
     task_chunks_.wall_s.put(ids, rows.wall_s.data(), rows.n);
     task_chunks_.exit_code.put(ids, rows.exit_code.data(), rows.n);
+    if (!journal_from) {
+        write_held();
+        return;
+    }
+    journal_from_[generation_++] = *journal_from;
+    for (ChunkWriter* column : task_chunks_.all()) column->write_filled();
+    std::optional<std::uint64_t> oldest;
+    for (ChunkWriter* column : task_chunks_.all())
+        if (const std::optional<std::uint64_t> held = column->oldest_held();
+            held && (!oldest || *held < *oldest))
+            oldest = held;
+    journal_from_.erase(journal_from_.begin(),
+                        oldest ? journal_from_.lower_bound(*oldest) : journal_from_.end());
+}
+
+void FileWriter::write_held() {
     for (ChunkWriter* column : task_chunks_.all()) column->write();
+    journal_from_.clear();
+}
+
+std::optional<std::uint64_t> FileWriter::held_from() const {
+    if (journal_from_.empty()) return std::nullopt;
+    return journal_from_.begin()->second;
 }
 
 void FileWriter::write_errors(const TaskRows& rows, std::size_t first, std::size_t last) {

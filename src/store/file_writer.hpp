@@ -4,6 +4,8 @@
 // one H5Dwrite each for everything staged).
 #include <array>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -40,8 +42,15 @@ public:
     RowsAtOpen load(Staging& staging, const std::string& path);
 
     /// Writes every staged row (sorting them first when needed), then clears `staging`. No
-    /// H5Fflush: see flush().
-    void write(Staging& staging);
+    /// H5Fflush: see flush(). With `journal_from`, the journal offset from which the staged
+    /// rows' records were journaled, the /tasks chunks still filling stay in memory
+    /// (ChunkWriter::write_filled): each is written about once, not at every flush.
+    void write(Staging& staging, std::optional<std::uint64_t> journal_from = std::nullopt);
+    /// Writes the /tasks chunks held in memory.
+    void write_held();
+    /// The journal offset from which the records of the rows held in memory (not in the file
+    /// yet) were journaled; none when the file holds every row written.
+    std::optional<std::uint64_t> held_from() const;
     void flush();
     /// The open file's descriptor (HDF5's sec2 driver's), for fsync(2) and write-out hints;
     /// -1 when the driver has none.
@@ -70,7 +79,7 @@ private:
     void write_selections(Staging& staging);
     // Rows [first, last) of the staged rows, ids close together (one HDF5 selection).
     void write_segment(const Staging& staging, std::size_t first, std::size_t last);
-    void write_task_columns(const TaskRows& rows);
+    void write_task_columns(const TaskRows& rows, std::optional<std::uint64_t> journal_from);
     void write_errors(const TaskRows& rows, std::size_t first, std::size_t last);
     // Rewrites the dataset of every column that became variable-length.
     void widen_columns(Staging& staging);
@@ -90,6 +99,10 @@ private:
         }
     };
     TaskChunkWriters task_chunks_;
+    // Per generation of the chunk writers' write_filled() calls still held: the journal
+    // offset its rows' records start at.
+    std::map<std::uint64_t, std::uint64_t> journal_from_;
+    std::uint64_t generation_ = 0;
     std::vector<h5::Dataset> column_datasets_;  // parallel to Staging::columns; empty until written
     h5::Datatype status_type_ = h5::status_enum();
     h5::Datatype string_type_ = h5::vlen_utf8_string();

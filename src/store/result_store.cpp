@@ -85,9 +85,12 @@ void ResultStore::Impl::add(TaskRecord& record) {
         }
         stage_validated(row);
     }
-    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows) ||
-        staging.value_bytes >= kFlushValueBytes)
+    // Only a flush of a full batch holds the /tasks chunks still filling: rows come fast then,
+    // and the next full batch follows soon.
+    if (staging.rows.size() >= std::max<std::size_t>(1, options.flush_rows))
         write_buffer(sync_due(Clock::now()));
+    else if (staging.value_bytes >= kFlushValueBytes)
+        write_buffer(sync_due(Clock::now()), true);
 }
 
 // ---- writing -----------------------------------------------------------------------------
@@ -149,10 +152,11 @@ void ResultStore::Impl::journal_records() {
 // After H5Fflush (or H5Fclose) returned: the file holds every record before this point.
 void ResultStore::Impl::journal_commit() {
     commit_frame.clear();
-    const std::uint64_t offset = journal.size();
+    const std::uint64_t offset = writer.held_from().value_or(journal.size());
     store::append_commit_frame(offset, commit_frame);
     journal.append(commit_frame);
     committed = offset;
+    period_start = journal.size();
 }
 
 void ResultStore::Impl::start_sync() {
@@ -174,15 +178,19 @@ void ResultStore::Impl::take_sync_failure() {
 // A full or failing disk on the way (the journal, the HDF5 writes, the fsyncs) does not throw:
 // it becomes write_failure, the master's cue to stop. The Records frame went first, so every
 // record is in the journal, and no Commit follows it: the file may be torn.
-void ResultStore::Impl::write_buffer(bool sync) {
+void ResultStore::Impl::write_buffer(bool sync, bool everything) {
     take_sync_failure();
     if (write_failure) return journal_only();
-    if (staging.rows.empty()) return;
+    const bool was_holding = writer.held_from().has_value();
+    if (staging.rows.empty() && !(everything && was_holding)) return;
     const h5::SilenceErrors quiet;
     if (owner) owner->check();  // a run whose file was taken over writes nothing more
     try {
         if (journal) journal_records();
-        writer.write(staging);
+        const bool hold = journal && !everything;
+        writer.write(staging, hold ? std::optional<std::uint64_t>(period_start) : std::nullopt);
+        if (!hold) writer.write_held();
+        if (!was_holding) held_at = Clock::now();
         writer.flush();
         if (journal) journal_commit();
         // The master never waits for the disk here: a thread of its own fsyncs (a node
@@ -207,6 +215,7 @@ void ResultStore::Impl::finish() {
         // marks the close as a write under way until its Commit.
         if (journal) journal_records();
         writer.write(staging);
+        writer.write_held();
         const bool final_file = journal && writer.every_task_done();
         closed = true;
         writer.close();
@@ -348,10 +357,12 @@ void ResultStore::record(const RowView& row) {
 void ResultStore::maybe_flush() {
     if (!impl_ || impl_->closed) return;
     Impl& s = *impl_;
-    if (s.frame.count() == 0 && s.staging.rows.empty()) return;
+    if (s.frame.count() == 0 && s.staging.rows.empty() && !s.writer.held_from()) return;
     const Impl::Clock::time_point now = Impl::Clock::now();
     if (!s.staging.rows.empty() && now - s.oldest_staged >= s.options.flush_interval) {
-        s.write_buffer(s.sync_due(now));
+        s.write_buffer(s.sync_due(now), true);
+    } else if (s.writer.held_from() && now - s.held_at >= s.options.flush_interval) {
+        s.write_buffer(s.sync_due(now), true);  // rows stopped coming: the held chunks go too
     } else if (s.frame.count() > 0 && now - s.journaled_at >= s.options.journal_interval) {
         s.journal_received();
     }
@@ -374,6 +385,7 @@ std::chrono::duration<double> ResultStore::next_write_in() const {
     if (s.write_failure && s.journal_failed) return wait;
     const Impl::Clock::time_point now = Impl::Clock::now();
     if (!s.staging.rows.empty()) wait = s.oldest_staged + s.options.flush_interval - now;
+    if (s.writer.held_from()) wait = std::min<Seconds>(wait, s.held_at + s.options.flush_interval - now);
     if (s.frame.count() > 0)
         wait = std::min<Seconds>(wait, s.journaled_at + s.options.journal_interval - now);
     return std::max(wait, Seconds::zero());
@@ -382,7 +394,7 @@ std::chrono::duration<double> ResultStore::next_write_in() const {
 void ResultStore::flush() {
     if (!impl_) throw StoreError("results store was moved from");
     impl_->check_open();
-    impl_->write_buffer(true);
+    impl_->write_buffer(true, true);
 }
 
 void ResultStore::close() {

@@ -64,6 +64,11 @@ struct ResultStore::Impl {
     /// The offset of the last Commit: the HDF5 file holds every record of the frames before
     /// it; those after it are in the journal only (until the next flush).
     std::uint64_t committed = 0;
+    /// Where the records of the rows staged since the last flush start in the journal (just
+    /// after that flush's Commit).
+    std::uint64_t period_start = 0;
+    /// When the writer began holding rows in memory (FileWriter::held_from).
+    Clock::time_point held_at{};
     /// A record not journaled yet is of a task that ran journal_interval or longer.
     bool slow_result = false;
     /// The first write that failed for want of space (ResultStore::write_failure): from then
@@ -111,13 +116,16 @@ struct ResultStore::Impl {
     void add(TaskRecord& record);
     /// Journal, HDF5 rows, H5Fflush, Commit: one flush. Then an fsync of the file and then
     /// the journal, started on the syncer's thread (a node crash keeps what they hold), when
-    /// `sync` or when the syncer's pace allows.
-    void write_buffer(bool sync);
+    /// `sync` or when the syncer's pace allows. With a journal, /tasks chunks still filling
+    /// stay in memory (FileWriter::write) unless `everything`: the flush of a full batch
+    /// holds them, one by time, by size of values, or asked for (flush()) writes them all.
+    void write_buffer(bool sync, bool everything = false);
     /// The records not journaled yet, as a Records frame and a Commit repeating the last
     /// one's offset (no HDF5 write under way), in one write(2). Nothing when there are none.
     void journal_received();
     void journal_records();
-    /// Appends a Commit for everything journaled so far (the file holds it all now).
+    /// Appends a Commit for everything journaled so far, less the records of rows the writer
+    /// holds in memory (the Commit names the offset they start at).
     void journal_commit();
     /// fsync of the HDF5 file and of the journal, when `flush_interval` passed since the last
     /// one started.

@@ -124,6 +124,7 @@ ResultStore ResultStore::create(const Grid& grid, const StoreOptions& options) {
     impl->owner = std::move(owner);
     impl->journal = store::JournalWriter(journal_path, store::encode_header(header).size());
     impl->committed = impl->journal.size();
+    impl->period_start = impl->committed;
     return ResultStore(std::move(impl));
 }
 

@@ -137,6 +137,7 @@ void write_journaled_only(ResultStore::Impl& impl, const store::JournalScan& sca
     stage_journal(impl, scan, 0, from);  // the journal is not open yet: not journaled again
     impl.journal = store::JournalWriter(journal_path, scan);
     impl.committed = from;
+    impl.period_start = impl.journal.size();
     if (impl.staging.rows.empty()) return;
     // This run adds its attempts to those of the failed rows the file holds: these now.
     const store::TaskRows& rows = impl.staging.rows;
@@ -182,6 +183,7 @@ void start_journal(ResultStore::Impl& impl, const Grid& grid, const StoreOptions
                  std::to_string(settled) + " rows written before cannot be rebuilt");
     impl.journal = store::JournalWriter(journal_path, store::encode_header(header).size());
     impl.committed = impl.journal.size();
+    impl.period_start = impl.committed;
 }
 
 }  // namespace

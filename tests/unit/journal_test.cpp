@@ -849,6 +849,44 @@ TEST(StoreJournal, ASlowTasksResultIsJournaledBeforeAnyFlushAndSurvivesAKill) {
     EXPECT_TRUE(resumed_scan.settled_in_file());
 }
 
+// A flush of a full batch leaves the /tasks chunk still filling in memory; the Commit after
+// it names the offset its rows' records start at, so a kill loses none of them.
+TEST(StoreJournal, RowsHeldInMemoryAtAKillComeBackFromTheJournal) {
+    TempDir dir;
+    const std::string path = dir.file("r.h5");
+    StoreOptions options = batching_options(path);
+    options.flush_rows = 2;
+    auto s = ResultStore::create(small_grid(), options);
+    const std::uint64_t header_end = store::scan_journal(bytes_of(path + ".journal")).valid_end;
+    TaskRecord failed = record_of(2, TaskStatus::Failed);
+    failed.attempts = 3;
+    for (const TaskRecord& record : {record_of(0), record_of(1), failed, record_of(3)}) s.record(record);
+    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    ASSERT_EQ(scan.frames.size(), 4u);  // two flushes: Records, Commit, Records, Commit
+    EXPECT_TRUE(scan.settled_in_file());
+    EXPECT_EQ(scan.committed_offset(), header_end);  // both batches' rows are held
+
+    const std::string killed = killed_copy(dir, path);
+    const Rows at_kill = read_rows(killed);
+    for (std::size_t id = 0; id < 4; ++id) EXPECT_EQ(at_kill.status[id], 0) << "held, not in the file";
+    EXPECT_EQ(at_kill.loss[1], 0.25);  // the results went
+    {
+        auto resumed = ResultStore::open_for_resume(small_grid(), options_for(killed));
+        const std::vector<TaskStatus> st = statuses_of(resumed);
+        EXPECT_EQ(st[0], TaskStatus::Done);
+        EXPECT_EQ(st[2], TaskStatus::Failed);
+        EXPECT_EQ(st[3], TaskStatus::Done);
+        EXPECT_EQ(st[4], TaskStatus::Pending);
+    }
+    // Replayed once more over rows the file may hold already: the same values, not added up.
+    const Rows rows = read_rows(killed);
+    EXPECT_EQ(rows.status[0], 1);
+    EXPECT_EQ(rows.status[2], 2);
+    EXPECT_EQ(rows.attempts[2], 3);
+    EXPECT_EQ(rows.attempts[3], record_of(3).attempts);
+    EXPECT_EQ(rows.loss[3], 0.75);
+}
+
 TEST(StoreJournal, FastResultsAreBatchedAtMostOneIntervalApart) {
     TempDir dir;
     const std::string path = dir.file("r.h5");

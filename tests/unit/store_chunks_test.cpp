@@ -5,6 +5,7 @@
 // cannot be written as raw chunks (compressed, big-endian), which take H5Dwrite.
 #include <cstdint>
 #include <gtest/gtest.h>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -153,6 +154,43 @@ TEST_P(ChunkWriterTest, ChunksOfFillValuesAreLeftUnwrittenUntilAValueDiffers) {
         writer.put(&row, &kFill, 1);
         expected[row] = kFill;
         writer.write();
+    });
+    EXPECT_EQ(read_back(), expected);
+}
+
+TEST_P(ChunkWriterTest, AChunkStillFillingIsHeldThroughTwoWritesAndAQuietOneGoesAtOnce) {
+    std::vector<double> expected(kRows, kFill);
+    auto put = [&](unsigned long long row, ChunkWriter& writer) {
+        const double value = static_cast<double>(row) / 4;
+        writer.put(&row, &value, 1);
+        expected[row] = value;
+    };
+    with_writer(true, [&](ChunkWriter& writer, hid_t dataset) {
+        auto stored = [&] { return H5_CHECK(H5Dget_storage_size, dataset) / (kChunkRows * sizeof(double)); };
+        put(5, writer);
+        writer.write_filled();  // generation 0: chunk 0 changed, held
+        EXPECT_EQ(writer.oldest_held(), std::optional<std::uint64_t>(0));
+        writer.write_filled();  // 1: not changed since: written
+        EXPECT_EQ(writer.oldest_held(), std::nullopt);
+        if (writer.raw_chunks()) {
+            EXPECT_EQ(stored(), 1u);
+        }
+        for (std::uint64_t generation = 2; generation <= 4; ++generation) {
+            put(kChunkRows + generation, writer);              // chunk 1 changes in every generation
+            if (generation == 3) put(2 * kChunkRows, writer);  // chunk 2 once
+            writer.write_filled();
+            if (generation < 4) {
+                EXPECT_EQ(writer.oldest_held(), std::optional<std::uint64_t>(2)) << generation;
+                if (writer.raw_chunks()) {
+                    EXPECT_EQ(stored(), 1u) << generation;
+                }
+            }
+        }
+        // Generation 4: chunk 1, held through 2 and 3, is written; chunk 2 was quiet.
+        EXPECT_EQ(writer.oldest_held(), std::nullopt);
+        if (writer.raw_chunks()) {
+            EXPECT_EQ(stored(), 3u);
+        }
     });
     EXPECT_EQ(read_back(), expected);
 }
