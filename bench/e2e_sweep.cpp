@@ -6,7 +6,8 @@
 //   big N        : a grid of N points (two axes); prints when the first task starts, and
 //                  the master's pid, so run.py can read its peak RSS and stop the job
 // Options: --batch-us B (Options::batch_target; 0: one task per message), --flush-rows R
-// (Options::flush_rows), --no-speculation, --out FILE. Prints one line "key=value ..." on rank 0.
+// (Options::flush_rows), --no-speculation, --out FILE. Prints one line "key=value ..." on rank 0
+// (written: the bytes rank 0 wrote in the timed sweep, results file and journal).
 // empty and results time a second sweep, after one of 64 tasks (FILE.warm, removed).
 #include <mpi.h>
 #include <unistd.h>
@@ -33,6 +34,20 @@ double now_s() {
 
 double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// Bytes this process handed to write(2) and its kin so far (/proc/self/io's wchar: the
+/// results file and its journal on rank 0), 0 where Linux's accounting is not there.
+unsigned long long bytes_written() {
+    std::FILE* io = std::fopen("/proc/self/io", "r");
+    if (io == nullptr) return 0;
+    unsigned long long bytes = 0;
+    char key[32];
+    unsigned long long value = 0;
+    while (std::fscanf(io, "%31s %llu", key, &value) == 2)
+        if (std::string(key) == "wchar:") bytes = value;
+    std::fclose(io);
+    return bytes;
 }
 
 /// Sleeps `seconds` in 2 ms steps, stopping early when the copy is cancelled.
@@ -150,6 +165,7 @@ int main(int argc, char** argv) {
         if (rank == 0) std::remove(warm.output.c_str());
     }
     MPI_Barrier(MPI_COMM_WORLD);
+    const unsigned long long written_before = bytes_written();
     rusage before{};
     getrusage(RUSAGE_SELF, &before);
     const double t0 = now_s();
@@ -165,10 +181,11 @@ int main(int argc, char** argv) {
                    1e-6 * static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
         };
         std::printf(
-            "mode=%s np=%d tasks=%llu seconds=%.6f rate=%.1f bound=%.6f exit=%d faults=%ld cpu=%.3f\n",
+            "mode=%s np=%d tasks=%llu seconds=%.6f rate=%.1f bound=%.6f exit=%d faults=%ld cpu=%.3f "
+            "written=%llu\n",
             mode.c_str(), size, static_cast<unsigned long long>(grid.size()), elapsed,
             static_cast<double>(grid.size()) / elapsed, bound, code, after.ru_minflt - before.ru_minflt,
-            cpu(after) - cpu(before));
+            cpu(after) - cpu(before), bytes_written() - written_before);
     }
     MPI_Finalize();
     return code;
