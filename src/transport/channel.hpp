@@ -85,6 +85,7 @@ public:
         for (Pending& p : pending_)
             MPISWEEP_MPI_CHECK(MPI_Waitall(2, p.requests.data(), MPI_STATUSES_IGNORE));
         pending_.clear();
+        large_ = 0;
     }
     bool empty() const { return pending_.empty(); }
     /// Sends that completed so far (a count that only grows).
