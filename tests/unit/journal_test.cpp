@@ -861,7 +861,8 @@ TEST(StoreJournal, RowsHeldInMemoryAtAKillComeBackFromTheJournal) {
     TaskRecord failed = record_of(2, TaskStatus::Failed);
     failed.attempts = 3;
     for (const TaskRecord& record : {record_of(0), record_of(1), failed, record_of(3)}) s.record(record);
-    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    const std::string journal = bytes_of(path + ".journal");  // the scan points into it
+    const store::JournalScan scan = store::scan_journal(journal);
     ASSERT_EQ(scan.frames.size(), 4u);  // two flushes: Records, Commit, Records, Commit
     EXPECT_TRUE(scan.settled_in_file());
     EXPECT_EQ(scan.committed_offset(), header_end);  // both batches' rows are held
