@@ -68,16 +68,19 @@ void ChunkWriter::write() {
         if (c.dirty) write(c);
 }
 
-void ChunkWriter::write_filled() {
-    for (Chunk& c : chunks_)
-        if (c.dirty && (c.changed_in < generation_ || generation_ - c.dirty_since >= kHeldWrites)) write(c);
+void ChunkWriter::write_filled(std::uint64_t tag) {
+    for (Chunk& c : chunks_) {
+        if (!c.dirty) continue;
+        if (c.dirty_since == generation_) c.tag = tag;
+        if (c.changed_in < generation_ || generation_ - c.dirty_since >= kHeldWrites) write(c);
+    }
     ++generation_;
 }
 
 std::optional<std::uint64_t> ChunkWriter::oldest_held() const {
     std::optional<std::uint64_t> oldest;
     for (const Chunk& c : chunks_)
-        if (c.dirty && (!oldest || c.dirty_since < *oldest)) oldest = c.dirty_since;
+        if (c.dirty && (!oldest || c.tag < *oldest)) oldest = c.tag;
     return oldest;
 }
 

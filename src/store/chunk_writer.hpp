@@ -32,10 +32,10 @@ public:
     /// Writes the changed chunks that are done filling: not changed since the last call, or
     /// held through kHeldWrites calls already. The others stay in memory, so a chunk whose
     /// rows settle over several flushes is written about once rather than at each (the
-    /// settled rows of a flush span several chunks). Each call is one generation.
-    void write_filled();
-    /// The generation (count of write_filled() calls before it) of the oldest change held in
-    /// memory, if any.
+    /// settled rows of a flush span several chunks). `tag` names the changes put since the
+    /// last call (the store: the journal offset their records start at; tags only grow).
+    void write_filled(std::uint64_t tag);
+    /// The tag of the oldest change held in memory, if any.
     std::optional<std::uint64_t> oldest_held() const;
     /// How many write_filled() calls a changed chunk may be held through.
     static constexpr std::uint64_t kHeldWrites = 2;
@@ -49,6 +49,7 @@ private:
         bool dirty = false;
         std::uint64_t dirty_since = 0;  // generation of its first change not written
         std::uint64_t changed_in = 0;   // generation of its last change
+        std::uint64_t tag = 0;          // write_filled()'s tag of its first change not written
         std::unique_ptr<std::byte[]> data;
     };
     Chunk& chunk(std::uint64_t index);
@@ -80,7 +81,7 @@ private:
     std::unordered_set<std::uint64_t> stored_;  // with direct_: the chunks the file holds
     std::size_t last_hit_ = 0;
     std::uint64_t uses_ = 0;
-    std::uint64_t generation_ = 0;
+    std::uint64_t generation_ = 0;  // write_filled() calls so far
 };
 
 }  // namespace mpisweep::store

@@ -296,25 +296,18 @@ void FileWriter::write_task_columns(const TaskRows& rows, std::optional<std::uin
         write_held();
         return;
     }
-    journal_from_[generation_++] = *journal_from;
-    for (ChunkWriter* column : task_chunks_.all()) column->write_filled();
-    std::optional<std::uint64_t> oldest;
-    for (ChunkWriter* column : task_chunks_.all())
+    held_from_.reset();
+    for (ChunkWriter* column : task_chunks_.all()) {
+        column->write_filled(*journal_from);
         if (const std::optional<std::uint64_t> held = column->oldest_held();
-            held && (!oldest || *held < *oldest))
-            oldest = held;
-    journal_from_.erase(journal_from_.begin(),
-                        oldest ? journal_from_.lower_bound(*oldest) : journal_from_.end());
+            held && (!held_from_ || *held < *held_from_))
+            held_from_ = held;
+    }
 }
 
 void FileWriter::write_held() {
     for (ChunkWriter* column : task_chunks_.all()) column->write();
-    journal_from_.clear();
-}
-
-std::optional<std::uint64_t> FileWriter::held_from() const {
-    if (journal_from_.empty()) return std::nullopt;
-    return journal_from_.begin()->second;
+    held_from_.reset();
 }
 
 void FileWriter::write_errors(const TaskRows& rows, std::size_t first, std::size_t last) {

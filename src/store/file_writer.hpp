@@ -4,7 +4,6 @@
 // one H5Dwrite each for everything staged).
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -50,7 +49,7 @@ public:
     void write_held();
     /// The journal offset from which the records of the rows held in memory (not in the file
     /// yet) were journaled; none when the file holds every row written.
-    std::optional<std::uint64_t> held_from() const;
+    std::optional<std::uint64_t> held_from() const { return held_from_; }
     void flush();
     /// The open file's descriptor (HDF5's sec2 driver's), for fsync(2) and write-out hints;
     /// -1 when the driver has none.
@@ -99,10 +98,8 @@ private:
         }
     };
     TaskChunkWriters task_chunks_;
-    // Per generation of the chunk writers' write_filled() calls still held: the journal
-    // offset its rows' records start at.
-    std::map<std::uint64_t, std::uint64_t> journal_from_;
-    std::uint64_t generation_ = 0;
+    // The oldest journal offset among the /tasks chunks held in memory (see held_from()).
+    std::optional<std::uint64_t> held_from_;
     std::vector<h5::Dataset> column_datasets_;  // parallel to Staging::columns; empty until written
     h5::Datatype status_type_ = h5::status_enum();
     h5::Datatype string_type_ = h5::vlen_utf8_string();

@@ -79,8 +79,8 @@ public:
     /// testing it before (Open MPI completes only sends of 256 bytes or less at once) yields
     /// the core when oversubscribed, for nothing.
     bool needs_progress() const { return large_ > 0; }
-    /// Whether enough sends are in flight to reap (each holds a buffer).
-    bool holds_many() const { return pending_.size() >= kReapAt; }
+    /// Whether a reap() is due: a send needs progress, or enough small ones hold a buffer each.
+    bool reap_due() const { return needs_progress() || pending_.size() >= kReapAt; }
     void wait_all() {
         for (Pending& p : pending_)
             MPISWEEP_MPI_CHECK(MPI_Waitall(2, p.requests.data(), MPI_STATUSES_IGNORE));

@@ -39,7 +39,7 @@ void MpiTransport::wait(int source, double until) {
     // (~100 ns here, as much as a probe) is read only once the back-off sleeps: the spin
     // before is short. A large message still arriving is tested on each look.
     for (;;) {
-        if (sends_.needs_progress() || sends_.holds_many()) sends_.reap();
+        if (sends_.reap_due()) sends_.reap();
         const std::uint64_t moved = sends_.completed() + inbox_.completed();
         if (moved != transfers_done_) {  // transfers are moving: yield for the next ones too
             transfers_done_ = moved;

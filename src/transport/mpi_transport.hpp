@@ -40,7 +40,7 @@ public:
     void receive(const Envelope& e) override { inbox_.receive_empty(e); }
 
     void progress() override {
-        if (sends_.needs_progress() || sends_.holds_many()) sends_.reap();
+        if (sends_.reap_due()) sends_.reap();
     }
     void flush() override { sends_.wait_all(); }
     bool settle(double until) override;

@@ -168,9 +168,9 @@ TEST_P(ChunkWriterTest, AChunkStillFillingIsHeldThroughTwoWritesAndAQuietOneGoes
     with_writer(true, [&](ChunkWriter& writer, hid_t dataset) {
         auto stored = [&] { return H5_CHECK(H5Dget_storage_size, dataset) / (kChunkRows * sizeof(double)); };
         put(5, writer);
-        writer.write_filled();  // generation 0: chunk 0 changed, held
+        writer.write_filled(0);  // generation 0: chunk 0 changed, held
         EXPECT_EQ(writer.oldest_held(), std::optional<std::uint64_t>(0));
-        writer.write_filled();  // 1: not changed since: written
+        writer.write_filled(1);  // 1: not changed since: written
         EXPECT_EQ(writer.oldest_held(), std::nullopt);
         if (writer.raw_chunks()) {
             EXPECT_EQ(stored(), 1u);
@@ -178,7 +178,7 @@ TEST_P(ChunkWriterTest, AChunkStillFillingIsHeldThroughTwoWritesAndAQuietOneGoes
         for (std::uint64_t generation = 2; generation <= 4; ++generation) {
             put(kChunkRows + generation, writer);              // chunk 1 changes in every generation
             if (generation == 3) put(2 * kChunkRows, writer);  // chunk 2 once
-            writer.write_filled();
+            writer.write_filled(generation);                   // tagged with its generation
             if (generation < 4) {
                 EXPECT_EQ(writer.oldest_held(), std::optional<std::uint64_t>(2)) << generation;
                 if (writer.raw_chunks()) {
