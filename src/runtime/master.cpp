@@ -133,7 +133,7 @@ void Master::assign_and_dispatch(Seconds now) {
     dispatch(assigned_);
 }
 
-void Master::dispatch(const std::vector<Assignment>& assignments) {
+void Master::dispatch(const Assignments& assignments) {
     if (assignments.empty()) return;
     if (notify_.wants_task_events()) {
         for (const Assignment& a : assignments) {

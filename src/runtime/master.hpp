@@ -95,7 +95,7 @@ private:
     [[noreturn]] void abort_interrupted(const char* how);
 
     void assign_and_dispatch(Seconds now);
-    void dispatch(const std::vector<Assignment>& assignments);
+    void dispatch(const Assignments& assignments);
     /// Per answered row, nearly always with none: the test is inline.
     void send_cancels(const std::vector<Cancellation>& cancels) {
         if (!cancels.empty()) send_cancel_requests(cancels);
@@ -172,11 +172,11 @@ private:
     BatchSizer sizer_;
     // Reused on every message (no allocation per task on the hot path).
     ReportBatch reports_;
-    std::vector<Assignment> assigned_;  ///< the scheduler's output, reused every turn
-    std::vector<TaskBatch> outgoing_;   ///< per rank, filled by dispatch()
-    std::vector<int> outgoing_ranks_;   ///< ranks with a non-empty batch in outgoing_
-    MasterGpus* gpus_ = nullptr;        ///< a GPU sweep's placement
-    int answer_device_ = -1;            ///< GPU sweeps: the first GPU of the copy being answered
+    Assignments assigned_;             ///< the scheduler's output, reused every turn
+    std::vector<TaskBatch> outgoing_;  ///< per rank, filled by dispatch()
+    std::vector<int> outgoing_ranks_;  ///< ranks with a non-empty batch in outgoing_
+    MasterGpus* gpus_ = nullptr;       ///< a GPU sweep's placement
+    int answer_device_ = -1;           ///< GPU sweeps: the first GPU of the copy being answered
 
     Phase phase_ = Phase::Running;
     Seconds start_ = 0, next_progress_ = 0, next_live_ = 0;

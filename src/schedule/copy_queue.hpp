@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "platform/huge_pages.hpp"
+
 namespace mpisweep {
 
 /// Seconds on a monotonic clock chosen by the caller (tests pass a fake one).
@@ -52,13 +54,13 @@ public:
 
 private:
     void grow() {
-        std::vector<Copy> bigger(std::max<std::size_t>(4, ring_.size() * 2));
+        HugePageVector<Copy> bigger(std::max<std::size_t>(4, ring_.size() * 2));
         for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
         ring_.swap(bigger);
         head_ = 0;
         mask_ = ring_.size() - 1;
     }
-    std::vector<Copy> ring_;  // a power of 2 long
+    HugePageVector<Copy> ring_;  // a power of 2 long
     std::size_t head_ = 0, size_ = 0, mask_ = 0;
 };
 

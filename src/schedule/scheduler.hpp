@@ -10,6 +10,7 @@
 
 #include "mpisweep/ids.hpp"
 #include "mpisweep/options.hpp"
+#include "platform/huge_pages.hpp"
 #include "schedule/settled_tasks.hpp"
 #include "schedule/task_status.hpp"
 
@@ -28,6 +29,8 @@ struct Assignment {
     /// send that worker a cancellation for `task`; the move keeps the same attempt number.
     std::optional<WorkerId> moved_from;
 };
+/// A turn's assignments: tens of thousands on a large sweep, in memory touched once per run.
+using Assignments = HugePageVector<Assignment>;
 
 /// Tell `worker` to drop or stop its copy of `task`. The worker still answers that copy
 /// (cancelled, or a result that arrived first), which frees its slot.
@@ -93,10 +96,10 @@ public:
     /// `prefetch` more per worker; when nothing is pending, idle workers get speculative
     /// copies of the running task with the largest estimated time left, or take over a copy
     /// queued on a busy worker (see Assignment::moved_from).
-    std::vector<Assignment> assign(Seconds now);
+    Assignments assign(Seconds now);
     /// The same, appending to `out` (not cleared): the master polls this every turn and
     /// reuses one vector, so that a poll allocates nothing.
-    void assign(Seconds now, std::vector<Assignment>& out);
+    void assign(Seconds now, Assignments& out);
 
     /// A reply for a copy the worker does not hold, or from an unknown worker, throws
     /// std::invalid_argument. A result for a task not yet settled is accepted even from a copy

@@ -27,7 +27,7 @@ bool Scheduler::Impl::admit(std::int32_t w, std::uint64_t t, bool speculative, S
 }
 
 Assignment& Scheduler::Impl::place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt,
-                                        bool speculative, bool extra, std::vector<Assignment>& out) {
+                                        bool speculative, bool extra, Assignments& out) {
     WorkerState& ws = worker(w);
     ++generation;
     if (tracked(t)) records.at(t).holders.push_back(w);
@@ -50,14 +50,12 @@ Assignment& Scheduler::Impl::place_copy(std::int32_t w, std::uint64_t t, Seconds
 }
 
 /// A pending task taken from the pool, as a first copy or a retry.
-void Scheduler::Impl::place_pending(std::int32_t w, std::uint64_t t, Seconds now,
-                                    std::vector<Assignment>& out) {
+void Scheduler::Impl::place_pending(std::int32_t w, std::uint64_t t, Seconds now, Assignments& out) {
     const int attempt = tracked(t) ? ++records.at(t).attempts : 1;
     place_copy(w, t, now, attempt, false, false, out);
 }
 
-std::size_t Scheduler::Impl::place_fresh(std::int32_t w, std::size_t want, Seconds now,
-                                         std::vector<Assignment>& out) {
+std::size_t Scheduler::Impl::place_fresh(std::int32_t w, std::size_t want, Seconds now, Assignments& out) {
     WorkerState& ws = worker(w);
     Copy copy;
     copy.dispatched = now;
@@ -87,7 +85,7 @@ std::size_t Scheduler::Impl::place_fresh(std::int32_t w, std::size_t want, Secon
 /// Gives worker `w`, holding `level` copies, one copy per level up to `stop` while tasks are
 /// pending; returns the level reached (below `stop` if it was skipped there).
 std::size_t Scheduler::Impl::fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
-                                        std::vector<Assignment>& out) {
+                                        Assignments& out) {
     if (level < stop && returned.empty() && !stop_by && gate == nullptr) {
         // The common case: fresh ids in a row, no deadline to check copy by copy.
         return level + place_fresh(w, stop - level, now, out);
@@ -101,7 +99,7 @@ std::size_t Scheduler::Impl::fill_alone(std::int32_t w, std::size_t level, std::
     return level;
 }
 
-void Scheduler::Impl::fill_level(std::size_t level, Seconds now, std::vector<Assignment>& out) {
+void Scheduler::Impl::fill_level(std::size_t level, Seconds now, Assignments& out) {
     const WorkerSet& listed = free.workers_at(level);
     const bool carry_up = level + 1 < free.level_count();
     carry_next.clear();
@@ -138,7 +136,7 @@ void Scheduler::Impl::fill_level(std::size_t level, Seconds now, std::vector<Ass
 /// Only where workers hold many copies (automatic batching of short tasks): with a few each,
 /// runs would be a few ids long anyway, and the walk hands the lowest pending ids out first,
 /// one per idle worker, so that a sweep stopped early has settled the lowest ids.
-bool Scheduler::Impl::fill_fresh_evenly(Seconds now, std::vector<Assignment>& out) {
+bool Scheduler::Impl::fill_fresh_evenly(Seconds now, Assignments& out) {
     const std::size_t top = free.level_count();  // a worker there holds all it may
     if (top < kEvenFillSlots || !returned.empty() || stop_by || gate != nullptr) return false;
     std::vector<std::pair<std::size_t, std::int32_t>>& listed = listed_scratch;
@@ -177,7 +175,7 @@ bool Scheduler::Impl::fill_fresh_evenly(Seconds now, std::vector<Assignment>& ou
 /// Breadth-first: every worker with k copies gets one before any gets k + 2, in worker order
 /// within a level. Levels are not updated during the walk: the workers given a copy at level
 /// k are carried to k + 1 and merged (by index) with those listed there.
-void Scheduler::Impl::fill_free_slots(Seconds now, std::vector<Assignment>& out) {
+void Scheduler::Impl::fill_free_slots(Seconds now, Assignments& out) {
     if (fill_fresh_evenly(now, out)) return;
     const std::size_t end = free.level_count();
     carry.clear();
@@ -202,18 +200,18 @@ void Scheduler::Impl::fill_free_slots(Seconds now, std::vector<Assignment>& out)
     }
 }
 
-std::vector<Assignment> Scheduler::assign(Seconds now) {
-    std::vector<Assignment> out;
+Assignments Scheduler::assign(Seconds now) {
+    Assignments out;
     impl_->assign(now, out);
     return out;
 }
 
-void Scheduler::assign(Seconds now, std::vector<Assignment>& out) {
+void Scheduler::assign(Seconds now, Assignments& out) {
     if (impl_->nothing_to_assign()) return;  // the master's poll, when nothing changed
     impl_->assign(now, out);
 }
 
-void Scheduler::Impl::assign(Seconds now, std::vector<Assignment>& out) {
+void Scheduler::Impl::assign(Seconds now, Assignments& out) {
     if (nothing_to_assign() || gate_unchanged()) return;
     if (draining || deadline_reached) {
         refresh_stale_levels();

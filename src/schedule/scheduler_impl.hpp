@@ -148,21 +148,21 @@ struct Scheduler::Impl {
     /// No free slot and no queue changed since the last call: nothing to fill, no idle worker
     /// to speculate or to hit the deadline with.
     bool nothing_to_assign() const { return free.listed() == 0 && free.stale_workers().empty(); }
-    void assign(Seconds now, std::vector<Assignment>& out);
+    void assign(Seconds now, Assignments& out);
     /// Gives worker `w` fresh pending ids from the cursor on, up to `want` of them, in runs of
     /// consecutive ids as the fresh pool has them; returns how many (fewer than `want`: none
     /// left). Only without returned tasks or a deadline.
-    std::size_t place_fresh(std::int32_t w, std::size_t want, Seconds now, std::vector<Assignment>& out);
+    std::size_t place_fresh(std::int32_t w, std::size_t want, Seconds now, Assignments& out);
     std::size_t fill_alone(std::int32_t w, std::size_t level, std::size_t stop, Seconds now,
-                           std::vector<Assignment>& out);
-    void fill_free_slots(Seconds now, std::vector<Assignment>& out);
+                           Assignments& out);
+    void fill_free_slots(Seconds now, Assignments& out);
     /// fill_free_slots' counts, each worker's share as runs of fresh ids. Only with at least
     /// kEvenFillSlots slots a worker and without returned tasks, a deadline or a gate; false:
     /// not done.
-    bool fill_fresh_evenly(Seconds now, std::vector<Assignment>& out);
+    bool fill_fresh_evenly(Seconds now, Assignments& out);
     static constexpr std::size_t kEvenFillSlots = 16;
     /// Gives every worker in `level` (and those carried up to it) one pending task.
-    void fill_level(std::size_t level, Seconds now, std::vector<Assignment>& out);
+    void fill_level(std::size_t level, Seconds now, Assignments& out);
     std::optional<std::uint64_t> take_pending_for(std::int32_t w);
     /// The gate's answer for a copy of t on w (true without a gate). A refused pending task
     /// goes back to the pool.
@@ -176,8 +176,8 @@ struct Scheduler::Impl {
     /// A task already running must be tracked before a second copy is placed. The
     /// assignment goes to the end of `out`.
     Assignment& place_copy(std::int32_t w, std::uint64_t t, Seconds now, int attempt, bool speculative,
-                           bool extra, std::vector<Assignment>& out);
-    void place_pending(std::int32_t w, std::uint64_t t, Seconds now, std::vector<Assignment>& out);
+                           bool extra, Assignments& out);
+    void place_pending(std::int32_t w, std::uint64_t t, Seconds now, Assignments& out);
     void set_prefetch(int prefetch);
 
     // ---- events (scheduler_events.cpp) ----------------------------------------------------
@@ -197,10 +197,9 @@ struct Scheduler::Impl {
     }
 
     // ---- speculation (scheduler_speculation.cpp) ------------------------------------------
-    void speculate_on_idle(Seconds now, std::vector<Assignment>& out);
+    void speculate_on_idle(Seconds now, Assignments& out);
     std::optional<SpeculationChoice> best_speculation(Seconds now, Seconds& wake) const;
-    void speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now,
-                   std::vector<Assignment>& out);
+    void speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now, Assignments& out);
 
     // ---- deadline (scheduler_deadline.cpp) ------------------------------------------------
     /// Whether a copy given to worker `w` now is expected to finish by the deadline.

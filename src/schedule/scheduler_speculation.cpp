@@ -8,7 +8,7 @@
 
 namespace mpisweep {
 
-void Scheduler::Impl::speculate_on_idle(Seconds now, std::vector<Assignment>& out) {
+void Scheduler::Impl::speculate_on_idle(Seconds now, Assignments& out) {
     const bool quiet = generation == quiet_generation && now < quiet_until;
     if (!options.speculate || counts.pending != 0 || free.workers_at(0).empty() || quiet) return;
     const std::vector<std::int32_t> idle = free.workers_at(0).members();
@@ -80,7 +80,7 @@ std::optional<SpeculationChoice> Scheduler::Impl::best_speculation(Seconds now, 
 }
 
 void Scheduler::Impl::speculate(std::int32_t idle, const SpeculationChoice& choice, Seconds now,
-                                std::vector<Assignment>& out) {
+                                Assignments& out) {
     ++counts.speculative_started;
     // A second copy: the task needs its record (holders) from now on.
     TaskRecord& rec = track(choice.task, choice.holder);

@@ -54,8 +54,8 @@ void ChunkWriter::put(const unsigned long long* ids, const void* values, std::si
         std::size_t j = i + 1;  // the run of consecutive ids in this chunk
         while (j < count && ids[j] == ids[j - 1] + 1 && ids[j] < end_of_chunk) ++j;
         Chunk& target = chunk(index);
-        std::memcpy(target.data.get() + (ids[i] - index * chunk_rows_) * value_bytes_,
-                    bytes + i * value_bytes_, (j - i) * value_bytes_);
+        std::memcpy(target.data + (ids[i] - index * chunk_rows_) * value_bytes_, bytes + i * value_bytes_,
+                    (j - i) * value_bytes_);
         if (!target.dirty) target.dirty_since = generation_;
         target.dirty = true;
         target.changed_in = generation_;
@@ -99,15 +99,23 @@ ChunkWriter::Chunk& ChunkWriter::chunk(std::uint64_t index) {
     return *c;
 }
 
+std::size_t ChunkWriter::max_chunks() const {
+    const std::uint64_t in_column = std::max<std::uint64_t>(1, (rows_ + chunk_rows_ - 1) / chunk_rows_);
+    return static_cast<std::size_t>(
+        std::min<std::uint64_t>(std::max<std::size_t>(1, kBufferBytes / chunk_bytes_), in_column));
+}
+
 ChunkWriter::Chunk& ChunkWriter::free_slot() {
     auto older = [](const Chunk& a, const Chunk& b) { return a.last_use < b.last_use; };
     Chunk* reusable = nullptr;
     for (Chunk& c : chunks_)
         if (!c.dirty && (reusable == nullptr || older(c, *reusable))) reusable = &c;
     if (reusable != nullptr) return *reusable;
-    if (chunks_.size() < std::max<std::size_t>(1, kBufferBytes / chunk_bytes_)) {
+    if (chunks_.size() < max_chunks()) {
+        // One region for all: a buffer then costs a fault per huge page, not per page.
+        if (buffers_.data() == nullptr) buffers_ = HugePageRegion(max_chunks() * chunk_bytes_);
         chunks_.emplace_back();
-        chunks_.back().data.reset(new std::byte[chunk_bytes_]);  // not zeroed: load() fills it
+        chunks_.back().data = buffers_.data() + (chunks_.size() - 1) * chunk_bytes_;
         return chunks_.back();
     }
     Chunk& oldest = *std::min_element(chunks_.begin(), chunks_.end(), older);
@@ -119,14 +127,13 @@ void ChunkWriter::load(Chunk& c) const {
     hsize_t offset[1] = {c.index * chunk_rows_};
     if (direct_ && stored_.count(c.index) > 0) {
         std::uint32_t filters = 0;
-        H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data.get());
+        H5_CHECK(H5Dread_chunk, dataset_, H5P_DEFAULT, offset, &filters, c.data);
         return;
     }
-    fill(c.data.get());
+    fill(c.data);
     if (direct_) return;  // never written: every row holds the fill value
     const RowsOfChunk rows = rows_of(c);
-    H5_CHECK(H5Dread, dataset_, memory_type_.get(), rows.memory.get(), rows.file.get(), H5P_DEFAULT,
-             c.data.get());
+    H5_CHECK(H5Dread, dataset_, memory_type_.get(), rows.memory.get(), rows.file.get(), H5P_DEFAULT, c.data);
 }
 
 ChunkWriter::RowsOfChunk ChunkWriter::rows_of(const Chunk& c) const {
@@ -152,19 +159,19 @@ bool ChunkWriter::holds_only_fill(const std::byte* data) const {
 
 void ChunkWriter::write(Chunk& c) {
     hsize_t offset[1] = {c.index * chunk_rows_};
-    if (direct_ && stored_.count(c.index) == 0 && holds_only_fill(c.data.get())) {
+    if (direct_ && stored_.count(c.index) == 0 && holds_only_fill(c.data)) {
         // A chunk the file never held reads as the fill value: no need to write it (a sweep
         // on CPUs whose tasks all exit 0 leaves /tasks/device and /tasks/exit_code unwritten).
         c.dirty = false;
         return;
     }
     if (direct_) {
-        H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data.get());
+        H5_CHECK(H5Dwrite_chunk, dataset_, H5P_DEFAULT, 0, offset, chunk_bytes_, c.data);
         stored_.insert(c.index);
     } else {
         const RowsOfChunk rows = rows_of(c);
         H5_CHECK(H5Dwrite, dataset_, memory_type_.get(), rows.memory.get(), rows.file.get(), H5P_DEFAULT,
-                 c.data.get());
+                 c.data);
     }
     c.dirty = false;
 }

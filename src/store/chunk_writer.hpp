@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "platform/huge_pages.hpp"
 #include "store/h5_check.hpp"
 
 namespace mpisweep::store {
@@ -50,10 +51,12 @@ private:
         std::uint64_t dirty_since = 0;  // generation of its first change not written
         std::uint64_t changed_in = 0;   // generation of its last change
         std::uint64_t tag = 0;          // write_filled()'s tag of its first change not written
-        std::unique_ptr<std::byte[]> data;
+        std::byte* data = nullptr;      // in buffers_
     };
     Chunk& chunk(std::uint64_t index);
     Chunk& free_slot();
+    // How many chunk buffers it may hold: kBufferBytes, at most the column.
+    std::size_t max_chunks() const;
     void load(Chunk& chunk) const;
     // The rows of a chunk, for H5Dread and H5Dwrite when chunks cannot go raw.
     struct RowsOfChunk {
@@ -78,6 +81,7 @@ private:
     bool direct_ = false;          // raw chunk bytes are the memory layout, unfiltered
     std::vector<std::byte> fill_;  // one value
     std::vector<Chunk> chunks_;
+    HugePageRegion buffers_;                    // every chunk buffer, allocated at the first
     std::unordered_set<std::uint64_t> stored_;  // with direct_: the chunks the file holds
     std::size_t last_hit_ = 0;
     std::uint64_t uses_ = 0;

@@ -249,7 +249,7 @@ std::vector<Span> kept_in_id_order(const TaskRows& rows) {
 }
 
 template <class T>
-void copy_run(const std::vector<T>& from, std::vector<T>& to, std::size_t begin, std::size_t end,
+void copy_run(const HugePageVector<T>& from, HugePageVector<T>& to, std::size_t begin, std::size_t end,
               std::size_t at) {
     std::copy(from.begin() + static_cast<std::ptrdiff_t>(begin),
               from.begin() + static_cast<std::ptrdiff_t>(end), to.begin() + static_cast<std::ptrdiff_t>(at));

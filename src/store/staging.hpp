@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "platform/huge_pages.hpp"
 #include "store/column_type.hpp"
 #include "store/result_store.hpp"
 #include "store/same_text.hpp"
@@ -78,10 +79,11 @@ using RowId = unsigned long long;
 /// capacity check and plain stores.
 struct TaskRows {
     std::size_t n = 0;
-    std::vector<RowId> ids;
-    std::vector<std::int8_t> status;
-    std::vector<std::int32_t> attempts, worker, device, node, exit_code;
-    std::vector<double> start, wall_s;
+    // Up to flush_rows long, touched afresh by each run: huge pages (platform/huge_pages.hpp).
+    HugePageVector<RowId> ids;
+    HugePageVector<std::int8_t> status;
+    HugePageVector<std::int32_t> attempts, worker, device, node, exit_code;
+    HugePageVector<double> start, wall_s;
     std::vector<std::pair<std::size_t, std::string>> errors;  ///< (position, message) of failures
     bool ascending = true;  ///< ids strictly increasing: in row order, no id twice
 

@@ -10,8 +10,9 @@ namespace mpisweep::store {
 
 namespace {
 
-// Rows read per H5Dread: 1 MiB of statuses.
-constexpr hsize_t kBlockRows = hsize_t{1} << 20;
+// Rows read per H5Dread: 64 KiB of statuses, a block reused, as a larger one would be
+// memory touched afresh at each sweep's end (a page fault per 4 KiB).
+constexpr hsize_t kBlockRows = hsize_t{1} << 16;
 
 }  // namespace
 

@@ -177,7 +177,7 @@ TEST(GpuGate, WorkersWithoutRoomWaitOrFallBackToCpu) {
         {{gpus(1, 16 * GiB, 1)}, {3}}, 6, [](std::uint64_t) { return 1.0; },
         [](TaskId) { return std::nullopt; });
     sim.gate().allow_cpu(WorkerId(3));
-    const std::vector<Assignment> first = sim.scheduler().assign(0);
+    const Assignments first = sim.scheduler().assign(0);
     ASSERT_EQ(first.size(), 2u);
     EXPECT_EQ(first[0].worker, WorkerId(1));
     EXPECT_EQ(sim.gate().devices(first[0].worker, first[0].task), std::vector<int>{0});

@@ -47,8 +47,8 @@ public:
     Scheduler& scheduler() { return scheduler_; }
     const Scheduler& scheduler() const { return scheduler_; }
 
-    std::vector<Assignment> assign(Seconds now) {
-        std::vector<Assignment> out = scheduler_.assign(now);
+    Assignments assign(Seconds now) {
+        Assignments out = scheduler_.assign(now);
         for (const Assignment& a : out) {
             const int w = a.worker.value();
             auto found = held_.find(w);

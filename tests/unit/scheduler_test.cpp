@@ -15,7 +15,7 @@ namespace {
 using testing::SchedulerDriver;
 using Pairs = std::vector<std::pair<int, std::uint64_t>>;  // (worker rank, task)
 
-Pairs pairs(const std::vector<Assignment>& assignments) {
+Pairs pairs(const Assignments& assignments) {
     Pairs out;
     for (const Assignment& a : assignments) out.emplace_back(a.worker.value(), a.task.value());
     return out;
@@ -54,7 +54,7 @@ TEST(SchedulerDispatch, IdleWorkersGetTheLowestPendingIdFirst) {
     EXPECT_EQ(pairs(d.assign(1.0)), (Pairs{{2, 3}}));
 
     EXPECT_EQ(d.fail(1, 0, 2.0).verdict, FailVerdict::Retry);
-    const std::vector<Assignment> retry = d.assign(2.0);
+    const Assignments retry = d.assign(2.0);
     ASSERT_EQ(pairs(retry), (Pairs{{1, 0}})) << "a returned task goes before fresh task 4";
     EXPECT_EQ(retry[0].attempt, 2);
     EXPECT_EQ(d.scheduler().attempts(TaskId(0)), 2);
@@ -98,7 +98,7 @@ TEST(SchedulerDispatch, ManySlotsAreFilledEvenlyWithRunsOfIds) {
     // Loads 12, 27 and 32 copies: workers 1 and 2 filled up, each by one run.
     for (int i = 0; i < 20; ++i) d.done(1, d.held(1).front().task, 1.0);
     for (int i = 0; i < 5; ++i) d.done(2, d.held(2).front().task, 1.0);
-    const std::vector<Assignment> refill = d.assign(1.0);
+    const Assignments refill = d.assign(1.0);
     ASSERT_EQ(refill.size(), 25u);
     EXPECT_EQ(d.held(1).size(), 32u);
     EXPECT_EQ(d.held(2).size(), 32u);
@@ -192,7 +192,7 @@ TEST(SchedulerDispatch, APrefetchChangeRelistsWorkersByTheirLoad) {
     d.done(1, 4, 2.0);
     EXPECT_EQ(pairs(d.assign(2.0)), (Pairs{{1, 8}})) << "worker 1 holds 1, room for 1 more";
     d.set_prefetch(7);
-    const std::vector<Assignment> deep = d.assign(3.0);
+    const Assignments deep = d.assign(3.0);
     EXPECT_EQ(deep.size(), 6u + 4u);
     EXPECT_EQ(d.held(1).size(), 8u);
     EXPECT_EQ(d.held(2).size(), 8u);
@@ -237,7 +237,7 @@ TEST(SchedulerFailures, RetriesUntilMaxAttemptsThenFailsForGoodAndKeepsCounts) {
     o.max_attempts = 3;
     SchedulerDriver d(2, 1, o);
     for (int attempt = 1; attempt <= 2; ++attempt) {
-        const std::vector<Assignment> a = d.assign(attempt);
+        const Assignments a = d.assign(attempt);
         ASSERT_EQ(pairs(a), (Pairs{{1, 0}}));
         EXPECT_EQ(a[0].attempt, attempt);
         EXPECT_EQ(d.fail(1, 0, attempt + 0.5).verdict, FailVerdict::Retry);
@@ -396,7 +396,7 @@ TEST(SchedulerSpeculation, NoCopyBeforeMinSamplesFinished) {
     EXPECT_TRUE(d.assign(100).empty()) << "task 2 runs for 100 s, but only 2 samples";
     d.done(1, 3, 2);
     ASSERT_TRUE(d.scheduler().median_duration().has_value());
-    const std::vector<Assignment> copy = d.assign(100);
+    const Assignments copy = d.assign(100);
     ASSERT_EQ(pairs(copy), (Pairs{{1, 2}}));
     EXPECT_TRUE(copy[0].speculative);
     EXPECT_FALSE(copy[0].moved_from.has_value());
@@ -457,7 +457,7 @@ TEST(SchedulerSpeculation, CopiesPerTaskAreCappedByMaxCopies) {
         d.done(2, 1, 1);
         d.done(3, 2, 1);
         // A task gets a further copy only once its best copy is overdue too.
-        std::vector<Assignment> copies;
+        Assignments copies;
         for (double now : {10.0, 100.0, 1000.0, 10000.0}) {
             for (const Assignment& a : d.assign(now)) copies.push_back(a);
         }
@@ -500,7 +500,7 @@ TEST(SchedulerSpeculation, ACopyNeverLandsOnAWorkerThatHoldsTheTask) {
     SchedulerDriver d(3, 2, o);
     EXPECT_EQ(pairs(d.assign(0)), (Pairs{{1, 0}, {2, 1}, {1, 2}}));
     d.done(2, 1, 1);
-    const std::vector<Assignment> moved = d.assign(1);
+    const Assignments moved = d.assign(1);
     ASSERT_EQ(pairs(moved), (Pairs{{2, 2}}));
     ASSERT_TRUE(moved[0].moved_from.has_value());
     EXPECT_EQ(moved[0].moved_from->value(), 1);
@@ -521,7 +521,7 @@ TEST(SchedulerSpeculation, AnIdleWorkerTakesOverAQueuedCopyAndTheOriginalIsCance
     SchedulerDriver d(3, 2, o);
     EXPECT_EQ(pairs(d.assign(0)), (Pairs{{1, 0}, {2, 1}, {1, 2}}));
     d.done(2, 1, 1);
-    const std::vector<Assignment> moved = d.assign(1);
+    const Assignments moved = d.assign(1);
     ASSERT_EQ(pairs(moved), (Pairs{{2, 2}}));
     EXPECT_TRUE(moved[0].speculative);
     ASSERT_TRUE(moved[0].moved_from.has_value());
