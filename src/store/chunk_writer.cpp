@@ -14,13 +14,6 @@ namespace {
 // buffer written since it was last changed is reused before another is allocated.
 constexpr std::size_t kBufferBytes = std::size_t{8} << 20;
 
-bool same_byte_layout(hid_t file_type, hid_t memory_type) {
-    h5::Datatype native(H5_CHECK(H5Tget_native_type, file_type, H5T_DIR_DEFAULT));
-    if (H5_CHECK(H5Tequal, native.get(), memory_type) <= 0) return false;
-    const H5T_order_t stored = H5_CHECK(H5Tget_order, file_type);
-    return stored == H5_CHECK(H5Tget_order, memory_type);
-}
-
 }  // namespace
 
 ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
@@ -33,9 +26,7 @@ ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
     chunk_bytes_ = static_cast<std::size_t>(chunk_rows_) * value_bytes_;
     fill_.resize(value_bytes_);
     H5_CHECK(H5Pget_fill_value, creation.get(), memory_type, fill_.data());
-    h5::Datatype file_type(H5_CHECK(H5Dget_type, dataset));
-    direct_ =
-        H5_CHECK(H5Pget_nfilters, creation.get()) == 0 && same_byte_layout(file_type.get(), memory_type);
+    direct_ = h5::raw_chunks_match(dataset, memory_type);
     if (direct_) find_stored_chunks();
 }
 

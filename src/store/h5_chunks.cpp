@@ -106,4 +106,15 @@ std::vector<RowRange> allocated_rows(hid_t dataset) {
     return to_rows(std::move(runs), chunk[0], dims[0]);
 }
 
+bool raw_chunks_match(hid_t dataset, hid_t memory_type) {
+    PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
+    if (H5_CHECK(H5Pget_layout, creation.get()) != H5D_CHUNKED ||
+        H5_CHECK(H5Pget_nfilters, creation.get()) != 0)
+        return false;
+    Datatype file_type(H5_CHECK(H5Dget_type, dataset));
+    Datatype native(H5_CHECK(H5Tget_native_type, file_type.get(), H5T_DIR_DEFAULT));
+    if (H5_CHECK(H5Tequal, native.get(), memory_type) <= 0) return false;
+    return H5_CHECK(H5Tget_order, file_type.get()) == H5_CHECK(H5Tget_order, memory_type);
+}
+
 }  // namespace mpisweep::h5

@@ -24,4 +24,9 @@ struct RowRange {
 /// one look-up per chunk would be O(chunks^2).
 std::vector<RowRange> allocated_rows(hid_t dataset);
 
+/// Whether the chunks of `dataset` hold exactly the bytes of its values in `memory_type`
+/// (no filter, the same type in the same byte order), so that whole chunks can go to the
+/// file as they are with H5Dwrite_chunk: HDF5 then neither converts, caches nor allocates.
+bool raw_chunks_match(hid_t dataset, hid_t memory_type);
+
 }  // namespace mpisweep::h5

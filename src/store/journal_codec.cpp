@@ -346,9 +346,10 @@ constexpr std::size_t kRowMostFixedBytes = 1 + 8 + (1 + 4 * 4) + 4 + 8 + 8 + 4 +
 
 void RecordsFrame::reserve_more(std::size_t bytes) {
     const std::size_t capacity = std::max(capacity_ * 2, std::max<std::size_t>(size_ + bytes, 4096));
-    std::unique_ptr<char[]> data(new char[capacity]);
-    if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
-    data_ = std::move(data);
+    HugePageAllocator<char> allocator;
+    char* data = allocator.allocate(capacity);
+    if (size_ > 0) std::memcpy(data, data_.get(), size_);
+    data_ = Buffer(data, FrameBufferFree{capacity});
     capacity_ = capacity;
 }
 

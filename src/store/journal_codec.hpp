@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/huge_pages.hpp"
 #include "store/result_store.hpp"
 
 namespace mpisweep::store {
@@ -97,6 +98,12 @@ std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0
 /// encodes each result as it arrives and a flush only seals the frame: memcpy into one
 /// growing buffer, no per-field string appends. A record that follows the previous one's id
 /// from the same worker (a report batch's rows) takes 17 bytes: its flags, start and wall.
+// Gives a RecordsFrame's buffer back to HugePageAllocator.
+struct FrameBufferFree {
+    std::size_t capacity = 0;
+    void operator()(char* p) const noexcept { HugePageAllocator<char>().deallocate(p, capacity); }
+};
+
 class RecordsFrame {
 public:
     RecordsFrame() { clear(); }
@@ -119,7 +126,9 @@ private:
     void reserve_more(std::size_t bytes);
     bool same_fields_as_last(const FieldView* fields, std::size_t n) const;
 
-    std::unique_ptr<char[]> data_;
+    // Grows to a flush's records: from 512 KiB in huge pages (platform/huge_pages.hpp).
+    using Buffer = std::unique_ptr<char[], FrameBufferFree>;
+    Buffer data_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
     std::uint32_t count_ = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "platform/huge_pages.hpp"
+#include "store/h5_chunks.hpp"
 #include "store/h5_types.hpp"
 
 namespace mpisweep::store {
@@ -21,8 +23,9 @@ struct ParamColumn {
     std::uint64_t radix = 1;
     h5::Datatype type;  // file and memory type (native on this machine)
     h5::Dataset dataset;
-    std::vector<std::int64_t> ints;
-    std::vector<double> doubles;
+    bool raw = false;  // numbers in unfiltered chunks: whole chunks go as they are
+    HugePageVector<std::int64_t> ints;
+    HugePageVector<double> doubles;
     std::vector<std::int8_t> bools;
     std::vector<std::string> strings;
     std::vector<const char*> pointers;
@@ -236,6 +239,7 @@ ParamWriter::ParamWriter(hid_t file, const Grid& grid)
         c.type = param_type_of(axis.type());
         const std::string path = "params/" + axis.name();
         c.dataset = h5::Dataset(H5_CHECK(H5Dopen2, file, path.c_str(), H5P_DEFAULT));
+        c.raw = axis.type() != ValueType::String && h5::raw_chunks_match(c.dataset.get(), c.type.get());
         columns_.push_back(std::move(column));
     }
 }
@@ -257,11 +261,22 @@ void ParamWriter::write_all() {
 void ParamWriter::write_chunk(std::uint64_t chunk) {
     const std::uint64_t first = chunk * chunk_rows_;
     const std::uint64_t rows = std::min(chunk_rows_, n_ - first);
+    bool any_converted = false;
     for (auto& column : columns_) {
         ParamColumn& c = column->data;
         c.resize(static_cast<std::size_t>(rows));
         c.fill_block(first, static_cast<std::size_t>(rows));
+        if (!c.raw) {
+            any_converted = true;
+            continue;
+        }
+        // A raw chunk goes whole: the grid's last one is short, its rows past the end zero.
+        c.resize(static_cast<std::size_t>(chunk_rows_));
+        hsize_t offset[1] = {first};
+        const std::size_t bytes = static_cast<std::size_t>(chunk_rows_) * H5_CHECK(H5Tget_size, c.type.get());
+        H5_CHECK(H5Dwrite_chunk, c.dataset.get(), H5P_DEFAULT, 0, offset, bytes, c.data());
     }
+    if (!any_converted) return;
     hsize_t dims[1] = {n_};
     h5::Dataspace file_space(H5_CHECK(H5Screate_simple, 1, dims, nullptr));
     hsize_t start[1] = {first};
@@ -270,6 +285,7 @@ void ParamWriter::write_chunk(std::uint64_t chunk) {
     h5::Dataspace memory_space(H5_CHECK(H5Screate_simple, 1, count, nullptr));
     for (auto& column : columns_) {
         ParamColumn& c = column->data;
+        if (c.raw) continue;
         H5_CHECK(H5Dwrite, c.dataset.get(), c.type.get(), memory_space.get(), file_space.get(),
                  transfer_.get(), c.data());
     }
