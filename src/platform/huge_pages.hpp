@@ -12,9 +12,13 @@
 namespace mpisweep {
 
 inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
+/// Less than this is not advised: a huge page would be mostly unused (a huge page's first
+/// touch zeroes all 2 MiB of it).
+inline constexpr std::size_t kHugePagesFrom = std::size_t{512} << 10;
 
-/// `bytes` (> 0) of zeroed memory aligned to kHugePage and advised for huge pages, mapped
-/// in whole huge pages; throws std::bad_alloc. Give it back with unmap_huge_pages().
+/// `bytes` (> 0) of zeroed memory; from kHugePagesFrom bytes aligned to kHugePage, mapped in
+/// whole huge pages and advised for them. Throws std::bad_alloc. Give it back with
+/// unmap_huge_pages(data, the same bytes).
 void* map_huge_pages(std::size_t bytes);
 void unmap_huge_pages(void* data, std::size_t bytes) noexcept;
 
@@ -46,23 +50,21 @@ private:
 };
 
 /// For containers that grow large on the master (staging columns, a worker's copies): blocks
-/// of kFromBytes or more come from map_huge_pages, smaller ones from the heap. Below that a
-/// huge page would be mostly unused (a huge page's first touch zeroes 2 MiB).
+/// of kHugePagesFrom bytes or more come from map_huge_pages, smaller ones from the heap.
 template <class T>
 struct HugePageAllocator {
     using value_type = T;
-    static constexpr std::size_t kFromBytes = std::size_t{512} << 10;
 
     HugePageAllocator() = default;
     template <class U>
     HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
 
     T* allocate(std::size_t n) {
-        if (n * sizeof(T) < kFromBytes) return std::allocator<T>().allocate(n);
+        if (n * sizeof(T) < kHugePagesFrom) return std::allocator<T>().allocate(n);
         return static_cast<T*>(map_huge_pages(n * sizeof(T)));
     }
     void deallocate(T* p, std::size_t n) noexcept {
-        if (n * sizeof(T) < kFromBytes) return std::allocator<T>().deallocate(p, n);
+        if (n * sizeof(T) < kHugePagesFrom) return std::allocator<T>().deallocate(p, n);
         unmap_huge_pages(p, n * sizeof(T));
     }
     template <class U>

@@ -45,6 +45,14 @@ TEST(HugePageRegion, IsZeroedAlignedWritableAndAdvisedForHugePages) {
     }
 }
 
+TEST(HugePageRegion, ASmallOneIsNotAdvised) {
+    HugePageRegion region(kHugePagesFrom - 1);  // a 64-task sweep's chunk buffers
+    region.data()[0] = std::byte{1};
+    const std::string flags = vm_flags_of(region.data());
+    EXPECT_NE(flags, "");
+    EXPECT_EQ(flags.find(" hg"), std::string::npos) << flags;
+}
+
 TEST(HugePageRegion, MovesItsMappingAndUnmapsOnce) {
     HugePageRegion a(kHugePage);
     std::byte* data = a.data();
@@ -62,9 +70,9 @@ TEST(HugePageRegion, MovesItsMappingAndUnmapsOnce) {
 
 TEST(HugePageVector, KeepsItsValuesWhileGrowingPastTheHugePageThreshold) {
     HugePageVector<std::uint64_t> v;
-    const std::size_t n = 3 * HugePageAllocator<std::uint64_t>::kFromBytes / sizeof(std::uint64_t);
+    const std::size_t n = 3 * kHugePagesFrom / sizeof(std::uint64_t);
     for (std::size_t i = 0; i < n; ++i) v.push_back(i * 3);
-    EXPECT_GE(v.capacity() * sizeof(std::uint64_t), HugePageAllocator<std::uint64_t>::kFromBytes);
+    EXPECT_GE(v.capacity() * sizeof(std::uint64_t), kHugePagesFrom);
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(v.data()) % kHugePage, 0u);  // from map_huge_pages
     std::uint64_t expected = 0;
     for (std::size_t i = 0; i < n; ++i) expected += i * 3;
