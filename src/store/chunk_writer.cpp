@@ -18,10 +18,8 @@ constexpr std::size_t kBufferBytes = std::size_t{8} << 20;
 
 ChunkWriter::ChunkWriter(hid_t dataset, hid_t memory_type, std::uint64_t rows)
     : dataset_(dataset), memory_type_(H5_CHECK(H5Tcopy, memory_type)), rows_(rows) {
+    chunk_rows_ = std::max<hsize_t>(1, h5::rows_per_chunk(dataset));
     h5::PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
-    hsize_t chunk[1] = {1};
-    H5_CHECK(H5Pget_chunk, creation.get(), 1, chunk);
-    chunk_rows_ = std::max<hsize_t>(1, chunk[0]);
     value_bytes_ = H5_CHECK(H5Tget_size, memory_type);
     chunk_bytes_ = static_cast<std::size_t>(chunk_rows_) * value_bytes_;
     fill_.resize(value_bytes_);

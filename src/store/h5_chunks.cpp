@@ -106,6 +106,13 @@ std::vector<RowRange> allocated_rows(hid_t dataset) {
     return to_rows(std::move(runs), chunk[0], dims[0]);
 }
 
+hsize_t rows_per_chunk(hid_t dataset) {
+    PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
+    hsize_t chunk[1] = {0};
+    H5_CHECK(H5Pget_chunk, creation.get(), 1, chunk);
+    return chunk[0];
+}
+
 bool raw_chunks_match(hid_t dataset, hid_t memory_type) {
     PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
     if (H5_CHECK(H5Pget_layout, creation.get()) != H5D_CHUNKED ||
@@ -114,7 +121,8 @@ bool raw_chunks_match(hid_t dataset, hid_t memory_type) {
     Datatype file_type(H5_CHECK(H5Dget_type, dataset));
     Datatype native(H5_CHECK(H5Tget_native_type, file_type.get(), H5T_DIR_DEFAULT));
     if (H5_CHECK(H5Tequal, native.get(), memory_type) <= 0) return false;
-    return H5_CHECK(H5Tget_order, file_type.get()) == H5_CHECK(H5Tget_order, memory_type);
+    const H5T_order_t stored = H5_CHECK(H5Tget_order, file_type.get());
+    return stored == H5_CHECK(H5Tget_order, memory_type);
 }
 
 }  // namespace mpisweep::h5

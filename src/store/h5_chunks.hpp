@@ -24,6 +24,9 @@ struct RowRange {
 /// one look-up per chunk would be O(chunks^2).
 std::vector<RowRange> allocated_rows(hid_t dataset);
 
+/// Rows per chunk of a chunked `dataset` (the first dimension of its chunks).
+hsize_t rows_per_chunk(hid_t dataset);
+
 /// Whether the chunks of `dataset` hold exactly the bytes of its values in `memory_type`
 /// (no filter, the same type in the same byte order), so that whole chunks can go to the
 /// file as they are with H5Dwrite_chunk: HDF5 then neither converts, caches nor allocates.

@@ -345,12 +345,7 @@ constexpr std::size_t kRowMostFixedBytes = 1 + 8 + (1 + 4 * 4) + 4 + 8 + 8 + 4 +
 }  // namespace
 
 void RecordsFrame::reserve_more(std::size_t bytes) {
-    const std::size_t capacity = std::max(capacity_ * 2, std::max<std::size_t>(size_ + bytes, 4096));
-    HugePageAllocator<char> allocator;
-    char* data = allocator.allocate(capacity);
-    if (size_ > 0) std::memcpy(data, data_.get(), size_);
-    data_ = Buffer(data, FrameBufferFree{capacity});
-    capacity_ = capacity;
+    data_.resize(std::max(data_.size() * 2, std::max<std::size_t>(size_ + bytes, 4096)));
 }
 
 void RecordsFrame::clear() {
@@ -447,7 +442,7 @@ std::string_view RecordsFrame::seal() {
     const std::size_t length = size_ - kFrameHeaderBytes;
     if (length > std::numeric_limits<std::uint32_t>::max())
         throw JournalError("journal frame of " + std::to_string(length) + " bytes is too large");
-    char* data = data_.get();
+    char* data = data_.data();
     store_bytes<std::uint32_t>(data + kFrameHeaderBytes, count_);
     const std::string_view payload(data + kFrameHeaderBytes, length);
     store_bytes<std::uint32_t>(data + 5, static_cast<std::uint32_t>(length));

@@ -98,12 +98,6 @@ std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0
 /// encodes each result as it arrives and a flush only seals the frame: memcpy into one
 /// growing buffer, no per-field string appends. A record that follows the previous one's id
 /// from the same worker (a report batch's rows) takes 17 bytes: its flags, start and wall.
-// Gives a RecordsFrame's buffer back to HugePageAllocator.
-struct FrameBufferFree {
-    std::size_t capacity = 0;
-    void operator()(char* p) const noexcept { HugePageAllocator<char>().deallocate(p, capacity); }
-};
-
 class RecordsFrame {
 public:
     RecordsFrame() { clear(); }
@@ -118,19 +112,18 @@ public:
 
 private:
     char* grow(std::size_t bytes) {
-        if (capacity_ - size_ < bytes) reserve_more(bytes);
-        char* at = data_.get() + size_;
+        if (data_.size() - size_ < bytes) reserve_more(bytes);
+        char* at = data_.data() + size_;
         size_ += bytes;
         return at;
     }
     void reserve_more(std::size_t bytes);
     bool same_fields_as_last(const FieldView* fields, std::size_t n) const;
 
-    // Grows to a flush's records: from 512 KiB in huge pages (platform/huge_pages.hpp).
-    using Buffer = std::unique_ptr<char[], FrameBufferFree>;
-    Buffer data_;
+    // Grows to a flush's records: from 512 KiB in huge pages (platform/huge_pages.hpp). Its
+    // size is the capacity; size_ bytes are the frame.
+    HugePageVector<char> data_;
     std::size_t size_ = 0;
-    std::size_t capacity_ = 0;
     std::uint32_t count_ = 0;
     // The previous record's fields, for the flags of the next.
     std::uint64_t last_id_ = 0;

@@ -16,23 +16,12 @@ constexpr hsize_t kBlockRows = hsize_t{1} << 16;
 
 }  // namespace
 
-namespace {
-
-hsize_t chunk_rows_of(hid_t dataset) {
-    h5::PropList creation(H5_CHECK(H5Dget_create_plist, dataset));
-    hsize_t chunk[1] = {0};
-    H5_CHECK(H5Pget_chunk, creation.get(), 1, chunk);
-    return chunk[0];
-}
-
-}  // namespace
-
 std::uint64_t walk_statuses(
     hid_t status, const std::function<void(std::uint64_t, const std::int8_t*, std::size_t)>& visit) {
     h5::Datatype type = h5::status_enum();
     // Raw chunks are read as they are, into one buffer: through H5Dread each chunk would pass
     // HDF5's chunk cache, in memory allocated afresh (a page fault per 4 KiB).
-    const hsize_t chunk_rows = h5::raw_chunks_match(status, type.get()) ? chunk_rows_of(status) : 0;
+    const hsize_t chunk_rows = h5::raw_chunks_match(status, type.get()) ? h5::rows_per_chunk(status) : 0;
     const hsize_t block_rows = chunk_rows > 0 ? chunk_rows : kBlockRows;
     h5::Dataspace file_space(H5_CHECK(H5Dget_space, status));
     std::vector<std::int8_t> block;

@@ -21,41 +21,16 @@
 #include "store/journal_codec.hpp"
 #include "store/journal_file.hpp"
 #include "store/result_store.hpp"
+#include "unit/store_support.hpp"
 
 namespace mpisweep::journal_test {
 
 namespace fs = std::filesystem;
 using store::FrameKind;
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "journal_test.XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-inline std::string bytes_of(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-inline std::vector<TaskStatus> statuses_of(const ResultStore& store) {
-    std::vector<TaskStatus> statuses(store.size(), TaskStatus::Pending);
-    const SettledTasks settled = store.settled();
-    for (const SettledRun& run : settled.runs())
-        for (std::uint64_t i = 0; i < run.count; ++i) statuses.at(run.first + i) = run.status;
-    return statuses;
-}
+using store_test::file_bytes;
+using store_test::small_grid;
+using store_test::statuses_of;
+using store_test::TempDir;
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
@@ -172,13 +147,6 @@ inline std::string v1_journal(const std::vector<TaskRecord>& records, const stor
     return bytes + payload;
 }
 
-inline Grid small_grid() {
-    Grid grid;
-    grid.add(Axis::range("a", 0, 4));
-    grid.add(Axis::list("b", {Value(std::string("x")), Value(std::string("y")), Value(std::string("z"))}));
-    return grid;
-}
-
 inline StoreOptions options_for(const std::string& path) {
     StoreOptions options;
     options.path = path;
@@ -237,7 +205,7 @@ inline std::uint64_t journal_id_of(const std::string& path) {
 
 // Appends a Records frame with no Commit after it: the journal then says a write was under way.
 inline void append_uncommitted(const std::string& journal, const std::vector<TaskRecord>& records) {
-    std::string bytes = bytes_of(journal);
+    std::string bytes = file_bytes(journal);
     std::vector<const TaskRecord*> pointers;
     for (const auto& r : records) pointers.push_back(&r);
     store::append_records_frame(pointers, bytes);
@@ -246,7 +214,7 @@ inline void append_uncommitted(const std::string& journal, const std::vector<Tas
 
 // Damages the HDF5 file the way a kill in the middle of a write might: its superblock gone.
 inline void tear(const std::string& path) {
-    std::string bytes = bytes_of(path);
+    std::string bytes = file_bytes(path);
     for (std::size_t i = 0; i < 512 && i < bytes.size(); ++i) bytes[i] = '\0';
     write_bytes(path, bytes);
 }

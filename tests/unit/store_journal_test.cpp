@@ -14,7 +14,7 @@ TEST(StoreJournal, CreateWritesAJournalWithTheFilesId) {
     TempDir dir;
     const std::string path = dir.file("r.h5");
     ResultStore::create(small_grid(), options_for(path)).close();
-    const auto bytes = bytes_of(path + ".journal");
+    const auto bytes = file_bytes(path + ".journal");
     const store::JournalScan scan = store::scan_journal(bytes);
     EXPECT_EQ(scan.header.file_id, journal_id_of(path));
     EXPECT_NE(scan.header.file_id, 0u);
@@ -29,7 +29,7 @@ TEST(StoreJournal, EveryFlushIsOneRecordsFrameThenOneCommit) {
     {
         auto s = ResultStore::create(small_grid(), options_for(path));
         for (std::uint64_t id : {0, 1, 2, 3}) s.record(record_of(id));  // two batches of 2
-        const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+        const store::JournalScan scan = store::scan_journal(file_bytes(path + ".journal"));
         ASSERT_EQ(scan.frames.size(), 4u);
         EXPECT_EQ(scan.frames[0].kind, FrameKind::Records);
         EXPECT_EQ(scan.frames[1].kind, FrameKind::Commit);
@@ -37,7 +37,7 @@ TEST(StoreJournal, EveryFlushIsOneRecordsFrameThenOneCommit) {
         EXPECT_EQ(scan.frames[3].kind, FrameKind::Commit);
     }
     // Closing adds its own Records (empty here) + Commit pair around H5Fclose.
-    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    const store::JournalScan scan = store::scan_journal(file_bytes(path + ".journal"));
     EXPECT_EQ(scan.frames.size(), 6u);
     EXPECT_TRUE(scan.settled_in_file());
 }
@@ -131,7 +131,7 @@ TEST(StoreJournal, AJournalOfAnotherFileIsReplaced) {
         auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
         EXPECT_EQ(statuses_of(s)[1], TaskStatus::Pending);
     }
-    EXPECT_EQ(store::scan_journal(bytes_of(path + ".journal")).header.file_id, journal_id_of(path));
+    EXPECT_EQ(store::scan_journal(file_bytes(path + ".journal")).header.file_id, journal_id_of(path));
 }
 
 TEST(StoreJournal, AJournalOfAnotherGridIsRefusedAndNothingIsTouched) {
@@ -144,8 +144,8 @@ TEST(StoreJournal, AJournalOfAnotherGridIsRefusedAndNothingIsTouched) {
     store::JournalHeader header = header_for(other.to_json());
     header.file_id = journal_id_of(path);
     write_bytes(path + ".journal", store::encode_header(header));
-    const std::string file_before = bytes_of(path);
-    const std::string journal_before = bytes_of(path + ".journal");
+    const std::string file_before = file_bytes(path);
+    const std::string journal_before = file_bytes(path + ".journal");
     try {
         ResultStore::open_for_resume(small_grid(), options_for(path));
         FAIL() << "expected a StoreError";
@@ -154,8 +154,8 @@ TEST(StoreJournal, AJournalOfAnotherGridIsRefusedAndNothingIsTouched) {
         EXPECT_NE(message.find("journal"), std::string::npos) << message;
         EXPECT_NE(message.find("'b'"), std::string::npos) << message;
     }
-    EXPECT_EQ(bytes_of(path), file_before);
-    EXPECT_EQ(bytes_of(path + ".journal"), journal_before);
+    EXPECT_EQ(file_bytes(path), file_before);
+    EXPECT_EQ(file_bytes(path + ".journal"), journal_before);
 }
 
 TEST(StoreJournal, ATornJournalTailIsCutBeforeAppending) {
@@ -166,7 +166,7 @@ TEST(StoreJournal, ATornJournalTailIsCutBeforeAppending) {
         s.record(record_of(0));
         s.record(record_of(1));
     }
-    std::string bytes = bytes_of(path + ".journal");
+    std::string bytes = file_bytes(path + ".journal");
     std::vector<TaskRecord> torn = {record_of(2)};
     std::string frame;
     store::append_records_frame({&torn[0]}, frame);
@@ -178,7 +178,7 @@ TEST(StoreJournal, ATornJournalTailIsCutBeforeAppending) {
         s.record(record_of(3));
     }
     // The scan holds views into the bytes: keep them alive while it is used.
-    const std::string journal = bytes_of(path + ".journal");
+    const std::string journal = file_bytes(path + ".journal");
     const store::JournalScan scan = store::scan_journal(journal);
     EXPECT_FALSE(scan.torn_tail);
     std::vector<TaskRecord> all;
@@ -222,7 +222,7 @@ TEST(StoreJournal, AResumeRaisesAVersion1JournalTo2AndKeepsItsRecords) {
     }
     // The same journal as version 1 wrote it: its records in one Records frame, then a Commit
     // (the file holds them all).
-    const std::string written_bytes = bytes_of(journal);  // the scan's views point into it
+    const std::string written_bytes = file_bytes(journal);  // the scan's views point into it
     const store::JournalScan written = store::scan_journal(written_bytes);
     std::vector<TaskRecord> records;
     for (const store::FrameInfo& f : written.frames)
@@ -231,12 +231,12 @@ TEST(StoreJournal, AResumeRaisesAVersion1JournalTo2AndKeepsItsRecords) {
     std::string v1 = v1_journal(records, written.header);
     store::append_commit_frame(v1.size(), v1);
     write_bytes(journal, v1);
-    ASSERT_EQ(store::scan_journal(bytes_of(journal)).header.version, 1u);
+    ASSERT_EQ(store::scan_journal(file_bytes(journal)).header.version, 1u);
     {
         auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
         for (std::uint64_t id = 6; id < 9; ++id) s.record(float_record(id));
     }
-    const std::string after_bytes = bytes_of(journal);
+    const std::string after_bytes = file_bytes(journal);
     const store::JournalScan after = store::scan_journal(after_bytes);
     EXPECT_EQ(after.header.version, store::kJournalVersion);
     std::vector<std::uint8_t> kinds;
@@ -268,7 +268,7 @@ TEST(StoreJournal, AFileWithoutAJournalStartsOneThatCannotRebuildOlderRows) {
         auto s = ResultStore::open_for_resume(small_grid(), options_for(path));
         s.record(record_of(1));
     }
-    const store::JournalScan scan = store::scan_journal(bytes_of(path + ".journal"));
+    const store::JournalScan scan = store::scan_journal(file_bytes(path + ".journal"));
     EXPECT_FALSE(scan.header.since_creation);
     EXPECT_EQ(scan.header.file_id, journal_id_of(path));
     // A kill mid-write with the file intact: the journal's records are replayed on top.
@@ -312,10 +312,10 @@ TEST(StoreJournal, ASlowTasksResultIsJournaledBeforeAnyFlushAndSurvivesAKill) {
     TempDir dir;
     const std::string path = dir.file("r.h5");
     auto s = ResultStore::create(small_grid(), batching_options(path));
-    const std::uint64_t header_end = store::scan_journal(bytes_of(path + ".journal")).valid_end;
+    const std::uint64_t header_end = store::scan_journal(file_bytes(path + ".journal")).valid_end;
     s.record(record_of(3));  // ran 0.5 s
     s.journal_slow_results();
-    const std::string journal = bytes_of(path + ".journal");
+    const std::string journal = file_bytes(path + ".journal");
     const store::JournalScan scan = store::scan_journal(journal);
     ASSERT_EQ(scan.frames.size(), 2u);
     EXPECT_EQ(scan.frames[0].kind, FrameKind::Records);
@@ -336,7 +336,7 @@ TEST(StoreJournal, ASlowTasksResultIsJournaledBeforeAnyFlushAndSurvivesAKill) {
     EXPECT_EQ(rows.tag[3], "t3");
     // The resume's write into the file is bracketed like any flush: an empty Records frame
     // before it, a Commit after it.
-    const std::string after = bytes_of(killed + ".journal");
+    const std::string after = file_bytes(killed + ".journal");
     const store::JournalScan resumed_scan = store::scan_journal(after);
     ASSERT_GE(resumed_scan.frames.size(), 4u);
     EXPECT_EQ(resumed_scan.frames[2].kind, FrameKind::Records);
@@ -353,11 +353,11 @@ TEST(StoreJournal, RowsHeldInMemoryAtAKillComeBackFromTheJournal) {
     StoreOptions options = batching_options(path);
     options.flush_rows = 2;
     auto s = ResultStore::create(small_grid(), options);
-    const std::uint64_t header_end = store::scan_journal(bytes_of(path + ".journal")).valid_end;
+    const std::uint64_t header_end = store::scan_journal(file_bytes(path + ".journal")).valid_end;
     TaskRecord failed = record_of(2, TaskStatus::Failed);
     failed.attempts = 3;
     for (const TaskRecord& record : {record_of(0), record_of(1), failed, record_of(3)}) s.record(record);
-    const std::string journal = bytes_of(path + ".journal");  // the scan points into it
+    const std::string journal = file_bytes(path + ".journal");  // the scan points into it
     const store::JournalScan scan = store::scan_journal(journal);
     ASSERT_EQ(scan.frames.size(), 4u);  // two flushes: Records, Commit, Records, Commit
     EXPECT_TRUE(scan.settled_in_file());
@@ -391,7 +391,7 @@ TEST(StoreJournal, FastResultsAreBatchedAtMostOneIntervalApart) {
     options.journal_interval = std::chrono::hours(1);
     auto s = ResultStore::create(small_grid(), options);
     auto frames = [&] {
-        const std::string bytes = bytes_of(path + ".journal");
+        const std::string bytes = file_bytes(path + ".journal");
         return store::scan_journal(bytes).frames.size();
     };
     TaskRecord fast = record_of(1);
@@ -478,7 +478,7 @@ TEST(JournalFile, AnAppendCutShortIsCutOffAgain) {
     std::signal(SIGXFSZ, old_handler);
     EXPECT_EQ(fs::file_size(path), good);
     writer.append(frame);  // space again: read after the first
-    const std::string bytes = bytes_of(path);
+    const std::string bytes = file_bytes(path);
     const store::JournalScan scan = store::scan_journal(bytes);
     EXPECT_EQ(scan.frames.size(), 2u);
     EXPECT_FALSE(scan.torn_tail);
@@ -497,7 +497,7 @@ TEST(JournalFile, SpaceIsTakenAheadWithoutChangingWhatReadersSee) {
     EXPECT_GE(static_cast<std::uint64_t>(info.st_blocks) * 512, writer.size() + writer.reserved());
     EXPECT_GE(writer.reserved(), store::JournalWriter::kJournalReserveLow);
     writer.append(frame);  // into the space taken ahead
-    const std::string bytes = bytes_of(path);
+    const std::string bytes = file_bytes(path);
     const store::JournalScan scan = store::scan_journal(bytes);
     EXPECT_EQ(scan.frames.size(), 2u);
     EXPECT_FALSE(scan.torn_tail);
